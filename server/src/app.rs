@@ -1,0 +1,128 @@
+//! The application: its shared state, its router with every layer, and [`serve`], which
+//! the binary and the tests both call with a listener and a shutdown signal.
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::auth::limiter::{LoginLimiter, LoginLimits};
+use crate::auth::session_store::PgSessionStore;
+use crate::config::ServeArgs;
+use crate::db::Db;
+use crate::routes;
+
+/// Largest JSON body the API accepts.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Settings the handlers read.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub dist_dir: PathBuf,
+    pub secure_cookies: bool,
+    pub session_idle: Duration,
+    pub session_max: Duration,
+    pub trust_forwarded_for: bool,
+    pub login_limits: LoginLimits,
+}
+
+impl Settings {
+    pub fn from_args(args: &ServeArgs) -> Self {
+        Settings {
+            dist_dir: args.dist_dir.clone(),
+            secure_cookies: !args.insecure_cookies,
+            session_idle: Duration::from_secs(args.session_idle_minutes.max(1) as u64 * 60),
+            session_max: Duration::from_secs(args.session_max_hours.max(1) as u64 * 3600),
+            trust_forwarded_for: args.trust_forwarded_for,
+            login_limits: LoginLimits::default(),
+        }
+    }
+
+    /// `__Host-` binds the cookie to this exact origin; browsers only accept it with Secure.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-bmms_session"
+        } else {
+            "bmms_session"
+        }
+    }
+}
+
+/// Everything a handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub login_limiter: Arc<LoginLimiter>,
+}
+
+impl AppState {
+    pub fn new(db: Db, settings: Settings) -> Self {
+        let login_limiter = Arc::new(LoginLimiter::new(settings.login_limits));
+        AppState { db, settings: Arc::new(settings), login_limiter }
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let settings = &state.settings;
+    let sessions = SessionManagerLayer::new(PgSessionStore::new(state.db.pool().clone()))
+        .with_name(settings.session_cookie_name())
+        .with_secure(settings.secure_cookies)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        // Every request moves the idle deadline, so the record is saved each time.
+        .with_always_save(true)
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(settings.session_idle).unwrap_or(time::Duration::HOUR),
+        ));
+
+    let api = routes::api_router()
+        .layer(sessions)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+
+    Router::new()
+        .nest("/api", api)
+        .merge(routes::health::router())
+        .fallback_service(routes::static_files::service(&settings.dist_dir))
+        .layer(axum::middleware::from_fn(routes::static_files::cache_headers))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(CatchPanicLayer::custom(|_| crate::error::internal_error_response()))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then lets requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    spawn_housekeeping(state.clone());
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Expired sessions and idle limiter keys are cleared every few minutes.
+fn spawn_housekeeping(state: AppState) {
+    let store = PgSessionStore::new(state.db.pool().clone());
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            every.tick().await;
+            if let Err(err) = store.delete_expired().await {
+                tracing::warn!(error = %err, "could not delete expired sessions");
+            }
+            state.login_limiter.forget_idle();
+        }
+    });
+}

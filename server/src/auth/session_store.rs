@@ -1,0 +1,125 @@
+//! tower-sessions records in PostgreSQL (migrations/0004). A store of our own rather
+//! than tower-sessions-sqlx-store because it keeps the signed-in user's id in its own
+//! column: disabling a user must end every session of theirs at once.
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{Error, Result};
+use tower_sessions::SessionStore;
+use uuid::Uuid;
+
+use super::signed_in::AUTH_KEY;
+
+/// Sessions in the `sessions` table.
+#[derive(Debug, Clone)]
+pub struct PgSessionStore {
+    pool: PgPool,
+}
+
+impl PgSessionStore {
+    pub fn new(pool: PgPool) -> Self {
+        PgSessionStore { pool }
+    }
+
+    /// Deletes sessions past their expiry; run now and then.
+    pub async fn delete_expired(&self) -> sqlx::Result<u64> {
+        let done = sqlx::query("delete from sessions where expiry_date < now()")
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// Ends every session of a user (they were disabled, or changed their password).
+pub async fn end_sessions_of(conn: &mut sqlx::PgConnection, user_id: Uuid) -> sqlx::Result<u64> {
+    let done = sqlx::query("delete from sessions where user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+fn user_id_of(record: &Record) -> Option<Uuid> {
+    let auth = record.data.get(AUTH_KEY)?;
+    serde_json::from_value(auth.get("user_id")?.clone()).ok()
+}
+
+fn backend(err: sqlx::Error) -> Error {
+    Error::Backend(err.to_string())
+}
+
+#[async_trait]
+impl SessionStore for PgSessionStore {
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        // A new id until it is unused; ids are 128 random bits, so this loops once.
+        loop {
+            let inserted = sqlx::query(
+                "insert into sessions (id, user_id, data, expiry_date) values ($1, $2, $3, $4)
+                 on conflict (id) do nothing",
+            )
+            .bind(record.id.to_string())
+            .bind(user_id_of(record))
+            .bind(serde_json::to_value(&record.data).map_err(|e| Error::Encode(e.to_string()))?)
+            .bind(to_chrono(record.expiry_date))
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+            if inserted.rows_affected() == 1 {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> Result<()> {
+        sqlx::query(
+            "insert into sessions (id, user_id, data, expiry_date) values ($1, $2, $3, $4)
+             on conflict (id) do update
+                 set user_id = excluded.user_id, data = excluded.data,
+                     expiry_date = excluded.expiry_date",
+        )
+        .bind(record.id.to_string())
+        .bind(user_id_of(record))
+        .bind(serde_json::to_value(&record.data).map_err(|e| Error::Encode(e.to_string()))?)
+        .bind(to_chrono(record.expiry_date))
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> Result<Option<Record>> {
+        let row: Option<(serde_json::Value, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+            "select data, expiry_date from sessions where id = $1 and expiry_date > now()",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some((data, expiry)) = row else { return Ok(None) };
+        Ok(Some(Record {
+            id: *id,
+            data: serde_json::from_value(data).map_err(|e| Error::Decode(e.to_string()))?,
+            expiry_date: from_chrono(expiry),
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> Result<()> {
+        sqlx::query("delete from sessions where id = $1")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+fn to_chrono(t: time::OffsetDateTime) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(t.unix_timestamp(), t.nanosecond()).unwrap_or_default()
+}
+
+fn from_chrono(t: chrono::DateTime<chrono::Utc>) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(t.timestamp_nanos_opt().unwrap_or(0) as i128)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}

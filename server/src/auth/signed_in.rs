@@ -1,0 +1,94 @@
+//! [`SignedIn`]: the extractor every authenticated handler takes. It finds the session,
+//! enforces the absolute session lifetime, and refuses cookie-authenticated writes that
+//! do not carry the session's CSRF token.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::Method;
+use bmms_shared::api::CSRF_HEADER;
+use bmms_shared::Role;
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// The session key under which [`SessionAuth`] is kept.
+pub const AUTH_KEY: &str = "auth";
+
+/// What a session remembers about its user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionAuth {
+    pub user_id: Uuid,
+    pub username: String,
+    pub org_id: Uuid,
+    pub role: Role,
+    pub csrf_token: String,
+    /// Unix seconds; the session ends a fixed time after this, active or not.
+    pub signed_in_at: i64,
+}
+
+/// A request from a signed-in user.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub auth: SessionAuth,
+    pub session: Session,
+}
+
+impl SignedIn {
+    pub fn user_id(&self) -> Uuid {
+        self.auth.user_id
+    }
+    pub fn org_id(&self) -> Uuid {
+        self.auth.org_id
+    }
+    pub fn role(&self) -> Role {
+        self.auth.role
+    }
+    /// The audit actor for this user.
+    pub fn actor(&self) -> crate::audit::Actor {
+        crate::audit::Actor::user(self.auth.user_id, &self.auth.username)
+    }
+}
+
+fn not_signed_in() -> ApiError {
+    ApiError::unauthorized("not_signed_in", "You are not signed in, or your session has ended. Sign in again.")
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, msg)| ApiError::Internal(anyhow::anyhow!("session layer missing: {msg}")))?;
+        let auth: SessionAuth = session
+            .get(AUTH_KEY)
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?
+            .ok_or_else(not_signed_in)?;
+
+        let age = chrono::Utc::now().timestamp() - auth.signed_in_at;
+        if age > state.settings.session_max.as_secs() as i64 {
+            session.flush().await.map_err(|e| ApiError::Internal(e.into()))?;
+            return Err(ApiError::unauthorized(
+                "session_expired",
+                "Your session has reached its time limit. Sign in again.",
+            ));
+        }
+
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe {
+            let sent = parts.headers.get(CSRF_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+            if sent.is_empty() || !bool::from(sent.ct_eq(auth.csrf_token.as_bytes())) {
+                return Err(ApiError::forbidden(
+                    "csrf_token_invalid",
+                    "This change was refused because it did not carry your session's security token. Reload the page and try again.",
+                ));
+            }
+        }
+        Ok(SignedIn { auth, session })
+    }
+}

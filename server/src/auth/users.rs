@@ -1,0 +1,60 @@
+//! Users and memberships: the queries shared by sign-in, `/me` and the admin CLI.
+
+use bmms_shared::api::{OrganizationSummary, UserSummary};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::db::OrgTx;
+
+/// A user row as sign-in needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRecord {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+impl UserRecord {
+    pub fn summary(&self) -> UserSummary {
+        UserSummary { id: self.id, username: self.username.clone(), display_name: self.display_name.clone() }
+    }
+}
+
+/// Usernames are kept lowercase; people may type them in any case.
+pub fn normalize_username(username: &str) -> String {
+    username.trim().to_lowercase()
+}
+
+pub async fn find_by_username(pool: &PgPool, username: &str) -> sqlx::Result<Option<UserRecord>> {
+    sqlx::query_as(
+        "select id, username, display_name, password_hash, disabled_at is not null as disabled
+         from users where username = $1",
+    )
+    .bind(normalize_username(username))
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn find_by_id(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<UserRecord>> {
+    sqlx::query_as(
+        "select id, username, display_name, password_hash, disabled_at is not null as disabled
+         from users where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The organization an [`OrgTx`] is scoped to.
+pub async fn organization(tx: &mut OrgTx) -> sqlx::Result<OrganizationSummary> {
+    let org_id = tx.org_id();
+    let (id, code, name, kind): (Uuid, String, String, String) =
+        sqlx::query_as("select id, code, name, kind from organizations where id = $1")
+            .bind(org_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    let kind = kind.parse().map_err(|e: bmms_shared::roles::UnknownOrgKind| sqlx::Error::Decode(e.into()))?;
+    Ok(OrganizationSummary { id, code, name, kind })
+}

@@ -1,0 +1,155 @@
+//! Command line and environment. Every option can be given as a flag or as the
+//! environment variable named in `bmms --help`.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// BMMS, the Bangsamoro Ministerial Management System.
+#[derive(Debug, Parser)]
+#[command(name = "bmms", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// What to do; `serve` when left out.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL URL of the role that owns the schema and runs migrations. Without it,
+    /// BMMS runs a private PostgreSQL cluster in the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// PostgreSQL URL for request traffic, as the `bmms_app` role (which cannot bypass
+    /// row-level security). Defaults to DATABASE_URL with the user changed to bmms_app.
+    #[arg(long, env = "BMMS_APP_DATABASE_URL", global = true, hide_env_values = true)]
+    pub app_database_url: Option<String>,
+
+    /// Directory for the private PostgreSQL cluster (used when DATABASE_URL is unset).
+    #[arg(long, env = "BMMS_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Directory holding initdb and pg_ctl; found automatically on Debian and on PATH.
+    #[arg(long, env = "BMMS_PG_BIN_DIR", global = true)]
+    pub pg_bin_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve(ServeArgs),
+    /// Manage organizations and users.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Load demo users for every role in several organizations and print their passwords once.
+    Demo,
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Start or stop the private PostgreSQL cluster by itself (used by the test script).
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "BMMS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// The built app (trunk's output) to serve.
+    #[arg(long, env = "BMMS_DIST_DIR", default_value = "dist")]
+    pub dist_dir: PathBuf,
+
+    /// Send the session cookie without `Secure` and without the `__Host-` prefix.
+    /// Only for plain-http development on another machine than localhost: browsers
+    /// already accept Secure cookies from http://localhost.
+    #[arg(long, env = "BMMS_INSECURE_COOKIES")]
+    pub insecure_cookies: bool,
+
+    /// A session ends after this many minutes without a request.
+    #[arg(long, env = "BMMS_SESSION_IDLE_MINUTES", default_value_t = 8 * 60)]
+    pub session_idle_minutes: i64,
+
+    /// A session ends this many hours after sign-in, active or not.
+    #[arg(long, env = "BMMS_SESSION_MAX_HOURS", default_value_t = 7 * 24)]
+    pub session_max_hours: i64,
+
+    /// Take the client address from X-Forwarded-For (only behind a trusted proxy).
+    #[arg(long, env = "BMMS_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+
+    /// Largest number of database connections for requests.
+    #[arg(long, env = "BMMS_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+}
+
+impl Default for ServeArgs {
+    /// The defaults, with whatever the environment sets: `bmms` with no subcommand.
+    fn default() -> Self {
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        Defaults::parse_from(["bmms"]).serve
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an organization.
+    CreateOrg {
+        /// Short code, e.g. MILG.
+        #[arg(long)]
+        code: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// moa, ocm, bpda or mfbm.
+        #[arg(long, default_value = "moa")]
+        kind: String,
+    },
+    /// Create a user with a role in an organization; prints a generated password.
+    CreateUser {
+        /// Code of the organization, e.g. MILG.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        /// One of the roles, e.g. field_officer.
+        #[arg(long)]
+        role: String,
+    },
+    /// Give a user a new generated password, printed once.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
+    /// Disable a user: they cannot sign in and every session of theirs ends at once.
+    DisableUser {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk every organization's hash chain and name the first entry that does not match.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Start the private cluster and print the owner's DATABASE_URL.
+    Start,
+    /// Stop the private cluster.
+    Stop,
+}

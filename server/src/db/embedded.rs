@@ -1,0 +1,209 @@
+//! A private PostgreSQL cluster in the data directory, made from the system's PostgreSQL
+//! binaries, so that BMMS runs on a machine where no database server is set up.
+//!
+//! PostgreSQL refuses to run as root. When BMMS runs as root (containers, CI), the
+//! cluster's processes run as the unprivileged `postgres` user that Debian's package
+//! creates, and the cluster directory is owned by it.
+
+use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The superuser of the private cluster; it owns the schema and runs migrations.
+pub const OWNER: &str = "bmms_owner";
+/// The database BMMS uses inside the private cluster.
+pub const DATABASE: &str = "bmms";
+/// Only names the socket file: the cluster listens on no TCP port at all.
+const PORT: u16 = 5432;
+
+/// A running private cluster. Stops it when dropped, unless it was already running
+/// when we came (another `bmms` process owns it then).
+#[derive(Debug)]
+pub struct EmbeddedPostgres {
+    cluster_dir: PathBuf,
+    bin_dir: PathBuf,
+    run_as: Option<nix::unistd::User>,
+    stop_on_drop: bool,
+}
+
+impl EmbeddedPostgres {
+    /// Creates the cluster on first use and starts it.
+    pub fn start(data_dir: &Path, bin_dir: Option<&Path>) -> anyhow::Result<Self> {
+        let bin_dir = find_binaries(bin_dir)?;
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+        let data_dir = data_dir.canonicalize()?;
+        let cluster_dir = data_dir.join("postgres");
+        let run_as = unprivileged_user_if_root()?;
+        let mut cluster = EmbeddedPostgres { cluster_dir, bin_dir, run_as, stop_on_drop: false };
+
+        if !cluster.cluster_dir.join("PG_VERSION").exists() {
+            cluster.init()?;
+        }
+        if cluster.is_running() {
+            tracing::info!(dir = %cluster.cluster_dir.display(), "private PostgreSQL already running; using it");
+        } else {
+            cluster.pg_ctl_start()?;
+            cluster.stop_on_drop = true;
+        }
+        Ok(cluster)
+    }
+
+    /// Stops a cluster in `data_dir` if one runs there.
+    pub fn stop_in(data_dir: &Path, bin_dir: Option<&Path>) -> anyhow::Result<()> {
+        let cluster = EmbeddedPostgres {
+            cluster_dir: data_dir.canonicalize()?.join("postgres"),
+            bin_dir: find_binaries(bin_dir)?,
+            run_as: unprivileged_user_if_root()?,
+            stop_on_drop: false,
+        };
+        if cluster.is_running() {
+            cluster.pg_ctl_stop()?;
+        }
+        Ok(())
+    }
+
+    /// Connection URL for `user` to the BMMS database over the cluster's Unix socket.
+    pub fn url(&self, user: &str, database: &str) -> String {
+        format!(
+            "postgresql://{user}@localhost:{PORT}/{database}?host={}",
+            self.cluster_dir.display()
+        )
+    }
+
+    fn init(&self) -> anyhow::Result<()> {
+        tracing::info!(dir = %self.cluster_dir.display(), "creating the private PostgreSQL cluster");
+        std::fs::create_dir_all(&self.cluster_dir)?;
+        if let Some(user) = &self.run_as {
+            nix::unistd::chown(&self.cluster_dir, Some(user.uid), Some(user.gid))
+                .context("cannot hand the cluster directory to the postgres user")?;
+        }
+        let mut initdb = self.command("initdb");
+        initdb
+            .arg("--pgdata")
+            .arg(&self.cluster_dir)
+            .args(["--username", OWNER, "--auth", "trust", "--encoding", "UTF8", "--no-locale"]);
+        run(&mut initdb, "initdb")
+    }
+
+    fn pg_ctl_start(&self) -> anyhow::Result<()> {
+        // No TCP listener: the socket lives in the cluster directory, private to this data dir.
+        let options = format!(
+            "-c listen_addresses='' -k {} -p {PORT}",
+            self.cluster_dir.display()
+        );
+        let mut pg_ctl = self.command("pg_ctl");
+        pg_ctl
+            .arg("start")
+            .arg("--pgdata")
+            .arg(&self.cluster_dir)
+            .args(["--wait", "--silent", "-o", &options, "--log"])
+            .arg(self.cluster_dir.join("postgres.log"));
+        run(&mut pg_ctl, "pg_ctl start").with_context(|| {
+            format!("see {}", self.cluster_dir.join("postgres.log").display())
+        })?;
+        tracing::info!(dir = %self.cluster_dir.display(), "private PostgreSQL started");
+        Ok(())
+    }
+
+    fn pg_ctl_stop(&self) -> anyhow::Result<()> {
+        let mut pg_ctl = self.command("pg_ctl");
+        pg_ctl
+            .arg("stop")
+            .arg("--pgdata")
+            .arg(&self.cluster_dir)
+            .args(["--wait", "--silent", "--mode", "fast"]);
+        run(&mut pg_ctl, "pg_ctl stop")?;
+        tracing::info!(dir = %self.cluster_dir.display(), "private PostgreSQL stopped");
+        Ok(())
+    }
+
+    fn is_running(&self) -> bool {
+        let mut pg_ctl = self.command("pg_ctl");
+        pg_ctl.arg("status").arg("--pgdata").arg(&self.cluster_dir);
+        pg_ctl.output().map(|out| out.status.success()).unwrap_or(false)
+    }
+
+    fn command(&self, program: &str) -> Command {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(self.bin_dir.join(program));
+        command.current_dir(self.cluster_dir.parent().unwrap_or(Path::new("/")));
+        if let Some(user) = &self.run_as {
+            command.uid(user.uid.as_raw()).gid(user.gid.as_raw()).env("HOME", &user.dir);
+            // The postgres user may not be allowed into our working directory.
+            command.current_dir("/");
+        }
+        command
+    }
+}
+
+impl Drop for EmbeddedPostgres {
+    fn drop(&mut self) {
+        if self.stop_on_drop {
+            if let Err(err) = self.pg_ctl_stop() {
+                tracing::error!(error = format!("{err:#}"), "could not stop the private PostgreSQL");
+            }
+        }
+    }
+}
+
+fn run(command: &mut Command, what: &str) -> anyhow::Result<()> {
+    let output = command.output().with_context(|| format!("cannot run {what}"))?;
+    if !output.status.success() {
+        bail!(
+            "{what} failed: {}{}",
+            String::from_utf8_lossy(&output.stderr).trim(),
+            String::from_utf8_lossy(&output.stdout).trim()
+        );
+    }
+    Ok(())
+}
+
+/// The directory with initdb and pg_ctl: the one given, else Debian's newest
+/// `/usr/lib/postgresql/<version>/bin`, else PATH.
+fn find_binaries(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
+    if let Some(dir) = explicit {
+        if has_tools(dir) {
+            return Ok(dir.to_owned());
+        }
+        bail!("{} holds no initdb and pg_ctl (BMMS_PG_BIN_DIR)", dir.display());
+    }
+    let mut debian: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            Some((version, entry.path().join("bin")))
+        })
+        .filter(|(_, bin)| has_tools(bin))
+        .collect();
+    debian.sort();
+    if let Some((_, bin)) = debian.pop() {
+        return Ok(bin);
+    }
+    let on_path = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).find(|dir| has_tools(dir)))
+        .unwrap_or_default();
+    on_path.ok_or_else(|| {
+        anyhow::anyhow!(
+            "no PostgreSQL server binaries (initdb, pg_ctl) found. Install them with \
+             `apt-get install postgresql` (Debian/Ubuntu), or set DATABASE_URL to use an \
+             existing PostgreSQL server"
+        )
+    })
+}
+
+fn unprivileged_user_if_root() -> anyhow::Result<Option<nix::unistd::User>> {
+    if !nix::unistd::geteuid().is_root() {
+        return Ok(None);
+    }
+    match nix::unistd::User::from_name("postgres")? {
+        Some(user) => Ok(Some(user)),
+        None => bail!(
+            "PostgreSQL will not run as root and there is no `postgres` user to run it as. \
+             Install the `postgresql` package (it creates that user) or run BMMS as another user"
+        ),
+    }
+}

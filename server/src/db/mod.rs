@@ -1,0 +1,132 @@
+//! The database: where it is (a private cluster or DATABASE_URL), migrations, and the
+//! application's connection pool.
+//!
+//! Two roles are involved. The owner (DATABASE_URL, or the private cluster's superuser)
+//! runs migrations and nothing else. Every request runs as `bmms_app`, which owns no
+//! table and cannot bypass row-level security; tenant tables are reached through
+//! [`OrgTx`], the transaction that set the organization first.
+
+pub mod embedded;
+pub mod tenancy;
+
+pub use tenancy::OrgTx;
+
+use crate::config::DatabaseArgs;
+use anyhow::Context;
+use embedded::EmbeddedPostgres;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+use std::str::FromStr;
+
+/// The schema, compiled into the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+
+/// The login role of request traffic (see migrations/0001).
+pub const APP_ROLE: &str = "bmms_app";
+
+/// The application's pool, connected as `bmms_app`.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    /// Wraps a pool that is connected as the app role.
+    pub fn new(pool: PgPool) -> Self {
+        Db { pool }
+    }
+
+    /// For the tables that are not tenant data (users, sessions, organizations).
+    /// Tenant tables answer nothing here: without `app.org_id`, RLS hides every row.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// True when the database answers and every migration in this binary has run.
+    pub async fn is_ready(&self) -> bool {
+        let applied: Result<i64, _> =
+            sqlx::query_scalar("select count(*) from _sqlx_migrations where success")
+                .fetch_one(&self.pool)
+                .await;
+        matches!(applied, Ok(n) if n as usize >= MIGRATOR.iter().count())
+    }
+}
+
+/// An open database, and the private cluster behind it if BMMS runs one. Dropping it
+/// stops that cluster.
+#[derive(Debug)]
+pub struct Database {
+    pub db: Db,
+    pub embedded: Option<EmbeddedPostgres>,
+}
+
+/// Finds or starts the database, runs migrations as the owner and connects as the app role.
+pub async fn open(args: &DatabaseArgs, max_connections: u32) -> anyhow::Result<Database> {
+    let (owner_url, embedded) = match &args.database_url {
+        Some(url) => (url.clone(), None),
+        None => {
+            let data_dir = args.data_dir.clone();
+            let bin_dir = args.pg_bin_dir.clone();
+            let cluster = tokio::task::spawn_blocking(move || {
+                EmbeddedPostgres::start(&data_dir, bin_dir.as_deref())
+            })
+            .await??;
+            create_database_if_missing(&cluster.url(embedded::OWNER, "postgres"), embedded::DATABASE)
+                .await?;
+            (cluster.url(embedded::OWNER, embedded::DATABASE), Some(cluster))
+        }
+    };
+    let owner = PgConnectOptions::from_str(&owner_url).context("DATABASE_URL is not a PostgreSQL URL")?;
+    migrate(&owner).await?;
+    let app_options = app_connect_options(args.app_database_url.as_deref(), &owner)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .connect_with(app_options)
+        .await
+        .context("cannot connect as the bmms_app role")?;
+    Ok(Database { db: Db::new(pool), embedded })
+}
+
+/// Runs every pending migration as the owner role.
+pub async fn migrate(owner: &PgConnectOptions) -> anyhow::Result<()> {
+    let mut conn = PgConnection::connect_with(owner)
+        .await
+        .context("cannot connect to PostgreSQL as the owner role (DATABASE_URL)")?;
+    MIGRATOR.run(&mut conn).await.context("migrations failed")?;
+    conn.close().await?;
+    Ok(())
+}
+
+/// How the app role connects: BMMS_APP_DATABASE_URL if given, else the owner's URL
+/// with the user changed to `bmms_app` (which works with trust or peer authentication,
+/// as in the private cluster; elsewhere set BMMS_APP_DATABASE_URL with a password).
+pub fn app_connect_options(
+    app_url: Option<&str>,
+    owner: &PgConnectOptions,
+) -> anyhow::Result<PgConnectOptions> {
+    let options = match app_url {
+        Some(url) => PgConnectOptions::from_str(url).context("BMMS_APP_DATABASE_URL is not a PostgreSQL URL")?,
+        None => owner.clone().username(APP_ROLE).password(""),
+    };
+    Ok(options
+        .application_name("bmms")
+        .log_statements(tracing::log::LevelFilter::Trace))
+}
+
+async fn create_database_if_missing(maintenance_url: &str, name: &str) -> anyhow::Result<()> {
+    let mut conn = PgConnection::connect(maintenance_url).await?;
+    let exists: bool =
+        sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
+    if !exists {
+        // Identifiers cannot be bound; `name` is one of our own constants.
+        sqlx::query(&format!("create database \"{name}\""))
+            .execute(&mut conn)
+            .await?;
+    }
+    conn.close().await?;
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! The BMMS server as a library: the binary (`src/main.rs`) and the integration tests
+//! both build the same [`app::AppState`] and call [`app::serve`].
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod routes;

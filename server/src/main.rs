@@ -1,0 +1,104 @@
+//! `bmms`: the server and its admin commands. See `bmms --help`.
+
+use anyhow::Context;
+use bmms_server::app::{self, AppState, Settings};
+use bmms_server::config::{Cli, Command, DbCommand, ServeArgs};
+use bmms_server::db::{self, embedded::EmbeddedPostgres};
+use bmms_server::{cli, config::AuditCommand};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr: human-readable on a terminal, JSON lines otherwise (for collectors).
+fn init_tracing() {
+    use std::io::IsTerminal;
+    let filter = EnvFilter::try_from_env("BMMS_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::io::stderr().is_terminal() {
+        builder.init();
+    } else {
+        builder.json().init();
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
+    match command {
+        Command::Db(DbCommand::Start) => {
+            let cluster = tokio::task::spawn_blocking({
+                let args = cli.database.clone();
+                move || EmbeddedPostgres::start(&args.data_dir, args.pg_bin_dir.as_deref())
+            })
+            .await??;
+            println!("{}", cluster.url(db::embedded::OWNER, "postgres"));
+            // Leave it running for whoever asked; `bmms db stop` ends it.
+            std::mem::forget(cluster);
+            Ok(())
+        }
+        Command::Db(DbCommand::Stop) => {
+            EmbeddedPostgres::stop_in(&cli.database.data_dir, cli.database.pg_bin_dir.as_deref())
+        }
+        Command::Serve(args) => serve(cli.database, args).await,
+        Command::Admin(admin) => {
+            let database = db::open(&cli.database, 2).await?;
+            cli::run_admin(&database.db, admin).await
+        }
+        Command::Demo => {
+            let database = db::open(&cli.database, 2).await?;
+            cli::run_demo(&database.db).await
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let database = db::open(&cli.database, 2).await?;
+            cli::run_audit_verify(&database.db).await
+        }
+    }
+}
+
+async fn serve(database_args: bmms_server::config::DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let database = db::open(&database_args, args.db_max_connections).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let settings = Settings::from_args(&args);
+    if !settings.dist_dir.join("index.html").exists() {
+        tracing::warn!(dist = %settings.dist_dir.display(), "the app is not built here; run scripts/build-app");
+    }
+    let state = AppState::new(database.db.clone(), settings);
+    tracing::info!(address = %args.listen, "BMMS is listening on http://{}", args.listen);
+    app::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped taking requests; shutting down");
+    drop(database); // stops the private PostgreSQL, if we started it
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM (what orchestrators send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

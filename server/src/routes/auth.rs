@@ -1,0 +1,144 @@
+//! Sign-in, sign-out and `GET /api/v1/me`.
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use bmms_shared::api::{LoginRequest, Me};
+use rand::distributions::{Alphanumeric, DistString};
+use serde_json::json;
+use std::net::{IpAddr, SocketAddr};
+use tower_sessions::Session;
+
+use crate::app::AppState;
+use crate::audit::{self, Actor, Event};
+use crate::auth::users::{self, UserRecord};
+use crate::auth::{password, SessionAuth, SignedIn, AUTH_KEY};
+use crate::db::tenancy::{self, Membership};
+use crate::db::OrgTx;
+use crate::error::ApiError;
+use crate::routes::extract::ApiJson;
+
+fn wrong_credentials() -> ApiError {
+    ApiError::unauthorized("invalid_credentials", "The username or password is not correct.")
+}
+
+/// `POST /api/v1/auth/login`: a new session, with a new id, for a correct password.
+/// A wrong password, an unknown user and a disabled user all get the same answer.
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    session: Session,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<Json<Me>, ApiError> {
+    if request.username.trim().is_empty() || request.password.is_empty() {
+        return Err(ApiError::unprocessable("missing_credentials", "Enter your username and password."));
+    }
+    if request.username.len() > 64 || request.password.len() > 1024 {
+        return Err(wrong_credentials());
+    }
+    let address = client_address(&state, peer, &headers);
+    let account = users::normalize_username(&request.username);
+    state
+        .login_limiter
+        .check(&account, address)
+        .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
+
+    let user = users::find_by_username(state.db.pool(), &account).await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let password_ok = password::verify(stored, request.password).await?;
+    let Some(user) = user else {
+        tracing::info!(client.address = %address, "sign-in failed: no such user");
+        return Err(wrong_credentials());
+    };
+    let Some((membership, mut tx)) = tenancy::begin_for_member(&state.db, user.id).await? else {
+        tracing::warn!(user.id = %user.id, "sign-in refused: the user belongs to no organization");
+        return Err(wrong_credentials());
+    };
+    if !password_ok || user.disabled {
+        let reason = if user.disabled { "disabled" } else { "wrong_password" };
+        audit::append(&mut tx, Event {
+            actor: &Actor::user(user.id, &user.username),
+            action: "auth.sign_in_failed",
+            subject: format!("user:{}", user.id),
+            details: json!({ "reason": reason, "client_address": address.to_string() }),
+        })
+        .await?;
+        tx.commit().await?;
+        return Err(wrong_credentials());
+    }
+
+    // A fresh id defeats session fixation: whatever id the browser came with is dropped.
+    session.cycle_id().await.map_err(|e| ApiError::Internal(e.into()))?;
+    let auth = SessionAuth {
+        user_id: user.id,
+        username: user.username.clone(),
+        org_id: membership.org_id,
+        role: membership.role,
+        csrf_token: Alphanumeric.sample_string(&mut rand::thread_rng(), 32),
+        signed_in_at: chrono::Utc::now().timestamp(),
+    };
+    session.insert(AUTH_KEY, &auth).await.map_err(|e| ApiError::Internal(e.into()))?;
+    audit::append(&mut tx, Event {
+        actor: &Actor::user(user.id, &user.username),
+        action: "auth.sign_in",
+        subject: format!("user:{}", user.id),
+        details: json!({ "client_address": address.to_string() }),
+    })
+    .await?;
+    let me = me_of(&mut tx, &user, membership, auth.csrf_token).await?;
+    tx.commit().await?;
+    Ok(Json(me))
+}
+
+/// `POST /api/v1/auth/logout`: the session is deleted on the server, not just forgotten.
+pub async fn logout(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<serde_json::Value>, ApiError> {
+    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
+    audit::append(&mut tx, Event {
+        actor: &signed_in.actor(),
+        action: "auth.sign_out",
+        subject: format!("user:{}", signed_in.user_id()),
+        details: json!({}),
+    })
+    .await?;
+    tx.commit().await?;
+    signed_in.session.flush().await.map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Json(json!({ "signed_out": true })))
+}
+
+/// `GET /api/v1/me`: who is signed in, for which organization, with which role.
+pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<Me>, ApiError> {
+    let user = users::find_by_id(state.db.pool(), signed_in.user_id())
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("not_signed_in", "Your account no longer exists. Sign in again."))?;
+    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
+    let membership = Membership { org_id: signed_in.org_id(), role: signed_in.role() };
+    let me = me_of(&mut tx, &user, membership, signed_in.auth.csrf_token.clone()).await?;
+    tx.commit().await?;
+    Ok(Json(me))
+}
+
+async fn me_of(tx: &mut OrgTx, user: &UserRecord, membership: Membership, csrf_token: String) -> Result<Me, ApiError> {
+    Ok(Me {
+        user: user.summary(),
+        organization: users::organization(tx).await?,
+        role: membership.role,
+        csrf_token,
+    })
+}
+
+/// The address sign-in limits count against: the peer, or behind a trusted proxy the
+/// last address it appended to X-Forwarded-For.
+fn client_address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    if state.settings.trust_forwarded_for {
+        let forwarded = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse().ok());
+        if let Some(address) = forwarded {
+            return address;
+        }
+    }
+    peer.ip()
+}

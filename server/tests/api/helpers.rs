@@ -1,0 +1,163 @@
+//! `spawn_app()`: a fresh database, migrated, and the server on 127.0.0.1:0.
+
+use bmms_server::app::{AppState, Settings};
+use bmms_server::audit::Actor;
+use bmms_server::cli::admin;
+use bmms_server::db::{self, Db};
+use bmms_shared::Role;
+use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use reqwest::{Method, Response};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// A password every test user gets.
+pub const PASSWORD: &str = "a long test password 1";
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    /// Connected as the owner role, which can do what the app role cannot.
+    pub owner: PgPool,
+    pub owner_options: PgConnectOptions,
+    pub http: reqwest::Client,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+/// A signed-in browser: its session cookie and CSRF token.
+#[derive(Debug, Clone)]
+pub struct Browser {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+fn admin_options() -> PgConnectOptions {
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    PgConnectOptions::from_str(&url).expect("DATABASE_URL is a PostgreSQL URL")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let name = format!("bmms_test_{}", Uuid::new_v4().simple());
+    let admin = admin_options();
+    let mut conn = PgConnection::connect_with(&admin).await.expect("PostgreSQL is reachable (set DATABASE_URL)");
+    sqlx::query(&format!("create database {name}")).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+
+    let owner_options = admin.database(&name);
+    db::migrate(&owner_options).await.expect("migrations run");
+    let owner = PgPoolOptions::new().max_connections(2).connect_with(owner_options.clone()).await.unwrap();
+    let app_pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(db::app_connect_options(None, &owner_options).unwrap())
+        .await
+        .unwrap();
+
+    let mut settings = Settings {
+        dist_dir: PathBuf::from("/nonexistent"),
+        secure_cookies: true,
+        session_idle: Duration::from_secs(3600),
+        session_max: Duration::from_secs(7 * 24 * 3600),
+        trust_forwarded_for: false,
+        login_limits: Default::default(),
+    };
+    configure(&mut settings);
+    let state = AppState::new(Db::new(app_pool), settings);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(bmms_server::app::serve(listener, state.clone(), async {
+        let _ = rx.await;
+    }));
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { base, state, owner, owner_options, http, _shutdown: tx }
+}
+
+impl TestApp {
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// The id of an organization by code.
+    pub async fn org_id(&self, code: &str) -> Uuid {
+        sqlx::query_scalar("select id from organizations where code = $1")
+            .bind(code)
+            .fetch_one(&self.owner)
+            .await
+            .unwrap()
+    }
+
+    /// Creates a user through the admin code path, with [`PASSWORD`].
+    pub async fn create_user(&self, org: &str, username: &str, role: Role) -> Uuid {
+        admin::create_user(self.db(), &Actor::cli(), org, username, "Test Person", role, PASSWORD)
+            .await
+            .unwrap()
+    }
+
+    /// POSTs a login and returns the raw answer.
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        self.http
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in and returns the browser state, panicking if sign-in fails.
+    pub async fn sign_in(&self, username: &str) -> Browser {
+        let response = self.login(username, PASSWORD).await;
+        assert_eq!(response.status(), 200, "sign-in of {username} failed");
+        let cookie = session_cookie(&response).expect("sign-in sets the session cookie");
+        let me: serde_json::Value = response.json().await.unwrap();
+        Browser { cookie, csrf: me["csrf_token"].as_str().unwrap().to_owned() }
+    }
+
+    /// A request carrying the browser's cookie and, for writes, its CSRF token.
+    pub async fn request(&self, method: Method, path: &str, browser: Option<&Browser>, body: Option<serde_json::Value>) -> Response {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(browser) = browser {
+            request = request.header(COOKIE, &browser.cookie).header("x-csrf-token", &browser.csrf);
+        }
+        if let Some(body) = body {
+            request = request.header(CONTENT_TYPE, "application/json").body(body.to_string());
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, browser: &Browser) -> Response {
+        self.request(Method::GET, path, Some(browser), None).await
+    }
+
+    /// How many rows `table` holds, seen by the owner (RLS does not hide them from it here,
+    /// because every test database is owned by a superuser).
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&self.owner).await.unwrap()
+    }
+}
+
+/// `name=value` of the session cookie a response set.
+pub fn session_cookie(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.contains("bmms_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
+/// The API's error body; panics if the answer is not one.
+pub async fn error_of(response: Response) -> (u16, String, String) {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.expect("error answers are JSON");
+    (status, body["error"].as_str().expect("an error code").to_owned(), body["message"].as_str().expect("a message").to_owned())
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the real server on a loopback port, real HTTP, and a fresh
+//! PostgreSQL database per test (DATABASE_URL names the server to create it on).
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod bad_input;
+mod catalog;
+mod cli;
+mod health_and_static;
+mod tenancy;

@@ -1,0 +1,7 @@
+//! The BMMS domain shared by the browser app and the server: who people are (roles),
+//! what organizations are, and the JSON shapes of the HTTP API.
+
+pub mod api;
+pub mod roles;
+
+pub use roles::{OrgKind, Role};
