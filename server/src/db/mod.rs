@@ -72,12 +72,11 @@ pub async fn open(args: &DatabaseArgs, max_connections: u32) -> anyhow::Result<D
                 EmbeddedPostgres::start(&data_dir, bin_dir.as_deref())
             })
             .await??;
-            create_database_if_missing(&cluster.url(embedded::OWNER, "postgres"), embedded::DATABASE)
-                .await?;
             (cluster.url(embedded::OWNER, embedded::DATABASE), Some(cluster))
         }
     };
     let owner = PgConnectOptions::from_str(&owner_url).context("DATABASE_URL is not a PostgreSQL URL")?;
+    create_database_if_missing(&owner).await?;
     migrate(&owner).await?;
     let app_options = app_connect_options(args.app_database_url.as_deref(), &owner)?;
     let pool = PgPoolOptions::new()
@@ -114,19 +113,19 @@ pub fn app_connect_options(
         .log_statements(tracing::log::LevelFilter::Trace))
 }
 
-async fn create_database_if_missing(maintenance_url: &str, name: &str) -> anyhow::Result<()> {
-    let mut conn = PgConnection::connect(maintenance_url).await?;
-    let exists: bool =
-        sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
-            .bind(name)
-            .fetch_one(&mut conn)
-            .await?;
-    if !exists {
-        // Identifiers cannot be bound; `name` is one of our own constants.
-        sqlx::query(&format!("create database \"{name}\""))
-            .execute(&mut conn)
-            .await?;
+/// Creates the database DATABASE_URL names when the server has none by that name yet
+/// (a first start), connecting to the `postgres` maintenance database to do it.
+async fn create_database_if_missing(owner: &PgConnectOptions) -> anyhow::Result<()> {
+    let Some(name) = owner.get_database().map(str::to_owned) else { return Ok(()) };
+    match PgConnection::connect_with(owner).await {
+        Ok(conn) => return Ok(conn.close().await?),
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {}
+        Err(e) => return Err(anyhow::Error::new(e).context("cannot connect to PostgreSQL (DATABASE_URL)")),
     }
+    tracing::info!(database = %name, "creating the database");
+    let mut conn = PgConnection::connect_with(&owner.clone().database("postgres")).await?;
+    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+    sqlx::query(&format!("create database {quoted}")).execute(&mut conn).await?;
     conn.close().await?;
     Ok(())
 }

@@ -1,0 +1,79 @@
+// Test harness: a fresh database, the real `bmms` server on a free port, and Debian's
+// headless Chromium. BMMS_BIN names the server binary; DATABASE_URL the PostgreSQL
+// server to create the database on (scripts/test sets both).
+import { spawn, execFileSync } from "node:child_process";
+import { createServer } from "node:net";
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+const bin = process.env.BMMS_BIN ?? "../target/debug/bmms";
+export const artifacts = new URL("../artifacts/", import.meta.url).pathname;
+mkdirSync(artifacts, { recursive: true });
+
+function freshDatabaseUrl() {
+  if (!process.env.DATABASE_URL) throw new Error("set DATABASE_URL (scripts/test does)");
+  const url = new URL(process.env.DATABASE_URL);
+  url.pathname = `/bmms_e2e_${randomBytes(6).toString("hex")}`;
+  return url.toString();
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.on("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts BMMS on a new database; resolves once it listens. */
+export async function startBmms() {
+  const env = { ...process.env, DATABASE_URL: freshDatabaseUrl() };
+  const port = await freePort();
+  const child = spawn(bmmsPath(), ["serve", "--listen", `127.0.0.1:${port}`, "--dist-dir", "../dist"], {
+    env,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let log = "";
+  await new Promise((resolve, reject) => {
+    child.stderr.on("data", (chunk) => {
+      log += chunk;
+      if (log.includes("BMMS is listening")) resolve();
+    });
+    child.on("exit", (code) => reject(new Error(`bmms exited with ${code}:\n${log}`)));
+  });
+  return {
+    // Chromium treats http://localhost as a secure origin, so the Secure cookie works.
+    url: `http://localhost:${port}`,
+    env,
+    /** Creates a user; returns the generated password. */
+    createUser(org, username, role, displayName) {
+      const out = execFileSync(bmmsPath(), ["admin", "create-user", "--org", org, "--username", username,
+        "--display-name", displayName, "--role", role], { env, encoding: "utf8" });
+      return out.match(/shown only now: (\S+)/)[1];
+    },
+    stop() {
+      return new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.on("exit", resolve);
+        child.kill("SIGTERM");
+      });
+    },
+  };
+}
+
+function bmmsPath() {
+  return new URL(bin, new URL("../", import.meta.url)).pathname;
+}
+
+/** Debian's Chromium, headless, with a clean profile and no background traffic. */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}

@@ -1,0 +1,28 @@
+// The BMMS service worker. Its logic is Rust (sw/, built by trunk as bmms-sw.js and
+// bmms-sw_bg.wasm); this file only connects it to the browser. A service worker must add
+// its listeners during this first, synchronous evaluation, while the wasm loads
+// asynchronously, so every listener waits for `started`.
+//
+// scripts/build-app replaces the build id below, so that each new build of the app is a
+// new service worker to the browser, which then installs the new shell beside the old.
+const BUILD = "__BMMS_BUILD__";
+
+importScripts("/bmms-sw.js");
+const started = wasm_bindgen({ module_or_path: "/bmms-sw_bg.wasm" });
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(started.then(() => wasm_bindgen.install(BUILD)));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(started.then(() => wasm_bindgen.activate(BUILD)));
+});
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  // API calls and other origins go to the network untouched.
+  if (event.request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/")) {
+    return;
+  }
+  event.respondWith(started.then(() => wasm_bindgen.respond(event.request)));
+});
