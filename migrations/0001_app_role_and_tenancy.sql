@@ -12,8 +12,17 @@ exception when duplicate_object or unique_violation then
 end
 $$;
 
--- Whatever made the role before, it gets no power to step around RLS.
-alter role bmms_app nosuperuser nocreatedb nocreaterole nobypassrls noreplication;
+-- Whatever made the role before, it gets no power to step around RLS. (Only touched
+-- when needed: changing these attributes takes a superuser, which managed PostgreSQL
+-- services do not give; creating the role needs only CREATEROLE.)
+do $$
+begin
+    if exists (select 1 from pg_roles where rolname = 'bmms_app'
+               and (rolsuper or rolbypassrls or rolcreaterole or rolcreatedb or rolreplication)) then
+        alter role bmms_app nosuperuser nocreatedb nocreaterole nobypassrls noreplication;
+    end if;
+end
+$$;
 
 grant usage on schema public to bmms_app;
 -- sqlx's bookkeeping, so that /readyz can tell whether every migration ran.

@@ -73,19 +73,17 @@ impl SessionStore for PgSessionStore {
     }
 
     async fn save(&self, record: &Record) -> Result<()> {
-        sqlx::query(
-            "insert into sessions (id, user_id, data, expiry_date) values ($1, $2, $3, $4)
-             on conflict (id) do update
-                 set user_id = excluded.user_id, data = excluded.data,
-                     expiry_date = excluded.expiry_date",
-        )
-        .bind(record.id.to_string())
-        .bind(user_id_of(record))
-        .bind(serde_json::to_value(&record.data).map_err(|e| Error::Encode(e.to_string()))?)
-        .bind(to_chrono(record.expiry_date))
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
+        // Only ever updates: a session deleted meanwhile (sign-out elsewhere, the user
+        // disabled) must stay deleted, not be written back by a request that loaded it
+        // before. New sessions go through `create`.
+        sqlx::query("update sessions set user_id = $2, data = $3, expiry_date = $4 where id = $1")
+            .bind(record.id.to_string())
+            .bind(user_id_of(record))
+            .bind(serde_json::to_value(&record.data).map_err(|e| Error::Encode(e.to_string()))?)
+            .bind(to_chrono(record.expiry_date))
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 

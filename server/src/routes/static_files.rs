@@ -3,18 +3,39 @@
 //! forever while always asking again for the page and the service worker.
 
 use axum::extract::Request;
-use axum::http::{header, HeaderValue};
+use axum::handler::HandlerWithoutStateExt;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get_service, MethodRouter};
 use std::path::Path;
+use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
-/// Serves `dist_dir`, falling back to its `index.html`.
-pub fn service(dist_dir: &Path) -> ServeDir<ServeFile> {
-    ServeDir::new(dist_dir)
-        .precompressed_br()
-        .precompressed_gzip()
-        .fallback(ServeFile::new(dist_dir.join("index.html")))
+/// Serves `dist_dir`; an app route (a path without a file extension) gets `index.html`.
+pub fn service(dist_dir: &Path) -> MethodRouter {
+    let index = dist_dir.join("index.html");
+    let app_route = move |request: Request| {
+        let index = index.clone();
+        async move {
+            // A missing file (say, an asset of an older build) is a 404, never the page:
+            // the page under a hashed name would be cached as that file for a year.
+            let last = request.uri().path().rsplit('/').next().unwrap_or_default();
+            if last.contains('.') {
+                return (StatusCode::NOT_FOUND, "Not found").into_response();
+            }
+            match ServeFile::new(index).oneshot(request).await {
+                Ok(response) => response.into_response(),
+                Err(never) => match never {},
+            }
+        }
+    };
+    get_service(
+        ServeDir::new(dist_dir)
+            .precompressed_br()
+            .precompressed_gzip()
+            .fallback(app_route.into_service()),
+    )
 }
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";

@@ -55,6 +55,11 @@ async fn the_app_is_served_compressed_with_immutable_hashed_files() {
         .unwrap();
     assert_eq!(gzip.headers()[CONTENT_ENCODING], "gzip");
 
+    // An asset that is not there (an older build's) is a 404, not the page cached for a year.
+    let gone = app.http.get(format!("{}/bmms-app-ffffffffffffffff.js", app.base)).send().await.unwrap();
+    assert_eq!(gone.status(), 404);
+    assert_ne!(gone.headers()[CACHE_CONTROL], "public, max-age=31536000, immutable");
+
     // The page itself, and any app route, must be asked for again each time.
     for path in ["/", "/assessments/42"] {
         let page = app.http.get(format!("{}{path}", app.base)).send().await.unwrap();
