@@ -1,6 +1,7 @@
--- Browser sessions (tower-sessions records). Not tenant data: the session is how the
--- server learns the organization in the first place. user_id is kept beside the record
--- so that disabling a user can end every session of theirs at once.
+-- Browser sessions (tower-sessions records), keyed by a SHA-256 of the session id so
+-- that a copy of this table holds no usable cookie. Not tenant data: the session is how
+-- the server learns the organization in the first place. user_id is kept beside the
+-- record so that disabling a user can end every session of theirs at once.
 create table sessions (
     id          text primary key,
     user_id     uuid references users (id) on delete cascade,

@@ -40,6 +40,13 @@ pub async fn end_sessions_of(conn: &mut sqlx::PgConnection, user_id: Uuid) -> sq
     Ok(done.rows_affected())
 }
 
+/// The row key of a session: a hash of its id, so that a copy of the table (a backup, a
+/// read replica) holds no id that could be replayed as a cookie.
+fn key(id: &Id) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(id.to_string().as_bytes()))
+}
+
 fn user_id_of(record: &Record) -> Option<Uuid> {
     let auth = record.data.get(AUTH_KEY)?;
     serde_json::from_value(auth.get("user_id")?.clone()).ok()
@@ -58,7 +65,7 @@ impl SessionStore for PgSessionStore {
                 "insert into sessions (id, user_id, data, expiry_date) values ($1, $2, $3, $4)
                  on conflict (id) do nothing",
             )
-            .bind(record.id.to_string())
+            .bind(key(&record.id))
             .bind(user_id_of(record))
             .bind(serde_json::to_value(&record.data).map_err(|e| Error::Encode(e.to_string()))?)
             .bind(to_chrono(record.expiry_date))
@@ -77,7 +84,7 @@ impl SessionStore for PgSessionStore {
         // disabled) must stay deleted, not be written back by a request that loaded it
         // before. New sessions go through `create`.
         sqlx::query("update sessions set user_id = $2, data = $3, expiry_date = $4 where id = $1")
-            .bind(record.id.to_string())
+            .bind(key(&record.id))
             .bind(user_id_of(record))
             .bind(serde_json::to_value(&record.data).map_err(|e| Error::Encode(e.to_string()))?)
             .bind(to_chrono(record.expiry_date))
@@ -91,7 +98,7 @@ impl SessionStore for PgSessionStore {
         let row: Option<(serde_json::Value, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
             "select data, expiry_date from sessions where id = $1 and expiry_date > now()",
         )
-        .bind(id.to_string())
+        .bind(key(id))
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
@@ -105,7 +112,7 @@ impl SessionStore for PgSessionStore {
 
     async fn delete(&self, id: &Id) -> Result<()> {
         sqlx::query("delete from sessions where id = $1")
-            .bind(id.to_string())
+            .bind(key(id))
             .execute(&self.pool)
             .await
             .map_err(backend)?;

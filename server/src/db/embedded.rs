@@ -83,7 +83,20 @@ impl EmbeddedPostgres {
             .arg("--pgdata")
             .arg(&self.cluster_dir)
             .args(["--username", OWNER, "--auth", "trust", "--encoding", "UTF8", "--no-locale"]);
-        run(&mut initdb, "initdb")
+        run(&mut initdb, "initdb").with_context(|| self.reachability_hint())
+    }
+
+    /// As root, the cluster runs as `postgres`, which must be able to reach the directory.
+    fn reachability_hint(&self) -> String {
+        match &self.run_as {
+            Some(user) => format!(
+                "PostgreSQL runs as the `{}` user here, which must be able to enter every \
+                 directory above {}; choose a data directory it can reach, e.g. --data-dir /var/lib/bmms",
+                user.name,
+                self.cluster_dir.display()
+            ),
+            None => format!("cannot create the cluster in {}", self.cluster_dir.display()),
+        }
     }
 
     fn pg_ctl_start(&self) -> anyhow::Result<()> {
