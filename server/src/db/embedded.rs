@@ -163,11 +163,9 @@ impl Drop for EmbeddedPostgres {
 fn run(command: &mut Command, what: &str) -> anyhow::Result<()> {
     let output = command.output().with_context(|| format!("cannot run {what}"))?;
     if !output.status.success() {
-        bail!(
-            "{what} failed: {}{}",
-            String::from_utf8_lossy(&output.stderr).trim(),
-            String::from_utf8_lossy(&output.stdout).trim()
-        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let said = if stderr.trim().is_empty() { String::from_utf8_lossy(&output.stdout) } else { stderr };
+        bail!("{what} failed: {}", said.trim());
     }
     Ok(())
 }
