@@ -56,23 +56,34 @@ fn backend(err: sqlx::Error) -> Error {
     Error::Backend(err.to_string())
 }
 
+/// Runs `sql` with the record's columns as $1 (key), $2 (user), $3 (data), $4 (expiry);
+/// returns how many rows it touched.
+async fn write(pool: &PgPool, sql: &'static str, record: &Record) -> Result<u64> {
+    let data = serde_json::to_value(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
+    let done = sqlx::query(sql)
+        .bind(key(&record.id))
+        .bind(user_id_of(record))
+        .bind(data)
+        .bind(to_chrono(record.expiry_date))
+        .execute(pool)
+        .await
+        .map_err(backend)?;
+    Ok(done.rows_affected())
+}
+
 #[async_trait]
 impl SessionStore for PgSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         // A new id until it is unused; ids are 128 random bits, so this loops once.
         loop {
-            let inserted = sqlx::query(
+            let inserted = write(
+                &self.pool,
                 "insert into sessions (id, user_id, data, expiry_date) values ($1, $2, $3, $4)
                  on conflict (id) do nothing",
+                record,
             )
-            .bind(key(&record.id))
-            .bind(user_id_of(record))
-            .bind(serde_json::to_value(&record.data).map_err(|e| Error::Encode(e.to_string()))?)
-            .bind(to_chrono(record.expiry_date))
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-            if inserted.rows_affected() == 1 {
+            .await?;
+            if inserted == 1 {
                 return Ok(());
             }
             record.id = Id::default();
@@ -83,14 +94,8 @@ impl SessionStore for PgSessionStore {
         // Only ever updates: a session deleted meanwhile (sign-out elsewhere, the user
         // disabled) must stay deleted, not be written back by a request that loaded it
         // before. New sessions go through `create`.
-        sqlx::query("update sessions set user_id = $2, data = $3, expiry_date = $4 where id = $1")
-            .bind(key(&record.id))
-            .bind(user_id_of(record))
-            .bind(serde_json::to_value(&record.data).map_err(|e| Error::Encode(e.to_string()))?)
-            .bind(to_chrono(record.expiry_date))
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
+        let sql = "update sessions set user_id = $2, data = $3, expiry_date = $4 where id = $1";
+        write(&self.pool, sql, record).await?;
         Ok(())
     }
 

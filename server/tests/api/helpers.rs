@@ -19,6 +19,7 @@ pub const PASSWORD: &str = "a long test password 1";
 
 pub struct TestApp {
     pub base: String,
+    database_name: String,
     pub state: AppState,
     /// Connected as the owner role, which can do what the app role cannot.
     pub owner: PgPool,
@@ -77,7 +78,26 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         let _ = rx.await;
     }));
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { base, state, owner, owner_options, http, _shutdown: tx }
+    TestApp { base, database_name: name, state, owner, owner_options, http, _shutdown: tx }
+}
+
+impl Drop for TestApp {
+    /// Drops the test's database, so that runs against a shared server leave nothing behind.
+    fn drop(&mut self) {
+        let name = self.database_name.clone();
+        // Drop cannot await, and the test's runtime is busy ending: use a runtime of our own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                let mut conn = PgConnection::connect_with(&admin_options()).await.ok()?;
+                sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut conn).await.ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(_))) {
+            eprintln!("note: could not drop the test database {}", self.database_name);
+        }
+    }
 }
 
 impl TestApp {
