@@ -173,6 +173,11 @@ fn run(command: &mut Command, what: &str) -> anyhow::Result<()> {
 /// The directory with initdb and pg_ctl: the one given, else Debian's newest
 /// `/usr/lib/postgresql/<version>/bin`, else PATH.
 fn find_binaries(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    find_binaries_in(explicit, Path::new("/usr/lib/postgresql"), &path)
+}
+
+fn find_binaries_in(explicit: Option<&Path>, debian_root: &Path, path: &std::ffi::OsStr) -> anyhow::Result<PathBuf> {
     let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
     if let Some(dir) = explicit {
         if has_tools(dir) {
@@ -180,7 +185,7 @@ fn find_binaries(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
         }
         bail!("{} holds no initdb and pg_ctl (BMMS_PG_BIN_DIR)", dir.display());
     }
-    let mut debian: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+    let mut debian: Vec<(u32, PathBuf)> = std::fs::read_dir(debian_root)
         .into_iter()
         .flatten()
         .flatten()
@@ -194,10 +199,7 @@ fn find_binaries(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some((_, bin)) = debian.pop() {
         return Ok(bin);
     }
-    let on_path = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).find(|dir| has_tools(dir)))
-        .unwrap_or_default();
-    on_path.ok_or_else(|| {
+    std::env::split_paths(path).find(|dir| has_tools(dir)).ok_or_else(|| {
         anyhow::anyhow!(
             "no PostgreSQL server binaries (initdb, pg_ctl) found. Install them with \
              `apt-get install postgresql` (Debian/Ubuntu), or set DATABASE_URL to use an \
@@ -216,5 +218,37 @@ fn unprivileged_user_if_root() -> anyhow::Result<Option<nix::unistd::User>> {
             "PostgreSQL will not run as root and there is no `postgres` user to run it as. \
              Install the `postgresql` package (it creates that user) or run BMMS as another user"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fake_bin(dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("initdb"), "").unwrap();
+        std::fs::write(dir.join("pg_ctl"), "").unwrap();
+    }
+
+    #[test]
+    fn without_postgresql_the_error_names_the_package_to_install() {
+        let empty = tempfile::tempdir().unwrap();
+        let err = find_binaries_in(None, empty.path(), empty.path().as_os_str()).unwrap_err();
+        assert!(err.to_string().contains("apt-get install postgresql"), "{err}");
+    }
+
+    #[test]
+    fn the_newest_debian_version_wins_over_path() {
+        let root = tempfile::tempdir().unwrap();
+        for version in ["9", "15", "13"] {
+            fake_bin(&root.path().join(version).join("bin"));
+        }
+        let on_path = root.path().join("elsewhere");
+        fake_bin(&on_path);
+        let found = find_binaries_in(None, root.path(), on_path.as_os_str()).unwrap();
+        assert_eq!(found, root.path().join("15").join("bin"));
+        let empty = tempfile::tempdir().unwrap();
+        assert_eq!(find_binaries_in(None, empty.path(), on_path.as_os_str()).unwrap(), on_path);
     }
 }

@@ -66,3 +66,27 @@ async fn operator_mistakes_get_sentences_not_database_errors() {
     let nobody = admin::disable_user(app.db(), &actor, "nobody").await.unwrap_err();
     assert!(nobody.to_string().contains("no user named nobody"), "{nobody}");
 }
+
+#[tokio::test]
+async fn bmms_audit_verify_names_the_tampered_entry_and_fails() {
+    let app = spawn_app().await;
+    app.create_user("MOH", "ana", Role::FieldOfficer).await;
+    app.sign_in("ana").await;
+    let url = app.owner_url();
+    let verify = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_bmms"))
+            .args(["audit", "verify"])
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap()
+    };
+    let intact = verify();
+    assert!(intact.status.success(), "{}", String::from_utf8_lossy(&intact.stderr));
+    assert!(String::from_utf8_lossy(&intact.stdout).contains("every chain is intact"));
+
+    sqlx::query("update audit_log set actor = 'someone else' where seq = 2").execute(&app.owner).await.unwrap();
+    let broken = verify();
+    assert!(!broken.status.success());
+    let out = String::from_utf8_lossy(&broken.stdout);
+    assert!(out.contains("BROKEN  MOH entry #2: its content does not match its hash"), "{out}");
+}

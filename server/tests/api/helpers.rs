@@ -101,6 +101,16 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// A DATABASE_URL for the test's database, for running the `bmms` binary on it.
+    pub fn owner_url(&self) -> String {
+        let mut url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        // Replace the database name: the path part between the authority and the query.
+        let query = url.find('?').map(|at| url.split_off(at)).unwrap_or_default();
+        let path_at = url.find("://").map(|s| s + 3).and_then(|s| url[s..].find('/').map(|p| s + p)).unwrap_or(url.len());
+        url.truncate(path_at);
+        format!("{url}/{}{query}", self.database_name)
+    }
+
     pub fn db(&self) -> &Db {
         &self.state.db
     }
