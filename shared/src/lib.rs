@@ -2,6 +2,8 @@
 //! what organizations are, and the JSON shapes of the HTTP API.
 
 pub mod api;
+pub mod records;
+pub mod sync;
 pub mod roles;
 
 pub use roles::{OrgKind, Role};

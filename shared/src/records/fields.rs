@@ -1,0 +1,242 @@
+//! Field types, their values, and the checks that keep a value valid.
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use serde::{Deserialize, Serialize};
+
+/// What a field may hold.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldType {
+    Text { max_chars: usize },
+    Integer { min: i64, max: i64 },
+    Decimal { min: f64, max: f64 },
+    /// A calendar date, `YYYY-MM-DD`, between 1900 and 2100.
+    Date,
+    Choice(&'static [&'static str]),
+    TextList { max_items: usize, max_chars: usize },
+    /// Items of `{text, done}`.
+    Checklist { max_items: usize },
+}
+
+/// One field of a record kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldSpec {
+    pub name: String,
+    pub label: String,
+    pub ty: FieldType,
+}
+
+impl FieldSpec {
+    pub fn new(name: impl Into<String>, label: impl Into<String>, ty: FieldType) -> Self {
+        FieldSpec { name: name.into(), label: label.into(), ty }
+    }
+
+    /// Says why `value` cannot go in this field, if it cannot.
+    pub fn check(&self, value: &FieldValue) -> Result<(), FieldError> {
+        let bad = |why: String| Err(FieldError::new(&self.name, why));
+        match (&self.ty, value) {
+            (FieldType::Text { max_chars }, FieldValue::Text(s)) => {
+                if s.chars().count() > *max_chars {
+                    return bad(format!("is longer than {max_chars} characters"));
+                }
+            }
+            (FieldType::Integer { min, max }, FieldValue::Integer(n)) => {
+                if n < min || n > max {
+                    return bad(format!("must be between {min} and {max}"));
+                }
+            }
+            (FieldType::Decimal { min, max }, FieldValue::Decimal(x)) => {
+                if !x.is_finite() || x < min || x > max {
+                    return bad(format!("must be between {min} and {max}"));
+                }
+            }
+            (FieldType::Date, FieldValue::Date(d)) => {
+                if !is_plausible_date(d) {
+                    return bad("must be a date between 1900-01-01 and 2100-12-31, written YYYY-MM-DD".into());
+                }
+            }
+            (FieldType::Choice(options), FieldValue::Choice(c)) => {
+                if !options.contains(&c.as_str()) {
+                    return bad(format!("must be one of: {}", options.join(", ")));
+                }
+            }
+            (FieldType::TextList { max_items, max_chars }, FieldValue::TextList(items)) => {
+                if items.len() > *max_items {
+                    return bad(format!("has more than {max_items} entries"));
+                }
+                if items.iter().any(|s| s.chars().count() > *max_chars) {
+                    return bad(format!("has an entry longer than {max_chars} characters"));
+                }
+            }
+            (FieldType::Checklist { max_items }, FieldValue::Checklist(items)) => {
+                if items.len() > *max_items {
+                    return bad(format!("has more than {max_items} items"));
+                }
+                if items.iter().any(|i| i.text.chars().count() > 500) {
+                    return bad("has an item longer than 500 characters".into());
+                }
+            }
+            _ => return bad(format!("has the wrong type of value ({})", value.type_name())),
+        }
+        Ok(())
+    }
+}
+
+/// A checklist item of a monitoring task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChecklistItem {
+    pub text: String,
+    pub done: bool,
+}
+
+/// A value of a field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FieldValue {
+    Text(String),
+    Integer(i64),
+    Decimal(f64),
+    Date(String),
+    Choice(String),
+    TextList(Vec<String>),
+    Checklist(Vec<ChecklistItem>),
+}
+
+impl FieldValue {
+    fn type_name(&self) -> &'static str {
+        match self {
+            FieldValue::Text(_) => "text",
+            FieldValue::Integer(_) => "whole number",
+            FieldValue::Decimal(_) => "number",
+            FieldValue::Date(_) => "date",
+            FieldValue::Choice(_) => "choice",
+            FieldValue::TextList(_) => "list",
+            FieldValue::Checklist(_) => "checklist",
+        }
+    }
+
+    /// Reads a stored value as the type `spec` expects.
+    pub(crate) fn read(doc: &AutoCommit, spec: &FieldSpec, value: Value<'_>, id: &ObjId) -> Result<Self, FieldError> {
+        let wrong = || FieldError::new(&spec.name, "holds a value of the wrong type".to_owned());
+        let scalar = match &value {
+            Value::Scalar(s) => Some(s.as_ref().clone()),
+            Value::Object(_) => None,
+        };
+        Ok(match (&spec.ty, scalar) {
+            (FieldType::Text { .. }, Some(ScalarValue::Str(s))) => FieldValue::Text(s.to_string()),
+            (FieldType::Date, Some(ScalarValue::Str(s))) => FieldValue::Date(s.to_string()),
+            (FieldType::Choice(_), Some(ScalarValue::Str(s))) => FieldValue::Choice(s.to_string()),
+            (FieldType::Integer { .. }, Some(ScalarValue::Int(n))) => FieldValue::Integer(n),
+            (FieldType::Integer { .. }, Some(ScalarValue::Uint(n))) => FieldValue::Integer(i64::try_from(n).map_err(|_| wrong())?),
+            (FieldType::Decimal { .. }, Some(ScalarValue::F64(x))) => FieldValue::Decimal(x),
+            (FieldType::Decimal { .. }, Some(ScalarValue::Int(n))) => FieldValue::Decimal(n as f64),
+            (FieldType::TextList { .. }, None) => {
+                let items = doc.values(id).map(|(v, _)| match v {
+                    Value::Scalar(s) => match s.as_ref() {
+                        ScalarValue::Str(s) => Ok(s.to_string()),
+                        _ => Err(wrong()),
+                    },
+                    _ => Err(wrong()),
+                });
+                FieldValue::TextList(items.collect::<Result<_, _>>()?)
+            }
+            (FieldType::Checklist { .. }, None) => {
+                let mut items = Vec::new();
+                for (v, item) in doc.values(id) {
+                    if !matches!(v, Value::Object(ObjType::Map)) {
+                        return Err(wrong());
+                    }
+                    let text = match doc.get(&item, "text") {
+                        Ok(Some((Value::Scalar(s), _))) => s.as_str().map(str::to_owned).ok_or_else(wrong)?,
+                        _ => return Err(wrong()),
+                    };
+                    let done = match doc.get(&item, "done") {
+                        Ok(Some((Value::Scalar(s), _))) => matches!(s.as_ref(), ScalarValue::Boolean(true)),
+                        _ => false,
+                    };
+                    items.push(ChecklistItem { text, done });
+                }
+                FieldValue::Checklist(items)
+            }
+            _ => return Err(wrong()),
+        })
+    }
+
+    /// Writes this value into the document's root under `spec.name`.
+    pub(crate) fn write(&self, doc: &mut AutoCommit, spec: &FieldSpec) -> Result<(), automerge::AutomergeError> {
+        let key = spec.name.as_str();
+        match self {
+            FieldValue::Text(s) | FieldValue::Date(s) | FieldValue::Choice(s) => doc.put(ROOT, key, s.as_str()),
+            FieldValue::Integer(n) => doc.put(ROOT, key, *n),
+            FieldValue::Decimal(x) => doc.put(ROOT, key, *x),
+            FieldValue::TextList(items) => {
+                let list = doc.put_object(ROOT, key, ObjType::List)?;
+                for (at, item) in items.iter().enumerate() {
+                    doc.insert(&list, at, item.as_str())?;
+                }
+                Ok(())
+            }
+            FieldValue::Checklist(items) => {
+                let list = doc.put_object(ROOT, key, ObjType::List)?;
+                for (at, item) in items.iter().enumerate() {
+                    let map = doc.insert_object(&list, at, ObjType::Map)?;
+                    doc.put(&map, "text", item.text.as_str())?;
+                    doc.put(&map, "done", item.done)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A field and what is wrong with it, in words a field officer can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {problem}")]
+pub struct FieldError {
+    pub field: String,
+    pub problem: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, problem: String) -> Self {
+        FieldError { field: field.to_owned(), problem }
+    }
+
+    pub fn unknown(field: &str) -> Self {
+        FieldError::new(field, "is not a field of this record".to_owned())
+    }
+}
+
+fn is_plausible_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let number = |range: std::ops::Range<usize>| s.get(range).and_then(|p| p.parse::<u32>().ok());
+    let (Some(year), Some(month), Some(day)) = (number(0..4), number(5..7), number(8..10)) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1900..=2100).contains(&year) && (1..=days).contains(&day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_must_be_real_and_plausible() {
+        for good in ["2026-11-21", "2024-02-29", "1900-01-01"] {
+            assert!(is_plausible_date(good), "{good}");
+        }
+        for bad in ["30000-01-01", "2026-02-30", "2025-02-29", "2026-13-01", "21-11-2026", "2026-1-1", ""] {
+            assert!(!is_plausible_date(bad), "{bad}");
+        }
+    }
+}

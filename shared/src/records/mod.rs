@@ -1,0 +1,226 @@
+//! Records that field officers edit offline: each is one small Automerge document whose
+//! root map holds one key per field (`households`, `needs.health.severity`, ...). The
+//! schema of each kind is a list of [`FieldSpec`]s; every write goes through
+//! [`RecordEditor::set`], which refuses a value the schema forbids, and every merged
+//! document is checked again with [`validate`] (a device is never trusted).
+
+mod fields;
+pub mod mana;
+pub mod task;
+
+pub use fields::{FieldError, FieldSpec, FieldType, FieldValue};
+
+use automerge::{AutoCommit, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use serde::{Deserialize, Serialize};
+
+/// The schema version this build writes. A document with a higher version came from a
+/// newer app and is refused rather than misread.
+pub const SCHEMA_VERSION: u64 = 1;
+
+const ID_KEY: &str = "id";
+const KIND_KEY: &str = "kind";
+const VERSION_KEY: &str = "schema_version";
+
+/// What a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    ManaAssessment,
+    MonitoringTask,
+}
+
+impl RecordKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::ManaAssessment => "mana_assessment",
+            RecordKind::MonitoringTask => "monitoring_task",
+        }
+    }
+
+    fn from_str(s: &str) -> Option<Self> {
+        [RecordKind::ManaAssessment, RecordKind::MonitoringTask].into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The fields of this kind.
+    pub fn fields(self) -> &'static [FieldSpec] {
+        match self {
+            RecordKind::ManaAssessment => mana::fields(),
+            RecordKind::MonitoringTask => task::fields(),
+        }
+    }
+
+    pub fn field(self, name: &str) -> Option<&'static FieldSpec> {
+        self.fields().iter().find(|f| f.name == name)
+    }
+}
+
+/// A new document of `kind` with id `id`, written by `actor`. The id is part of the
+/// document, so no two documents share a change and changes cannot be moved between them.
+pub fn new_document(id: uuid::Uuid, kind: RecordKind, actor: automerge::ActorId) -> AutoCommit {
+    let mut doc = AutoCommit::new().with_actor(actor);
+    // A fresh document is only ever created by one device, so these never conflict.
+    let _ = automerge::transaction::Transactable::put(&mut doc, ROOT, ID_KEY, id.to_string());
+    let _ = automerge::transaction::Transactable::put(&mut doc, ROOT, KIND_KEY, kind.as_str());
+    let _ = automerge::transaction::Transactable::put(&mut doc, ROOT, VERSION_KEY, SCHEMA_VERSION);
+    let _ = automerge::transaction::Transactable::put(&mut doc, ROOT, "status", kind.initial_status());
+    doc
+}
+
+impl RecordKind {
+    fn initial_status(self) -> &'static str {
+        match self {
+            RecordKind::ManaAssessment => "draft",
+            RecordKind::MonitoringTask => "todo",
+        }
+    }
+}
+
+/// Why a document as a whole is not acceptable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentError {
+    #[error("the document does not say what kind of record it is")]
+    MissingKind,
+    #[error("the document is a {found}, not a {expected}")]
+    WrongKind { expected: &'static str, found: String },
+    #[error("the document was made by a newer version of BMMS (schema {0}); update the app")]
+    NewerSchema(u64),
+    #[error("{0}")]
+    Field(#[from] FieldError),
+}
+
+/// The kind a document says it is, and that its schema version is one we understand.
+pub fn kind_of(doc: &AutoCommit) -> Result<RecordKind, DocumentError> {
+    let kind = match doc.get(ROOT, KIND_KEY) {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Str(s) => RecordKind::from_str(s).ok_or(DocumentError::MissingKind)?,
+            _ => return Err(DocumentError::MissingKind),
+        },
+        _ => return Err(DocumentError::MissingKind),
+    };
+    let version = match doc.get(ROOT, VERSION_KEY) {
+        Ok(Some((Value::Scalar(s), _))) => s.as_u64().unwrap_or(0),
+        _ => 0,
+    };
+    if version > SCHEMA_VERSION {
+        return Err(DocumentError::NewerSchema(version));
+    }
+    Ok(kind)
+}
+
+/// The id a document carries.
+pub fn id_of(doc: &AutoCommit) -> Option<uuid::Uuid> {
+    match doc.get(ROOT, ID_KEY) {
+        Ok(Some((Value::Scalar(s), _))) => s.as_str()?.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Checks every field of a (merged) document against its kind's schema. Where a field
+/// holds conflicting values, each of them must be valid.
+pub fn validate(doc: &AutoCommit, expected: RecordKind) -> Result<(), DocumentError> {
+    let kind = kind_of(doc)?;
+    if kind != expected {
+        return Err(DocumentError::WrongKind { expected: expected.as_str(), found: kind.as_str().to_owned() });
+    }
+    for key in doc.keys(ROOT) {
+        if key == ID_KEY || key == KIND_KEY || key == VERSION_KEY {
+            continue;
+        }
+        let spec = kind.field(&key).ok_or_else(|| FieldError::unknown(&key))?;
+        for (value, id) in doc.get_all(ROOT, key.as_str()).unwrap_or_default() {
+            FieldValue::read(doc, spec, value, &id).and_then(|v| spec.check(&v))?;
+        }
+    }
+    Ok(())
+}
+
+/// A field that holds more than one value because devices wrote it concurrently.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub field: String,
+    /// Every value, as people would read it.
+    pub values: Vec<String>,
+}
+
+/// Every same-field conflict in the document, by field name. Lists (team members, photos)
+/// merge without conflicts; checklist items are compared field by field.
+pub fn conflicts(doc: &AutoCommit) -> Vec<Conflict> {
+    let mut found = Vec::new();
+    collect_conflicts(doc, &ROOT, String::new(), &mut found);
+    found
+}
+
+fn collect_conflicts(doc: &AutoCommit, obj: &automerge::ObjId, prefix: String, found: &mut Vec<Conflict>) {
+    match doc.object_type(obj) {
+        Ok(ObjType::Map) => {
+            for key in doc.keys(obj) {
+                let values = doc.get_all(obj, key.as_str()).unwrap_or_default();
+                let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                if values.len() > 1 {
+                    let shown = values.iter().map(|(v, id)| show(doc, v, id)).collect();
+                    found.push(Conflict { field: path.clone(), values: shown });
+                }
+                if let Some((Value::Object(_), id)) = values.into_iter().next() {
+                    collect_conflicts(doc, &id, path, found);
+                }
+            }
+        }
+        Ok(ObjType::List) => {
+            for index in 0..doc.length(obj) {
+                if let Ok(Some((Value::Object(_), id))) = doc.get(obj, index) {
+                    collect_conflicts(doc, &id, format!("{prefix}[{index}]"), found);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn show(doc: &AutoCommit, value: &Value<'_>, id: &automerge::ObjId) -> String {
+    match value {
+        Value::Scalar(s) => match s.as_ref() {
+            ScalarValue::Str(s) => s.to_string(),
+            other => other.to_string(),
+        },
+        Value::Object(ObjType::Text) => doc.text(id).unwrap_or_default(),
+        Value::Object(_) => {
+            let items: Vec<String> = doc.values(id).map(|(v, id)| show(doc, &v, &id)).collect();
+            items.join(", ")
+        }
+    }
+}
+
+/// Writes to a record, each checked against the schema before it reaches the document.
+pub struct RecordEditor<'a> {
+    doc: &'a mut AutoCommit,
+    kind: RecordKind,
+}
+
+impl<'a> RecordEditor<'a> {
+    pub fn new(doc: &'a mut AutoCommit) -> Result<Self, DocumentError> {
+        let kind = kind_of(doc)?;
+        Ok(RecordEditor { doc, kind })
+    }
+
+    /// Sets `field` to `value`, or says why it may not.
+    pub fn set(&mut self, field: &str, value: FieldValue) -> Result<(), FieldError> {
+        let spec = self.kind.field(field).ok_or_else(|| FieldError::unknown(field))?;
+        spec.check(&value)?;
+        value.write(self.doc, spec).map_err(|e| FieldError::new(field, format!("could not be saved: {e}")))
+    }
+
+    /// Empties `field`.
+    pub fn clear(&mut self, field: &str) -> Result<(), FieldError> {
+        self.kind.field(field).ok_or_else(|| FieldError::unknown(field))?;
+        automerge::transaction::Transactable::delete(self.doc, ROOT, field)
+            .map_err(|e| FieldError::new(field, format!("could not be cleared: {e}")))
+    }
+}
+
+/// The current value of `field` (the winning one, where there is a conflict).
+pub fn get(doc: &AutoCommit, field: &str) -> Option<FieldValue> {
+    let kind = kind_of(doc).ok()?;
+    let spec = kind.field(field)?;
+    let (value, id) = doc.get(ROOT, field).ok()??;
+    FieldValue::read(doc, spec, value, &id).ok()
+}

@@ -1,0 +1,28 @@
+//! Monitoring task: a visit to check on a PPA (program, project or activity).
+
+use super::fields::{FieldSpec, FieldType};
+use std::sync::OnceLock;
+
+pub const STATUSES: &[&str] = &["todo", "in_progress", "blocked", "done"];
+
+/// Every field of a monitoring task.
+pub fn fields() -> &'static [FieldSpec] {
+    static FIELDS: OnceLock<Vec<FieldSpec>> = OnceLock::new();
+    FIELDS.get_or_init(|| {
+        vec![
+            FieldSpec::new("ppa", "Program, project or activity", FieldType::Text { max_chars: 200 }),
+            FieldSpec::new("site", "Site", FieldType::Text { max_chars: 200 }),
+            FieldSpec::new("location.latitude", "Latitude", FieldType::Decimal { min: -90.0, max: 90.0 }),
+            FieldSpec::new("location.longitude", "Longitude", FieldType::Decimal { min: -180.0, max: 180.0 }),
+            FieldSpec::new("title", "Title", FieldType::Text { max_chars: 200 }),
+            FieldSpec::new("description", "Description", FieldType::Text { max_chars: 5_000 }),
+            FieldSpec::new("assignee", "Assigned to", FieldType::Text { max_chars: 64 }),
+            FieldSpec::new("due_date", "Due date", FieldType::Date),
+            FieldSpec::new("status", "Status", FieldType::Choice(STATUSES)),
+            FieldSpec::new("progress_percent", "Progress (%)", FieldType::Integer { min: 0, max: 100 }),
+            FieldSpec::new("checklist", "Checklist", FieldType::Checklist { max_items: 100 }),
+            FieldSpec::new("observations", "Observations", FieldType::Text { max_chars: 10_000 }),
+            FieldSpec::new("issues_found", "Issues found", FieldType::TextList { max_items: 100, max_chars: 500 }),
+        ]
+    })
+}

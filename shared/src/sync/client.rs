@@ -1,0 +1,270 @@
+//! The device side of sync, with no I/O: it keeps the documents, the outbox of changes
+//! the server has not acknowledged, the cursor, and the retry schedule. The app (and the
+//! tests) move bytes; this decides what to send and what an answer means.
+//!
+//! The acknowledgement rules (DESIGN.md, invariant 1): a change leaves the outbox only
+//! when an answer to the batch that carried it acknowledges its document; a refused
+//! change stays, marked with the reason; an exchange that fails is retried with the
+//! same batch id, so the server can tell a retry from new work.
+
+use automerge::{ActorId, AutoCommit, Change, ChangeHash};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+use super::protocol::{
+    self, DocumentChanges, ProtocolError, Rejection, SyncRequest, SyncResponse, UpdateContent,
+};
+use crate::records::{self, Conflict, RecordKind};
+
+/// Waits between failed exchanges: 2 s, doubling, at most 5 minutes.
+const FIRST_RETRY_MS: u64 = 2_000;
+const MAX_RETRY_MS: u64 = 300_000;
+
+/// A document on the device.
+#[derive(Debug, Clone)]
+pub struct LocalDocument {
+    pub kind: RecordKind,
+    pub doc: AutoCommit,
+    /// Open conflicts, as the server last reported them.
+    pub conflicts: Vec<Conflict>,
+}
+
+/// A change the server has not acknowledged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingChange {
+    pub hash: ChangeHash,
+    pub bytes: Vec<u8>,
+    /// Set when the server refused the document; the change is kept for the officer.
+    pub rejected: Option<Rejection>,
+}
+
+#[derive(Debug, Clone)]
+struct InFlight {
+    batch_id: Uuid,
+    body: Vec<u8>,
+    /// The changes this batch carries, per document.
+    sent: BTreeMap<Uuid, Vec<ChangeHash>>,
+}
+
+/// The sync state of one device.
+#[derive(Debug, Clone)]
+pub struct SyncClient {
+    device_id: Uuid,
+    actor: ActorId,
+    cursor: u64,
+    documents: BTreeMap<Uuid, LocalDocument>,
+    outbox: BTreeMap<Uuid, Vec<PendingChange>>,
+    in_flight: Option<InFlight>,
+    failures: u32,
+    next_attempt_ms: u64,
+}
+
+/// Why an edit was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("there is no such record on this device")]
+    NoSuchDocument,
+    #[error(transparent)]
+    Field(#[from] records::FieldError),
+    #[error(transparent)]
+    Document(#[from] records::DocumentError),
+}
+
+impl SyncClient {
+    /// A device whose changes carry `actor` (bound to the device at registration).
+    pub fn new(device_id: Uuid, actor: ActorId) -> Self {
+        SyncClient {
+            device_id,
+            actor,
+            cursor: 0,
+            documents: BTreeMap::new(),
+            outbox: BTreeMap::new(),
+            in_flight: None,
+            failures: 0,
+            next_attempt_ms: 0,
+        }
+    }
+
+    pub fn device_id(&self) -> Uuid {
+        self.device_id
+    }
+
+    pub fn cursor(&self) -> u64 {
+        self.cursor
+    }
+
+    pub fn documents(&self) -> &BTreeMap<Uuid, LocalDocument> {
+        &self.documents
+    }
+
+    /// Every change not yet acknowledged, by document.
+    pub fn outbox(&self) -> &BTreeMap<Uuid, Vec<PendingChange>> {
+        &self.outbox
+    }
+
+    /// How many changes wait to be sent (refused ones included).
+    pub fn pending_count(&self) -> usize {
+        self.outbox.values().map(Vec::len).sum()
+    }
+
+    /// Creates a record on the device; it reaches the server at the next exchange.
+    pub fn create(&mut self, doc_id: Uuid, kind: RecordKind) -> Uuid {
+        let mut doc = records::new_document(doc_id, kind, self.actor.clone());
+        let changes = doc.get_changes(&[]);
+        self.documents.insert(doc_id, LocalDocument { kind, doc, conflicts: vec![] });
+        self.queue(doc_id, changes);
+        doc_id
+    }
+
+    /// Edits a record through the schema-checked editor and queues the resulting change.
+    pub fn edit(
+        &mut self,
+        doc_id: Uuid,
+        edit: impl FnOnce(&mut records::RecordEditor<'_>) -> Result<(), records::FieldError>,
+    ) -> Result<(), EditError> {
+        let local = self.documents.get_mut(&doc_id).ok_or(EditError::NoSuchDocument)?;
+        let before = local.doc.get_heads();
+        let mut editor = records::RecordEditor::new(&mut local.doc)?;
+        if let Err(err) = edit(&mut editor) {
+            // Nothing half-done stays behind.
+            local.doc.rollback();
+            return Err(err.into());
+        }
+        local.doc.commit();
+        let changes = local.doc.get_changes(&before);
+        self.queue(doc_id, changes);
+        Ok(())
+    }
+
+    /// Edits a record with raw Automerge access (no schema checks): for tests that need
+    /// to send what a faulty or hostile device would.
+    pub fn edit_unchecked(&mut self, doc_id: Uuid, edit: impl FnOnce(&mut AutoCommit)) -> Result<(), EditError> {
+        let local = self.documents.get_mut(&doc_id).ok_or(EditError::NoSuchDocument)?;
+        let before = local.doc.get_heads();
+        edit(&mut local.doc);
+        local.doc.commit();
+        let changes = local.doc.get_changes(&before);
+        self.queue(doc_id, changes);
+        Ok(())
+    }
+
+    fn queue(&mut self, doc_id: Uuid, changes: Vec<Change>) {
+        let pending = self.outbox.entry(doc_id).or_default();
+        for change in changes {
+            pending.push(PendingChange { hash: change.hash(), bytes: change.raw_bytes().to_vec(), rejected: None });
+        }
+    }
+
+    /// The next request to send at time `now_ms`, if one is due: the batch in flight
+    /// again (same id), or a new batch of every dirty document's unrefused changes. With
+    /// nothing to send it still asks for what others changed. `fresh_batch_id` must be
+    /// random (the sans-IO core has no random source): a reused id with other content
+    /// would be refused by the server.
+    pub fn next_request(&mut self, now_ms: u64, fresh_batch_id: Uuid) -> Option<(Uuid, Vec<u8>)> {
+        if now_ms < self.next_attempt_ms {
+            return None;
+        }
+        if let Some(in_flight) = &self.in_flight {
+            return Some((in_flight.batch_id, in_flight.body.clone()));
+        }
+        let batch_id = fresh_batch_id;
+        let mut documents = Vec::new();
+        let mut sent = BTreeMap::new();
+        for (doc_id, pending) in &self.outbox {
+            let fresh: Vec<&PendingChange> = pending.iter().filter(|c| c.rejected.is_none()).collect();
+            if fresh.is_empty() {
+                continue;
+            }
+            let kind = self.documents.get(doc_id).map(|d| d.kind).unwrap_or(RecordKind::ManaAssessment);
+            documents.push(DocumentChanges { doc_id: *doc_id, kind, changes: fresh.iter().map(|c| c.bytes.clone()).collect() });
+            sent.insert(*doc_id, fresh.iter().map(|c| c.hash).collect());
+        }
+        let request = SyncRequest { device_id: self.device_id, batch_id, cursor: self.cursor, documents };
+        let body = protocol::encode(&request);
+        self.in_flight = Some(InFlight { batch_id, body: body.clone(), sent });
+        Some((batch_id, body))
+    }
+
+    /// The exchange failed (no answer, a dropped connection, a 5xx): retry the same batch
+    /// later, waiting longer each time.
+    pub fn on_failure(&mut self, now_ms: u64) {
+        self.failures = self.failures.saturating_add(1);
+        let wait = FIRST_RETRY_MS.saturating_mul(1 << self.failures.min(8).saturating_sub(1)).min(MAX_RETRY_MS);
+        self.next_attempt_ms = now_ms.saturating_add(wait);
+    }
+
+    /// Takes the server's answer. An answer to another batch than the one in flight (a
+    /// late duplicate) changes nothing.
+    pub fn on_response(&mut self, body: &[u8]) -> Result<ResponseSummary, ProtocolError> {
+        let response: SyncResponse = protocol::decode(body)?;
+        let Some(in_flight) = self.in_flight.take_if(|f| f.batch_id == response.batch_id) else {
+            return Ok(ResponseSummary::default());
+        };
+        let mut summary = ResponseSummary::default();
+        for doc_id in &response.acknowledged {
+            let sent = in_flight.sent.get(doc_id).cloned().unwrap_or_default();
+            if let Some(pending) = self.outbox.get_mut(doc_id) {
+                let before = pending.len();
+                pending.retain(|c| !sent.contains(&c.hash));
+                summary.acknowledged += before - pending.len();
+                if pending.is_empty() {
+                    self.outbox.remove(doc_id);
+                }
+            }
+        }
+        for rejection in &response.rejections {
+            let sent = in_flight.sent.get(&rejection.doc_id).cloned().unwrap_or_default();
+            for change in self.outbox.get_mut(&rejection.doc_id).into_iter().flatten() {
+                if sent.contains(&change.hash) {
+                    change.rejected = Some(rejection.clone());
+                    summary.rejected += 1;
+                }
+            }
+        }
+        for update in response.updates {
+            self.apply_update(update.doc_id, update.kind, update.content);
+            summary.updated += 1;
+        }
+        for conflicts in response.conflicts {
+            if let Some(local) = self.documents.get_mut(&conflicts.doc_id) {
+                local.conflicts = conflicts.conflicts;
+            }
+        }
+        self.cursor = self.cursor.max(response.cursor);
+        self.failures = 0;
+        self.next_attempt_ms = 0;
+        Ok(summary)
+    }
+
+    fn apply_update(&mut self, doc_id: Uuid, kind: RecordKind, content: UpdateContent) {
+        let local = self
+            .documents
+            .entry(doc_id)
+            .or_insert_with(|| LocalDocument { kind, doc: AutoCommit::new(), conflicts: vec![] });
+        // The server only sends what decoded and merged on its side; anything else is ignored
+        // rather than allowed to break the device.
+        match content {
+            UpdateContent::Changes(changes) => {
+                let changes: Vec<Change> = changes.into_iter().filter_map(|c| Change::from_bytes(c).ok()).collect();
+                let _ = local.doc.apply_changes(changes);
+            }
+            UpdateContent::Snapshot(bytes) => {
+                let _ = local.doc.load_incremental(&bytes);
+            }
+        }
+        local.doc.set_actor(self.actor.clone());
+    }
+
+    /// True when an exchange is waiting for its answer.
+    pub fn is_in_flight(&self) -> bool {
+        self.in_flight.is_some()
+    }
+}
+
+/// What an answer did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResponseSummary {
+    pub acknowledged: usize,
+    pub rejected: usize,
+    pub updated: usize,
+}
