@@ -5,10 +5,11 @@ import { spawn, execFileSync } from "node:child_process";
 import { createServer } from "node:net";
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const bin = process.env.BMMS_BIN ?? "../target/debug/bmms";
-export const artifacts = new URL("../artifacts/", import.meta.url).pathname;
+export const artifacts = fileURLToPath(new URL("../artifacts/", import.meta.url));
 mkdirSync(artifacts, { recursive: true });
 
 function freshDatabaseUrl() {
@@ -66,7 +67,7 @@ export async function startBmms() {
 }
 
 function bmmsPath() {
-  return new URL(bin, new URL("../", import.meta.url)).pathname;
+  return fileURLToPath(new URL(bin, new URL("../", import.meta.url)));
 }
 
 /** Debian's Chromium, headless, with a clean profile and no background traffic. */

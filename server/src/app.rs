@@ -95,10 +95,24 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::health::router())
         .fallback_service(routes::static_files::service(&settings.dist_dir))
         .layer(axum::middleware::from_fn(routes::static_files::cache_headers))
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(CatchPanicLayer::custom(|_| crate::error::internal_error_response()))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Headers every answer carries: no framing of BMMS by other sites (clickjacking), no
+/// content-type guessing, no full addresses leaked to other sites.
+async fn security_headers(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    response
 }
 
 /// Serves until `shutdown` completes, then lets requests in flight finish.

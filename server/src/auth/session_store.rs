@@ -74,6 +74,11 @@ async fn write(pool: &PgPool, sql: &'static str, record: &Record) -> Result<u64>
 #[async_trait]
 impl SessionStore for PgSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
+        // Every API request saves its session; one that holds nothing (a stranger's
+        // request, an unknown cookie) is not worth a row.
+        if record.data.is_empty() {
+            return Ok(());
+        }
         // A new id until it is unused; ids are 128 random bits, so this loops once.
         loop {
             let inserted = write(

@@ -64,11 +64,15 @@ impl FromRequestParts<AppState> for SignedIn {
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|(_, msg)| ApiError::Internal(anyhow::anyhow!("session layer missing: {msg}")))?;
-        let auth: SessionAuth = session
-            .get(AUTH_KEY)
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?
-            .ok_or_else(not_signed_in)?;
+        let auth: SessionAuth = match session.get(AUTH_KEY).await {
+            Ok(Some(auth)) => auth,
+            Ok(None) => return Err(not_signed_in()),
+            // A session written by an older release that no longer reads: sign in again.
+            Err(_) => {
+                session.flush().await.map_err(|e| ApiError::Internal(e.into()))?;
+                return Err(not_signed_in());
+            }
+        };
 
         let age = chrono::Utc::now().timestamp() - auth.signed_in_at;
         if age > state.settings.session_max.as_secs() as i64 {

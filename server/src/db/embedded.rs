@@ -101,9 +101,10 @@ impl EmbeddedPostgres {
 
     fn pg_ctl_start(&self) -> anyhow::Result<()> {
         // No TCP listener: the socket lives in the cluster directory, private to this data dir.
+        // pg_ctl hands these to a shell: quote the directory, which may contain spaces.
         let options = format!(
-            "-c listen_addresses='' -k {} -p {PORT}",
-            self.cluster_dir.display()
+            "-c listen_addresses='' -k '{}' -p {PORT}",
+            self.cluster_dir.display().to_string().replace('\'', "'\\''")
         );
         let mut pg_ctl = self.command("pg_ctl");
         pg_ctl

@@ -34,7 +34,11 @@ pub async fn login(
     if request.username.trim().is_empty() || request.password.is_empty() {
         return Err(ApiError::unprocessable("missing_credentials", "Enter your username and password."));
     }
-    if request.username.len() > 64 || request.password.len() > 1024 {
+    // No username has control characters (PostgreSQL would refuse a NUL outright).
+    if request.username.len() > 64
+        || request.password.len() > 1024
+        || request.username.chars().any(char::is_control)
+    {
         return Err(wrong_credentials());
     }
     let address = client_address(&state, peer, &headers);
@@ -51,11 +55,18 @@ pub async fn login(
         tracing::info!(client.address = %address, "sign-in failed: no such user");
         return Err(wrong_credentials());
     };
+    let signing_in = password_ok && !user.disabled;
+    if signing_in {
+        // A fresh id defeats session fixation: whatever id the browser came with is
+        // dropped. Done before the transaction below, because it needs a connection of
+        // its own: holding two at once per sign-in would exhaust the pool in a rush.
+        session.cycle_id().await.map_err(|e| ApiError::Internal(e.into()))?;
+    }
     let Some((membership, mut tx)) = tenancy::begin_for_member(&state.db, user.id).await? else {
         tracing::warn!(user.id = %user.id, "sign-in refused: the user belongs to no organization");
         return Err(wrong_credentials());
     };
-    if !password_ok || user.disabled {
+    if !signing_in {
         let reason = if user.disabled { "disabled" } else { "wrong_password" };
         audit::append(&mut tx, Event {
             actor: &Actor::user(user.id, &user.username),
@@ -68,8 +79,6 @@ pub async fn login(
         return Err(wrong_credentials());
     }
 
-    // A fresh id defeats session fixation: whatever id the browser came with is dropped.
-    session.cycle_id().await.map_err(|e| ApiError::Internal(e.into()))?;
     let auth = SessionAuth {
         user_id: user.id,
         username: user.username.clone(),

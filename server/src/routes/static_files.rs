@@ -62,7 +62,7 @@ pub async fn cache_headers(request: Request, next: Next) -> Response {
 /// such a name never changes content.
 fn has_content_hash(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or_default();
-    file.match_indices('-').any(|(at, _)| {
+    file.contains('.') && file.match_indices('-').any(|(at, _)| {
         let hash = file.get(at + 1..at + 17).unwrap_or_default();
         hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
     })
@@ -80,5 +80,6 @@ mod tests {
         assert!(!has_content_hash("/index.html"));
         assert!(!has_content_hash("/sw.js"));
         assert!(!has_content_hash("/bmms-logo.svg"));
+        assert!(!has_content_hash("/tasks/task-0123456789abcdef"), "an app route, not a file");
     }
 }

@@ -21,6 +21,7 @@ async fn signing_in_returns_the_user_organization_and_role() {
         assert!(set_cookie.contains(attribute), "cookie lacks {attribute}: {set_cookie}");
     }
     assert!(!set_cookie.contains("Domain"), "__Host- cookies carry no Domain");
+    assert_eq!(response.headers()["x-frame-options"], "DENY", "no other site may frame BMMS");
     let cookie = session_cookie(&response).unwrap();
 
     let me = app
@@ -182,4 +183,15 @@ async fn too_many_attempts_get_429_with_retry_after_until_the_limit_refills() {
 
     app.state.login_limiter.clock().advance(Duration::from_secs(retry_after));
     assert_eq!(app.login("ana", PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn requests_with_unknown_cookies_leave_no_session_rows() {
+    let app = spawn_app().await;
+    let stranger = Browser { cookie: "__Host-bmms_session=AAAAAAAAAAAAAAAAAAAAAA".into(), csrf: String::new() };
+    for _ in 0..3 {
+        assert_eq!(app.get("/api/v1/me", &stranger).await.status(), 401);
+        app.login("nobody", "wrong password").await;
+    }
+    assert_eq!(app.count("sessions").await, 0);
 }

@@ -32,10 +32,13 @@ async fn another_organizations_rows_are_invisible_and_unwritable() {
     assert!(moved.unwrap_err().to_string().contains("row-level security"));
     drop(tx);
 
+    // A user with no membership yet, so that only RLS can refuse the row.
+    let carl = app.create_user("MOH", "carl", Role::FieldOfficer).await;
+    sqlx::query("delete from memberships where user_id = $1").bind(carl).execute(&app.owner).await.unwrap();
     let mut tx = OrgTx::begin(app.db(), a).await.unwrap();
     let inserted = sqlx::query("insert into memberships (org_id, user_id, role) values ($1, $2, 'supervisor')")
         .bind(b)
-        .bind(ben)
+        .bind(carl)
         .execute(&mut *tx)
         .await;
     assert!(inserted.unwrap_err().to_string().contains("row-level security"));
@@ -62,7 +65,9 @@ async fn another_organizations_rows_are_invisible_and_unwritable() {
 async fn a_transaction_that_never_set_the_organization_fails_closed() {
     let app = spawn_app().await;
     let a = app.org_id("MILG").await;
-    let ana = app.create_user("MILG", "ana", Role::FieldOfficer).await;
+    app.create_user("MILG", "ana", Role::FieldOfficer).await;
+    let carl = app.create_user("MILG", "carl", Role::FieldOfficer).await;
+    sqlx::query("delete from memberships where user_id = $1").bind(carl).execute(&app.owner).await.unwrap();
 
     let mut tx = app.db().pool().begin().await.unwrap();
     let seen: i64 = sqlx::query_scalar("select count(*) from memberships").fetch_one(&mut *tx).await.unwrap();
@@ -71,10 +76,11 @@ async fn a_transaction_that_never_set_the_organization_fails_closed() {
     assert_eq!(audit_seen, 0);
     let inserted = sqlx::query("insert into memberships (org_id, user_id, role) values ($1, $2, 'supervisor')")
         .bind(a)
-        .bind(ana)
+        .bind(carl)
         .execute(&mut *tx)
         .await;
-    assert!(inserted.is_err(), "writing without an organization must fail");
+    let err = inserted.unwrap_err().to_string();
+    assert!(err.contains("row-level security"), "writing without an organization must fail: {err}");
 }
 
 #[tokio::test]
