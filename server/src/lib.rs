@@ -9,3 +9,4 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod routes;
+pub mod sync;

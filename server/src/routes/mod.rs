@@ -6,6 +6,7 @@ pub mod extract;
 pub mod health;
 pub mod organizations;
 pub mod static_files;
+pub mod sync;
 
 use axum::extract::Request;
 use axum::http::{header, Method, StatusCode};
@@ -24,7 +25,12 @@ pub fn api_router() -> Router<AppState> {
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(auth::me))
         .route("/organizations", get(organizations::list))
-        .route("/organizations/{id}", get(organizations::show));
+        .route("/organizations/{id}", get(organizations::show))
+        .route("/devices", post(sync::register_device))
+        .route(
+            "/sync",
+            post(sync::sync).layer(axum::extract::DefaultBodyLimit::max(bmms_shared::sync::protocol::MAX_REQUEST_BYTES)),
+        );
     Router::new()
         .nest("/v1", v1)
         .fallback(api_not_found)

@@ -9,4 +9,5 @@ mod bad_input;
 mod catalog;
 mod cli;
 mod health_and_static;
+mod sync;
 mod tenancy;

@@ -37,7 +37,8 @@ impl RecordKind {
         }
     }
 
-    fn from_str(s: &str) -> Option<Self> {
+    /// The kind named `s` (as stored), if any.
+    pub fn parse(s: &str) -> Option<Self> {
         [RecordKind::ManaAssessment, RecordKind::MonitoringTask].into_iter().find(|k| k.as_str() == s)
     }
 
@@ -92,7 +93,7 @@ pub enum DocumentError {
 pub fn kind_of(doc: &AutoCommit) -> Result<RecordKind, DocumentError> {
     let kind = match doc.get(ROOT, KIND_KEY) {
         Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
-            ScalarValue::Str(s) => RecordKind::from_str(s).ok_or(DocumentError::MissingKind)?,
+            ScalarValue::Str(s) => RecordKind::parse(s).ok_or(DocumentError::MissingKind)?,
             _ => return Err(DocumentError::MissingKind),
         },
         _ => return Err(DocumentError::MissingKind),

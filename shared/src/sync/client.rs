@@ -193,6 +193,13 @@ impl SyncClient {
         self.next_attempt_ms = now_ms.saturating_add(wait);
     }
 
+    /// The server refused the batch as a whole without applying it (its id was already
+    /// used): the changes stay in the outbox and go out again in a new batch.
+    pub fn on_refused(&mut self, now_ms: u64) {
+        self.in_flight = None;
+        self.on_failure(now_ms);
+    }
+
     /// Takes the server's answer. An answer to another batch than the one in flight (a
     /// late duplicate) changes nothing.
     pub fn on_response(&mut self, body: &[u8]) -> Result<ResponseSummary, ProtocolError> {

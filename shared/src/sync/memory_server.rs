@@ -56,8 +56,11 @@ pub fn merge_document(
         return Err(refuse(RejectionCode::Undecodable, "Some earlier changes to this record have not reached the server yet; sync again.".into()));
     }
     records::validate(&doc, incoming.kind).map_err(|err| match err {
-        DocumentError::NewerSchema(_) => refuse(RejectionCode::NewerSchema, err.to_string()),
-        DocumentError::WrongKind { .. } => refuse(RejectionCode::NotYours, err.to_string()),
+        DocumentError::NewerSchema(version) => refuse(
+            RejectionCode::NewerSchema,
+            format!("This record was made by a newer version of BMMS (schema {version}). Update the app, then sync again."),
+        ),
+        DocumentError::WrongKind { .. } => refuse(RejectionCode::NotYours, format!("This record cannot be saved: {err}.")),
         other => refuse(RejectionCode::Invalid, format!("This record cannot be saved: {other}.")),
     })?;
     // Changes copied from another record would otherwise land here.

@@ -1,0 +1,149 @@
+//! One sync exchange, in one transaction: check the device, answer a resent batch from
+//! its record, or merge every document (each accepted or refused on its own), log the new
+//! changes, keep rows and conflicts current, audit, and answer with what the device lacks.
+
+use bmms_shared::sync::memory_server::merge_document;
+use bmms_shared::sync::protocol::{self, Rejection, RejectionCode, SyncRequest, SyncResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+use crate::audit::{self, Event};
+use crate::auth::SignedIn;
+use crate::db::{Db, OrgTx};
+use crate::error::ApiError;
+use crate::sync::{materialize, store};
+
+/// What a batch did, kept so that the same batch sent again gets the same answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Outcome {
+    acknowledged: Vec<Uuid>,
+    rejections: Vec<Rejection>,
+}
+
+/// Handles a request body; answers a response body.
+pub async fn exchange(db: &Db, signed_in: &SignedIn, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let request: SyncRequest = protocol::decode(body)
+        .map_err(|e| ApiError::bad_request("sync_unreadable", format!("{}.", capitalized(&e.to_string()))))?;
+    let mut tx = OrgTx::begin(db, signed_in.org_id()).await?;
+    // One exchange per device at a time: a batch sent twice at once is applied once.
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('sync:' || $1::text, 0))")
+        .bind(request.device_id)
+        .execute(&mut *tx)
+        .await?;
+    let device: Option<(Vec<u8>, Uuid)> = sqlx::query_as("select actor, user_id from devices where id = $1")
+        .bind(request.device_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let actor = match device {
+        Some((actor, owner)) if owner == signed_in.user_id() => actor,
+        _ => {
+            return Err(ApiError::forbidden(
+                "unknown_device",
+                "This device is not registered to you. Sign in again on this device; your changes are kept.",
+            ))
+        }
+    };
+
+    let digest = Sha256::digest(body).to_vec();
+    let earlier: Option<(Vec<u8>, Vec<u8>)> =
+        sqlx::query_as("select body_sha256, outcome from sync_batches where device_id = $1 and batch_id = $2")
+            .bind(request.device_id)
+            .bind(request.batch_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let outcome = match earlier {
+        Some((sha, _)) if sha != digest => {
+            tracing::warn!(device.id = %request.device_id, batch.id = %request.batch_id, "batch id reused with other content");
+            return Err(ApiError::client(
+                axum::http::StatusCode::CONFLICT,
+                "batch_reused",
+                "This batch id was already used for other changes. Nothing was applied; the app will send them again as a new batch.",
+            ));
+        }
+        Some((_, outcome)) => protocol::decode::<Outcome>(&outcome).map_err(|e| ApiError::Internal(e.into()))?,
+        None => {
+            let outcome = apply(&mut tx, signed_in, &request, &actor).await?;
+            sqlx::query(
+                "insert into sync_batches (org_id, device_id, batch_id, body_sha256, outcome) values ($1, $2, $3, $4, $5)",
+            )
+            .bind(tx.org_id())
+            .bind(request.device_id)
+            .bind(request.batch_id)
+            .bind(&digest)
+            .bind(protocol::encode(&outcome))
+            .execute(&mut *tx)
+            .await?;
+            outcome
+        }
+    };
+
+    let head = store::head(&mut tx).await?;
+    let updates = store::updates_since(&mut tx, request.cursor, head, &actor).await?;
+    let touched: BTreeSet<Uuid> =
+        request.documents.iter().map(|d| d.doc_id).chain(updates.iter().map(|u| u.doc_id)).collect();
+    let conflicts = store::open_conflicts(&mut tx, &touched.into_iter().collect::<Vec<_>>()).await?;
+    tx.commit().await?;
+    let response = SyncResponse {
+        batch_id: request.batch_id,
+        acknowledged: outcome.acknowledged,
+        rejections: outcome.rejections,
+        updates,
+        conflicts,
+        cursor: head,
+    };
+    Ok(protocol::encode(&response))
+}
+
+async fn apply(tx: &mut OrgTx, signed_in: &SignedIn, request: &SyncRequest, actor: &[u8]) -> Result<Outcome, ApiError> {
+    let actor = automerge::ActorId::from(actor);
+    let mut outcome = Outcome { acknowledged: vec![], rejections: vec![] };
+    let mut changes_applied = 0;
+    for incoming in &request.documents {
+        let stored = store::load_document(tx, incoming.doc_id).await?;
+        let mut merged = match merge_document(stored.as_ref().map(|s| (&s.doc, s.kind)), incoming, &actor) {
+            Ok(merged) => merged,
+            Err(rejection) => {
+                outcome.rejections.push(rejection);
+                continue;
+            }
+        };
+        if stored.is_none() && !store::claim_document(tx, incoming.doc_id, incoming.kind).await? {
+            outcome.rejections.push(Rejection {
+                doc_id: incoming.doc_id,
+                code: RejectionCode::NotYours,
+                message: "This record belongs to another organization.".into(),
+            });
+            continue;
+        }
+        let first_seq =
+            store::append_changes(tx, incoming.doc_id, &merged.new_changes, request.device_id, signed_in.user_id()).await?;
+        store::save_document(tx, incoming.doc_id, &mut merged.doc, first_seq).await?;
+        materialize::materialize(tx, incoming.doc_id, incoming.kind, &merged.doc).await?;
+        store::refresh_conflicts(tx, incoming.doc_id, &merged.conflicts).await?;
+        changes_applied += merged.new_changes.len();
+        outcome.acknowledged.push(incoming.doc_id);
+    }
+    if !request.documents.is_empty() {
+        audit::append(tx, Event {
+            actor: &signed_in.actor(),
+            action: "sync.batch",
+            subject: format!("device:{}", request.device_id),
+            details: json!({
+                "batch_id": request.batch_id,
+                "documents_accepted": outcome.acknowledged,
+                "documents_refused": outcome.rejections.iter().map(|r| json!({"doc_id": r.doc_id, "code": r.code})).collect::<Vec<_>>(),
+                "changes_applied": changes_applied,
+            }),
+        })
+        .await?;
+    }
+    Ok(outcome)
+}
+
+fn capitalized(sentence: &str) -> String {
+    let mut chars = sentence.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}

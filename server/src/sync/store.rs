@@ -1,0 +1,196 @@
+//! Reading and writing documents, the change log and conflicts, always inside an [`OrgTx`].
+
+use automerge::{AutoCommit, Change};
+use bmms_shared::records::{Conflict, RecordKind};
+use bmms_shared::sync::protocol::{DocumentConflicts, DocumentUpdate, UpdateContent};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+use crate::db::OrgTx;
+
+/// A stored document.
+pub struct StoredDocument {
+    pub kind: RecordKind,
+    pub doc: AutoCommit,
+}
+
+/// Loads a document and locks its row until the transaction ends, so that two batches
+/// merging into the same document one after the other both count.
+pub async fn load_document(tx: &mut OrgTx, doc_id: Uuid) -> anyhow::Result<Option<StoredDocument>> {
+    let row: Option<(String, Vec<u8>)> = sqlx::query_as("select kind, data from documents where id = $1 for update")
+        .bind(doc_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some((kind, data)) = row else { return Ok(None) };
+    let kind = RecordKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("stored document {doc_id} has kind {kind}"))?;
+    Ok(Some(StoredDocument { kind, doc: AutoCommit::load(&data)? }))
+}
+
+/// The newest sequence number of the organization's change log.
+pub async fn head(tx: &mut OrgTx) -> anyhow::Result<u64> {
+    let seq: Option<i64> = sqlx::query_scalar("select last_seq from org_sequences where org_id = $1")
+        .bind(tx.org_id())
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(seq.unwrap_or(0) as u64)
+}
+
+/// Appends `changes` to the log with the next sequence numbers. The row lock on the
+/// organization's counter, held to commit, keeps numbers in commit order, so a reader
+/// never sees a number before the ones below it.
+pub async fn append_changes(
+    tx: &mut OrgTx,
+    doc_id: Uuid,
+    changes: &[Change],
+    device_id: Uuid,
+    user_id: Uuid,
+) -> anyhow::Result<Option<u64>> {
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    let org_id = tx.org_id();
+    sqlx::query("insert into org_sequences (org_id) values ($1) on conflict do nothing")
+        .bind(org_id)
+        .execute(&mut **tx)
+        .await?;
+    let last: i64 = sqlx::query_scalar(
+        "update org_sequences set last_seq = last_seq + $2 where org_id = $1 returning last_seq",
+    )
+    .bind(org_id)
+    .bind(changes.len() as i64)
+    .fetch_one(&mut **tx)
+    .await?;
+    let first = last - changes.len() as i64 + 1;
+    let seqs: Vec<i64> = (first..=last).collect();
+    let hashes: Vec<Vec<u8>> = changes.iter().map(|c| c.hash().0.to_vec()).collect();
+    let actors: Vec<Vec<u8>> = changes.iter().map(|c| c.actor_id().to_bytes().to_vec()).collect();
+    let bytes: Vec<Vec<u8>> = changes.iter().map(|c| c.raw_bytes().to_vec()).collect();
+    sqlx::query(
+        "insert into change_log (org_id, seq, doc_id, hash, actor, bytes, device_id, user_id)
+         select $1, s, $2, h, a, b, $3, $4 from unnest($5::bigint[], $6::bytea[], $7::bytea[], $8::bytea[]) as t(s, h, a, b)",
+    )
+    .bind(org_id)
+    .bind(doc_id)
+    .bind(device_id)
+    .bind(user_id)
+    .bind(&seqs)
+    .bind(&hashes)
+    .bind(&actors)
+    .bind(&bytes)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Some(first as u64))
+}
+
+/// Takes a new document id for this organization. False when the id is already another
+/// organization's: document ids are unique across organizations.
+pub async fn claim_document(tx: &mut OrgTx, doc_id: Uuid, kind: RecordKind) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "insert into documents (org_id, id, kind, data, first_seq) values ($1, $2, $3, '', 0)
+         on conflict do nothing",
+    )
+    .bind(tx.org_id())
+    .bind(doc_id)
+    .bind(kind.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Stores the whole document over its row; `first_seq` is kept once set.
+pub async fn save_document(tx: &mut OrgTx, doc_id: Uuid, doc: &mut AutoCommit, first_seq: Option<u64>) -> sqlx::Result<()> {
+    sqlx::query(
+        "update documents set data = $2, updated_at = now(),
+             first_seq = case when first_seq = 0 then coalesce($3, 0) else first_seq end
+         where id = $1",
+    )
+    .bind(doc_id)
+    .bind(doc.save())
+    .bind(first_seq.map(|s| s as i64))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Makes the open conflicts of a document match what its merged state holds: new ones
+/// are opened, changed ones updated, and ones a later write settled are closed.
+pub async fn refresh_conflicts(tx: &mut OrgTx, doc_id: Uuid, conflicts: &[Conflict]) -> anyhow::Result<()> {
+    let org_id = tx.org_id();
+    let fields: Vec<String> = conflicts.iter().map(|c| c.field.clone()).collect();
+    sqlx::query(
+        "update conflicts set resolved_at = now(), resolution = 'settled by a later edit'
+         where org_id = $1 and doc_id = $2 and resolved_at is null and not (field = any($3))",
+    )
+    .bind(org_id)
+    .bind(doc_id)
+    .bind(&fields)
+    .execute(&mut **tx)
+    .await?;
+    for conflict in conflicts {
+        sqlx::query(
+            "insert into conflicts (org_id, doc_id, field, candidates) values ($1, $2, $3, $4)
+             on conflict (org_id, doc_id, field) where resolved_at is null
+             do update set candidates = excluded.candidates",
+        )
+        .bind(org_id)
+        .bind(doc_id)
+        .bind(&conflict.field)
+        .bind(serde_json::to_value(&conflict.values)?)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Open conflicts of the given documents.
+pub async fn open_conflicts(tx: &mut OrgTx, doc_ids: &[Uuid]) -> anyhow::Result<Vec<DocumentConflicts>> {
+    let rows: Vec<(Uuid, String, serde_json::Value)> = sqlx::query_as(
+        "select doc_id, field, candidates from conflicts
+         where resolved_at is null and doc_id = any($1) order by doc_id, field",
+    )
+    .bind(doc_ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut by_doc: BTreeMap<Uuid, Vec<Conflict>> = BTreeMap::new();
+    for (doc_id, field, candidates) in rows {
+        let values = serde_json::from_value(candidates)?;
+        by_doc.entry(doc_id).or_default().push(Conflict { field, values });
+    }
+    Ok(by_doc.into_iter().map(|(doc_id, conflicts)| DocumentConflicts { doc_id, conflicts }).collect())
+}
+
+/// What a device with `cursor` lacks, up to `head`, leaving out its own changes: whole
+/// documents it has never had, changes for the others.
+pub async fn updates_since(tx: &mut OrgTx, cursor: u64, head: u64, actor: &[u8]) -> anyhow::Result<Vec<DocumentUpdate>> {
+    let rows: Vec<(Uuid, Vec<u8>)> = sqlx::query_as(
+        "select doc_id, bytes from change_log
+         where seq > $1 and seq <= $2 and actor <> $3 order by seq",
+    )
+    .bind(cursor as i64)
+    .bind(head as i64)
+    .bind(actor)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut by_doc: BTreeMap<Uuid, Vec<Vec<u8>>> = BTreeMap::new();
+    for (doc_id, bytes) in rows {
+        by_doc.entry(doc_id).or_default().push(bytes);
+    }
+    let ids: Vec<Uuid> = by_doc.keys().copied().collect();
+    let docs: Vec<(Uuid, String, Vec<u8>, i64)> =
+        sqlx::query_as("select id, kind, data, first_seq from documents where id = any($1)")
+            .bind(&ids)
+            .fetch_all(&mut **tx)
+            .await?;
+    let mut updates = Vec::with_capacity(docs.len());
+    for (doc_id, kind, data, first_seq) in docs {
+        let Some(kind) = RecordKind::parse(&kind) else { continue };
+        let content = if first_seq as u64 > cursor {
+            UpdateContent::Snapshot(data)
+        } else {
+            UpdateContent::Changes(by_doc.remove(&doc_id).unwrap_or_default())
+        };
+        updates.push(DocumentUpdate { doc_id, kind, content });
+    }
+    updates.sort_by_key(|u| u.doc_id);
+    Ok(updates)
+}

@@ -1,0 +1,310 @@
+//! Sync over real HTTP against PostgreSQL: devices converge, retries change nothing,
+//! conflicts surface, and every bad input is refused for its document alone.
+
+use crate::helpers::{error_of, spawn_app, Browser, TestApp};
+use automerge::transaction::Transactable;
+use automerge::{ActorId, ROOT};
+use bmms_shared::records::{self, FieldValue, RecordKind};
+use bmms_shared::sync::client::SyncClient;
+use bmms_shared::sync::protocol::{self, DocumentChanges, RejectionCode, SyncRequest, SyncResponse, CONTENT_TYPE};
+use bmms_shared::Role;
+use reqwest::header::{CONTENT_TYPE as CT, COOKIE};
+use uuid::Uuid;
+
+/// A field officer's device: its browser session and its sync core.
+struct Device {
+    browser: Browser,
+    client: SyncClient,
+    now: u64,
+}
+
+impl Device {
+    async fn register(app: &TestApp, username: &str) -> Device {
+        let browser = app.sign_in(username).await;
+        let response = app.request(reqwest::Method::POST, "/api/v1/devices", Some(&browser), None).await;
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.unwrap();
+        let device_id: Uuid = body["device_id"].as_str().unwrap().parse().unwrap();
+        let actor = ActorId::from(hex::decode(body["actor"].as_str().unwrap()).unwrap());
+        Device { browser, client: SyncClient::new(device_id, actor), now: 0 }
+    }
+
+    /// One exchange; the answer is handed to the client unless `lose_answer`.
+    async fn sync_with(&mut self, app: &TestApp, lose_answer: bool) -> reqwest::StatusCode {
+        self.now += 1_000_000;
+        let (_, body) = self.client.next_request(self.now, Uuid::new_v4()).unwrap();
+        let response = post_sync(app, &self.browser, body).await;
+        let status = response.status();
+        let bytes = response.bytes().await.unwrap();
+        if status.is_success() && !lose_answer {
+            self.client.on_response(&bytes).unwrap();
+        } else {
+            self.client.on_failure(self.now);
+        }
+        status
+    }
+
+    async fn sync(&mut self, app: &TestApp) {
+        assert_eq!(self.sync_with(app, false).await, 200);
+    }
+}
+
+async fn post_sync(app: &TestApp, browser: &Browser, body: Vec<u8>) -> reqwest::Response {
+    app.http
+        .post(format!("{}/api/v1/sync", app.base))
+        .header(COOKIE, &browser.cookie)
+        .header("x-csrf-token", &browser.csrf)
+        .header(CT, CONTENT_TYPE)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn two_officers(app: &TestApp) -> (Device, Device) {
+    app.create_user("MILG", "ana", Role::FieldOfficer).await;
+    app.create_user("MILG", "ben", Role::FieldOfficer).await;
+    (Device::register(app, "ana").await, Device::register(app, "ben").await)
+}
+
+fn set(device: &mut Device, doc: Uuid, field: &str, value: FieldValue) {
+    device.client.edit(doc, |e| e.set(field, value)).unwrap();
+}
+
+#[tokio::test]
+async fn two_devices_converge_and_a_same_field_edit_is_one_conflict() {
+    let app = spawn_app().await;
+    let (mut ana, mut ben) = two_officers(&app).await;
+    let doc = Uuid::new_v4();
+    ana.client.create(doc, RecordKind::ManaAssessment);
+    set(&mut ana, doc, "community", FieldValue::Text("Poblacion".into()));
+    ana.sync(&app).await;
+    ben.sync(&app).await;
+    assert!(ben.client.documents().contains_key(&doc), "ben received the new assessment");
+
+    // Offline, both change households; ana also the province, ben the notes.
+    set(&mut ana, doc, "households", FieldValue::Integer(120));
+    set(&mut ana, doc, "province", FieldValue::Text("Maguindanao del Sur".into()));
+    set(&mut ben, doc, "households", FieldValue::Integer(135));
+    set(&mut ben, doc, "notes", FieldValue::Text("Bridge washed out".into()));
+    ana.sync(&app).await;
+    ben.sync(&app).await;
+    ana.sync(&app).await;
+
+    for device in [&ana, &ben] {
+        let local = &device.client.documents()[&doc];
+        assert_eq!(records::get(&local.doc, "province"), Some(FieldValue::Text("Maguindanao del Sur".into())));
+        assert_eq!(records::get(&local.doc, "notes"), Some(FieldValue::Text("Bridge washed out".into())));
+        assert_eq!(local.conflicts.len(), 1, "only households conflicts");
+        assert_eq!(local.conflicts[0].field, "households");
+        assert_eq!(device.client.pending_count(), 0);
+    }
+    let open: Vec<(String, serde_json::Value)> =
+        sqlx::query_as("select field, candidates from conflicts where resolved_at is null").fetch_all(&app.owner).await.unwrap();
+    assert_eq!(open.len(), 1);
+    let mut candidates: Vec<String> = serde_json::from_value(open[0].1.clone()).unwrap();
+    candidates.sort();
+    assert_eq!(candidates, ["120", "135"]);
+
+    let row: (String, Option<String>, Option<i32>) =
+        sqlx::query_as("select status, province, households from mana_assessments where id = $1")
+            .bind(doc)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!(row.0, "draft");
+    assert_eq!(row.1.as_deref(), Some("Maguindanao del Sur"));
+    assert!(matches!(row.2, Some(120) | Some(135)), "one of the conflicting values is current");
+}
+
+#[tokio::test]
+async fn a_lost_answer_then_a_retry_stores_every_change_exactly_once() {
+    let app = spawn_app().await;
+    let (mut ana, _) = two_officers(&app).await;
+    let doc = Uuid::new_v4();
+    ana.client.create(doc, RecordKind::MonitoringTask);
+    set(&mut ana, doc, "title", FieldValue::Text("Visit the water system".into()));
+    set(&mut ana, doc, "progress_percent", FieldValue::Integer(40));
+    assert_eq!(ana.sync_with(&app, true).await, 200, "the server committed; the answer is lost");
+    assert_eq!(ana.client.pending_count(), 3, "unacknowledged changes stay in the outbox");
+    ana.sync(&app).await;
+    assert_eq!(ana.client.pending_count(), 0);
+    assert_eq!(app.count("change_log").await, 3);
+    assert_eq!(app.count("sync_batches").await, 1, "the retry was the same batch");
+    let progress: Option<i32> = sqlx::query_scalar("select progress_percent from monitoring_tasks where id = $1")
+        .bind(doc)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(progress, Some(40));
+}
+
+#[tokio::test]
+async fn the_same_batch_sent_twice_at_once_is_applied_once() {
+    let app = spawn_app().await;
+    let (mut ana, _) = two_officers(&app).await;
+    let doc = Uuid::new_v4();
+    ana.client.create(doc, RecordKind::ManaAssessment);
+    set(&mut ana, doc, "households", FieldValue::Integer(80));
+    let (_, body) = ana.client.next_request(1, Uuid::new_v4()).unwrap();
+    let (first, second) = tokio::join!(post_sync(&app, &ana.browser, body.clone()), post_sync(&app, &ana.browser, body));
+    for response in [first, second] {
+        assert_eq!(response.status(), 200);
+        let answer: SyncResponse = protocol::decode(&response.bytes().await.unwrap()).unwrap();
+        assert_eq!(answer.acknowledged, vec![doc]);
+    }
+    assert_eq!(app.count("change_log").await, 2);
+    assert_eq!(app.count("documents").await, 1);
+}
+
+/// Sends raw documents in one batch from `device` and returns the answer.
+async fn send(app: &TestApp, device: &Device, documents: Vec<DocumentChanges>) -> SyncResponse {
+    let request = SyncRequest { device_id: device.client.device_id(), batch_id: Uuid::new_v4(), cursor: 0, documents };
+    let response = post_sync(app, &device.browser, protocol::encode(&request)).await;
+    assert_eq!(response.status(), 200);
+    protocol::decode(&response.bytes().await.unwrap()).unwrap()
+}
+
+fn changes_of(device: &Device, doc: Uuid) -> DocumentChanges {
+    let local = &device.client.documents()[&doc];
+    DocumentChanges {
+        doc_id: doc,
+        kind: local.kind,
+        changes: device.client.outbox()[&doc].iter().map(|c| c.bytes.clone()).collect(),
+    }
+}
+
+#[tokio::test]
+async fn each_bad_document_is_refused_alone_with_a_reason() {
+    let app = spawn_app().await;
+    let (mut ana, mut ben) = two_officers(&app).await;
+    let good = Uuid::new_v4();
+    ana.client.create(good, RecordKind::ManaAssessment);
+
+    let negative = Uuid::new_v4();
+    ana.client.create(negative, RecordKind::ManaAssessment);
+    ana.client.edit_unchecked(negative, |d| { d.put(ROOT, "households", -5_i64).unwrap(); }).unwrap();
+
+    let overdone = Uuid::new_v4();
+    ana.client.create(overdone, RecordKind::MonitoringTask);
+    ana.client.edit_unchecked(overdone, |d| { d.put(ROOT, "progress_percent", 140_i64).unwrap(); }).unwrap();
+
+    let far_future = Uuid::new_v4();
+    ana.client.create(far_future, RecordKind::MonitoringTask);
+    ana.client.edit_unchecked(far_future, |d| { d.put(ROOT, "due_date", "30000-01-01").unwrap(); }).unwrap();
+
+    let newer = Uuid::new_v4();
+    ana.client.create(newer, RecordKind::ManaAssessment);
+    ana.client.edit_unchecked(newer, |d| { d.put(ROOT, "schema_version", 99_u64).unwrap(); }).unwrap();
+
+    // Ben's changes, sent as if they were Ana's.
+    let bens = Uuid::new_v4();
+    ben.client.create(bens, RecordKind::ManaAssessment);
+
+    let garbled = Uuid::new_v4();
+    let documents = vec![
+        changes_of(&ana, good),
+        changes_of(&ana, negative),
+        changes_of(&ana, overdone),
+        changes_of(&ana, far_future),
+        changes_of(&ana, newer),
+        changes_of(&ben, bens),
+        DocumentChanges { doc_id: garbled, kind: RecordKind::ManaAssessment, changes: vec![vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3]] },
+    ];
+    let answer = send(&app, &ana, documents).await;
+    assert_eq!(answer.acknowledged, vec![good], "the good document is applied");
+    let refused: Vec<(Uuid, RejectionCode)> = answer.rejections.iter().map(|r| (r.doc_id, r.code)).collect();
+    assert_eq!(
+        refused,
+        vec![
+            (negative, RejectionCode::Invalid),
+            (overdone, RejectionCode::Invalid),
+            (far_future, RejectionCode::Invalid),
+            (newer, RejectionCode::NewerSchema),
+            (bens, RejectionCode::WrongActor),
+            (garbled, RejectionCode::Undecodable),
+        ]
+    );
+    for rejection in &answer.rejections {
+        assert!(rejection.message.ends_with('.') && rejection.message.len() > 20, "{rejection:?}");
+    }
+    let messages: Vec<&str> = answer.rejections.iter().map(|r| r.message.as_str()).collect();
+    assert!(messages[0].contains("households must be between 0 and"), "{}", messages[0]);
+    assert!(messages[1].contains("progress_percent must be between 0 and 100"), "{}", messages[1]);
+    assert_eq!(app.count("documents").await, 1);
+
+    // Through the client, the refused changes stay on the device, marked.
+    ana.sync(&app).await;
+    let kept = &ana.client.outbox()[&negative];
+    assert!(kept.iter().all(|c| c.rejected.as_ref().is_some_and(|r| r.code == RejectionCode::Invalid)));
+}
+
+#[tokio::test]
+async fn a_document_of_another_organization_cannot_be_written_or_seen() {
+    let app = spawn_app().await;
+    let (mut ana, _) = two_officers(&app).await;
+    app.create_user("MOH", "hana", Role::FieldOfficer).await;
+    let mut hana = Device::register(&app, "hana").await;
+    let theirs = Uuid::new_v4();
+    hana.client.create(theirs, RecordKind::ManaAssessment);
+    set(&mut hana, theirs, "community", FieldValue::Text("Secret place".into()));
+    hana.sync(&app).await;
+
+    // Ana builds a document with the same id and sends it.
+    ana.client.create(theirs, RecordKind::ManaAssessment);
+    let answer = send(&app, &ana, vec![changes_of(&ana, theirs)]).await;
+    assert_eq!(answer.rejections.len(), 1);
+    assert_eq!(answer.rejections[0].code, RejectionCode::NotYours);
+    assert!(answer.updates.is_empty(), "nothing of MOH reaches a MILG device");
+    let community: Option<String> = sqlx::query_scalar("select community from mana_assessments where id = $1")
+        .bind(theirs)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(community.as_deref(), Some("Secret place"));
+}
+
+#[tokio::test]
+async fn batch_level_faults_are_refused_whole_with_a_sentence() {
+    let app = spawn_app().await;
+    let (ana, ben) = two_officers(&app).await;
+    let request = |device: &Device| SyncRequest { device_id: device.client.device_id(), batch_id: Uuid::new_v4(), cursor: 0, documents: vec![] };
+
+    let valid = protocol::encode(&request(&ana));
+    let cases: Vec<(&str, Vec<u8>, Option<&str>, &Browser, u16, &str)> = vec![
+        ("truncated", valid[..valid.len() - 3].to_vec(), Some(CONTENT_TYPE), &ana.browser, 400, "sync_unreadable"),
+        ("random", vec![1, 0xff, 0xff, 0xff, 0xff, 0x0f, 9, 9], Some(CONTENT_TYPE), &ana.browser, 400, "sync_unreadable"),
+        ("unknown version", [vec![7], valid[1..].to_vec()].concat(), Some(CONTENT_TYPE), &ana.browser, 400, "sync_unreadable"),
+        ("empty", vec![], Some(CONTENT_TYPE), &ana.browser, 400, "sync_unreadable"),
+        ("wrong content type", valid.clone(), Some("application/json"), &ana.browser, 415, "unsupported_media_type"),
+        ("someone else's device", valid.clone(), Some(CONTENT_TYPE), &ben.browser, 403, "unknown_device"),
+        ("over the size limit", vec![1; protocol::MAX_REQUEST_BYTES + 1], Some(CONTENT_TYPE), &ana.browser, 413, "body_too_large"),
+    ];
+    for (what, body, content_type, browser, status, code) in cases {
+        let mut request = app
+            .http
+            .post(format!("{}/api/v1/sync", app.base))
+            .header(COOKIE, &browser.cookie)
+            .header("x-csrf-token", &browser.csrf)
+            .body(body);
+        if let Some(content_type) = content_type {
+            request = request.header(CT, content_type);
+        }
+        let (got_status, got_code, message) = error_of(request.send().await.unwrap()).await;
+        assert_eq!((got_status, got_code.as_str()), (status, code), "{what}: {message}");
+        assert!(message.ends_with('.'), "{what}: {message}");
+    }
+
+    // A batch id reused with other content.
+    let mut first = request(&ana);
+    let doc = Uuid::new_v4();
+    let mut device = ana;
+    device.client.create(doc, RecordKind::ManaAssessment);
+    first.documents = vec![changes_of(&device, doc)];
+    let mut second = first.clone();
+    second.documents.clear();
+    assert_eq!(post_sync(&app, &device.browser, protocol::encode(&first)).await.status(), 200);
+    let (status, code, _) = error_of(post_sync(&app, &device.browser, protocol::encode(&second)).await).await;
+    assert_eq!((status, code.as_str()), (409, "batch_reused"));
+    assert_eq!(app.count("change_log").await, 1, "the first batch stands, the second changed nothing");
+}
