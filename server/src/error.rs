@@ -17,6 +17,8 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
+    /// 422 about one input field, named in the body so the screen can show it there.
+    Field { field: String, message: String },
     /// 429 with `Retry-After` in whole seconds.
     TooManyRequests { retry_after: Duration },
     /// A fault of the server or its database: 500, logged with its cause chain.
@@ -48,6 +50,10 @@ impl ApiError {
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
         Self::client(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
+
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Field { field: field.into(), message: message.into() }
+    }
 }
 
 impl From<sqlx::Error> for ApiError {
@@ -64,7 +70,7 @@ impl From<anyhow::Error> for ApiError {
 
 /// The body every error response carries.
 pub fn error_body(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = ErrorBody { error: code.to_owned(), message: message.to_owned() };
+    let body = ErrorBody { error: code.to_owned(), message: message.to_owned(), field: None };
     (status, Json(body)).into_response()
 }
 
@@ -72,6 +78,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
             ApiError::Client { status, code, message } => error_body(status, code, &message),
+            ApiError::Field { field, message } => {
+                let body = ErrorBody { error: "invalid_field".into(), message, field: Some(field) };
+                (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+            }
             ApiError::TooManyRequests { retry_after } => {
                 let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
                 let message = format!(

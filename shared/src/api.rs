@@ -48,4 +48,7 @@ pub struct UserSummary {
 pub struct ErrorBody {
     pub error: String,
     pub message: String,
+    /// The input field the message is about, where there is one (to show it beside it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }

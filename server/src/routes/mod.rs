@@ -2,9 +2,11 @@
 //! included (see [`crate::error`]).
 
 pub mod auth;
+pub mod conflicts;
 pub mod extract;
 pub mod health;
 pub mod organizations;
+pub mod records;
 pub mod static_files;
 pub mod sync;
 
@@ -27,6 +29,11 @@ pub fn api_router() -> Router<AppState> {
         .route("/organizations", get(organizations::list))
         .route("/organizations/{id}", get(organizations::show))
         .route("/devices", post(sync::register_device))
+        .route("/assessments", get(records::list_assessments))
+        .route("/tasks", get(records::list_tasks))
+        .route("/records/{id}", get(records::show))
+        .route("/conflicts", get(conflicts::list))
+        .route("/conflicts/{id}/resolve", post(conflicts::resolve))
         .route(
             "/sync",
             post(sync::sync).layer(axum::extract::DefaultBodyLimit::max(bmms_shared::sync::protocol::MAX_REQUEST_BYTES)),

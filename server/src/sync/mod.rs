@@ -5,3 +5,4 @@
 pub mod apply;
 pub mod materialize;
 pub mod store;
+pub mod values;

@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod catalog;
 mod cli;
+mod conflicts;
 mod health_and_static;
 mod sync;
 mod tenancy;

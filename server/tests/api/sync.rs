@@ -12,14 +12,14 @@ use reqwest::header::{CONTENT_TYPE as CT, COOKIE};
 use uuid::Uuid;
 
 /// A field officer's device: its browser session and its sync core.
-struct Device {
-    browser: Browser,
-    client: SyncClient,
+pub struct Device {
+    pub browser: Browser,
+    pub client: SyncClient,
     now: u64,
 }
 
 impl Device {
-    async fn register(app: &TestApp, username: &str) -> Device {
+    pub async fn register(app: &TestApp, username: &str) -> Device {
         let browser = app.sign_in(username).await;
         let response = app.request(reqwest::Method::POST, "/api/v1/devices", Some(&browser), None).await;
         assert_eq!(response.status(), 200);
@@ -44,7 +44,7 @@ impl Device {
         status
     }
 
-    async fn sync(&mut self, app: &TestApp) {
+    pub async fn sync(&mut self, app: &TestApp) {
         assert_eq!(self.sync_with(app, false).await, 200);
     }
 }
@@ -67,7 +67,7 @@ async fn two_officers(app: &TestApp) -> (Device, Device) {
     (Device::register(app, "ana").await, Device::register(app, "ben").await)
 }
 
-fn set(device: &mut Device, doc: Uuid, field: &str, value: FieldValue) {
+pub fn set(device: &mut Device, doc: Uuid, field: &str, value: FieldValue) {
     device.client.edit(doc, |e| e.set(field, value)).unwrap();
 }
 

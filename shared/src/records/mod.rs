@@ -4,7 +4,7 @@
 //! [`RecordEditor::set`], which refuses a value the schema forbids, and every merged
 //! document is checked again with [`validate`] (a device is never trusted).
 
-mod fields;
+pub mod fields;
 pub mod mana;
 pub mod task;
 

@@ -228,9 +228,17 @@ impl SyncClient {
                 }
             }
         }
+        let updated: Vec<Uuid> = response.updates.iter().map(|u| u.doc_id).collect();
         for update in response.updates {
             self.apply_update(update.doc_id, update.kind, update.content);
             summary.updated += 1;
+        }
+        // The answer lists the open conflicts of every document it touched; a touched
+        // document it does not list has none left (a supervisor settled them).
+        for doc_id in response.acknowledged.iter().chain(&updated) {
+            if let Some(local) = self.documents.get_mut(doc_id) {
+                local.conflicts.clear();
+            }
         }
         for conflicts in response.conflicts {
             if let Some(local) = self.documents.get_mut(&conflicts.doc_id) {
