@@ -11,4 +11,5 @@ mod cli;
 mod conflicts;
 mod health_and_static;
 mod sync;
+mod sync_properties;
 mod tenancy;

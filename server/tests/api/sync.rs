@@ -30,7 +30,7 @@ impl Device {
     }
 
     /// One exchange; the answer is handed to the client unless `lose_answer`.
-    async fn sync_with(&mut self, app: &TestApp, lose_answer: bool) -> reqwest::StatusCode {
+    pub async fn sync_with(&mut self, app: &TestApp, lose_answer: bool) -> reqwest::StatusCode {
         self.now += 1_000_000;
         let (_, body) = self.client.next_request(self.now, Uuid::new_v4()).unwrap();
         let response = post_sync(app, &self.browser, body).await;
@@ -42,6 +42,15 @@ impl Device {
             self.client.on_failure(self.now);
         }
         status
+    }
+
+    /// Sends the next batch twice concurrently and takes the second answer.
+    pub async fn send_twice_at_once(&mut self, app: &TestApp) {
+        self.now += 1_000_000;
+        let (_, body) = self.client.next_request(self.now, Uuid::new_v4()).unwrap();
+        let (a, b) = tokio::join!(post_sync(app, &self.browser, body.clone()), post_sync(app, &self.browser, body));
+        assert_eq!((a.status(), b.status()), (reqwest::StatusCode::OK, reqwest::StatusCode::OK));
+        self.client.on_response(&b.bytes().await.unwrap()).unwrap();
     }
 
     pub async fn sync(&mut self, app: &TestApp) {
@@ -307,4 +316,40 @@ async fn batch_level_faults_are_refused_whole_with_a_sentence() {
     let (status, code, _) = error_of(post_sync(&app, &device.browser, protocol::encode(&second)).await).await;
     assert_eq!((status, code.as_str()), (409, "batch_reused"));
     assert_eq!(app.count("change_log").await, 1, "the first batch stands, the second changed nothing");
+}
+
+#[tokio::test]
+async fn a_connection_cut_after_the_commit_loses_and_duplicates_nothing() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app().await;
+    let (mut ana, _) = two_officers(&app).await;
+    let doc = Uuid::new_v4();
+    ana.client.create(doc, RecordKind::ManaAssessment);
+    set(&mut ana, doc, "community", FieldValue::Text("Tuka".into()));
+    let (_, body) = ana.client.next_request(1, Uuid::new_v4()).unwrap();
+
+    // Write the request by hand and hang up without reading the answer.
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/v1/sync HTTP/1.1\r\nHost: {address}\r\nCookie: {}\r\nx-csrf-token: {}\r\nContent-Type: {CONTENT_TYPE}\r\nContent-Length: {}\r\n\r\n",
+        ana.browser.cookie, ana.browser.csrf, body.len()
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(&body).await.unwrap();
+    // Wait (bounded) for the server to commit the batch, then cut the connection.
+    let committed = async {
+        while app.count("sync_batches").await == 0 {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), committed).await.expect("the server committed the batch");
+    drop(socket);
+    ana.client.on_failure(1);
+
+    assert_eq!(ana.client.pending_count(), 2, "without an answer the device keeps everything");
+    ana.sync(&app).await;
+    assert_eq!(ana.client.pending_count(), 0);
+    assert_eq!(app.count("change_log").await, 2, "nothing was stored twice");
+    assert_eq!(app.count("sync_batches").await, 1, "the retry was recognised as the same batch");
 }
