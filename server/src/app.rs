@@ -95,9 +95,9 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::health::router())
         .fallback_service(routes::static_files::service(&settings.dist_dir))
         .layer(axum::middleware::from_fn(routes::static_files::cache_headers))
-        .layer(axum::middleware::from_fn(security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(CatchPanicLayer::custom(|_| crate::error::internal_error_response()))
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -68,9 +68,11 @@ pub async fn resolve(
     State(state): State<AppState>,
     signed_in: SignedIn,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(body): ApiJson<Resolve>,
+    body: Result<ApiJson<Resolve>, ApiError>,
 ) -> Result<Json<Value>, ApiError> {
+    // Who may ask comes before what they sent.
     require_supervisor(&signed_in)?;
+    let ApiJson(body) = body?;
     let reason = body.reason.trim();
     if reason.is_empty() {
         return Err(ApiError::invalid_field("reason", "Give a reason: the officers will see it beside the value you chose."));
@@ -99,7 +101,7 @@ pub async fn resolve(
             ),
         ));
     }
-    let mut stored = store::load_document(&mut tx, doc_id).await?.ok_or_else(|| ApiError::not_found("The record of this conflict is gone."))?;
+    let mut stored = store::load_document_for_update(&mut tx, doc_id).await?.ok_or_else(|| ApiError::not_found("The record of this conflict is gone."))?;
     let spec = stored.kind.field(&field).ok_or_else(|| {
         ApiError::unprocessable("unsupported_conflict", "This conflict is inside a list item; settle it by editing the record.")
     })?;

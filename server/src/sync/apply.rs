@@ -64,6 +64,8 @@ pub async fn exchange(db: &Db, signed_in: &SignedIn, body: &[u8]) -> Result<Vec<
             ));
         }
         Some((_, outcome)) => protocol::decode::<Outcome>(&outcome).map_err(|e| ApiError::Internal(e.into()))?,
+        // A request with no changes only asks for news: nothing to apply or to remember.
+        None if request.documents.is_empty() => Outcome { acknowledged: vec![], rejections: vec![] },
         None => {
             let outcome = apply(&mut tx, signed_in, &request, &actor).await?;
             sqlx::query(
@@ -102,7 +104,7 @@ async fn apply(tx: &mut OrgTx, signed_in: &SignedIn, request: &SyncRequest, acto
     let mut outcome = Outcome { acknowledged: vec![], rejections: vec![] };
     let mut changes_applied = 0;
     for incoming in &request.documents {
-        let stored = store::load_document(tx, incoming.doc_id).await?;
+        let stored = store::load_document_for_update(tx, incoming.doc_id).await?;
         let mut merged = match merge_document(stored.as_ref().map(|s| (&s.doc, s.kind)), incoming, &actor) {
             Ok(merged) => merged,
             Err(rejection) => {

@@ -14,10 +14,19 @@ pub struct StoredDocument {
     pub doc: AutoCommit,
 }
 
-/// Loads a document and locks its row until the transaction ends, so that two batches
-/// merging into the same document one after the other both count.
+/// Loads a document to change it, locking its row until the transaction ends, so that
+/// two batches merging into the same document one after the other both count.
+pub async fn load_document_for_update(tx: &mut OrgTx, doc_id: Uuid) -> anyhow::Result<Option<StoredDocument>> {
+    load(tx, doc_id, "select kind, data from documents where id = $1 for update").await
+}
+
+/// Loads a document to read it.
 pub async fn load_document(tx: &mut OrgTx, doc_id: Uuid) -> anyhow::Result<Option<StoredDocument>> {
-    let row: Option<(String, Vec<u8>)> = sqlx::query_as("select kind, data from documents where id = $1 for update")
+    load(tx, doc_id, "select kind, data from documents where id = $1").await
+}
+
+async fn load(tx: &mut OrgTx, doc_id: Uuid, sql: &'static str) -> anyhow::Result<Option<StoredDocument>> {
+    let row: Option<(String, Vec<u8>)> = sqlx::query_as(sql)
         .bind(doc_id)
         .fetch_optional(&mut **tx)
         .await?;

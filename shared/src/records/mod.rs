@@ -143,8 +143,9 @@ pub struct Conflict {
     pub values: Vec<String>,
 }
 
-/// Every same-field conflict in the document, by field name. Lists (team members, photos)
-/// merge without conflicts; checklist items are compared field by field.
+/// Every same-field conflict in the document, by field name. A list field written whole on
+/// two devices is one conflict like any other field; inside a checklist, items are
+/// compared field by field.
 pub fn conflicts(doc: &AutoCommit) -> Vec<Conflict> {
     let mut found = Vec::new();
     collect_conflicts(doc, &ROOT, String::new(), &mut found);

@@ -189,7 +189,8 @@ impl SyncClient {
     /// later, waiting longer each time.
     pub fn on_failure(&mut self, now_ms: u64) {
         self.failures = self.failures.saturating_add(1);
-        let wait = FIRST_RETRY_MS.saturating_mul(1 << self.failures.min(8).saturating_sub(1)).min(MAX_RETRY_MS);
+        let doublings = self.failures.saturating_sub(1).min(16);
+        let wait = FIRST_RETRY_MS.saturating_mul(1 << doublings).min(MAX_RETRY_MS);
         self.next_attempt_ms = now_ms.saturating_add(wait);
     }
 

@@ -49,7 +49,12 @@ pub fn merge_document(
         Some((doc, _)) => doc.clone(),
         None => AutoCommit::new(),
     };
-    let new_changes: Vec<Change> = changes.into_iter().filter(|c| doc.get_change_by_hash(&c.hash()).is_none()).collect();
+    // Changes the server already has, or that the batch repeats, count once.
+    let mut seen = std::collections::HashSet::new();
+    let new_changes: Vec<Change> = changes
+        .into_iter()
+        .filter(|c| doc.get_change_by_hash(&c.hash()).is_none() && seen.insert(c.hash()))
+        .collect();
     doc.apply_changes(new_changes.clone())
         .map_err(|_| refuse(RejectionCode::Undecodable, "The changes to this record could not be applied.".into()))?;
     if !doc.get_missing_deps(&[]).is_empty() {
