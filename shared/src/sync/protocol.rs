@@ -1,6 +1,8 @@
-//! The sync wire format: one byte of protocol version, then the message in postcard
-//! (serde's compact binary: varint integers, length-prefixed bytes). Automerge changes
-//! travel as their own compressed bytes, never re-encoded. See docs/sync-protocol.md.
+//! The sync wire format: one byte of protocol version, one byte naming the compression
+//! (0 none, 1 DEFLATE), then the message in postcard (serde's compact binary: varint
+//! integers, length-prefixed bytes). Automerge changes travel as their own bytes inside;
+//! DEFLATE then removes what changes to many documents repeat (the actor id, field
+//! names, dependency hashes). See docs/sync-protocol.md.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -110,20 +112,40 @@ pub enum ProtocolError {
     Malformed,
 }
 
-/// Encodes a message with its version byte.
+const UNCOMPRESSED: u8 = 0;
+const DEFLATE: u8 = 1;
+/// Below this, compressing costs more than it saves.
+const COMPRESS_FROM_BYTES: usize = 200;
+/// A decompressed message may be at most this large (no "zip bombs").
+const MAX_DECOMPRESSED_BYTES: usize = 8 * MAX_REQUEST_BYTES;
+
+/// Encodes a message with its version and compression bytes.
 pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
-    let mut out = vec![PROTOCOL_VERSION];
     // Serializing plain structs into a Vec cannot fail.
-    out.extend(postcard::to_allocvec(message).unwrap_or_default());
-    out
+    let body = postcard::to_allocvec(message).unwrap_or_default();
+    if body.len() >= COMPRESS_FROM_BYTES {
+        let compressed = miniz_oxide::deflate::compress_to_vec(&body, 6);
+        if compressed.len() < body.len() {
+            return [&[PROTOCOL_VERSION, DEFLATE][..], &compressed].concat();
+        }
+    }
+    [&[PROTOCOL_VERSION, UNCOMPRESSED][..], &body].concat()
 }
 
-/// Decodes a message, checking its version byte. Never panics, whatever the bytes.
-pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ProtocolError> {
-    match bytes.split_first() {
-        None => Err(ProtocolError::Empty),
-        Some((&PROTOCOL_VERSION, body)) => postcard::from_bytes(body).map_err(|_| ProtocolError::Malformed),
-        Some((&other, _)) => Err(ProtocolError::UnknownVersion(other)),
+/// Decodes a message, checking its version and compression. Never panics, whatever the bytes.
+pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ProtocolError> {
+    let (version, rest) = bytes.split_first().ok_or(ProtocolError::Empty)?;
+    if *version != PROTOCOL_VERSION {
+        return Err(ProtocolError::UnknownVersion(*version));
+    }
+    match rest.split_first() {
+        Some((&UNCOMPRESSED, body)) => postcard::from_bytes(body).map_err(|_| ProtocolError::Malformed),
+        Some((&DEFLATE, compressed)) => {
+            let body = miniz_oxide::inflate::decompress_to_vec_with_limit(compressed, MAX_DECOMPRESSED_BYTES)
+                .map_err(|_| ProtocolError::Malformed)?;
+            postcard::from_bytes(&body).map_err(|_| ProtocolError::Malformed)
+        }
+        _ => Err(ProtocolError::Malformed),
     }
 }
 
@@ -145,8 +167,28 @@ mod tests {
     fn a_request_round_trips_compactly() {
         let bytes = encode(&sample());
         assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), sample());
-        // version + 2 ids + cursor + count + doc id + kind + counts + the change itself
+        // version, compression, 3 ids, cursor, counts, kind: far less than the change itself
         assert!(bytes.len() < 90 + 70, "{} bytes", bytes.len());
+    }
+
+    #[test]
+    fn big_messages_are_compressed_and_round_trip() {
+        let mut request = sample();
+        request.documents = (0..50)
+            .map(|i| DocumentChanges { doc_id: Uuid::from_u128(i), kind: RecordKind::MonitoringTask, changes: vec![vec![7; 90]; 5] })
+            .collect();
+        let bytes = encode(&request);
+        assert_eq!(bytes[1], DEFLATE);
+        assert!(bytes.len() < 50 * 5 * 90 / 4, "{} bytes", bytes.len());
+        assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), request);
+    }
+
+    #[test]
+    fn a_decompression_bomb_is_refused() {
+        let huge = vec![0u8; MAX_DECOMPRESSED_BYTES + 1];
+        let bomb = [&[PROTOCOL_VERSION, DEFLATE][..], &miniz_oxide::deflate::compress_to_vec(&huge, 6)].concat();
+        assert!(bomb.len() < 100_000);
+        assert_eq!(decode::<SyncRequest>(&bomb), Err(ProtocolError::Malformed));
     }
 
     #[test]
@@ -169,6 +211,9 @@ mod tests {
             let mut bytes: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
             if let Some(first) = bytes.first_mut() {
                 *first = PROTOCOL_VERSION;
+            }
+            if let Some(second) = bytes.get_mut(1) {
+                *second %= 2;
             }
             let _ = decode::<SyncRequest>(&bytes);
             let _ = decode::<SyncResponse>(&bytes);
