@@ -55,8 +55,13 @@ pub fn merge_document(
         .into_iter()
         .filter(|c| doc.get_change_by_hash(&c.hash()).is_none() && seen.insert(c.hash()))
         .collect();
-    doc.apply_changes(new_changes.clone())
-        .map_err(|_| refuse(RejectionCode::Undecodable, "The changes to this record could not be applied.".into()))?;
+    // Automerge 0.12 can panic on some damaged changes that still decode (found by
+    // tests/hostile_bytes.rs). The merge works on a copy, so a panic leaves nothing
+    // half-done: it becomes a refusal of this document, not a failed request.
+    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.apply_changes(new_changes.clone())));
+    if !matches!(applied, Ok(Ok(()))) {
+        return Err(refuse(RejectionCode::Undecodable, "The changes to this record are damaged and could not be applied.".into()));
+    }
     if !doc.get_missing_deps(&[]).is_empty() {
         return Err(refuse(RejectionCode::Undecodable, "Some earlier changes to this record have not reached the server yet; sync again.".into()));
     }
