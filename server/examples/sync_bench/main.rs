@@ -1,0 +1,127 @@
+//! Sync benchmarks against the real server (a `bmms serve` process) and PostgreSQL on
+//! loopback, through a byte-counting TCP proxy so that HTTP framing is counted. Prints
+//! a table and JSON, and writes both into docs/benchmarks.md. Run with `scripts/bench`.
+//!
+//! W1 reconnect: 500 documents on a device, 5 fields edited in each of 50 offline, one sync.
+//! W2 conflict storm: 5 devices, 20 shared documents, 30 % of fields edited on several.
+//! W3 cold start: a new device receives 1,000 and then 10,000 documents.
+//! W5 load: 1,000 devices, each 5 documents x 5 edits, 50 at a time.
+
+mod harness;
+mod workloads;
+
+use rand::rngs::SmallRng;
+use rand::SeedableRng;
+use serde_json::{json, Value};
+use std::process::Stdio;
+use std::sync::Arc;
+use tokio::io::AsyncBufReadExt;
+use uuid::Uuid;
+
+use harness::{proxy, Bench, Result, Wire};
+use workloads::{w1_reconnect, w2_conflict_storm, w3_cold_start, w5_load};
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let admin_url = std::env::var("DATABASE_URL").map_err(|_| "set DATABASE_URL (scripts/bench does)")?;
+    let bmms = std::env::var("BMMS_BIN").unwrap_or_else(|_| "target/release/bmms".into());
+    let name = format!("bmms_bench_{}", Uuid::new_v4().simple());
+    let database_url = {
+        let (head, query) = admin_url.split_once('?').map(|(h, q)| (h.to_owned(), format!("?{q}"))).unwrap_or((admin_url.clone(), String::new()));
+        let base = head.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(head);
+        format!("{base}/{name}{query}")
+    };
+
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+        probe.local_addr()?.port()
+    };
+    let mut server = tokio::process::Command::new(&bmms)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--db-max-connections", "24"])
+        .env("DATABASE_URL", &database_url)
+        .env("BMMS_LOG", "warn,bmms=info")
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut lines = tokio::io::BufReader::new(server.stderr.take().ok_or("no stderr")?).lines();
+    while let Some(line) = lines.next_line().await? {
+        if line.contains("BMMS is listening") {
+            break;
+        }
+    }
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let wire = Arc::new(Wire::default());
+    let base = format!("http://{}", proxy(format!("127.0.0.1:{port}"), wire.clone()).await?);
+    let owner = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&database_url).await?;
+    let bench = Arc::new(Bench {
+        base,
+        wire,
+        http: reqwest::Client::builder().pool_max_idle_per_host(64).build()?,
+        bmms,
+        database_url,
+        server_pid: server.id().ok_or("no server pid")?,
+        owner,
+    });
+
+    let mut rng = SmallRng::seed_from_u64(2026);
+    println!("W1 reconnect ...");
+    let w1_session = bench.sign_in("MILG", "bench.w1").await?;
+    let w1 = w1_reconnect(&bench, &w1_session).await?;
+    println!("W2 conflict storm ...");
+    let w2_sessions = vec![bench.sign_in("MOH", "bench.w2a").await?, bench.sign_in("MOH", "bench.w2b").await?];
+    let w2 = w2_conflict_storm(&bench, &w2_sessions, &mut rng).await?;
+    println!("W3 cold start ...");
+    let w3 = w3_cold_start(&bench, &bench.sign_in("MSSD", "bench.w3").await?).await?;
+    println!("W5 load ...");
+    let orgs = ["MAFAR", "MBHTE", "MENRE", "MHSD", "MOLE", "MPW", "MOST", "MTIT", "MOTC", "MIPA"];
+    let mut w5_sessions = Vec::new();
+    for org in orgs {
+        w5_sessions.push(bench.sign_in(org, &format!("bench.w5.{}", org.to_lowercase())).await?);
+    }
+    let w5 = w5_load(bench.clone(), w5_sessions).await?;
+
+    let results = json!({"w1_reconnect": w1, "w2_conflict_storm": w2, "w3_cold_start": w3, "w5_load": w5});
+    let table = format!(
+        "| workload | figure | measured | target |\n|---|---|---|---|\n\
+         | W1 reconnect | HTTP round trips | {} | 1 |\n\
+         | W1 reconnect | bytes on the wire per dirty document (up + down, with HTTP framing) | {} ({} up, {} down) | ≤ 400 |\n\
+         | W1 reconnect | server CPU per edit | {} ms | |\n\
+         | W2 conflict storm | same-field conflicts surfaced | {} of {} ({} %) | 100 % |\n\
+         | W2 conflict storm | false conflicts | {} | 0 |\n\
+         | W3 cold start | 1,000 documents | {} bytes ({} per document), {} s | |\n\
+         | W3 cold start | 10,000 documents | {} bytes ({} per document), {} s | |\n\
+         | W5 load | edits per second | {} | ≥ 5,000 |\n\
+         | W5 load | latency p50 / p99 | {} ms / {} ms | p99 < 250 ms |\n\
+         | W5 load | PostgreSQL WAL bytes per edit | {} | |\n",
+        w1["round_trips"], w1["bytes_per_dirty_document"], w1["bytes_up_per_dirty_document"], w1["bytes_down_per_dirty_document"],
+        w1["server_cpu_ms_per_edit"],
+        w2["surfaced"], w2["true_conflicts"], w2["surfaced_percent"], w2["false_conflicts"],
+        w3[0]["bytes_down"], w3[0]["bytes_per_document"], w3[0]["seconds"],
+        w3[1]["bytes_down"], w3[1]["bytes_per_document"], w3[1]["seconds"],
+        w5["edits_per_second"], w5["p50_ms"], w5["p99_ms"], w5["postgres_wal_bytes_per_edit"],
+    );
+    println!("\n{table}\n{}", serde_json::to_string_pretty(&results)?);
+    write_report(&table, &results)?;
+    server.kill().await.ok();
+    Ok(())
+}
+
+/// Replaces the sync section of docs/benchmarks.md with these figures.
+fn write_report(table: &str, results: &Value) -> Result<()> {
+    let path = "docs/benchmarks.md";
+    let existing = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n".into());
+    let start = "<!-- sync-bench:start -->";
+    let end = "<!-- sync-bench:end -->";
+    let section = format!(
+        "{start}\n## Sync (issue 3)\n\nMeasured with `scripts/bench` on {} (2 cores, 24 GiB), server in release mode, \
+         PostgreSQL on the same machine, traffic through a loopback byte-counting proxy.\n\n{table}\n```json\n{}\n```\n{end}",
+        chrono::Utc::now().format("%Y-%m-%d"),
+        serde_json::to_string_pretty(results)?
+    );
+    let updated = match (existing.find(start), existing.find(end)) {
+        (Some(a), Some(b)) => format!("{}{}{}", &existing[..a], section, &existing[b + end.len()..]),
+        _ => format!("{}\n{}\n", existing.trim_end(), section),
+    };
+    std::fs::write(path, updated)?;
+    Ok(())
+}

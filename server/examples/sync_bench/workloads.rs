@@ -1,0 +1,178 @@
+//! The workloads of issue 3's benchmark, each returning its figures as JSON.
+
+use bmms_shared::records::{FieldValue, RecordKind};
+use rand::rngs::SmallRng;
+use rand::Rng;
+use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+use uuid::Uuid;
+
+use crate::harness::{Bench, Device, Result, Session, TEXT_FIELDS};
+
+fn edit(device: &mut Device, doc: Uuid, field: &str, value: String) {
+    device.client.edit(doc, |e| e.set(field, FieldValue::Text(value))).expect("a valid edit");
+}
+
+pub async fn w1_reconnect(bench: &Bench, session: &Session) -> Result<Value> {
+    let mut device = bench.device(session).await?;
+    let docs: Vec<Uuid> = (0..500).map(|_| device.client.create(Uuid::new_v4(), RecordKind::ManaAssessment)).collect();
+    for (i, doc) in docs.iter().enumerate() {
+        edit(&mut device, *doc, "community", format!("Barangay {i}"));
+    }
+    bench.sync(&mut device).await?;
+    for doc in &docs[..50] {
+        for field in &TEXT_FIELDS[..5] {
+            edit(&mut device, *doc, field, format!("{field} seen on the visit of 21 November"));
+        }
+    }
+    bench.wire.reset();
+    let cpu = bench.server_cpu();
+    bench.sync(&mut device).await?;
+    let cpu = bench.server_cpu() - cpu;
+    assert_eq!(device.client.pending_count(), 0);
+    let up = bench.wire.up.load(Ordering::SeqCst) as f64;
+    let down = bench.wire.down.load(Ordering::SeqCst) as f64;
+    Ok(json!({
+        "round_trips": bench.wire.requests.load(Ordering::SeqCst),
+        "bytes_up_per_dirty_document": (up / 50.0).round(),
+        "bytes_down_per_dirty_document": (down / 50.0).round(),
+        "bytes_per_dirty_document": ((up + down) / 50.0).round(),
+        "server_cpu_ms_per_edit": (cpu * 1000.0 / 250.0 * 100.0).round() / 100.0,
+    }))
+}
+
+pub async fn w2_conflict_storm(bench: &Bench, sessions: &[Session], rng: &mut SmallRng) -> Result<Value> {
+    let mut devices = Vec::new();
+    for i in 0..5 {
+        devices.push(bench.device(&sessions[i % sessions.len()]).await?);
+    }
+    let docs: Vec<Uuid> = (0..20).map(|_| devices[0].client.create(Uuid::new_v4(), RecordKind::ManaAssessment)).collect();
+    bench.sync(&mut devices[0]).await?;
+    for device in devices.iter_mut().skip(1) {
+        bench.sync(device).await?;
+    }
+    let mut truly_concurrent = std::collections::BTreeSet::new();
+    for doc in &docs {
+        for field in TEXT_FIELDS {
+            let writers: Vec<usize> = if rng.gen_bool(0.3) {
+                let n = rng.gen_range(2..=5);
+                let mut all: Vec<usize> = (0..5).collect();
+                for i in 0..n {
+                    let j = rng.gen_range(i..5);
+                    all.swap(i, j);
+                }
+                all.truncate(n);
+                truly_concurrent.insert((*doc, field.to_owned()));
+                all
+            } else {
+                vec![rng.gen_range(0..5)]
+            };
+            for w in writers {
+                edit(&mut devices[w], *doc, field, format!("device {w} says {}", rng.gen::<u32>()));
+            }
+        }
+    }
+    for _round in 0..2 {
+        for device in devices.iter_mut() {
+            bench.sync(device).await?;
+        }
+    }
+    let ids: Vec<Uuid> = docs.clone();
+    let surfaced: Vec<(Uuid, String)> =
+        sqlx::query_as("select doc_id, field from conflicts where resolved_at is null and doc_id = any($1)")
+            .bind(&ids)
+            .fetch_all(&bench.owner)
+            .await?;
+    let surfaced: std::collections::BTreeSet<(Uuid, String)> = surfaced.into_iter().collect();
+    let found = surfaced.intersection(&truly_concurrent).count();
+    let false_ones = surfaced.difference(&truly_concurrent).count();
+    Ok(json!({
+        "true_conflicts": truly_concurrent.len(),
+        "surfaced": surfaced.len(),
+        "surfaced_percent": (found as f64 * 100.0 / truly_concurrent.len().max(1) as f64).round(),
+        "false_conflicts": false_ones,
+    }))
+}
+
+pub async fn w3_cold_start(bench: &Bench, session: &Session) -> Result<Value> {
+    let mut writer = bench.device(session).await?;
+    let mut results = Vec::new();
+    let mut made = 0;
+    for target in [1_000, 10_000] {
+        while made < target {
+            for _ in 0..500 {
+                let doc = writer.client.create(Uuid::new_v4(), RecordKind::ManaAssessment);
+                edit(&mut writer, doc, "community", format!("Barangay {made}"));
+                edit(&mut writer, doc, "municipality", "Datu Odin Sinsuat".into());
+                made += 1;
+            }
+            bench.sync(&mut writer).await?;
+        }
+        let mut fresh = bench.device(session).await?;
+        bench.wire.reset();
+        let started = Instant::now();
+        bench.sync(&mut fresh).await?;
+        let elapsed = started.elapsed();
+        assert!(fresh.client.documents().len() >= target, "the new device has every document");
+        let down = bench.wire.down.load(Ordering::SeqCst);
+        results.push(json!({
+            "documents": target,
+            "bytes_down": down,
+            "bytes_per_document": down / target as u64,
+            "seconds": (elapsed.as_secs_f64() * 100.0).round() / 100.0,
+        }));
+    }
+    Ok(json!(results))
+}
+
+pub async fn w5_load(bench: Arc<Bench>, sessions: Vec<Session>) -> Result<Value> {
+    let mut devices = Vec::new();
+    for i in 0..1_000 {
+        let mut device = bench.device(&sessions[i % sessions.len()]).await?;
+        for _ in 0..5 {
+            let doc = device.client.create(Uuid::new_v4(), RecordKind::ManaAssessment);
+            for field in &TEXT_FIELDS[..5] {
+                edit(&mut device, doc, field, format!("{field} from device {i}"));
+            }
+        }
+        devices.push(device);
+    }
+    let lsn = bench.wal_lsn().await?;
+    let started = Instant::now();
+    let latencies = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(50));
+    let mut tasks = Vec::new();
+    for mut device in devices {
+        let permit = semaphore.clone().acquire_owned().await?;
+        let bench = bench.clone();
+        let latencies = latencies.clone();
+        tasks.push(tokio::spawn(async move {
+            let latency = bench.sync(&mut device).await;
+            drop(permit);
+            if let Ok(latency) = latency {
+                latencies.lock().await.push(latency);
+            }
+            latency.map(|_| ()).map_err(|e| e.to_string())
+        }));
+    }
+    for task in tasks {
+        task.await?.map_err(|e| e.to_string())?;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let edits = 1_000.0 * 25.0;
+    let mut latencies = latencies.lock().await.clone();
+    latencies.sort();
+    let percentile = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0;
+    let wal = bench.wal_bytes_since(&lsn).await?;
+    Ok(json!({
+        "devices": 1_000,
+        "edits": edits,
+        "edits_per_second": (edits / elapsed).round(),
+        "p50_ms": percentile(0.50).round(),
+        "p99_ms": percentile(0.99).round(),
+        "postgres_wal_bytes_per_edit": (wal / edits).round(),
+    }))
+}
+
