@@ -147,6 +147,16 @@ impl Bench {
 
     /// One exchange; returns its latency.
     pub async fn sync(&self, device: &mut Device) -> Result<Duration> {
+        self.exchange(device, true).await
+    }
+
+    /// One exchange whose answer is only checked, not merged into the device's documents:
+    /// for load tests, where merging would take the CPU the server is measured on.
+    pub async fn sync_without_applying(&self, device: &mut Device) -> Result<Duration> {
+        self.exchange(device, false).await
+    }
+
+    async fn exchange(&self, device: &mut Device, apply: bool) -> Result<Duration> {
         device.now += 1_000_000;
         let (_, body) = device.client.next_request(device.now, Uuid::new_v4()).ok_or("nothing due")?;
         let started = Instant::now();
@@ -166,7 +176,14 @@ impl Bench {
         if !status.is_success() {
             return Err(format!("sync answered {status}: {}", String::from_utf8_lossy(&bytes)).into());
         }
-        device.client.on_response(&bytes)?;
+        if apply {
+            device.client.on_response(&bytes)?;
+        } else {
+            let answer: bmms_shared::sync::protocol::SyncResponse = bmms_shared::sync::protocol::decode(&bytes)?;
+            if !answer.rejections.is_empty() {
+                return Err(format!("the server refused {} documents", answer.rejections.len()).into());
+            }
+        }
         Ok(elapsed)
     }
 

@@ -64,6 +64,12 @@ async fn main() -> Result<()> {
     });
 
     let mut rng = SmallRng::seed_from_u64(2026);
+    // BMMS_BENCH_ONLY=w5 runs just the load test, prints it and writes nothing (for tuning).
+    if std::env::var("BMMS_BENCH_ONLY").as_deref() == Ok("w5") {
+        let w5 = w5_load(bench.clone(), w5_sessions(&bench).await?).await?;
+        println!("{}", serde_json::to_string_pretty(&w5)?);
+        return Ok(());
+    }
     println!("W1 reconnect ...");
     let w1_session = bench.sign_in("MILG", "bench.w1").await?;
     let w1 = w1_reconnect(&bench, &w1_session).await?;
@@ -73,12 +79,7 @@ async fn main() -> Result<()> {
     println!("W3 cold start ...");
     let w3 = w3_cold_start(&bench, &bench.sign_in("MSSD", "bench.w3").await?).await?;
     println!("W5 load ...");
-    let orgs = ["MAFAR", "MBHTE", "MENRE", "MHSD", "MOLE", "MPW", "MOST", "MTIT", "MOTC", "MIPA"];
-    let mut w5_sessions = Vec::new();
-    for org in orgs {
-        w5_sessions.push(bench.sign_in(org, &format!("bench.w5.{}", org.to_lowercase())).await?);
-    }
-    let w5 = w5_load(bench.clone(), w5_sessions).await?;
+    let w5 = w5_load(bench.clone(), w5_sessions(&bench).await?).await?;
 
     let results = json!({"w1_reconnect": w1, "w2_conflict_storm": w2, "w3_cold_start": w3, "w5_load": w5});
     let table = format!(
@@ -104,6 +105,15 @@ async fn main() -> Result<()> {
     write_report(&table, &results)?;
     server.kill().await.ok();
     Ok(())
+}
+
+/// One officer in each of ten ministries: W5's devices are spread over them.
+async fn w5_sessions(bench: &Bench) -> Result<Vec<harness::Session>> {
+    let mut sessions = Vec::new();
+    for org in ["MAFAR", "MBHTE", "MENRE", "MHSD", "MOLE", "MPW", "MOST", "MTIT", "MOTC", "MIPA"] {
+        sessions.push(bench.sign_in(org, &format!("bench.w5.{}", org.to_lowercase())).await?);
+    }
+    Ok(sessions)
 }
 
 /// Replaces the sync section of docs/benchmarks.md with these figures.

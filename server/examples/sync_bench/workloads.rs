@@ -149,7 +149,7 @@ pub async fn w5_load(bench: Arc<Bench>, sessions: Vec<Session>) -> Result<Value>
         let bench = bench.clone();
         let latencies = latencies.clone();
         tasks.push(tokio::spawn(async move {
-            let latency = bench.sync(&mut device).await;
+            let latency = bench.sync_without_applying(&mut device).await;
             drop(permit);
             if let Ok(latency) = latency {
                 latencies.lock().await.push(latency);

@@ -116,7 +116,7 @@ pub async fn resolve(
     doc.commit();
     let changes = doc.get_changes(&before);
     store::append_changes(&mut tx, doc_id, &changes, Uuid::nil(), signed_in.user_id()).await?;
-    store::save_document(&mut tx, doc_id, doc, None).await?;
+    store::save_document(&mut tx, doc_id, doc).await?;
     materialize::materialize(&mut tx, doc_id, stored.kind, doc).await?;
     let chosen = values::to_json(&value);
     sqlx::query("update conflicts set resolved_at = now(), resolved_by = $2, resolution = $3, reason = $4 where id = $1")

@@ -102,32 +102,54 @@ pub async fn exchange(db: &Db, signed_in: &SignedIn, body: &[u8]) -> Result<Vec<
 async fn apply(tx: &mut OrgTx, signed_in: &SignedIn, request: &SyncRequest, actor: &[u8]) -> Result<Outcome, ApiError> {
     let actor = automerge::ActorId::from(actor);
     let mut outcome = Outcome { acknowledged: vec![], rejections: vec![] };
-    let mut changes_applied = 0;
+    // A handful of statements per batch rather than per document: load every document at
+    // once, reserve sequence numbers for all new changes at once, log them in one insert.
+    let ids: Vec<Uuid> = request.documents.iter().map(|d| d.doc_id).collect();
+    let mut stored = store::load_documents_for_update(tx, &ids).await?;
+    let mut merged_documents = Vec::new();
     for incoming in &request.documents {
-        let stored = store::load_document_for_update(tx, incoming.doc_id).await?;
-        let mut merged = match merge_document(stored.as_ref().map(|s| (&s.doc, s.kind)), incoming, &actor) {
-            Ok(merged) => merged,
-            Err(rejection) => {
-                outcome.rejections.push(rejection);
+        let before = stored.remove(&incoming.doc_id);
+        match merge_document(before.as_ref().map(|s| (&s.doc, s.kind)), incoming, &actor) {
+            Ok(merged) => {
+                let had_conflicts = before.as_ref().is_some_and(|s| !bmms_shared::records::conflicts(&s.doc).is_empty());
+                merged_documents.push((incoming, merged, before.is_none(), had_conflicts));
+            }
+            Err(rejection) => outcome.rejections.push(rejection),
+        }
+    }
+    let total: usize = merged_documents.iter().map(|(_, m, _, _)| m.new_changes.len()).sum();
+    let mut next_seq = if total > 0 { store::reserve_seqs(tx, total).await? } else { 0 };
+    let mut log = Vec::with_capacity(total);
+    for (incoming, merged, is_new, had_conflicts) in &mut merged_documents {
+        let first_seq = next_seq;
+        next_seq += merged.new_changes.len() as u64;
+        if *is_new {
+            if !store::insert_document(tx, incoming.doc_id, incoming.kind, &mut merged.doc, first_seq).await? {
+                outcome.rejections.push(Rejection {
+                    doc_id: incoming.doc_id,
+                    code: RejectionCode::NotYours,
+                    message: "This record belongs to another organization.".into(),
+                });
                 continue;
             }
-        };
-        if stored.is_none() && !store::claim_document(tx, incoming.doc_id, incoming.kind).await? {
-            outcome.rejections.push(Rejection {
-                doc_id: incoming.doc_id,
-                code: RejectionCode::NotYours,
-                message: "This record belongs to another organization.".into(),
-            });
-            continue;
+        } else if !merged.new_changes.is_empty() {
+            store::save_document(tx, incoming.doc_id, &mut merged.doc).await?;
         }
-        let first_seq =
-            store::append_changes(tx, incoming.doc_id, &merged.new_changes, request.device_id, signed_in.user_id()).await?;
-        store::save_document(tx, incoming.doc_id, &mut merged.doc, first_seq).await?;
-        materialize::materialize(tx, incoming.doc_id, incoming.kind, &merged.doc).await?;
-        store::refresh_conflicts(tx, incoming.doc_id, &merged.conflicts).await?;
-        changes_applied += merged.new_changes.len();
+        if !merged.new_changes.is_empty() {
+            materialize::materialize(tx, incoming.doc_id, incoming.kind, &merged.doc).await?;
+        }
+        if *had_conflicts || !merged.conflicts.is_empty() {
+            store::refresh_conflicts(tx, incoming.doc_id, &merged.conflicts).await?;
+        }
+        log.extend(merged.new_changes.iter().enumerate().map(|(i, change)| store::LogEntry {
+            seq: first_seq + i as u64,
+            doc_id: incoming.doc_id,
+            change,
+        }));
         outcome.acknowledged.push(incoming.doc_id);
     }
+    store::append_log(tx, &log, request.device_id, signed_in.user_id()).await?;
+    outcome.rejections.sort_by_key(|r| ids.iter().position(|id| *id == r.doc_id));
     if !request.documents.is_empty() {
         audit::append(tx, Event {
             actor: &signed_in.actor(),
@@ -137,7 +159,7 @@ async fn apply(tx: &mut OrgTx, signed_in: &SignedIn, request: &SyncRequest, acto
                 "batch_id": request.batch_id,
                 "documents_accepted": outcome.acknowledged,
                 "documents_refused": outcome.rejections.iter().map(|r| json!({"doc_id": r.doc_id, "code": r.code})).collect::<Vec<_>>(),
-                "changes_applied": changes_applied,
+                "changes_applied": log.len(),
             }),
         })
         .await?;

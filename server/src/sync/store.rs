@@ -20,6 +20,21 @@ pub async fn load_document_for_update(tx: &mut OrgTx, doc_id: Uuid) -> anyhow::R
     load(tx, doc_id, "select kind, data from documents where id = $1 for update").await
 }
 
+/// Loads the documents of a batch in one statement, locking their rows (as above).
+pub async fn load_documents_for_update(tx: &mut OrgTx, ids: &[Uuid]) -> anyhow::Result<BTreeMap<Uuid, StoredDocument>> {
+    let rows: Vec<(Uuid, String, Vec<u8>)> =
+        sqlx::query_as("select id, kind, data from documents where id = any($1) order by id for update")
+            .bind(ids)
+            .fetch_all(&mut **tx)
+            .await?;
+    let mut documents = BTreeMap::new();
+    for (id, kind, data) in rows {
+        let kind = RecordKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("stored document {id} has kind {kind}"))?;
+        documents.insert(id, StoredDocument { kind, doc: AutoCommit::load(&data)? });
+    }
+    Ok(documents)
+}
+
 /// Loads a document to read it.
 pub async fn load_document(tx: &mut OrgTx, doc_id: Uuid) -> anyhow::Result<Option<StoredDocument>> {
     load(tx, doc_id, "select kind, data from documents where id = $1").await
@@ -44,80 +59,101 @@ pub async fn head(tx: &mut OrgTx) -> anyhow::Result<u64> {
     Ok(seq.unwrap_or(0) as u64)
 }
 
-/// Appends `changes` to the log with the next sequence numbers. The row lock on the
+/// Reserves `count` sequence numbers and returns the first. The row lock on the
 /// organization's counter, held to commit, keeps numbers in commit order, so a reader
-/// never sees a number before the ones below it.
+/// never sees a number before the ones below it. Numbers reserved for a document that is
+/// then refused are left unused: readers only need the order, not a gapless log.
+pub async fn reserve_seqs(tx: &mut OrgTx, count: usize) -> sqlx::Result<u64> {
+    let org_id = tx.org_id();
+    let last: i64 = sqlx::query_scalar(
+        "insert into org_sequences (org_id, last_seq) values ($1, $2)
+         on conflict (org_id) do update set last_seq = org_sequences.last_seq + excluded.last_seq
+         returning last_seq",
+    )
+    .bind(org_id)
+    .bind(count as i64)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((last - count as i64 + 1) as u64)
+}
+
+/// A change to log, with the sequence number reserved for it.
+pub struct LogEntry<'a> {
+    pub seq: u64,
+    pub doc_id: Uuid,
+    pub change: &'a Change,
+}
+
+/// Appends entries to the change log in one statement.
+pub async fn append_log(tx: &mut OrgTx, entries: &[LogEntry<'_>], device_id: Uuid, user_id: Uuid) -> sqlx::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let seqs: Vec<i64> = entries.iter().map(|e| e.seq as i64).collect();
+    let doc_ids: Vec<Uuid> = entries.iter().map(|e| e.doc_id).collect();
+    let hashes: Vec<Vec<u8>> = entries.iter().map(|e| e.change.hash().0.to_vec()).collect();
+    let actors: Vec<Vec<u8>> = entries.iter().map(|e| e.change.actor_id().to_bytes().to_vec()).collect();
+    let bytes: Vec<&[u8]> = entries.iter().map(|e| e.change.raw_bytes()).collect();
+    sqlx::query(
+        "insert into change_log (org_id, seq, doc_id, hash, actor, bytes, device_id, user_id)
+         select $1, s, d, h, a, b, $2, $3
+         from unnest($4::bigint[], $5::uuid[], $6::bytea[], $7::bytea[], $8::bytea[]) as t(s, d, h, a, b)",
+    )
+    .bind(tx.org_id())
+    .bind(device_id)
+    .bind(user_id)
+    .bind(&seqs)
+    .bind(&doc_ids)
+    .bind(&hashes)
+    .bind(&actors)
+    .bind(&bytes)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Logs `changes` of one document with fresh sequence numbers; returns the first.
 pub async fn append_changes(
     tx: &mut OrgTx,
     doc_id: Uuid,
     changes: &[Change],
     device_id: Uuid,
     user_id: Uuid,
-) -> anyhow::Result<Option<u64>> {
+) -> sqlx::Result<Option<u64>> {
     if changes.is_empty() {
         return Ok(None);
     }
-    let org_id = tx.org_id();
-    sqlx::query("insert into org_sequences (org_id) values ($1) on conflict do nothing")
-        .bind(org_id)
-        .execute(&mut **tx)
-        .await?;
-    let last: i64 = sqlx::query_scalar(
-        "update org_sequences set last_seq = last_seq + $2 where org_id = $1 returning last_seq",
-    )
-    .bind(org_id)
-    .bind(changes.len() as i64)
-    .fetch_one(&mut **tx)
-    .await?;
-    let first = last - changes.len() as i64 + 1;
-    let seqs: Vec<i64> = (first..=last).collect();
-    let hashes: Vec<Vec<u8>> = changes.iter().map(|c| c.hash().0.to_vec()).collect();
-    let actors: Vec<Vec<u8>> = changes.iter().map(|c| c.actor_id().to_bytes().to_vec()).collect();
-    let bytes: Vec<Vec<u8>> = changes.iter().map(|c| c.raw_bytes().to_vec()).collect();
-    sqlx::query(
-        "insert into change_log (org_id, seq, doc_id, hash, actor, bytes, device_id, user_id)
-         select $1, s, $2, h, a, b, $3, $4 from unnest($5::bigint[], $6::bytea[], $7::bytea[], $8::bytea[]) as t(s, h, a, b)",
-    )
-    .bind(org_id)
-    .bind(doc_id)
-    .bind(device_id)
-    .bind(user_id)
-    .bind(&seqs)
-    .bind(&hashes)
-    .bind(&actors)
-    .bind(&bytes)
-    .execute(&mut **tx)
-    .await?;
-    Ok(Some(first as u64))
+    let first = reserve_seqs(tx, changes.len()).await?;
+    let entries: Vec<LogEntry<'_>> =
+        changes.iter().enumerate().map(|(i, change)| LogEntry { seq: first + i as u64, doc_id, change }).collect();
+    append_log(tx, &entries, device_id, user_id).await?;
+    Ok(Some(first))
 }
 
-/// Takes a new document id for this organization. False when the id is already another
-/// organization's: document ids are unique across organizations.
-pub async fn claim_document(tx: &mut OrgTx, doc_id: Uuid, kind: RecordKind) -> sqlx::Result<bool> {
+/// Stores a new document. False when its id is already another organization's:
+/// document ids are unique across organizations.
+pub async fn insert_document(tx: &mut OrgTx, doc_id: Uuid, kind: RecordKind, doc: &mut AutoCommit, first_seq: u64) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "insert into documents (org_id, id, kind, data, first_seq) values ($1, $2, $3, '', 0)
+        "insert into documents (org_id, id, kind, data, first_seq) values ($1, $2, $3, $4, $5)
          on conflict do nothing",
     )
     .bind(tx.org_id())
     .bind(doc_id)
     .bind(kind.as_str())
+    .bind(doc.save())
+    .bind(first_seq as i64)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Stores the whole document over its row; `first_seq` is kept once set.
-pub async fn save_document(tx: &mut OrgTx, doc_id: Uuid, doc: &mut AutoCommit, first_seq: Option<u64>) -> sqlx::Result<()> {
-    sqlx::query(
-        "update documents set data = $2, updated_at = now(),
-             first_seq = case when first_seq = 0 then coalesce($3, 0) else first_seq end
-         where id = $1",
-    )
-    .bind(doc_id)
-    .bind(doc.save())
-    .bind(first_seq.map(|s| s as i64))
-    .execute(&mut **tx)
-    .await?;
+/// Stores a changed document over its row.
+pub async fn save_document(tx: &mut OrgTx, doc_id: Uuid, doc: &mut AutoCommit) -> sqlx::Result<()> {
+    sqlx::query("update documents set data = $2, updated_at = now() where id = $1")
+        .bind(doc_id)
+        .bind(doc.save())
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
