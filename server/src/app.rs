@@ -19,6 +19,7 @@ use crate::auth::session_store::PgSessionStore;
 use crate::config::ServeArgs;
 use crate::db::Db;
 use crate::routes;
+use crate::sync::cache::DocumentCache;
 
 /// Largest JSON body the API accepts.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -32,6 +33,8 @@ pub struct Settings {
     pub session_max: Duration,
     pub trust_forwarded_for: bool,
     pub login_limits: LoginLimits,
+    /// How many synced documents to keep in memory (0: none).
+    pub document_cache_entries: usize,
 }
 
 impl Settings {
@@ -43,6 +46,7 @@ impl Settings {
             session_max: Duration::from_secs(args.session_max_hours.max(1) as u64 * 3600),
             trust_forwarded_for: args.trust_forwarded_for,
             login_limits: LoginLimits::default(),
+            document_cache_entries: args.document_cache_entries,
         }
     }
 
@@ -62,12 +66,14 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub login_limiter: Arc<LoginLimiter>,
+    pub documents: Arc<DocumentCache>,
 }
 
 impl AppState {
     pub fn new(db: Db, settings: Settings) -> Self {
         let login_limiter = Arc::new(LoginLimiter::new(settings.login_limits));
-        AppState { db, settings: Arc::new(settings), login_limiter }
+        let documents = Arc::new(DocumentCache::new(settings.document_cache_entries));
+        AppState { db, settings: Arc::new(settings), login_limiter, documents }
     }
 }
 

@@ -84,6 +84,11 @@ pub struct ServeArgs {
     #[arg(long, env = "BMMS_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
 
+    /// How many recently synced documents to keep in memory, so that hot documents are
+    /// not reloaded from PostgreSQL for every batch (0 turns this off).
+    #[arg(long, env = "BMMS_DOCUMENT_CACHE_ENTRIES", default_value_t = 5_000)]
+    pub document_cache_entries: usize,
+
     /// Largest number of database connections for requests.
     #[arg(long, env = "BMMS_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,

@@ -14,6 +14,7 @@ use crate::audit::{self, Event};
 use crate::auth::SignedIn;
 use crate::db::{Db, OrgTx};
 use crate::error::ApiError;
+use crate::sync::cache::DocumentCache;
 use crate::sync::{materialize, store};
 
 /// What a batch did, kept so that the same batch sent again gets the same answer.
@@ -24,7 +25,7 @@ struct Outcome {
 }
 
 /// Handles a request body; answers a response body.
-pub async fn exchange(db: &Db, signed_in: &SignedIn, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+pub async fn exchange(db: &Db, cache: &DocumentCache, signed_in: &SignedIn, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let request: SyncRequest = protocol::decode(body)
         .map_err(|e| ApiError::bad_request("sync_unreadable", format!("{}.", capitalized(&e.to_string()))))?;
     let mut tx = OrgTx::begin(db, signed_in.org_id()).await?;
@@ -48,6 +49,8 @@ pub async fn exchange(db: &Db, signed_in: &SignedIn, body: &[u8]) -> Result<Vec<
     };
 
     let digest = Sha256::digest(body).to_vec();
+    // Documents as this batch leaves them; cached once the transaction has committed.
+    let mut committed_documents = Vec::new();
     let earlier: Option<(Vec<u8>, Vec<u8>)> =
         sqlx::query_as("select body_sha256, outcome from sync_batches where device_id = $1 and batch_id = $2")
             .bind(request.device_id)
@@ -67,7 +70,7 @@ pub async fn exchange(db: &Db, signed_in: &SignedIn, body: &[u8]) -> Result<Vec<
         // A request with no changes only asks for news: nothing to apply or to remember.
         None if request.documents.is_empty() => Outcome { acknowledged: vec![], rejections: vec![] },
         None => {
-            let outcome = apply(&mut tx, signed_in, &request, &actor).await?;
+            let outcome = apply(&mut tx, cache, signed_in, &request, &actor, &mut committed_documents).await?;
             sqlx::query(
                 "insert into sync_batches (org_id, device_id, batch_id, body_sha256, outcome) values ($1, $2, $3, $4, $5)",
             )
@@ -87,7 +90,11 @@ pub async fn exchange(db: &Db, signed_in: &SignedIn, body: &[u8]) -> Result<Vec<
     let touched: BTreeSet<Uuid> =
         request.documents.iter().map(|d| d.doc_id).chain(updates.iter().map(|u| u.doc_id)).collect();
     let conflicts = store::open_conflicts(&mut tx, &touched.into_iter().collect::<Vec<_>>()).await?;
+    let org_id = tx.org_id();
     tx.commit().await?;
+    for (doc_id, version, kind, doc) in committed_documents {
+        cache.put(org_id, doc_id, version, kind, doc);
+    }
     let response = SyncResponse {
         batch_id: request.batch_id,
         acknowledged: outcome.acknowledged,
@@ -99,20 +106,31 @@ pub async fn exchange(db: &Db, signed_in: &SignedIn, body: &[u8]) -> Result<Vec<
     Ok(protocol::encode(&response))
 }
 
-async fn apply(tx: &mut OrgTx, signed_in: &SignedIn, request: &SyncRequest, actor: &[u8]) -> Result<Outcome, ApiError> {
+/// A document's state after the batch, for the cache: (id, version, kind, document).
+type Committed = (Uuid, i64, bmms_shared::records::RecordKind, automerge::AutoCommit);
+
+async fn apply(
+    tx: &mut OrgTx,
+    cache: &DocumentCache,
+    signed_in: &SignedIn,
+    request: &SyncRequest,
+    actor: &[u8],
+    committed: &mut Vec<Committed>,
+) -> Result<Outcome, ApiError> {
     let actor = automerge::ActorId::from(actor);
     let mut outcome = Outcome { acknowledged: vec![], rejections: vec![] };
     // A handful of statements per batch rather than per document: load every document at
     // once, reserve sequence numbers for all new changes at once, log them in one insert.
     let ids: Vec<Uuid> = request.documents.iter().map(|d| d.doc_id).collect();
-    let mut stored = store::load_documents_for_update(tx, &ids).await?;
+    let mut stored = store::load_documents_for_update(tx, &ids, cache).await?;
     let mut merged_documents = Vec::new();
     for incoming in &request.documents {
         let before = stored.remove(&incoming.doc_id);
         match merge_document(before.as_ref().map(|s| (&s.doc, s.kind)), incoming, &actor) {
             Ok(merged) => {
                 let had_conflicts = before.as_ref().is_some_and(|s| !bmms_shared::records::conflicts(&s.doc).is_empty());
-                merged_documents.push((incoming, merged, before.is_none(), had_conflicts));
+                let version = before.as_ref().map(|s| s.version);
+                merged_documents.push((incoming, merged, version, had_conflicts));
             }
             Err(rejection) => outcome.rejections.push(rejection),
         }
@@ -120,21 +138,25 @@ async fn apply(tx: &mut OrgTx, signed_in: &SignedIn, request: &SyncRequest, acto
     let total: usize = merged_documents.iter().map(|(_, m, _, _)| m.new_changes.len()).sum();
     let mut next_seq = if total > 0 { store::reserve_seqs(tx, total).await? } else { 0 };
     let mut log = Vec::with_capacity(total);
-    for (incoming, merged, is_new, had_conflicts) in &mut merged_documents {
+    for (incoming, merged, stored_version, had_conflicts) in &mut merged_documents {
         let first_seq = next_seq;
         next_seq += merged.new_changes.len() as u64;
-        if *is_new {
-            if !store::insert_document(tx, incoming.doc_id, incoming.kind, &mut merged.doc, first_seq).await? {
-                outcome.rejections.push(Rejection {
-                    doc_id: incoming.doc_id,
-                    code: RejectionCode::NotYours,
-                    message: "This record belongs to another organization.".into(),
-                });
-                continue;
+        let version = match stored_version {
+            None => {
+                if !store::insert_document(tx, incoming.doc_id, incoming.kind, &mut merged.doc, first_seq).await? {
+                    outcome.rejections.push(Rejection {
+                        doc_id: incoming.doc_id,
+                        code: RejectionCode::NotYours,
+                        message: "This record belongs to another organization.".into(),
+                    });
+                    continue;
+                }
+                1
             }
-        } else if !merged.new_changes.is_empty() {
-            store::save_document(tx, incoming.doc_id, &mut merged.doc).await?;
-        }
+            Some(version) if merged.new_changes.is_empty() => *version,
+            Some(_) => store::save_document(tx, incoming.doc_id, &mut merged.doc).await?,
+        };
+        committed.push((incoming.doc_id, version, incoming.kind, merged.doc.clone()));
         if !merged.new_changes.is_empty() {
             materialize::materialize(tx, incoming.doc_id, incoming.kind, &merged.doc).await?;
         }

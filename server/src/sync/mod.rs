@@ -3,6 +3,7 @@
 //! against PostgreSQL. See docs/sync-protocol.md.
 
 pub mod apply;
+pub mod cache;
 pub mod materialize;
 pub mod store;
 pub mod values;

@@ -7,47 +7,75 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use crate::db::OrgTx;
+use crate::sync::cache::DocumentCache;
 
 /// A stored document.
 pub struct StoredDocument {
     pub kind: RecordKind,
     pub doc: AutoCommit,
+    /// Bumped at every save (see [`DocumentCache`]).
+    pub version: i64,
 }
 
 /// Loads a document to change it, locking its row until the transaction ends, so that
 /// two batches merging into the same document one after the other both count.
 pub async fn load_document_for_update(tx: &mut OrgTx, doc_id: Uuid) -> anyhow::Result<Option<StoredDocument>> {
-    load(tx, doc_id, "select kind, data from documents where id = $1 for update").await
+    load(tx, doc_id, "select kind, data, version from documents where id = $1 for update").await
 }
 
-/// Loads the documents of a batch in one statement, locking their rows (as above).
-pub async fn load_documents_for_update(tx: &mut OrgTx, ids: &[Uuid]) -> anyhow::Result<BTreeMap<Uuid, StoredDocument>> {
-    let rows: Vec<(Uuid, String, Vec<u8>)> =
-        sqlx::query_as("select id, kind, data from documents where id = any($1) order by id for update")
+/// Loads the documents of a batch, locking their rows (as above): versions first, then
+/// the bytes of only those the cache does not hold at that version.
+pub async fn load_documents_for_update(
+    tx: &mut OrgTx,
+    ids: &[Uuid],
+    cache: &DocumentCache,
+) -> anyhow::Result<BTreeMap<Uuid, StoredDocument>> {
+    let org_id = tx.org_id();
+    let rows: Vec<(Uuid, String, i64)> =
+        sqlx::query_as("select id, kind, version from documents where id = any($1) order by id for update")
             .bind(ids)
             .fetch_all(&mut **tx)
             .await?;
     let mut documents = BTreeMap::new();
-    for (id, kind, data) in rows {
-        let kind = RecordKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("stored document {id} has kind {kind}"))?;
-        documents.insert(id, StoredDocument { kind, doc: AutoCommit::load(&data)? });
+    let mut missing = Vec::new();
+    for (id, kind, version) in rows {
+        match cache.get(org_id, id, version) {
+            Some((kind, doc)) => {
+                documents.insert(id, StoredDocument { kind, doc, version });
+            }
+            None => missing.push((id, kind, version)),
+        }
+    }
+    if !missing.is_empty() {
+        let missing_ids: Vec<Uuid> = missing.iter().map(|m| m.0).collect();
+        let data: BTreeMap<Uuid, Vec<u8>> = sqlx::query_as::<_, (Uuid, Vec<u8>)>("select id, data from documents where id = any($1)")
+            .bind(&missing_ids)
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .collect();
+        for (id, kind, version) in missing {
+            let kind = RecordKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("stored document {id} has kind {kind}"))?;
+            let bytes = data.get(&id).ok_or_else(|| anyhow::anyhow!("stored document {id} vanished"))?;
+            documents.insert(id, StoredDocument { kind, doc: AutoCommit::load(bytes)?, version });
+        }
     }
     Ok(documents)
 }
 
 /// Loads a document to read it.
 pub async fn load_document(tx: &mut OrgTx, doc_id: Uuid) -> anyhow::Result<Option<StoredDocument>> {
-    load(tx, doc_id, "select kind, data from documents where id = $1").await
+    load(tx, doc_id, "select kind, data, version from documents where id = $1").await
 }
 
 async fn load(tx: &mut OrgTx, doc_id: Uuid, sql: &'static str) -> anyhow::Result<Option<StoredDocument>> {
-    let row: Option<(String, Vec<u8>)> = sqlx::query_as(sql)
+    let row: Option<(String, Vec<u8>, i64)> = sqlx::query_as(sql)
         .bind(doc_id)
         .fetch_optional(&mut **tx)
         .await?;
-    let Some((kind, data)) = row else { return Ok(None) };
+    let Some((kind, data, version)) = row else { return Ok(None) };
     let kind = RecordKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("stored document {doc_id} has kind {kind}"))?;
-    Ok(Some(StoredDocument { kind, doc: AutoCommit::load(&data)? }))
+    Ok(Some(StoredDocument { kind, doc: AutoCommit::load(&data)?, version }))
 }
 
 /// The newest sequence number of the organization's change log.
@@ -147,14 +175,13 @@ pub async fn insert_document(tx: &mut OrgTx, doc_id: Uuid, kind: RecordKind, doc
     Ok(done.rows_affected() == 1)
 }
 
-/// Stores a changed document over its row.
-pub async fn save_document(tx: &mut OrgTx, doc_id: Uuid, doc: &mut AutoCommit) -> sqlx::Result<()> {
-    sqlx::query("update documents set data = $2, updated_at = now() where id = $1")
+/// Stores a changed document over its row; returns its new version.
+pub async fn save_document(tx: &mut OrgTx, doc_id: Uuid, doc: &mut AutoCommit) -> sqlx::Result<i64> {
+    sqlx::query_scalar("update documents set data = $2, version = version + 1, updated_at = now() where id = $1 returning version")
         .bind(doc_id)
         .bind(doc.save())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+        .fetch_one(&mut **tx)
+        .await
 }
 
 /// Makes the open conflicts of a document match what its merged state holds: new ones

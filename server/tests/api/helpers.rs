@@ -67,6 +67,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         session_max: Duration::from_secs(7 * 24 * 3600),
         trust_forwarded_for: false,
         login_limits: Default::default(),
+        document_cache_entries: 100,
     };
     configure(&mut settings);
     let state = AppState::new(Db::new(app_pool), settings);
@@ -81,9 +82,29 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp { base, database_name: name, state, owner, owner_options, http, _shutdown: tx }
 }
 
+impl TestApp {
+    /// Another server on `app`'s database (a replica behind a load balancer), answering at
+    /// `base`. Dropping it leaves the database to `app`.
+    pub fn sharing_database_with(app: &TestApp, base: String, state: AppState) -> TestApp {
+        let (tx, _) = tokio::sync::oneshot::channel::<()>();
+        TestApp {
+            base,
+            database_name: String::new(),
+            state,
+            owner: app.owner.clone(),
+            owner_options: app.owner_options.clone(),
+            http: app.http.clone(),
+            _shutdown: tx,
+        }
+    }
+}
+
 impl Drop for TestApp {
     /// Drops the test's database, so that runs against a shared server leave nothing behind.
     fn drop(&mut self) {
+        if self.database_name.is_empty() {
+            return;
+        }
         let name = self.database_name.clone();
         // Drop cannot await, and the test's runtime is busy ending: use a runtime of our own.
         let dropped = std::thread::spawn(move || {

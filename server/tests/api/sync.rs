@@ -353,3 +353,37 @@ async fn a_connection_cut_after_the_commit_loses_and_duplicates_nothing() {
     assert_eq!(app.count("change_log").await, 2, "nothing was stored twice");
     assert_eq!(app.count("sync_batches").await, 1, "the retry was recognised as the same batch");
 }
+
+#[tokio::test]
+async fn two_server_replicas_with_their_own_caches_lose_no_edit() {
+    let app = spawn_app().await;
+    let (mut ana, mut ben) = two_officers(&app).await;
+    // A second server on the same database, with a cache of its own, for ben.
+    let replica = bmms_server::app::AppState::new(app.state.db.clone(), (*app.state.settings).clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let replica_base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(bmms_server::app::serve(listener, replica.clone(), std::future::pending()));
+    let replica_app = TestApp::sharing_database_with(&app, replica_base, replica.clone());
+
+    let doc = Uuid::new_v4();
+    ana.client.create(doc, RecordKind::ManaAssessment);
+    ana.sync(&app).await;
+    set(&mut ana, doc, "community", FieldValue::Text("Poblacion".into()));
+    ana.sync(&app).await;
+    assert!(app.state.documents.hits() >= 1, "the second batch found the document in memory");
+
+    // Ben writes through the replica; the first server's copy is now out of date.
+    ben.sync(&replica_app).await;
+    set(&mut ben, doc, "notes", FieldValue::Text("Road flooded".into()));
+    ben.sync(&replica_app).await;
+    set(&mut ana, doc, "households", FieldValue::Integer(64));
+    ana.sync(&app).await;
+    ben.sync(&replica_app).await;
+
+    let record: serde_json::Value = app.get(&format!("/api/v1/records/{doc}"), &ana.browser).await.json().await.unwrap();
+    assert_eq!(record["fields"]["community"], "Poblacion");
+    assert_eq!(record["fields"]["notes"], "Road flooded", "the replica's write survived the stale cache");
+    assert_eq!(record["fields"]["households"], 64);
+    let local = &ben.client.documents()[&doc].doc;
+    assert_eq!(records::get(local, "households"), Some(FieldValue::Integer(64)));
+}
