@@ -85,8 +85,9 @@ pub struct ServeArgs {
     pub trust_forwarded_for: bool,
 
     /// How many recently synced documents to keep in memory, so that hot documents are
-    /// not reloaded from PostgreSQL for every batch (0 turns this off).
-    #[arg(long, env = "BMMS_DOCUMENT_CACHE_ENTRIES", default_value_t = 5_000)]
+    /// not reloaded from PostgreSQL for every batch. Off (0) by default: with today's
+    /// small documents it saves nothing measurable (docs/benchmarks.md, W4).
+    #[arg(long, env = "BMMS_DOCUMENT_CACHE_ENTRIES", default_value_t = 0)]
     pub document_cache_entries: usize,
 
     /// Largest number of database connections for requests.

@@ -5,6 +5,7 @@
 //! W1 reconnect: 500 documents on a device, 5 fields edited in each of 50 offline, one sync.
 //! W2 conflict storm: 5 devices, 20 shared documents, 30 % of fields edited on several.
 //! W3 cold start: a new device receives 1,000 and then 10,000 documents.
+//! W4 hot documents: 5 devices keep editing 20 documents, with and without the document cache.
 //! W5 load: 1,000 devices, each 5 documents x 5 edits, 50 at a time.
 
 mod harness;
@@ -19,7 +20,7 @@ use tokio::io::AsyncBufReadExt;
 use uuid::Uuid;
 
 use harness::{proxy, Bench, Result, Wire};
-use workloads::{w1_reconnect, w2_conflict_storm, w3_cold_start, w5_load};
+use workloads::{w1_reconnect, w2_conflict_storm, w3_cold_start, w4_hot_documents, w5_load};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -32,36 +33,10 @@ async fn main() -> Result<()> {
         format!("{base}/{name}{query}")
     };
 
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
-        probe.local_addr()?.port()
-    };
-    let mut server = tokio::process::Command::new(&bmms)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--db-max-connections", "24"])
-        .env("DATABASE_URL", &database_url)
-        .env("BMMS_LOG", "warn,bmms=info")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let mut lines = tokio::io::BufReader::new(server.stderr.take().ok_or("no stderr")?).lines();
-    while let Some(line) = lines.next_line().await? {
-        if line.contains("BMMS is listening") {
-            break;
-        }
-    }
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let wire = Arc::new(Wire::default());
-    let base = format!("http://{}", proxy(format!("127.0.0.1:{port}"), wire.clone()).await?);
-    let owner = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&database_url).await?;
-    let bench = Arc::new(Bench {
-        base,
-        wire,
-        http: reqwest::Client::builder().pool_max_idle_per_host(64).build()?,
-        bmms,
-        database_url,
-        server_pid: server.id().ok_or("no server pid")?,
-        owner,
-    });
+    let (mut server, bench) = launch(&bmms, &database_url, 5_000).await?;
+    // The same database behind a second server that keeps no documents in memory, to see
+    // what the cache is worth (W4).
+    let (mut uncached_server, uncached) = launch(&bmms, &database_url, 0).await?;
 
     let mut rng = SmallRng::seed_from_u64(2026);
     // BMMS_BENCH_ONLY=w5 runs just the load test, prints it and writes nothing (for tuning).
@@ -78,10 +53,16 @@ async fn main() -> Result<()> {
     let w2 = w2_conflict_storm(&bench, &w2_sessions, &mut rng).await?;
     println!("W3 cold start ...");
     let w3 = w3_cold_start(&bench, &bench.sign_in("MSSD", "bench.w3").await?).await?;
+    println!("W4 hot documents ...");
+    let w4 = json!({
+        "with_cache": w4_hot_documents(&bench, &bench.sign_in("MHSD", "bench.w4a").await?).await?,
+        "without_cache": w4_hot_documents(&uncached, &uncached.sign_in("MHSD", "bench.w4b").await?).await?,
+    });
+    uncached_server.kill().await.ok();
     println!("W5 load ...");
     let w5 = w5_load(bench.clone(), w5_sessions(&bench).await?).await?;
 
-    let results = json!({"w1_reconnect": w1, "w2_conflict_storm": w2, "w3_cold_start": w3, "w5_load": w5});
+    let results = json!({"w1_reconnect": w1, "w2_conflict_storm": w2, "w3_cold_start": w3, "w4_hot_documents": w4, "w5_load": w5});
     let table = format!(
         "| workload | figure | measured | target |\n|---|---|---|---|\n\
          | W1 reconnect | HTTP round trips | {} | 1 |\n\
@@ -91,6 +72,8 @@ async fn main() -> Result<()> {
          | W2 conflict storm | false conflicts | {} | 0 |\n\
          | W3 cold start | 1,000 documents | {} bytes ({} per document), {} s | |\n\
          | W3 cold start | 10,000 documents | {} bytes ({} per document), {} s | |\n\
+         | W4 hot documents | server CPU per edit, with / without the document cache | {} ms / {} ms | |\n\
+         | W4 hot documents | latency p50, with / without the document cache | {} ms / {} ms | |\n\
          | W5 load | edits per second | {} | ≥ 5,000 |\n\
          | W5 load | latency p50 / p99 | {} ms / {} ms | p99 < 250 ms |\n\
          | W5 load | PostgreSQL WAL bytes per edit | {} | |\n",
@@ -99,12 +82,51 @@ async fn main() -> Result<()> {
         w2["surfaced"], w2["true_conflicts"], w2["surfaced_percent"], w2["false_conflicts"],
         w3[0]["bytes_down"], w3[0]["bytes_per_document"], w3[0]["seconds"],
         w3[1]["bytes_down"], w3[1]["bytes_per_document"], w3[1]["seconds"],
+        w4["with_cache"]["server_cpu_ms_per_edit"], w4["without_cache"]["server_cpu_ms_per_edit"],
+        w4["with_cache"]["p50_ms"], w4["without_cache"]["p50_ms"],
         w5["edits_per_second"], w5["p50_ms"], w5["p99_ms"], w5["postgres_wal_bytes_per_edit"],
     );
     println!("\n{table}\n{}", serde_json::to_string_pretty(&results)?);
     write_report(&table, &results)?;
     server.kill().await.ok();
     Ok(())
+}
+
+/// Starts `bmms serve` on the database, keeping `cache_entries` documents in memory, and
+/// a byte-counting proxy in front of it.
+async fn launch(bmms: &str, database_url: &str, cache_entries: usize) -> Result<(tokio::process::Child, Arc<Bench>)> {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+        probe.local_addr()?.port()
+    };
+    let mut server = tokio::process::Command::new(bmms)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--db-max-connections", "24"])
+        .env("DATABASE_URL", database_url)
+        .env("BMMS_DOCUMENT_CACHE_ENTRIES", cache_entries.to_string())
+        .env("BMMS_LOG", "warn,bmms=info")
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut lines = tokio::io::BufReader::new(server.stderr.take().ok_or("no stderr")?).lines();
+    while let Some(line) = lines.next_line().await? {
+        if line.contains("BMMS is listening") {
+            break;
+        }
+    }
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let wire = Arc::new(Wire::default());
+    let base = format!("http://{}", proxy(format!("127.0.0.1:{port}"), wire.clone()).await?);
+    let owner = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(database_url).await?;
+    let bench = Arc::new(Bench {
+        base,
+        wire,
+        http: reqwest::Client::builder().pool_max_idle_per_host(64).build()?,
+        bmms: bmms.to_owned(),
+        database_url: database_url.to_owned(),
+        server_pid: server.id().ok_or("no server pid")?,
+        owner,
+    });
+    Ok((server, bench))
 }
 
 /// One officer in each of ten ministries: W5's devices are spread over them.

@@ -127,6 +127,40 @@ pub async fn w3_cold_start(bench: &Bench, session: &Session) -> Result<Value> {
     Ok(json!(results))
 }
 
+/// Five devices keep editing the same 20 documents: what keeping documents in memory saves.
+pub async fn w4_hot_documents(bench: &Bench, session: &Session) -> Result<Value> {
+    let mut devices = Vec::new();
+    for _ in 0..5 {
+        devices.push(bench.device(session).await?);
+    }
+    let docs: Vec<Uuid> = (0..20).map(|_| devices[0].client.create(Uuid::new_v4(), RecordKind::ManaAssessment)).collect();
+    bench.sync(&mut devices[0]).await?;
+    for device in devices.iter_mut() {
+        bench.sync(device).await?;
+    }
+    let mut latencies = Vec::new();
+    let cpu = bench.server_cpu();
+    let rounds = 40;
+    for round in 0..rounds {
+        for (d, device) in devices.iter_mut().enumerate() {
+            for k in 0..4 {
+                let doc = docs[(round * 7 + d * 3 + k) % docs.len()];
+                edit(device, doc, TEXT_FIELDS[(round + k) % TEXT_FIELDS.len()], format!("round {round} device {d}"));
+            }
+            latencies.push(bench.sync(device).await?);
+        }
+    }
+    let cpu = bench.server_cpu() - cpu;
+    let edits = (rounds * devices.len() * 4) as f64;
+    latencies.sort();
+    let p50 = latencies[latencies.len() / 2].as_secs_f64() * 1000.0;
+    Ok(json!({
+        "edits": edits,
+        "server_cpu_ms_per_edit": (cpu * 1000.0 / edits * 100.0).round() / 100.0,
+        "p50_ms": (p50 * 10.0).round() / 10.0,
+    }))
+}
+
 pub async fn w5_load(bench: Arc<Bench>, sessions: Vec<Session>) -> Result<Value> {
     let mut devices = Vec::new();
     for i in 0..1_000 {
