@@ -96,3 +96,13 @@ fn postcard_body(request: &SyncRequest) -> Vec<u8> {
         _ => miniz_oxide::inflate::decompress_to_vec(&encoded[2..]).unwrap(),
     }
 }
+
+#[test]
+fn damaged_saved_documents_are_an_error_not_a_crash() {
+    // Found by fuzz/load_document: Automerge 0.12 panics loading these bytes.
+    let damaged = include_bytes!("regressions/automerge-load-panic.bin");
+    assert!(bmms_shared::records::load_saved(damaged).is_err());
+    let mut doc = bmms_shared::records::new_document(Uuid::from_u128(5), RecordKind::MonitoringTask, actor());
+    let saved = doc.save();
+    assert!(bmms_shared::records::load_saved(&saved).is_ok());
+}

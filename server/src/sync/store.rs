@@ -57,7 +57,7 @@ pub async fn load_documents_for_update(
         for (id, kind, version) in missing {
             let kind = RecordKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("stored document {id} has kind {kind}"))?;
             let bytes = data.get(&id).ok_or_else(|| anyhow::anyhow!("stored document {id} vanished"))?;
-            documents.insert(id, StoredDocument { kind, doc: AutoCommit::load(bytes)?, version });
+            documents.insert(id, StoredDocument { kind, doc: bmms_shared::records::load_saved(bytes)?, version });
         }
     }
     Ok(documents)
@@ -75,7 +75,7 @@ async fn load(tx: &mut OrgTx, doc_id: Uuid, sql: &'static str) -> anyhow::Result
         .await?;
     let Some((kind, data, version)) = row else { return Ok(None) };
     let kind = RecordKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("stored document {doc_id} has kind {kind}"))?;
-    Ok(Some(StoredDocument { kind, doc: AutoCommit::load(&data)?, version }))
+    Ok(Some(StoredDocument { kind, doc: bmms_shared::records::load_saved(&data)?, version }))
 }
 
 /// The newest sequence number of the organization's change log.

@@ -87,6 +87,17 @@ pub enum DocumentError {
     NewerSchema(u64),
     #[error("{0}")]
     Field(#[from] FieldError),
+    #[error("the saved record is damaged and cannot be read")]
+    Damaged,
+}
+
+/// Loads a saved document. Automerge 0.12 can panic on damaged bytes (found by
+/// `fuzz/load_document`); here that is an error, not a crash of the request.
+pub fn load_saved(bytes: &[u8]) -> Result<AutoCommit, DocumentError> {
+    match std::panic::catch_unwind(|| AutoCommit::load(bytes)) {
+        Ok(Ok(doc)) => Ok(doc),
+        _ => Err(DocumentError::Damaged),
+    }
 }
 
 /// The kind a document says it is, and that its schema version is one we understand.
