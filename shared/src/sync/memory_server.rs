@@ -237,8 +237,10 @@ impl MemoryServer {
     }
 }
 
+/// What identifies a batch's content: the whole body, cursor included, since a true retry
+/// resends exactly the same bytes. (In memory the body itself will do; the PostgreSQL
+/// server keeps its SHA-256.)
 fn digest(body: &[u8]) -> Vec<u8> {
-    // The whole body, cursor included: a true retry resends exactly the same bytes.
     body.to_vec()
 }
 
