@@ -174,6 +174,7 @@ pub async fn w5_load(bench: Arc<Bench>, sessions: Vec<Session>) -> Result<Value>
         devices.push(device);
     }
     let lsn = bench.wal_lsn().await?;
+    let cpu = bench.server_cpu();
     let started = Instant::now();
     let latencies = Arc::new(tokio::sync::Mutex::new(Vec::new()));
     let semaphore = Arc::new(tokio::sync::Semaphore::new(50));
@@ -195,6 +196,7 @@ pub async fn w5_load(bench: Arc<Bench>, sessions: Vec<Session>) -> Result<Value>
         task.await?.map_err(|e| e.to_string())?;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let server_cpu = bench.server_cpu() - cpu;
     let edits = 1_000.0 * 25.0;
     let mut latencies = latencies.lock().await.clone();
     latencies.sort();
@@ -207,6 +209,10 @@ pub async fn w5_load(bench: Arc<Bench>, sessions: Vec<Session>) -> Result<Value>
         "p50_ms": percentile(0.50).round(),
         "p99_ms": percentile(0.99).round(),
         "postgres_wal_bytes_per_edit": (wal / edits).round(),
+        // Of the two cores over the run, the share the BMMS server used (the rest went to
+        // PostgreSQL, the load generator and idle time).
+        "server_cpu_share_percent": (server_cpu * 100.0 / (elapsed * 2.0)).round(),
+        "server_cpu_ms_per_request": (server_cpu * 1000.0 / 1000.0 * 100.0).round() / 100.0,
     }))
 }
 
