@@ -234,32 +234,51 @@ pub async fn open_conflicts(tx: &mut OrgTx, doc_ids: &[Uuid]) -> anyhow::Result<
 /// What a device with `cursor` lacks, up to `head`, leaving out its own changes: whole
 /// documents it has never had, changes for the others.
 pub async fn updates_since(tx: &mut OrgTx, cursor: u64, head: u64, actor: &[u8]) -> anyhow::Result<Vec<DocumentUpdate>> {
-    let rows: Vec<(Uuid, Vec<u8>)> = sqlx::query_as(
-        "select doc_id, bytes from change_log
-         where seq > $1 and seq <= $2 and actor <> $3 order by seq",
+    // Which documents others changed, and whether this device can ever have had them.
+    let changed: Vec<(Uuid, String, i64)> = sqlx::query_as(
+        "select id, kind, first_seq from documents where id in
+             (select doc_id from change_log where seq > $1 and seq <= $2 and actor <> $3)",
     )
     .bind(cursor as i64)
     .bind(head as i64)
     .bind(actor)
     .fetch_all(&mut **tx)
     .await?;
-    let mut by_doc: BTreeMap<Uuid, Vec<Vec<u8>>> = BTreeMap::new();
-    for (doc_id, bytes) in rows {
-        by_doc.entry(doc_id).or_default().push(bytes);
-    }
-    let ids: Vec<Uuid> = by_doc.keys().copied().collect();
-    let docs: Vec<(Uuid, String, Vec<u8>, i64)> =
-        sqlx::query_as("select id, kind, data, first_seq from documents where id = any($1)")
-            .bind(&ids)
+    let (new, known): (Vec<_>, Vec<_>) = changed.into_iter().partition(|(_, _, first_seq)| *first_seq as u64 > cursor);
+    let new_ids: Vec<Uuid> = new.iter().map(|d| d.0).collect();
+    let known_ids: Vec<Uuid> = known.iter().map(|d| d.0).collect();
+    // Whole documents for those it never had; only the missing changes for the others.
+    let mut snapshots: BTreeMap<Uuid, Vec<u8>> = BTreeMap::new();
+    if !new_ids.is_empty() {
+        snapshots = sqlx::query_as::<_, (Uuid, Vec<u8>)>("select id, data from documents where id = any($1)")
+            .bind(&new_ids)
             .fetch_all(&mut **tx)
-            .await?;
-    let mut updates = Vec::with_capacity(docs.len());
-    for (doc_id, kind, data, first_seq) in docs {
+            .await?
+            .into_iter()
+            .collect();
+    }
+    let mut changes: BTreeMap<Uuid, Vec<Vec<u8>>> = BTreeMap::new();
+    if !known_ids.is_empty() {
+        let rows: Vec<(Uuid, Vec<u8>)> = sqlx::query_as(
+            "select doc_id, bytes from change_log
+             where seq > $1 and seq <= $2 and actor <> $3 and doc_id = any($4) order by seq",
+        )
+        .bind(cursor as i64)
+        .bind(head as i64)
+        .bind(actor)
+        .bind(&known_ids)
+        .fetch_all(&mut **tx)
+        .await?;
+        for (doc_id, bytes) in rows {
+            changes.entry(doc_id).or_default().push(bytes);
+        }
+    }
+    let mut updates = Vec::with_capacity(new.len() + known.len());
+    for (doc_id, kind, _) in new.into_iter().chain(known) {
         let Some(kind) = RecordKind::parse(&kind) else { continue };
-        let content = if first_seq as u64 > cursor {
-            UpdateContent::Snapshot(data)
-        } else {
-            UpdateContent::Changes(by_doc.remove(&doc_id).unwrap_or_default())
+        let content = match snapshots.remove(&doc_id) {
+            Some(data) => UpdateContent::Snapshot(data),
+            None => UpdateContent::Changes(changes.remove(&doc_id).unwrap_or_default()),
         };
         updates.push(DocumentUpdate { doc_id, kind, content });
     }
