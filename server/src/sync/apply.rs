@@ -57,7 +57,7 @@ pub async fn exchange(db: &Db, cache: &DocumentCache, signed_in: &SignedIn, body
             .bind(request.batch_id)
             .fetch_optional(&mut *tx)
             .await?;
-    let outcome = match earlier {
+    let earlier_outcome = match earlier {
         Some((sha, _)) if sha != digest => {
             tracing::warn!(device.id = %request.device_id, batch.id = %request.batch_id, "batch id reused with other content");
             return Err(ApiError::client(
@@ -66,7 +66,18 @@ pub async fn exchange(db: &Db, cache: &DocumentCache, signed_in: &SignedIn, body
                 "This batch id was already used for other changes. Nothing was applied; the app will send them again as a new batch.",
             ));
         }
-        Some((_, outcome)) => protocol::decode::<Outcome>(&outcome).map_err(|e| ApiError::Internal(e.into()))?,
+        Some((_, outcome)) => Some(protocol::decode::<Outcome>(&outcome).map_err(|e| ApiError::Internal(e.into()))?),
+        None => None,
+    };
+
+    // The news is read first, before applying takes the organization's sequence and audit
+    // locks, so that those are held only for the writes. The device's own new changes
+    // will carry numbers above this head; they are never sent back to it anyway.
+    let head = store::head(&mut tx).await?;
+    let updates = store::updates_since(&mut tx, request.cursor, head, &actor).await?;
+
+    let outcome = match earlier_outcome {
+        Some(outcome) => outcome,
         // A request with no changes only asks for news: nothing to apply or to remember.
         None if request.documents.is_empty() => Outcome { acknowledged: vec![], rejections: vec![] },
         None => {
@@ -85,8 +96,6 @@ pub async fn exchange(db: &Db, cache: &DocumentCache, signed_in: &SignedIn, body
         }
     };
 
-    let head = store::head(&mut tx).await?;
-    let updates = store::updates_since(&mut tx, request.cursor, head, &actor).await?;
     let touched: BTreeSet<Uuid> =
         request.documents.iter().map(|d| d.doc_id).chain(updates.iter().map(|u| u.doc_id)).collect();
     let conflicts = store::open_conflicts(&mut tx, &touched.into_iter().collect::<Vec<_>>()).await?;
