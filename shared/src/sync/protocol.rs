@@ -126,7 +126,7 @@ pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
     if body.len() >= COMPRESS_FROM_BYTES {
         // Large messages (a cold start, a busy organization's news) are compressed fast
         // rather than small: the server pays this CPU for every device that syncs.
-        let level = if body.len() > 16 * 1024 { 1 } else { 6 };
+        let level = if body.len() > 64 * 1024 { 1 } else { 6 };
         let compressed = miniz_oxide::deflate::compress_to_vec(&body, level);
         if compressed.len() < body.len() {
             return [&[PROTOCOL_VERSION, DEFLATE][..], &compressed].concat();
