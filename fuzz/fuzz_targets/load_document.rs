@@ -5,17 +5,10 @@
 use bmms_shared::records::{self, RecordKind};
 use libfuzzer_sys::fuzz_target;
 
+mod tolerate_caught_panics;
+
 fuzz_target!(|bytes: &[u8]| {
-    // records::load_saved catches the panics Automerge 0.12 raises on some damaged saved
-    // documents; libFuzzer's hook would abort on those caught panics too, so it is set
-    // aside here. A panic that escapes still aborts and is reported.
-    let libfuzzer_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let escaped = std::panic::catch_unwind(|| exercise(bytes));
-    std::panic::set_hook(libfuzzer_hook);
-    if let Err(panic) = escaped {
-        std::panic::resume_unwind(panic);
-    }
+    tolerate_caught_panics::run_tolerating_caught_panics(|| exercise(bytes));
 });
 
 fn exercise(bytes: &[u8]) {
