@@ -8,7 +8,8 @@
 //! same batch id, so the server can tell a retry from new work.
 
 use automerge::{ActorId, AutoCommit, Change, ChangeHash};
-use std::collections::BTreeMap;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 use super::protocol::{
@@ -57,6 +58,52 @@ pub struct SyncClient {
     in_flight: Option<InFlight>,
     failures: u32,
     next_attempt_ms: u64,
+    /// Records changed since the app last saved them ([`SyncClient::take_unsaved`]).
+    unsaved: BTreeSet<Uuid>,
+    /// True when the cursor changed since the app last saved it.
+    cursor_unsaved: bool,
+}
+
+/// One record as the device keeps it between sessions (in IndexedDB, in the app): the
+/// document, its unacknowledged changes and its open conflicts. Encoded with
+/// [`protocol::encode`], so a stored record is as compact as a sync message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredRecord {
+    pub doc_id: Uuid,
+    pub kind: RecordKind,
+    /// `AutoCommit::save` of the document.
+    pub document: Vec<u8>,
+    pub pending: Vec<StoredChange>,
+    pub conflicts: Vec<Conflict>,
+}
+
+/// An unacknowledged change as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredChange {
+    pub bytes: Vec<u8>,
+    pub rejected: Option<Rejection>,
+}
+
+/// Where a record stands, for the badge the officer sees on it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordSyncState {
+    /// The server has every change.
+    Synced,
+    /// Saved on this device; this many changes wait to be sent.
+    Waiting(usize),
+    /// The server refused the record's changes; they are kept until the officer fixes it.
+    Refused(Rejection),
+    /// Two people changed the same field; a supervisor decides.
+    InConflict(Vec<Conflict>),
+}
+
+/// Why stored state could not be loaded back.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error("a saved record could not be read: {0}")]
+    Document(#[from] records::DocumentError),
+    #[error("a saved change could not be read")]
+    Change,
 }
 
 /// Why an edit was not made.
@@ -82,7 +129,109 @@ impl SyncClient {
             in_flight: None,
             failures: 0,
             next_attempt_ms: 0,
+            unsaved: BTreeSet::new(),
+            cursor_unsaved: false,
         }
+    }
+
+    /// A device as it was saved: its identity, cursor and records.
+    pub fn restore(device_id: Uuid, actor: ActorId, cursor: u64, records: Vec<StoredRecord>) -> Result<Self, RestoreError> {
+        let mut client = SyncClient::new(device_id, actor);
+        client.cursor = cursor;
+        for record in records {
+            client.put_stored(record)?;
+        }
+        client.unsaved.clear();
+        Ok(client)
+    }
+
+    fn put_stored(&mut self, record: StoredRecord) -> Result<(), RestoreError> {
+        let mut doc = records::load_saved(&record.document)?;
+        doc.set_actor(self.actor.clone());
+        let mut pending = Vec::with_capacity(record.pending.len());
+        for change in record.pending {
+            let hash = Change::from_bytes(change.bytes.clone()).map_err(|_| RestoreError::Change)?.hash();
+            pending.push(PendingChange { hash, bytes: change.bytes, rejected: change.rejected });
+        }
+        if !pending.is_empty() {
+            self.outbox.insert(record.doc_id, pending);
+        }
+        self.documents.insert(record.doc_id, LocalDocument { kind: record.kind, doc, conflicts: record.conflicts });
+        self.unsaved.insert(record.doc_id);
+        Ok(())
+    }
+
+    /// The record as the app stores it; `None` for a record this device does not have.
+    pub fn stored_record(&mut self, doc_id: Uuid) -> Option<StoredRecord> {
+        let local = self.documents.get_mut(&doc_id)?;
+        let pending = self.outbox.get(&doc_id).into_iter().flatten();
+        Some(StoredRecord {
+            doc_id,
+            kind: local.kind,
+            document: local.doc.save(),
+            pending: pending.map(|c| StoredChange { bytes: c.bytes.clone(), rejected: c.rejected.clone() }).collect(),
+            conflicts: local.conflicts.clone(),
+        })
+    }
+
+    /// The records changed since the last call, and whether the cursor moved: the app
+    /// writes exactly these (in one IndexedDB transaction) after every edit and exchange.
+    pub fn take_unsaved(&mut self) -> (Vec<Uuid>, bool) {
+        let records = std::mem::take(&mut self.unsaved).into_iter().collect();
+        (records, std::mem::take(&mut self.cursor_unsaved))
+    }
+
+    /// Every record that has changes the server has not acknowledged, as stored: what
+    /// "export unsynced edits" writes to a file.
+    pub fn export_unsynced(&mut self) -> Vec<StoredRecord> {
+        let ids: Vec<Uuid> = self.outbox.keys().copied().collect();
+        ids.into_iter().filter_map(|id| self.stored_record(id)).collect()
+    }
+
+    /// Takes back records exported earlier: documents are merged, and their unacknowledged
+    /// changes join the outbox (a change already there counts once). Returns how many
+    /// changes were added.
+    pub fn import_unsynced(&mut self, records: Vec<StoredRecord>) -> Result<usize, RestoreError> {
+        let mut added = 0;
+        for record in records {
+            let Some(local) = self.documents.get_mut(&record.doc_id) else {
+                added += record.pending.len();
+                self.put_stored(record)?;
+                continue;
+            };
+            let mut theirs = records::load_saved(&record.document)?;
+            local.doc.merge(&mut theirs).map_err(|_| RestoreError::Change)?;
+            let pending = self.outbox.entry(record.doc_id).or_default();
+            for change in record.pending {
+                let hash = Change::from_bytes(change.bytes.clone()).map_err(|_| RestoreError::Change)?.hash();
+                if pending.iter().all(|c| c.hash != hash) {
+                    pending.push(PendingChange { hash, bytes: change.bytes, rejected: None });
+                    added += 1;
+                }
+            }
+            self.unsaved.insert(record.doc_id);
+        }
+        Ok(added)
+    }
+
+    /// The badge of one record.
+    pub fn record_state(&self, doc_id: Uuid) -> RecordSyncState {
+        let pending = self.outbox.get(&doc_id).map(Vec::as_slice).unwrap_or_default();
+        if let Some(rejection) = pending.iter().find_map(|c| c.rejected.clone()) {
+            return RecordSyncState::Refused(rejection);
+        }
+        if !pending.is_empty() {
+            return RecordSyncState::Waiting(pending.len());
+        }
+        match self.documents.get(&doc_id) {
+            Some(local) if !local.conflicts.is_empty() => RecordSyncState::InConflict(local.conflicts.clone()),
+            _ => RecordSyncState::Synced,
+        }
+    }
+
+    /// The actor id this device's changes carry.
+    pub fn actor(&self) -> &ActorId {
+        &self.actor
     }
 
     pub fn device_id(&self) -> Uuid {
@@ -132,6 +281,11 @@ impl SyncClient {
         }
         local.doc.commit();
         let changes = local.doc.get_changes(&before);
+        // A new edit of a refused record is the officer's fix: the refused changes go out
+        // again with it (the fix depends on them, so the server needs both).
+        for change in self.outbox.get_mut(&doc_id).into_iter().flatten() {
+            change.rejected = None;
+        }
         self.queue(doc_id, changes);
         Ok(())
     }
@@ -149,6 +303,7 @@ impl SyncClient {
     }
 
     fn queue(&mut self, doc_id: Uuid, changes: Vec<Change>) {
+        self.unsaved.insert(doc_id);
         let pending = self.outbox.entry(doc_id).or_default();
         for change in changes {
             pending.push(PendingChange { hash: change.hash(), bytes: change.raw_bytes().to_vec(), rejected: None });
@@ -215,6 +370,7 @@ impl SyncClient {
                 let before = pending.len();
                 pending.retain(|c| !sent.contains(&c.hash));
                 summary.acknowledged += before - pending.len();
+                self.unsaved.insert(*doc_id);
                 if pending.is_empty() {
                     self.outbox.remove(doc_id);
                 }
@@ -228,6 +384,7 @@ impl SyncClient {
                     summary.rejected += 1;
                 }
             }
+            self.unsaved.insert(rejection.doc_id);
         }
         let updated: Vec<Uuid> = response.updates.iter().map(|u| u.doc_id).collect();
         for update in response.updates {
@@ -238,21 +395,29 @@ impl SyncClient {
         // document it does not list has none left (a supervisor settled them).
         for doc_id in response.acknowledged.iter().chain(&updated) {
             if let Some(local) = self.documents.get_mut(doc_id) {
-                local.conflicts.clear();
+                if !local.conflicts.is_empty() {
+                    local.conflicts.clear();
+                    self.unsaved.insert(*doc_id);
+                }
             }
         }
         for conflicts in response.conflicts {
             if let Some(local) = self.documents.get_mut(&conflicts.doc_id) {
                 local.conflicts = conflicts.conflicts;
+                self.unsaved.insert(conflicts.doc_id);
             }
         }
-        self.cursor = self.cursor.max(response.cursor);
+        if response.cursor > self.cursor {
+            self.cursor = response.cursor;
+            self.cursor_unsaved = true;
+        }
         self.failures = 0;
         self.next_attempt_ms = 0;
         Ok(summary)
     }
 
     fn apply_update(&mut self, doc_id: Uuid, kind: RecordKind, content: UpdateContent) {
+        self.unsaved.insert(doc_id);
         let local = self
             .documents
             .entry(doc_id)
