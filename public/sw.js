@@ -26,3 +26,19 @@ self.addEventListener("fetch", (event) => {
   }
   event.respondWith(started.then(() => wasm_bindgen.respond(event.request)));
 });
+
+// The officer chose to update: this waiting version takes over (the page then reloads).
+self.addEventListener("message", (event) => {
+  if (event.data?.type === "skip-waiting") self.skipWaiting();
+});
+
+// Background Sync: the network is back. The outbox lives in the app's IndexedDB and the
+// sync client in the app, so the worker wakes every open window of BMMS to sync.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "bmms-outbox") return;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window" }).then((windows) => {
+      for (const client of windows) client.postMessage({ type: "sync" });
+    }),
+  );
+});

@@ -1,10 +1,13 @@
 //! Calls to the BMMS server. Errors come back as the sentence the server wrote for people.
 
 use bmms_shared::api::{ErrorBody, LoginRequest, Me, CSRF_HEADER};
+use bmms_shared::sync::protocol::CONTENT_TYPE;
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use uuid::Uuid;
 
-const OFFLINE: &str = "Cannot reach the BMMS server. Check your connection and try again.";
+use crate::text::t;
 
 /// Signs in; the server sets the session cookie.
 pub async fn login(request: &LoginRequest) -> Result<Me, String> {
@@ -13,13 +16,14 @@ pub async fn login(request: &LoginRequest) -> Result<Me, String> {
         .map_err(|e| e.to_string())?
         .send()
         .await
-        .map_err(|_| OFFLINE.to_owned())?;
+        .map_err(|_| t().cannot_reach_server.to_owned())?;
     read(response).await
 }
 
-/// Who is signed in, or `None` when nobody is.
+/// Who is signed in: `Ok(None)` when nobody is (or the session ended), `Err` when the
+/// server cannot be reached.
 pub async fn me() -> Result<Option<Me>, String> {
-    let response = Request::get("/api/v1/me").send().await.map_err(|_| OFFLINE.to_owned())?;
+    let response = Request::get("/api/v1/me").send().await.map_err(|_| t().cannot_reach_server.to_owned())?;
     if response.status() == 401 {
         return Ok(None);
     }
@@ -32,16 +36,76 @@ pub async fn logout(csrf_token: &str) -> Result<(), String> {
         .header(CSRF_HEADER, csrf_token)
         .send()
         .await
-        .map_err(|_| OFFLINE.to_owned())?;
+        .map_err(|_| t().cannot_reach_server.to_owned())?;
     read::<serde_json::Value>(response).await.map(|_| ())
+}
+
+/// The server's registration of this device.
+#[derive(Debug, Deserialize)]
+pub struct DeviceRegistration {
+    pub device_id: Uuid,
+    /// Hex of the Automerge actor id every change of this device must carry.
+    pub actor: String,
+}
+
+/// Registers this device for the signed-in person.
+pub async fn register_device(csrf_token: &str) -> Result<DeviceRegistration, String> {
+    let response = Request::post("/api/v1/devices")
+        .header(CSRF_HEADER, csrf_token)
+        .send()
+        .await
+        .map_err(|_| t().cannot_reach_server.to_owned())?;
+    read(response).await
+}
+
+/// How one sync exchange ended.
+pub enum SyncAnswer {
+    /// The server's answer body.
+    Answered(Vec<u8>),
+    /// The session ended (or the device is not this person's): sign in again; nothing is lost.
+    SignInAgain,
+    /// The server refused the batch as a whole without applying anything.
+    BatchRefused(String),
+    /// No answer, or a server fault: retry the same batch later.
+    Failed(String),
+}
+
+/// One sync exchange.
+pub async fn sync(csrf_token: &str, body: &[u8]) -> SyncAnswer {
+    let request = Request::post("/api/v1/sync")
+        .header("content-type", CONTENT_TYPE)
+        .header(CSRF_HEADER, csrf_token)
+        .body(js_sys::Uint8Array::from(body));
+    let response = match request {
+        Ok(request) => request.send().await,
+        Err(err) => return SyncAnswer::Failed(err.to_string()),
+    };
+    let response = match response {
+        Ok(response) => response,
+        Err(_) => return SyncAnswer::Failed(t().cannot_reach_server.to_owned()),
+    };
+    match response.status() {
+        200 => match response.binary().await {
+            Ok(body) => SyncAnswer::Answered(body),
+            Err(_) => SyncAnswer::Failed(t().cannot_reach_server.to_owned()),
+        },
+        401 | 403 => SyncAnswer::SignInAgain,
+        status @ 400..=499 => SyncAnswer::BatchRefused(message(response, status).await),
+        status => SyncAnswer::Failed(message(response, status).await),
+    }
+}
+
+async fn message(response: Response, status: u16) -> String {
+    match response.json::<ErrorBody>().await {
+        Ok(body) => body.message,
+        Err(_) => format!("The server answered {status}."),
+    }
 }
 
 async fn read<T: DeserializeOwned>(response: Response) -> Result<T, String> {
     if response.ok() {
         return response.json::<T>().await.map_err(|e| e.to_string());
     }
-    match response.json::<ErrorBody>().await {
-        Ok(body) => Err(body.message),
-        Err(_) => Err(format!("The server answered {}.", response.status())),
-    }
+    let status = response.status();
+    Err(message(response, status).await)
 }

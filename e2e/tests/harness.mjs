@@ -50,6 +50,26 @@ export async function startBmms() {
     // Chromium treats http://localhost as a secure origin, so the Secure cookie works.
     url: `http://localhost:${port}`,
     env,
+    /** Sets a new password for a user, which ends their sessions; returns it. */
+    resetPassword(username) {
+      const out = execFileSync(bmmsPath(), ["admin", "reset-password", "--username", username], { env, encoding: "utf8" });
+      return out.match(/shown only now: (\S+)/)[1];
+    },
+    /** Signs in over the API; returns a function that GETs an API path as that person. */
+    async apiAs(username, password) {
+      const login = await fetch(`http://localhost:${port}/api/v1/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username, password }),
+      });
+      if (!login.ok) throw new Error(`sign-in failed: ${login.status} ${await login.text()}`);
+      const cookie = login.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+      return async (path) => {
+        const response = await fetch(`http://localhost:${port}${path}`, { headers: { cookie } });
+        if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
+        return response.json();
+      };
+    },
     /** Creates a user; returns the generated password. */
     createUser(org, username, role, displayName) {
       const out = execFileSync(bmmsPath(), ["admin", "create-user", "--org", org, "--username", username,
@@ -70,11 +90,18 @@ function bmmsPath() {
   return fileURLToPath(new URL(bin, new URL("../", import.meta.url)));
 }
 
+const chromiumOptions = {
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+};
+
 /** Debian's Chromium, headless, with a clean profile and no background traffic. */
 export async function launchBrowser() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  return chromium.launch(chromiumOptions);
+}
+
+/** Chromium on a profile kept in `dir`, as a phone keeps its browser's data between uses. */
+export async function launchProfile(dir) {
+  return chromium.launchPersistentContext(dir, { ...chromiumOptions, viewport: { width: 360, height: 640 } });
 }

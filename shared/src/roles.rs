@@ -64,6 +64,11 @@ impl Role {
         }
     }
 
+    /// May mark a MANA assessment `validated` (a field officer submits; a supervisor validates).
+    pub fn may_validate_assessments(self) -> bool {
+        matches!(self, Role::Supervisor | Role::OrgAdmin)
+    }
+
     /// The kind of organization a member with this role must belong to, if it is tied to one.
     pub fn required_org_kind(self) -> Option<OrgKind> {
         match self {

@@ -136,6 +136,13 @@ async fn apply(
     for incoming in &request.documents {
         let before = stored.remove(&incoming.doc_id);
         match merge_document(before.as_ref().map(|s| (&s.doc, s.kind)), incoming, &actor) {
+            Ok(merged) if !may_leave(signed_in.role(), before.as_ref().map(|s| &s.doc), &merged.doc) => {
+                outcome.rejections.push(Rejection {
+                    doc_id: incoming.doc_id,
+                    code: RejectionCode::NotAllowed,
+                    message: "Only a supervisor can mark an assessment validated. Set its status back to submitted; it is then sent again.".into(),
+                });
+            }
             Ok(merged) => {
                 let had_conflicts = before.as_ref().is_some_and(|s| !bmms_shared::records::conflicts(&s.doc).is_empty());
                 let version = before.as_ref().map(|s| s.version);
@@ -196,6 +203,14 @@ async fn apply(
         .await?;
     }
     Ok(outcome)
+}
+
+/// Role rules that the schema cannot express: only a supervisor moves an assessment to
+/// `validated` (a document that was validated before may stay so).
+fn may_leave(role: bmms_shared::Role, before: Option<&automerge::AutoCommit>, after: &automerge::AutoCommit) -> bool {
+    use bmms_shared::records::{self, FieldValue};
+    let validated = |doc: &automerge::AutoCommit| records::get(doc, "status") == Some(FieldValue::Choice("validated".into()));
+    role.may_validate_assessments() || !validated(after) || before.is_some_and(validated)
 }
 
 fn capitalized(sentence: &str) -> String {

@@ -340,6 +340,17 @@ impl SyncClient {
         Some((batch_id, body))
     }
 
+    /// The officer asked to sync now, or the network just came back: the next request is
+    /// due at once, whatever the backoff said.
+    pub fn retry_now(&mut self) {
+        self.next_attempt_ms = 0;
+    }
+
+    /// When the next exchange is due (0: now).
+    pub fn next_attempt_ms(&self) -> u64 {
+        self.next_attempt_ms
+    }
+
     /// The exchange failed (no answer, a dropped connection, a 5xx): retry the same batch
     /// later, waiting longer each time.
     pub fn on_failure(&mut self, now_ms: u64) {

@@ -92,6 +92,9 @@ pub enum RejectionCode {
     Invalid,
     /// The document is from a newer schema than the server knows.
     NewerSchema,
+    /// The change does something the sender's role may not (a field officer marking an
+    /// assessment validated).
+    NotAllowed,
 }
 
 /// The open conflicts of one document.

@@ -1,0 +1,163 @@
+//! The browser APIs the app uses beyond the DOM: network state, storage persistence and
+//! quota, the position, files in and out, and the service worker's "update ready".
+
+use js_sys::{Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+fn window() -> web_sys::Window {
+    web_sys::window().expect("the app runs in a window")
+}
+
+pub fn is_online() -> bool {
+    window().navigator().on_line()
+}
+
+/// The current time as the officer reads it.
+pub fn local_time_now() -> String {
+    js_sys::Date::new_0().to_locale_string("default", &JsValue::UNDEFINED).into()
+}
+
+/// Today in the device's time zone, `YYYY-MM-DD`.
+pub fn today() -> String {
+    let now = js_sys::Date::new_0();
+    format!("{:04}-{:02}-{:02}", now.get_full_year(), now.get_month() + 1, now.get_date())
+}
+
+/// The date `days` from today, `YYYY-MM-DD`.
+pub fn in_days(days: u32) -> String {
+    let date = js_sys::Date::new_0();
+    date.set_date(date.get_date() + days);
+    format!("{:04}-{:02}-{:02}", date.get_full_year(), date.get_month() + 1, date.get_date())
+}
+
+/// How the browser keeps the app's data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StorageInfo {
+    /// `Some(true)`: kept even when space runs short.
+    pub persistent: Option<bool>,
+    pub used_mb: Option<f64>,
+    pub quota_mb: Option<f64>,
+}
+
+/// Asks the browser to keep the app's data (it may say no), and how much is used.
+pub async fn storage_info() -> StorageInfo {
+    let storage = window().navigator().storage();
+    let persistent = match storage.persist() {
+        Ok(promise) => JsFuture::from(promise).await.ok().and_then(|v| v.as_bool()),
+        Err(_) => None,
+    };
+    let (mut used_mb, mut quota_mb) = (None, None);
+    if let Ok(promise) = storage.estimate() {
+        if let Ok(estimate) = JsFuture::from(promise).await {
+            let number = |key: &str| Reflect::get(&estimate, &JsValue::from_str(key)).ok().and_then(|v| v.as_f64());
+            used_mb = number("usage").map(|b| b / 1_000_000.0);
+            quota_mb = number("quota").map(|b| b / 1_000_000.0);
+        }
+    }
+    StorageInfo { persistent, used_mb, quota_mb }
+}
+
+/// A position from the device's GPS.
+#[derive(Clone, Copy, Debug)]
+pub struct Position {
+    pub latitude: f64,
+    pub longitude: f64,
+    pub accuracy_m: f64,
+}
+
+/// Reads the position (high accuracy, up to 30 s).
+pub async fn position() -> Result<Position, String> {
+    let geolocation = window().navigator().geolocation().map_err(|_| "this browser has no GPS access".to_owned())?;
+    let promise = Promise::new(&mut |resolve, reject| {
+        let ok = Closure::once_into_js(move |position: JsValue| {
+            let _ = resolve.call1(&JsValue::NULL, &position);
+        });
+        let fail = Closure::once_into_js(move |error: JsValue| {
+            let _ = reject.call1(&JsValue::NULL, &error);
+        });
+        let options = web_sys::PositionOptions::new();
+        options.set_enable_high_accuracy(true);
+        options.set_timeout(30_000);
+        let _ = geolocation.get_current_position_with_error_callback_and_options(
+            ok.unchecked_ref(),
+            Some(fail.unchecked_ref()),
+            &options,
+        );
+    });
+    match JsFuture::from(promise).await {
+        Ok(position) => {
+            let position: web_sys::Position = position.unchecked_into();
+            let coords = position.coords();
+            Ok(Position { latitude: coords.latitude(), longitude: coords.longitude(), accuracy_m: coords.accuracy() })
+        }
+        Err(error) => Err(Reflect::get(&error, &JsValue::from_str("message"))
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_else(|| "the position could not be read".to_owned())),
+    }
+}
+
+/// Offers `bytes` to the user as a file download named `name`.
+pub fn download(name: &str, bytes: &[u8]) -> Result<(), JsValue> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/octet-stream");
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let link: web_sys::HtmlAnchorElement = window().document().expect("a document").create_element("a")?.unchecked_into();
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    web_sys::Url::revoke_object_url(&url)?;
+    Ok(())
+}
+
+/// The bytes of the first file chosen in `input`.
+pub async fn read_chosen_file(input: &web_sys::HtmlInputElement) -> Option<Vec<u8>> {
+    let file = input.files()?.get(0)?;
+    let buffer = JsFuture::from(file.array_buffer()).await.ok()?;
+    Some(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Calls `on_ready` when a new version of the app waits to take over; `public/register-sw.js`
+/// announces it with the `bmms-update-ready` event.
+pub fn on_update_ready(on_ready: impl Fn() + 'static) {
+    let handler = Closure::<dyn Fn()>::new(on_ready);
+    let _ = window().add_event_listener_with_callback("bmms-update-ready", handler.as_ref().unchecked_ref());
+    handler.forget();
+    // The event may have fired before the app started.
+    if Reflect::get(&window(), &JsValue::from_str("bmmsUpdateReady")).ok().and_then(|v| v.as_bool()) == Some(true) {
+        let _ = window().dispatch_event(&web_sys::Event::new("bmms-update-ready").expect("an event"));
+    }
+}
+
+/// Calls `on_sync` when the service worker relays a Background Sync (`bmms-sync` event).
+pub fn on_background_sync(on_sync: impl Fn() + 'static) {
+    let handler = Closure::<dyn Fn()>::new(on_sync);
+    let _ = window().add_event_listener_with_callback("bmms-sync", handler.as_ref().unchecked_ref());
+    handler.forget();
+}
+
+/// Asks the browser to wake the app for a sync when the network returns, where it can.
+pub fn request_background_sync() {
+    if let Ok(register) = Reflect::get(&window(), &JsValue::from_str("bmmsRequestBackgroundSync")) {
+        if let Some(register) = register.dyn_ref::<js_sys::Function>() {
+            let _ = register.call0(&JsValue::NULL);
+        }
+    }
+}
+
+/// Lets the waiting version take over; the page reloads into it.
+pub fn apply_update() {
+    if let Ok(apply) = Reflect::get(&window(), &JsValue::from_str("bmmsApplyUpdate")) {
+        if let Some(apply) = apply.dyn_ref::<js_sys::Function>() {
+            let _ = apply.call0(&JsValue::NULL);
+        }
+    }
+}
+
+/// Asks the officer to confirm `question`.
+pub fn confirm(question: &str) -> bool {
+    window().confirm_with_message(question).unwrap_or(false)
+}

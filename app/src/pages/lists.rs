@@ -1,0 +1,207 @@
+//! Lists of the records on this device, with search and filters, and the badge that
+//! says where each record stands with the server.
+
+use bmms_shared::records::{self, FieldValue, RecordKind};
+use bmms_shared::sync::client::RecordSyncState;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use super::Screen;
+use crate::browser;
+use crate::device::{self, Status};
+use crate::text::t;
+
+/// A list shows at most this many rows; search narrows it.
+const MAX_ROWS: usize = 200;
+
+/// One row of a list.
+#[derive(Clone, Debug, PartialEq)]
+struct Row {
+    id: Uuid,
+    title: String,
+    detail: String,
+    status: String,
+    due_date: Option<String>,
+    assignee: Option<String>,
+    state: RecordSyncState,
+}
+
+fn text_of(doc: &automerge::AutoCommit, field: &str) -> Option<String> {
+    match records::get(doc, field)? {
+        FieldValue::Text(s) | FieldValue::Choice(s) | FieldValue::Date(s) => Some(s),
+        FieldValue::Integer(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn rows(kind: RecordKind) -> Vec<Row> {
+    device::read(|client| {
+        let mut rows: Vec<Row> = client
+            .documents()
+            .iter()
+            .filter(|(_, local)| local.kind == kind)
+            .map(|(id, local)| {
+                let doc = &local.doc;
+                let (title, detail) = match kind {
+                    RecordKind::ManaAssessment => (
+                        text_of(doc, "community").unwrap_or_else(|| t().untitled_assessment.to_owned()),
+                        [text_of(doc, "municipality"), text_of(doc, "province"), text_of(doc, "assessment_date")]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                    RecordKind::MonitoringTask => (
+                        text_of(doc, "title").unwrap_or_else(|| t().untitled_task.to_owned()),
+                        [text_of(doc, "site"), text_of(doc, "due_date").map(|d| (t().due)(&d))]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                };
+                Row {
+                    id: *id,
+                    title,
+                    detail,
+                    status: text_of(doc, "status").unwrap_or_default(),
+                    due_date: text_of(doc, "due_date"),
+                    assignee: text_of(doc, "assignee"),
+                    state: client.record_state(*id),
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| a.title.to_lowercase().cmp(&b.title.to_lowercase()));
+        rows
+    })
+    .unwrap_or_default()
+}
+
+/// Which tasks to show.
+#[derive(Clone, Copy, PartialEq)]
+enum TaskFilter {
+    All,
+    Mine,
+    DueSoon,
+    Overdue,
+}
+
+/// The records of one kind on this device.
+#[component]
+pub fn RecordList(kind: RecordKind) -> impl IntoView {
+    let status = expect_context::<Status>();
+    let screen = expect_context::<RwSignal<Screen>>();
+    let search = RwSignal::new(String::new());
+    let status_filter = RwSignal::new(String::new());
+    let task_filter = RwSignal::new(TaskFilter::All);
+    let error = RwSignal::new(None::<String>);
+    let (heading, new_label, statuses) = match kind {
+        RecordKind::ManaAssessment => (t().assessments, t().new_assessment, records::mana::STATUSES),
+        RecordKind::MonitoringTask => (t().tasks, t().new_task, records::task::STATUSES),
+    };
+    let all_rows = Memo::new(move |_| {
+        status.revision.track();
+        rows(kind)
+    });
+    let shown = Memo::new(move |_| {
+        let needle = search.get().to_lowercase();
+        let wanted_status = status_filter.get();
+        let filter = task_filter.get();
+        let me = status.me.get().map(|me| me.user.username).unwrap_or_default();
+        let (today, soon) = (browser::today(), browser::in_days(7));
+        let open = |row: &Row| row.status != "done";
+        all_rows.with(|rows| {
+            let matching: Vec<Row> = rows
+                .iter()
+                .filter(|row| needle.is_empty() || row.title.to_lowercase().contains(&needle) || row.detail.to_lowercase().contains(&needle))
+                .filter(|row| wanted_status.is_empty() || row.status == wanted_status)
+                .filter(|row| match filter {
+                    TaskFilter::All => true,
+                    TaskFilter::Mine => row.assignee.as_deref() == Some(me.as_str()),
+                    TaskFilter::DueSoon => open(row) && row.due_date.as_ref().is_some_and(|d| *d >= today && *d <= soon),
+                    TaskFilter::Overdue => open(row) && row.due_date.as_ref().is_some_and(|d| *d < today),
+                })
+                .cloned()
+                .collect();
+            (matching.len(), matching.into_iter().take(MAX_ROWS).collect::<Vec<_>>())
+        })
+    });
+    let create = move |_| {
+        spawn_local(async move {
+            match device::create(status, kind).await {
+                Ok(id) => screen.set(Screen::Record(id)),
+                Err(message) => error.set(Some(message)),
+            }
+        });
+    };
+    let task_filters = [
+        (TaskFilter::All, t().all_tasks),
+        (TaskFilter::Mine, t().my_tasks),
+        (TaskFilter::DueSoon, t().due_soon),
+        (TaskFilter::Overdue, t().overdue),
+    ];
+    view! {
+        <section class="card list" aria-label=heading>
+            <h2>{heading}</h2>
+            <div class="filters">
+                <button class="primary" on:click=create>{new_label}</button>
+                <label>{t().search}
+                    <input type="search" prop:value=search on:input=move |ev| search.set(event_target_value(&ev)) />
+                </label>
+                <label>{t().filter_status}
+                    <select on:change=move |ev| status_filter.set(event_target_value(&ev))>
+                        <option value="">{t().any_status}</option>
+                        {statuses.iter().map(|s| view! { <option value=*s>{s.replace('_', " ")}</option> }).collect_view()}
+                    </select>
+                </label>
+                {(kind == RecordKind::MonitoringTask).then(|| view! {
+                    <div role="group" class="chips">
+                        {task_filters.into_iter().map(|(filter, label)| view! {
+                            <button aria-pressed=move || (task_filter.get() == filter).to_string()
+                                on:click=move |_| task_filter.set(filter)>{label}</button>
+                        }).collect_view()}
+                    </div>
+                })}
+            </div>
+            {move || error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+            {move || {
+                let (total, rows) = shown.get();
+                if total == 0 {
+                    return view! { <p class="empty">{t().no_records}</p> }.into_any();
+                }
+                let today = browser::today();
+                view! {
+                    <ul class="records">
+                        {rows.into_iter().map(|row| {
+                            let overdue = row.status != "done" && row.due_date.as_ref().is_some_and(|d| *d < today);
+                            let id = row.id;
+                            view! {
+                                <li class:overdue=overdue>
+                                    <button class="record" on:click=move |_| screen.set(Screen::Record(id))>
+                                        <strong>{row.title}</strong>
+                                        <span class="detail">{row.detail}</span>
+                                        <span class="status">{row.status.replace('_', " ")}</span>
+                                        {badge(&row.state)}
+                                    </button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                    {(total > MAX_ROWS).then(|| view! { <p class="hint">{(t().shown_of)(MAX_ROWS, total)}</p> })}
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// The badge of a record: synced, waiting, refused or in conflict.
+pub fn badge(state: &RecordSyncState) -> impl IntoView {
+    let (class, label) = match state {
+        RecordSyncState::Synced => ("badge synced", t().badge_synced),
+        RecordSyncState::Waiting(_) => ("badge waiting", t().badge_waiting),
+        RecordSyncState::Refused(_) => ("badge refused", t().badge_refused),
+        RecordSyncState::InConflict(_) => ("badge conflict", t().badge_conflict),
+    };
+    view! { <span class=class>{label}</span> }
+}

@@ -1,0 +1,149 @@
+//! The device's own storage: IndexedDB, through rexie. Two object stores:
+//! - `records`: one entry per record, keyed by its id: the document, its unsynced changes
+//!   and its open conflicts (a `StoredRecord`, encoded like a sync message);
+//! - `device`: this device's identity and sync cursor (`identity`), the signed-in person
+//!   as last seen (`me`, so the app opens offline) and the time of the last sync.
+//!
+//! Every write waits for the transaction to complete before it returns: the app says
+//! "saved" only after that.
+//!
+//! Upgrades: `VERSION` goes up by one with each change of stores; the builder then
+//! creates the stores this build lists. Stored values carry their own format (the sync
+//! codec's version byte), so a newer app reads what an older one wrote.
+
+use bmms_shared::api::Me;
+use bmms_shared::sync::client::StoredRecord;
+use bmms_shared::sync::protocol;
+use rexie::{ObjectStore, Rexie, TransactionMode};
+use serde::{Deserialize, Serialize};
+use std::rc::Rc;
+use uuid::Uuid;
+use wasm_bindgen::JsValue;
+
+const NAME: &str = "bmms";
+const VERSION: u32 = 1;
+const RECORDS: &str = "records";
+const DEVICE: &str = "device";
+
+/// Who this device is to the server, and how far it has read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    pub device_id: Uuid,
+    pub actor: Vec<u8>,
+    /// The person the device was registered for: its changes are theirs.
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub cursor: u64,
+}
+
+/// The open database.
+#[derive(Clone)]
+pub struct Storage {
+    db: Rc<Rexie>,
+}
+
+/// What was on the device when the app started.
+pub struct Loaded {
+    pub identity: Option<Identity>,
+    pub me: Option<Me>,
+    pub last_sync: Option<String>,
+    pub records: Vec<StoredRecord>,
+}
+
+fn failed(err: impl std::fmt::Debug) -> String {
+    format!("{err:?}")
+}
+
+impl Storage {
+    pub async fn open() -> Result<Storage, String> {
+        let db = Rexie::builder(NAME)
+            .version(VERSION)
+            .add_object_store(ObjectStore::new(RECORDS))
+            .add_object_store(ObjectStore::new(DEVICE))
+            .build()
+            .await
+            .map_err(failed)?;
+        Ok(Storage { db: Rc::new(db) })
+    }
+
+    /// Everything the device keeps.
+    pub async fn load(&self) -> Result<Loaded, String> {
+        let tx = self.db.transaction(&[RECORDS, DEVICE], TransactionMode::ReadOnly).map_err(failed)?;
+        let device = tx.store(DEVICE).map_err(failed)?;
+        let identity = device
+            .get(JsValue::from_str("identity"))
+            .await
+            .map_err(failed)?
+            .and_then(|v| protocol::decode(&js_sys::Uint8Array::new(&v).to_vec()).ok());
+        let me = device
+            .get(JsValue::from_str("me"))
+            .await
+            .map_err(failed)?
+            .and_then(|v| v.as_string())
+            .and_then(|json| serde_json::from_str(&json).ok());
+        let last_sync = device.get(JsValue::from_str("last_sync")).await.map_err(failed)?.and_then(|v| v.as_string());
+        let records = tx
+            .store(RECORDS)
+            .map_err(failed)?
+            .get_all(None, None)
+            .await
+            .map_err(failed)?
+            .into_iter()
+            // A record this build cannot read is left in storage, not deleted.
+            .filter_map(|v| protocol::decode(&js_sys::Uint8Array::new(&v).to_vec()).ok())
+            .collect();
+        Ok(Loaded { identity, me, last_sync, records })
+    }
+
+    /// Writes `records` (what changed since the last save) and the identity with its
+    /// cursor, in one transaction; returns once it is on disk.
+    pub async fn save(&self, records: Vec<StoredRecord>, identity: &Identity, last_sync: Option<&str>) -> Result<(), String> {
+        let records: Vec<(JsValue, Option<JsValue>)> = records
+            .into_iter()
+            .map(|record| (bytes(&protocol::encode(&record)), Some(JsValue::from_str(&record.doc_id.to_string()))))
+            .collect();
+        let tx = self.db.transaction(&[RECORDS, DEVICE], TransactionMode::ReadWrite).map_err(failed)?;
+        tx.store(RECORDS).map_err(failed)?.put_all(records.into_iter()).await.map_err(failed)?;
+        let device = tx.store(DEVICE).map_err(failed)?;
+        device.put(&bytes(&protocol::encode(&identity)), Some(&JsValue::from_str("identity"))).await.map_err(failed)?;
+        if let Some(when) = last_sync {
+            device.put(&JsValue::from_str(when), Some(&JsValue::from_str("last_sync"))).await.map_err(failed)?;
+        }
+        committed(tx).await
+    }
+
+    /// Remembers who is signed in, so that the app opens offline.
+    pub async fn save_me(&self, me: Option<&Me>) -> Result<(), String> {
+        let tx = self.db.transaction(&[DEVICE], TransactionMode::ReadWrite).map_err(failed)?;
+        let device = tx.store(DEVICE).map_err(failed)?;
+        match me {
+            Some(me) => {
+                let json = serde_json::to_string(me).map_err(failed)?;
+                device.put(&JsValue::from_str(&json), Some(&JsValue::from_str("me"))).await.map_err(failed)?;
+            }
+            None => device.delete(JsValue::from_str("me")).await.map_err(failed)?,
+        }
+        committed(tx).await
+    }
+
+    /// Forgets every record and the device's identity (only ever with nothing unsynced).
+    pub async fn clear_device(&self) -> Result<(), String> {
+        let tx = self.db.transaction(&[RECORDS, DEVICE], TransactionMode::ReadWrite).map_err(failed)?;
+        tx.store(RECORDS).map_err(failed)?.clear().await.map_err(failed)?;
+        tx.store(DEVICE).map_err(failed)?.clear().await.map_err(failed)?;
+        committed(tx).await
+    }
+}
+
+fn bytes(data: &[u8]) -> JsValue {
+    js_sys::Uint8Array::from(data).into()
+}
+
+async fn committed(tx: rexie::Transaction) -> Result<(), String> {
+    let result = tx.done().await.map_err(failed)?;
+    if result.is_committed() {
+        Ok(())
+    } else {
+        Err("the browser did not commit the write".to_owned())
+    }
+}

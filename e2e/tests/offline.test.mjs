@@ -1,0 +1,191 @@
+// The field officer's day with no signal: sign in once online, then capture and edit with
+// the network gone, across a reload and a browser restart, and see it all reach the
+// server, once, when the signal returns, without a tap. Also: a session that ends while
+// offline, and a record the server refuses that the officer fixes.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startBmms, launchProfile, artifacts } from "./harness.mjs";
+
+let bmms;
+const profiles = [];
+
+before(async () => {
+  bmms = await startBmms();
+});
+
+after(async () => {
+  await bmms?.stop();
+  for (const dir of profiles) rmSync(dir, { recursive: true, force: true });
+});
+
+function newProfileDir() {
+  const dir = mkdtempSync(join(tmpdir(), "bmms-e2e-profile-"));
+  profiles.push(dir);
+  return dir;
+}
+
+async function signIn(page, username, password) {
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Waits until the app has finished a sync (its first one included) with nothing left. */
+async function synced(page) {
+  await page.locator("#pending").filter({ hasText: "Everything is synced." }).waitFor();
+  await page.locator("#last-sync").filter({ hasText: "Last synced" }).waitFor();
+}
+
+/** Signs in on a fresh profile and waits until the service worker controls the page. */
+async function firstVisit(context, username, password) {
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(bmms.url);
+  await signIn(page, username, password);
+  await page.getByRole("heading", { name: /Signed in as/ }).waitFor();
+  await synced(page);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload();
+  assert.equal(await page.evaluate(() => Boolean(navigator.serviceWorker.controller)), true);
+  await page.getByRole("heading", { name: /Signed in as/ }).waitFor();
+  return page;
+}
+
+/** Types into a field of the open record and waits until the app says it is saved. */
+async function setField(page, label, value) {
+  const field = page.locator(".field").filter({ has: page.getByLabel(label, { exact: true }) });
+  const input = field.getByLabel(label, { exact: true });
+  if ((await input.evaluate((el) => el.tagName)) === "SELECT") {
+    await input.selectOption(value);
+  } else {
+    await input.fill(value);
+    await input.press("Tab");
+  }
+  await field.getByText("Saved on this device.").waitFor();
+}
+
+async function goOffline(context, page) {
+  await context.setOffline(true);
+  await page.locator("#network").filter({ hasText: "Offline" }).waitFor();
+}
+
+async function openTab(page, name) {
+  await page.getByRole("navigation").getByRole("button", { name, exact: true }).click();
+}
+
+test("edits made offline survive a reload and a browser restart, then sync once by themselves", async () => {
+  const password = bmms.createUser("MILG", "amina.officer", "field_officer", "Amina Datu");
+  const dir = newProfileDir();
+  let context = await launchProfile(dir);
+  let page = await firstVisit(context, "amina.officer", password);
+
+  // A task made while online, to be worked on offline.
+  await openTab(page, "Tasks");
+  await page.getByRole("button", { name: "New task" }).click();
+  await setField(page, "Title", "Check the Tamontaka water system");
+  await synced(page);
+
+  await goOffline(context, page);
+  await openTab(page, "Assessments");
+  await page.getByRole("button", { name: "New assessment" }).click();
+  await setField(page, "Community (barangay)", "Tamontaka");
+  await setField(page, "Municipality", "Cotabato City");
+  await setField(page, "Households", "120");
+  await page.locator("#pending").filter({ hasText: "waiting to sync" }).waitFor();
+
+  await openTab(page, "Tasks");
+  await page.getByRole("button", { name: /Check the Tamontaka water system/ }).click();
+  await setField(page, "Progress (%)", "50");
+  await setField(page, "Status", "in_progress");
+  await page.screenshot({ path: `${artifacts}offline-task.png` });
+
+  // A reload with no network: the app and the edits are there.
+  await page.reload();
+  await openTab(page, "Assessments");
+  const assessment = page.getByRole("button", { name: /Tamontaka/ });
+  await assessment.waitFor();
+  assert.match(await assessment.innerText(), /Saved on this device, waiting to sync/);
+  assert.match(await page.locator("#network").innerText(), /Offline/);
+
+  // The browser is closed and opened again on the same profile, still offline.
+  await context.close();
+  context = await launchProfile(dir);
+  await context.setOffline(true);
+  page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(bmms.url);
+  await page.getByRole("heading", { name: "Signed in as Amina Datu" }).waitFor();
+  await openTab(page, "Assessments");
+  await page.getByRole("button", { name: /Tamontaka/ }).click();
+  assert.equal(await page.getByLabel("Households", { exact: true }).inputValue(), "120");
+  await page.screenshot({ path: `${artifacts}offline-assessment.png` });
+
+  // The signal returns: everything goes out with no click.
+  await context.setOffline(false);
+  await synced(page);
+  assert.match(await page.locator("h1").innerText(), /Synced/);
+
+  const api = await bmms.apiAs("amina.officer", password);
+  const assessments = await api("/api/v1/assessments");
+  assert.equal(assessments.total, 1);
+  assert.equal(assessments.items[0].community, "Tamontaka");
+  assert.equal(assessments.items[0].municipality, "Cotabato City");
+  assert.equal(assessments.items[0].households, 120);
+  const tasks = await api("/api/v1/tasks");
+  assert.equal(tasks.total, 1);
+  assert.equal(tasks.items[0].title, "Check the Tamontaka water system");
+  assert.equal(tasks.items[0].progress_percent, 50);
+  assert.equal(tasks.items[0].status, "in_progress");
+  await context.close();
+});
+
+test("a session that ends while offline keeps the edits, which sync after signing in again", async () => {
+  let password = bmms.createUser("MILG", "bai.officer", "field_officer", "Bai Sarip");
+  const context = await launchProfile(newProfileDir());
+  const page = await firstVisit(context, "bai.officer", password);
+
+  await goOffline(context, page);
+  await openTab(page, "Assessments");
+  await page.getByRole("button", { name: "New assessment" }).click();
+  await setField(page, "Community (barangay)", "Rominimbang");
+  // Meanwhile the session ends on the server (here: an administrator resets the password).
+  password = bmms.resetPassword("bai.officer");
+
+  await context.setOffline(false);
+  const again = page.locator("#sign-in-again");
+  await again.getByRole("alert").filter({ hasText: "Your session has ended" }).waitFor();
+  assert.match(await page.locator("#pending").innerText(), /waiting to sync/);
+  await again.getByLabel("Password").fill(password);
+  await again.getByRole("button", { name: "Sign in" }).click();
+  await synced(page);
+
+  const api = await bmms.apiAs("bai.officer", password);
+  const assessments = (await api("/api/v1/assessments")).items.filter((a) => a.community === "Rominimbang");
+  assert.equal(assessments.length, 1);
+  await context.close();
+});
+
+test("a record the server refuses shows why, and goes through once the officer fixes it", async () => {
+  const password = bmms.createUser("MILG", "omar.officer", "field_officer", "Omar Ali");
+  const context = await launchProfile(newProfileDir());
+  const page = await firstVisit(context, "omar.officer", password);
+
+  await openTab(page, "Assessments");
+  await page.getByRole("button", { name: "New assessment" }).click();
+  await setField(page, "Community (barangay)", "Kalanganan");
+  // Only a supervisor may validate an assessment; the app lets the officer try, the server decides.
+  await setField(page, "Status", "validated");
+  await page.locator("#refusal-reason").filter({ hasText: "Only a supervisor can mark an assessment validated" }).waitFor();
+  assert.match(await page.locator("h1").innerText(), /Refused by the server/);
+  await page.screenshot({ path: `${artifacts}refused-record.png` });
+
+  await setField(page, "Status", "submitted");
+  await synced(page);
+  assert.match(await page.locator("h1").innerText(), /Synced/);
+  const api = await bmms.apiAs("omar.officer", password);
+  const assessments = (await api("/api/v1/assessments")).items.filter((a) => a.community === "Kalanganan");
+  assert.equal(assessments.length, 1);
+  assert.equal(assessments[0].status, "submitted");
+  await context.close();
+});
