@@ -136,7 +136,7 @@ pub static EN: Text = Text {
     badge_waiting: "Saved on this device, waiting to sync",
     badge_refused: "Refused by the server",
     badge_conflict: "In conflict",
-    refused_how_to_fix: "Correct the field named above; the record is then sent again at the next sync.",
+    refused_how_to_fix: "Your changes to this record are kept on this device. Once you correct it, it is sent again at the next sync.",
     conflict_explained: "Someone else changed the same field while you were offline. Both values are kept until a supervisor decides:",
     new_assessment: "New assessment",
     new_task: "New task",
