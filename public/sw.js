@@ -8,7 +8,12 @@
 const BUILD = "__BMMS_BUILD__";
 
 importScripts("/bmms-sw.js");
-const started = wasm_bindgen({ module_or_path: "/bmms-sw_bg.wasm" });
+// The worker's own fetches bypass its fetch handler, so with no network its wasm must come
+// from the shell cache (a browser restart offline would otherwise leave it without logic).
+const started = caches
+  .match("/bmms-sw_bg.wasm")
+  .catch(() => undefined)
+  .then((cached) => wasm_bindgen({ module_or_path: cached ?? "/bmms-sw_bg.wasm" }));
 
 self.addEventListener("install", (event) => {
   event.waitUntil(started.then(() => wasm_bindgen.install(BUILD)));

@@ -161,3 +161,21 @@ pub fn apply_update() {
 pub fn confirm(question: &str) -> bool {
     window().confirm_with_message(question).unwrap_or(false)
 }
+
+/// `performance.now()`.
+pub fn now() -> f64 {
+    window().performance().map(|p| p.now()).unwrap_or_default()
+}
+
+/// Records how long something took, from `started` (a [`now`]) until now, as a
+/// `performance.measure` named `name`: the benchmarks (scripts/bench-app) read these.
+pub fn measure_since(name: &str, started: f64) {
+    let Some(performance) = window().performance() else { return };
+    let options = js_sys::Object::new();
+    let _ = Reflect::set(&options, &JsValue::from_str("start"), &JsValue::from_f64(started));
+    if let Ok(measure) = Reflect::get(&performance, &JsValue::from_str("measure")) {
+        if let Some(measure) = measure.dyn_ref::<js_sys::Function>() {
+            let _ = measure.call2(&performance, &JsValue::from_str(name), &options);
+        }
+    }
+}

@@ -46,7 +46,10 @@ pub struct Status {
     pub me: RwSignal<Option<Me>>,
     /// The device storage has been read.
     pub loaded: RwSignal<bool>,
+    /// Edits waiting to be sent.
     pub pending: RwSignal<usize>,
+    /// Edits the server refused, kept until the officer corrects their record.
+    pub refused: RwSignal<usize>,
     pub syncing: RwSignal<bool>,
     pub online: RwSignal<bool>,
     pub last_sync: RwSignal<Option<String>>,
@@ -65,6 +68,7 @@ impl Status {
             me: RwSignal::new(None),
             loaded: RwSignal::new(false),
             pending: RwSignal::new(0),
+            refused: RwSignal::new(0),
             syncing: RwSignal::new(false),
             online: RwSignal::new(crate::browser::is_online()),
             last_sync: RwSignal::new(None),
@@ -76,8 +80,13 @@ impl Status {
     }
 
     fn changed(&self) {
-        let pending = read(|client| client.pending_count()).unwrap_or(0);
+        let (pending, refused) = read(|client| {
+            let refused = client.outbox().values().flatten().filter(|change| change.rejected.is_some()).count();
+            (client.pending_count() - refused, refused)
+        })
+        .unwrap_or((0, 0));
         self.pending.set(pending);
+        self.refused.set(refused);
         self.revision.update(|r| *r += 1);
     }
 }
@@ -116,6 +125,8 @@ pub async fn start(status: Status) {
     status.last_sync.set(loaded.last_sync);
     status.changed();
     status.loaded.set(true);
+    // The screen shows the device's records from the next frame on.
+    request_animation_frame(|| crate::browser::measure_since("bmms-interactive", 0.0));
 
     match api::me().await {
         Ok(Some(me)) => signed_in(status, me).await,
@@ -254,12 +265,14 @@ pub async fn edit(
     doc_id: Uuid,
     edit: impl FnOnce(&mut RecordEditor<'_>) -> Result<(), FieldError>,
 ) -> Result<(), String> {
+    let started = crate::browser::now();
     LOCAL
         .with_borrow_mut(|local| {
             let client = local.as_mut().and_then(|l| l.client.as_mut()).ok_or_else(|| t().sign_in_needs_network.to_owned())?;
             client.edit(doc_id, edit).map_err(|e| e.to_string())
         })?;
     persist(status, None).await?;
+    crate::browser::measure_since("bmms-save", started);
     soon_sync(status);
     Ok(())
 }
@@ -294,6 +307,15 @@ fn soon_sync(status: Status) {
 
 /// Called every few seconds: syncs when edits wait, or to fetch news once a minute.
 pub fn tick(status: Status) {
+    // The browser's word on the network wins over whatever an exchange last concluded
+    // (an answer can arrive just after the network went).
+    let online = crate::browser::is_online();
+    if online != status.online.get_untracked() {
+        if online {
+            return came_online(status);
+        }
+        status.online.set(false);
+    }
     let waiting = read(|c| c.outbox().values().flatten().any(|change| change.rejected.is_none())).unwrap_or(false);
     let due = now_ms() - status.last_poll_ms.get_untracked() >= POLL_MS;
     if status.online.get_untracked() && (waiting || due) {

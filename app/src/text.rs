@@ -33,6 +33,7 @@ pub struct Text {
     pub all_synced: &'static str,
     pub waiting_to_sync: fn(usize) -> String,
     pub last_synced: fn(&str) -> String,
+    pub refused_count: fn(usize) -> String,
     pub never_synced: &'static str,
     pub sync_failed: fn(&str) -> String,
     pub update_ready: &'static str,
@@ -125,6 +126,13 @@ pub static EN: Text = Text {
             "1 edit is saved on this device and waiting to sync.".to_owned()
         } else {
             format!("{n} edits are saved on this device and waiting to sync.")
+        }
+    },
+    refused_count: |n| {
+        if n == 1 {
+            "1 edit was refused by the server: open the record marked \"Refused\" to correct it.".to_owned()
+        } else {
+            format!("{n} edits were refused by the server: open the records marked \"Refused\" to correct them.")
         }
     },
     last_synced: |when| format!("Last synced {when}."),

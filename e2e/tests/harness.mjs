@@ -30,11 +30,11 @@ function freePort() {
   });
 }
 
-/** Starts BMMS on a new database; resolves once it listens. */
-export async function startBmms() {
+/** Starts BMMS on a new database, serving the app from `distDir`; resolves once it listens. */
+export async function startBmms({ distDir = "../dist" } = {}) {
   const env = { ...process.env, DATABASE_URL: freshDatabaseUrl() };
   const port = await freePort();
-  const child = spawn(bmmsPath(), ["serve", "--listen", `127.0.0.1:${port}`, "--dist-dir", "../dist"], {
+  const child = spawn(bmmsPath(), ["serve", "--listen", `127.0.0.1:${port}`, "--dist-dir", distDir], {
     env,
     stdio: ["ignore", "ignore", "pipe"],
   });

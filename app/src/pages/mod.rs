@@ -102,11 +102,16 @@ fn SyncBar() -> impl IntoView {
                 {move || if status.online.get() { t().online } else { t().offline }}
             </span>
             <span id="pending" role="status">
-                {move || match status.pending.get() {
-                    0 => t().all_synced.to_owned(),
-                    n => (t().waiting_to_sync)(n),
+                {move || match (status.pending.get(), status.refused.get()) {
+                    (0, 0) => t().all_synced.to_owned(),
+                    (0, _) => String::new(),
+                    (n, _) => (t().waiting_to_sync)(n),
                 }}
             </span>
+            {move || match status.refused.get() {
+                0 => None,
+                n => Some(view! { <span id="refused" class="error">{(t().refused_count)(n)}</span> }),
+            }}
             <span id="last-sync">
                 {move || match status.last_sync.get() {
                     Some(when) => (t().last_synced)(&when),

@@ -28,7 +28,7 @@ pub fn SignInAgain() -> impl IntoView {
     let status = expect_context::<Status>();
     view! {
         <section class="card warning" id="sign-in-again">
-            <p role="alert">{move || (t().session_expired)(status.pending.get())}</p>
+            <p role="alert">{move || (t().session_expired)(status.pending.get() + status.refused.get())}</p>
             <CredentialsForm />
         </section>
     }
@@ -80,7 +80,7 @@ pub fn SignOut() -> impl IntoView {
     let status = expect_context::<Status>();
     let error = RwSignal::new(None::<String>);
     let sign_out = move |_| {
-        let pending = status.pending.get_untracked();
+        let pending = status.pending.get_untracked() + status.refused.get_untracked();
         if pending > 0 && !browser::confirm(&(t().sign_out_unsynced)(pending)) {
             return;
         }

@@ -1,0 +1,141 @@
+// The app's speed on a cheap phone, measured in Debian's headless Chromium with the CPU
+// throttled 4x (Chrome DevTools' "low-end mobile"), against the real server:
+// - bytes a first visit downloads, as served (brotli), by file;
+// - offline cold start to an interactive list, with an empty device and with 5,000 records;
+// - rendering the list of 5,000 local records;
+// - saving an edit durably (IndexedDB transaction complete), p50 and p95 of 40 edits.
+// The app marks these itself (performance.measure "bmms-interactive", "bmms-save").
+// Run by scripts/bench-app, which prints the table and writes it into docs/benchmarks.md.
+// Usage: node bench/app.mjs EXPORT_FILE (a file from `make_export 5000`).
+import { readFileSync, writeFileSync, statSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startBmms, launchProfile } from "../tests/harness.mjs";
+
+const exportFile = process.argv[2];
+const RECORDS = 5000;
+const dist = "../dist";
+
+function firstVisitBytes() {
+  const shell = JSON.parse(readFileSync(join(dist, "shell.json"), "utf8")).files;
+  const files = [...new Set(["/index.html", "/sw.js", "/shell.json", ...shell.filter((f) => f !== "/")])];
+  return files.map((file) => {
+    const path = join(dist, file);
+    const br = `${path}.br`;
+    return { file, bytes: statSync(existsSync(br) ? br : path).size, raw: statSync(path).size };
+  });
+}
+
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+};
+
+async function throttled(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate: 4 });
+}
+
+/** Reloads offline and reads how long the app took to show the device's records. */
+async function coldStart(context, page) {
+  await page.reload();
+  await page.getByRole("heading", { name: /Signed in as/ }).waitFor();
+  await page.waitForFunction(() => performance.getEntriesByName("bmms-interactive").length > 0);
+  return page.evaluate(() => performance.getEntriesByName("bmms-interactive")[0].duration);
+}
+
+const bmms = await startBmms();
+const profile = mkdtempSync(join(tmpdir(), "bmms-bench-profile-"));
+const results = {};
+try {
+  const files = firstVisitBytes();
+  results.first_visit = { total_bytes: files.reduce((s, f) => s + f.bytes, 0), files };
+
+  const password = bmms.createUser("MILG", "bench.officer", "field_officer", "Bench Officer");
+  const context = await launchProfile(profile);
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(bmms.url);
+  await page.getByLabel("Username").fill("bench.officer");
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("#last-sync").filter({ hasText: "Last synced" }).waitFor();
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await context.setOffline(true);
+  await throttled(context, page);
+
+  const emptyStarts = [];
+  for (let i = 0; i < 5; i++) emptyStarts.push(await coldStart(context, page));
+  results.cold_start_empty_ms = { median: percentile(emptyStarts, 50), runs: emptyStarts };
+
+  // 5,000 records on the device, through the app's own import.
+  await page.getByRole("navigation").getByRole("button", { name: "This device", exact: true }).click();
+  await page.getByLabel("Import edits from a file").setInputFiles(exportFile);
+  await page.getByText(/edits imported/).waitFor({ timeout: 300_000 });
+
+  const fullStarts = [];
+  for (let i = 0; i < 3; i++) fullStarts.push(await coldStart(context, page));
+  results.cold_start_5000_ms = { median: percentile(fullStarts, 50), runs: fullStarts };
+
+  const renders = [];
+  for (let i = 0; i < 5; i++) {
+    await page.getByRole("navigation").getByRole("button", { name: "This device", exact: true }).click();
+    renders.push(await page.evaluate(() => new Promise((resolve) => {
+      const started = performance.now();
+      [...document.querySelectorAll("nav button")].find((b) => b.textContent === "Assessments").click();
+      const check = () => {
+        if (document.querySelectorAll("ul.records li").length > 0) {
+          requestAnimationFrame(() => resolve(performance.now() - started));
+        } else requestAnimationFrame(check);
+      };
+      check();
+    })));
+  }
+  results.list_5000_render_ms = { median: percentile(renders, 50), runs: renders };
+
+  // Durable saves: one record's field, 40 times.
+  await page.getByRole("button", { name: "New assessment" }).click();
+  const households = page.getByLabel("Households", { exact: true });
+  await households.waitFor();
+  await page.evaluate(() => performance.clearMeasures("bmms-save"));
+  for (let i = 1; i <= 40; i++) {
+    await households.fill(String(i));
+    await households.press("Tab");
+    await page.waitForFunction((n) => performance.getEntriesByName("bmms-save").length >= n, i);
+  }
+  const saves = await page.evaluate(() => performance.getEntriesByName("bmms-save").map((e) => e.duration));
+  results.save_ms = { p50: percentile(saves, 50), p95: percentile(saves, 95), count: saves.length };
+  await context.close();
+} finally {
+  await bmms.stop();
+  rmSync(profile, { recursive: true, force: true });
+}
+
+const kb = (b) => (b / 1000).toFixed(1);
+const ms = (x) => x.toFixed(0);
+const lines = [
+  "| measure | result | target |",
+  "|---|---|---|",
+  `| first visit, bytes as served (brotli) | ${kb(results.first_visit.total_bytes)} KB | ≤ 450 KB |`,
+  `| offline cold start to the interactive list, empty device (median of 5) | ${ms(results.cold_start_empty_ms.median)} ms | ≤ 1,000 ms |`,
+  `| offline cold start to the interactive list, 5,000 records (median of 3) | ${ms(results.cold_start_5000_ms.median)} ms | ≤ 1,000 ms |`,
+  `| list of 5,000 local records rendered (median of 5) | ${ms(results.list_5000_render_ms.median)} ms | ≤ 300 ms |`,
+  `| durable save of an edit, p50 / p95 of ${results.save_ms.count} | ${ms(results.save_ms.p50)} / ${ms(results.save_ms.p95)} ms | p95 ≤ 50 ms |`,
+  "",
+  "First visit, by file (bytes as served; raw size in brackets):",
+  "",
+  "| file | served | raw |",
+  "|---|---|---|",
+  ...results.first_visit.files.map((f) => `| \`${f.file.replace(/-[0-9a-f]{16}/, "-<hash>")}\` | ${kb(f.bytes)} KB | ${kb(f.raw)} KB |`),
+];
+const table = lines.join("\n");
+console.log(table);
+console.log(JSON.stringify(results, null, 2));
+
+const path = "../docs/benchmarks.md";
+const start = "<!-- app-bench:start -->";
+const end = "<!-- app-bench:end -->";
+const section = `${start}\n## The offline app (issue 4)\n\nMeasured with \`scripts/bench-app\` on ${new Date().toISOString().slice(0, 10)} (2 cores, 24 GiB): Debian's headless Chromium with the CPU throttled 4x, server and PostgreSQL on the same machine, the app offline after one signed-in visit. Times are the app's own \`performance.measure\` marks.\n\n${table}\n${end}`;
+const existing = readFileSync(path, "utf8");
+const a = existing.indexOf(start);
+const b = existing.indexOf(end);
+writeFileSync(path, a >= 0 && b >= 0 ? existing.slice(0, a) + section + existing.slice(b + end.length) : `${existing.trimEnd()}\n\n${section}\n`);
