@@ -17,6 +17,7 @@ use bmms_shared::sync::client::{StoredRecord, SyncClient};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::api::{self, SyncAnswer};
@@ -36,6 +37,14 @@ struct Local {
 
 thread_local! {
     static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+    /// How often each record was written since the app started: lists cache what they
+    /// show of a record until this changes.
+    static VERSIONS: RefCell<HashMap<Uuid, u64>> = RefCell::new(HashMap::new());
+}
+
+/// Changes whenever the record (its document, changes, refusal or conflicts) changes.
+pub fn record_version(id: Uuid) -> u64 {
+    VERSIONS.with_borrow(|versions| versions.get(&id).copied().unwrap_or(0))
 }
 
 /// What the screens show about the device and its sync; cheap to copy.
@@ -243,6 +252,11 @@ async fn persist(status: Status, last_sync: Option<&str>) -> Result<(), String> 
         Some((local.storage.clone(), identity, records))
     });
     let Some((storage, identity, records)) = work else { return Ok(()) };
+    VERSIONS.with_borrow_mut(|versions| {
+        for record in &records {
+            *versions.entry(record.doc_id).or_default() += 1;
+        }
+    });
     let result = storage.save(records, &identity, last_sync).await;
     status.changed();
     result.map_err(|err| format!("{} ({err})", t().local_storage_failed))

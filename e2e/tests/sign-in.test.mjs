@@ -45,6 +45,20 @@ test("an officer signs in, sees their organization and role, and signs out", asy
   await page.close();
 });
 
+test("Chromium finds the app installable", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(bmms.url);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  const cdp = await context.newCDPSession(page);
+  const { installabilityErrors } = await cdp.send("Page.getInstallabilityErrors");
+  assert.deepEqual(installabilityErrors, []);
+  const { url } = await cdp.send("Page.getAppManifest");
+  assert.match(url, /\/manifest\.webmanifest$/);
+  await context.close();
+});
+
+
 test("after one visit the app opens with the server unreachable", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();

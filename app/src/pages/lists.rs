@@ -2,7 +2,9 @@
 //! says where each record stands with the server.
 
 use bmms_shared::records::{self, FieldValue, RecordKind};
-use bmms_shared::sync::client::RecordSyncState;
+use bmms_shared::sync::client::{LocalDocument, RecordSyncState, SyncClient};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
@@ -27,53 +29,67 @@ struct Row {
     state: RecordSyncState,
 }
 
-fn text_of(doc: &automerge::AutoCommit, field: &str) -> Option<String> {
-    match records::get(doc, field)? {
+fn text_of(doc: &automerge::AutoCommit, kind: RecordKind, field: &str) -> Option<String> {
+    match records::get_field(doc, kind, field)? {
         FieldValue::Text(s) | FieldValue::Choice(s) | FieldValue::Date(s) => Some(s),
         FieldValue::Integer(n) => Some(n.to_string()),
         _ => None,
     }
 }
 
+thread_local! {
+    /// Rows already read, with the record version they were read at: reading thousands of
+    /// documents again for every keystroke in the search box would be too slow on a phone.
+    static ROWS: RefCell<HashMap<Uuid, (u64, Row)>> = RefCell::new(HashMap::new());
+}
+
+fn row(client: &SyncClient, id: Uuid, local: &LocalDocument) -> Row {
+    let (doc, kind) = (&local.doc, local.kind);
+    let text = |field| text_of(doc, kind, field);
+    let joined = |parts: Vec<Option<String>>| parts.into_iter().flatten().collect::<Vec<_>>().join(", ");
+    let (title, detail) = match kind {
+        RecordKind::ManaAssessment => (
+            text("community").unwrap_or_else(|| t().untitled_assessment.to_owned()),
+            joined(vec![text("municipality"), text("province"), text("assessment_date")]),
+        ),
+        RecordKind::MonitoringTask => (
+            text("title").unwrap_or_else(|| t().untitled_task.to_owned()),
+            joined(vec![text("site"), text("due_date").map(|d| (t().due)(&d))]),
+        ),
+    };
+    Row {
+        id,
+        title,
+        detail,
+        status: text("status").unwrap_or_default(),
+        due_date: text("due_date"),
+        assignee: text("assignee"),
+        state: client.record_state(id),
+    }
+}
+
 fn rows(kind: RecordKind) -> Vec<Row> {
     device::read(|client| {
-        let mut rows: Vec<Row> = client
-            .documents()
-            .iter()
-            .filter(|(_, local)| local.kind == kind)
-            .map(|(id, local)| {
-                let doc = &local.doc;
-                let (title, detail) = match kind {
-                    RecordKind::ManaAssessment => (
-                        text_of(doc, "community").unwrap_or_else(|| t().untitled_assessment.to_owned()),
-                        [text_of(doc, "municipality"), text_of(doc, "province"), text_of(doc, "assessment_date")]
-                            .into_iter()
-                            .flatten()
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    ),
-                    RecordKind::MonitoringTask => (
-                        text_of(doc, "title").unwrap_or_else(|| t().untitled_task.to_owned()),
-                        [text_of(doc, "site"), text_of(doc, "due_date").map(|d| (t().due)(&d))]
-                            .into_iter()
-                            .flatten()
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    ),
-                };
-                Row {
-                    id: *id,
-                    title,
-                    detail,
-                    status: text_of(doc, "status").unwrap_or_default(),
-                    due_date: text_of(doc, "due_date"),
-                    assignee: text_of(doc, "assignee"),
-                    state: client.record_state(*id),
-                }
-            })
-            .collect();
-        rows.sort_by(|a, b| a.title.to_lowercase().cmp(&b.title.to_lowercase()));
-        rows
+        ROWS.with_borrow_mut(|cache| {
+            let mut rows: Vec<Row> = client
+                .documents()
+                .iter()
+                .filter(|(_, local)| local.kind == kind)
+                .map(|(id, local)| {
+                    let version = device::record_version(*id);
+                    match cache.get(id) {
+                        Some((seen, row)) if *seen == version => row.clone(),
+                        _ => {
+                            let row = row(client, *id, local);
+                            cache.insert(*id, (version, row.clone()));
+                            row
+                        }
+                    }
+                })
+                .collect();
+            rows.sort_by_cached_key(|row| row.title.to_lowercase());
+            rows
+        })
     })
     .unwrap_or_default()
 }
