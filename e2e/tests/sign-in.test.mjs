@@ -2,7 +2,10 @@
 // the server gone, from what the service worker kept.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startBmms, launchBrowser, artifacts } from "./harness.mjs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startBmms, launchBrowser, launchProfile, artifacts } from "./harness.mjs";
 
 let bmms;
 let browser;
@@ -46,8 +49,10 @@ test("an officer signs in, sees their organization and role, and signs out", asy
 });
 
 test("Chromium finds the app installable", async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
+  // A real profile: Chromium never offers to install from an incognito context.
+  const profile = mkdtempSync(join(tmpdir(), "bmms-e2e-profile-"));
+  const context = await launchProfile(profile);
+  const page = context.pages()[0] ?? (await context.newPage());
   await page.goto(bmms.url);
   await page.evaluate(() => navigator.serviceWorker.ready);
   const cdp = await context.newCDPSession(page);
@@ -56,8 +61,8 @@ test("Chromium finds the app installable", async () => {
   const { url } = await cdp.send("Page.getAppManifest");
   assert.match(url, /\/manifest\.webmanifest$/);
   await context.close();
+  rmSync(profile, { recursive: true, force: true });
 });
-
 
 test("after one visit the app opens with the server unreachable", async () => {
   const context = await browser.newContext();
