@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync, statSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startBmms, launchProfile } from "../tests/harness.mjs";
+import { startBmms, launchProfile, firstVisit } from "../tests/harness.mjs";
 
 const exportFile = process.argv[2];
 const RECORDS = 5000;
@@ -53,13 +53,7 @@ try {
 
   const password = bmms.createUser("MILG", "bench.officer", "field_officer", "Bench Officer");
   const context = await launchProfile(profile);
-  const page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(bmms.url);
-  await page.getByLabel("Username").fill("bench.officer");
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.locator("#last-sync").filter({ hasText: "Last synced" }).waitFor();
-  await page.evaluate(() => navigator.serviceWorker.ready);
+  const page = await firstVisit(context, bmms.url, "bench.officer", password);
   await context.setOffline(true);
   await throttled(context, page);
 

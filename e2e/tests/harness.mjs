@@ -105,3 +105,24 @@ export async function launchBrowser() {
 export async function launchProfile(dir) {
   return chromium.launchPersistentContext(dir, { ...chromiumOptions, viewport: { width: 360, height: 640 } });
 }
+
+/**
+ * An officer's first visit in `context`: opens BMMS, signs in, waits for the first sync,
+ * and reloads once the service worker is ready, so that it controls the page from then on
+ * (as on the officer's next visit). Returns the page.
+ */
+export async function firstVisit(context, url, username, password) {
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(url);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("#last-sync").filter({ hasText: "Last synced" }).waitFor();
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload();
+  await page.getByRole("heading", { name: /Signed in as/ }).waitFor();
+  if (!(await page.evaluate(() => Boolean(navigator.serviceWorker.controller)))) {
+    throw new Error("the service worker does not control the page after a reload");
+  }
+  return page;
+}

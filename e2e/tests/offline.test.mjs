@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startBmms, launchProfile, artifacts } from "./harness.mjs";
+import { startBmms, launchProfile, firstVisit, artifacts } from "./harness.mjs";
 
 let bmms;
 const profiles = [];
@@ -27,30 +27,10 @@ function newProfileDir() {
   return dir;
 }
 
-async function signIn(page, username, password) {
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
-
 /** Waits until the app has finished a sync (its first one included) with nothing left. */
 async function synced(page) {
   await page.locator("#pending").filter({ hasText: "Everything is synced." }).waitFor();
   await page.locator("#last-sync").filter({ hasText: "Last synced" }).waitFor();
-}
-
-/** Signs in on a fresh profile and waits until the service worker controls the page. */
-async function firstVisit(context, username, password) {
-  const page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(bmms.url);
-  await signIn(page, username, password);
-  await page.getByRole("heading", { name: /Signed in as/ }).waitFor();
-  await synced(page);
-  await page.evaluate(() => navigator.serviceWorker.ready);
-  await page.reload();
-  assert.equal(await page.evaluate(() => Boolean(navigator.serviceWorker.controller)), true);
-  await page.getByRole("heading", { name: /Signed in as/ }).waitFor();
-  return page;
 }
 
 /** Types into a field of the open record and waits until the app says it is saved. */
@@ -79,7 +59,7 @@ test("edits made offline survive a reload and a browser restart, then sync once 
   const password = bmms.createUser("MILG", "amina.officer", "field_officer", "Amina Datu");
   const dir = newProfileDir();
   let context = await launchProfile(dir);
-  let page = await firstVisit(context, "amina.officer", password);
+  let page = await firstVisit(context, bmms.url, "amina.officer", password);
 
   // A task made while online, to be worked on offline.
   await openTab(page, "Tasks");
@@ -143,7 +123,7 @@ test("edits made offline survive a reload and a browser restart, then sync once 
 test("a session that ends while offline keeps the edits, which sync after signing in again", async () => {
   let password = bmms.createUser("MILG", "bai.officer", "field_officer", "Bai Sarip");
   const context = await launchProfile(newProfileDir());
-  const page = await firstVisit(context, "bai.officer", password);
+  const page = await firstVisit(context, bmms.url, "bai.officer", password);
 
   await goOffline(context, page);
   await openTab(page, "Assessments");
@@ -169,7 +149,7 @@ test("a session that ends while offline keeps the edits, which sync after signin
 test("a record the server refuses shows why, and goes through once the officer fixes it", async () => {
   const password = bmms.createUser("MILG", "omar.officer", "field_officer", "Omar Ali");
   const context = await launchProfile(newProfileDir());
-  const page = await firstVisit(context, "omar.officer", password);
+  const page = await firstVisit(context, bmms.url, "omar.officer", password);
 
   await openTab(page, "Assessments");
   await page.getByRole("button", { name: "New assessment" }).click();

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startBmms, launchProfile, artifacts } from "./harness.mjs";
+import { startBmms, launchProfile, firstVisit, artifacts } from "./harness.mjs";
 
 let bmms;
 const dist = mkdtempSync(join(tmpdir(), "bmms-e2e-dist-"));
@@ -35,16 +35,7 @@ function publishNewVersion() {
 test("an update that arrives while edits wait loses none of them", async () => {
   const password = bmms.createUser("MILG", "nasser.officer", "field_officer", "Nasser Ampatuan");
   const context = await launchProfile(profile);
-  const page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(bmms.url);
-  await page.getByLabel("Username").fill("nasser.officer");
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.locator("#last-sync").filter({ hasText: "Last synced" }).waitFor();
-  await page.evaluate(() => navigator.serviceWorker.ready);
-  // The next visit is the first one the service worker controls.
-  await page.reload();
-  await page.getByRole("heading", { name: "Signed in as Nasser Ampatuan" }).waitFor();
+  const page = await firstVisit(context, bmms.url, "nasser.officer", password);
 
   // The server cannot be reached for sync (a captive portal, say): edits stay on the device.
   await page.route("**/api/v1/sync", (route) => route.abort());
