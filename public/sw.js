@@ -9,9 +9,11 @@ const BUILD = "__BMMS_BUILD__";
 
 importScripts("/bmms-sw.js");
 // The worker's own fetches bypass its fetch handler, so with no network its wasm must come
-// from the shell cache (a browser restart offline would otherwise leave it without logic).
+// from this build's shell cache (a browser restart offline would otherwise leave it
+// without logic); only this build's, never an older one's next to this script.
 const started = caches
-  .match("/bmms-sw_bg.wasm")
+  .open(`bmms-shell-${BUILD}`)
+  .then((cache) => cache.match("/bmms-sw_bg.wasm"))
   .catch(() => undefined)
   .then((cached) => wasm_bindgen({ module_or_path: cached ?? "/bmms-sw_bg.wasm" }));
 
@@ -29,7 +31,8 @@ self.addEventListener("fetch", (event) => {
   if (event.request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/")) {
     return;
   }
-  event.respondWith(started.then(() => wasm_bindgen.respond(event.request)));
+  // Should the worker's wasm fail to start, pages still load from the network.
+  event.respondWith(started.then(() => wasm_bindgen.respond(event.request), () => fetch(event.request)));
 });
 
 // The officer chose to update: this waiting version takes over (the page then reloads).

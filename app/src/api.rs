@@ -70,11 +70,21 @@ pub enum SyncAnswer {
     Failed(String),
 }
 
+/// An exchange that has not finished by then is abandoned and retried: on a stalled 2G
+/// connection the app would otherwise say "Syncing…" for ever.
+const SYNC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
+
 /// One sync exchange.
 pub async fn sync(csrf_token: &str, body: &[u8]) -> SyncAnswer {
+    let abort = web_sys::AbortController::new().ok();
+    if let Some(abort) = abort.clone() {
+        // Aborting an exchange that already finished does nothing.
+        leptos::prelude::set_timeout(move || abort.abort(), SYNC_TIMEOUT);
+    }
     let request = Request::post("/api/v1/sync")
         .header("content-type", CONTENT_TYPE)
         .header(CSRF_HEADER, csrf_token)
+        .abort_signal(abort.as_ref().map(|a| a.signal()).as_ref())
         .body(js_sys::Uint8Array::from(body));
     let response = match request {
         Ok(request) => request.send().await,

@@ -179,3 +179,24 @@ pub fn measure_since(name: &str, started: f64) {
         }
     }
 }
+
+/// Calls `on_hidden` whenever the page is hidden (the officer switched apps or locked the phone).
+pub fn on_hidden(on_hidden: impl Fn() + 'static) {
+    let document = window().document().expect("a document");
+    let watched = document.clone();
+    let handler = Closure::<dyn Fn()>::new(move || {
+        if watched.hidden() {
+            on_hidden();
+        }
+    });
+    let _ = document.add_event_listener_with_callback("visibilitychange", handler.as_ref().unchecked_ref());
+    handler.forget();
+}
+
+/// Leaves the focused field, which saves what was typed in it (its `change` event).
+pub fn leave_focused_field() {
+    let focused = window().document().and_then(|d| d.active_element());
+    if let Some(element) = focused.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = element.blur();
+    }
+}

@@ -7,8 +7,10 @@
 //!
 //! When sync runs: at start, when the browser says it is online again, a few seconds
 //! after every edit, every minute while the app is open (to fetch others' changes), on
-//! "Sync now", and when the service worker relays a Background Sync. Failures back off
-//! (2 s doubling to 5 min, in the shared client); "Sync now" and coming online skip the wait.
+//! "Sync now", and when the service worker relays a Background Sync to an open window
+//! (the sync client lives in the page, so with the app closed nothing is sent until it is
+//! opened again). Failures back off (2 s doubling to 5 min, in the shared client); "Sync
+//! now" and coming online skip the wait.
 
 use automerge::ActorId;
 use bmms_shared::api::Me;
@@ -31,6 +33,8 @@ const MAX_EXCHANGES_IN_A_ROW: usize = 3;
 
 struct Local {
     storage: Storage,
+    /// Stored records this build could not read (kept in storage, never overwritten).
+    unreadable_records: usize,
     identity: Option<Identity>,
     client: Option<SyncClient>,
 }
@@ -122,14 +126,18 @@ pub async fn start(status: Status) {
     };
     let loaded = storage.load().await.unwrap_or_else(|err| {
         status.last_error.set(Some(format!("{} ({err})", t().local_storage_failed)));
-        crate::storage::Loaded { identity: None, me: None, last_sync: None, records: vec![] }
+        crate::storage::Loaded { identity: None, me: None, last_sync: None, records: vec![], unreadable: 0 }
     });
     let client = loaded.identity.as_ref().and_then(|identity| {
         SyncClient::restore(identity.device_id, ActorId::from(identity.actor.clone()), identity.cursor, loaded.records)
             .map_err(|err| status.last_error.set(Some(err.to_string())))
             .ok()
     });
-    LOCAL.set(Some(Local { storage, identity: loaded.identity, client }));
+    LOCAL.set(Some(Local { storage, unreadable_records: loaded.unreadable, identity: loaded.identity, client }));
+    // Ask the browser, once per start, to keep the device's data when space runs short.
+    spawn_local(async {
+        let _ = crate::browser::storage_info().await;
+    });
     status.me.set(loaded.me);
     status.last_sync.set(loaded.last_sync);
     status.changed();
@@ -157,17 +165,21 @@ pub async fn start(status: Status) {
 
 /// Someone signed in (or their session was found): make this device theirs and sync.
 pub async fn signed_in(status: Status, me: Me) {
-    let (storage, identity) = LOCAL.with_borrow(|local| {
-        let local = local.as_ref().expect("storage opened at start");
-        (local.storage.clone(), local.identity.clone())
-    });
+    let Some((storage, identity, restored)) =
+        LOCAL.with_borrow(|local| local.as_ref().map(|l| (l.storage.clone(), l.identity.clone(), l.client.is_some())))
+    else {
+        // The device's storage could not be opened; start() already said so.
+        return;
+    };
     if let Some(identity) = &identity {
         if identity.user_id != me.user.id {
             let pending = read(|c| c.pending_count()).unwrap_or(0);
-            if pending > 0 {
+            // A device whose records could not all be read may hold edits it cannot count.
+            let unreadable = !restored || LOCAL.with_borrow(|l| l.as_ref().is_some_and(|l| l.unreadable_records > 0));
+            if pending > 0 || unreadable {
                 // Their edits must go out under their name: this person may not take over.
                 let _ = api::logout(&me.csrf_token).await;
-                status.last_error.set(Some((t().other_user_has_edits)(&identity.display_name, pending)));
+                status.last_error.set(Some((t().other_user_has_edits)(&identity.display_name, pending.max(1))));
                 status.me.set(None);
                 return;
             }
@@ -257,8 +269,15 @@ async fn persist(status: Status, last_sync: Option<&str>) -> Result<(), String> 
             *versions.entry(record.doc_id).or_default() += 1;
         }
     });
-    let result = storage.save(records, &identity, last_sync).await;
+    // The screens see the new state at once (a second tap on a checklist starts from the
+    // first one), while "saved" waits for the write below.
     status.changed();
+    let ids: Vec<Uuid> = records.iter().map(|r| r.doc_id).collect();
+    let result = storage.save(records, &identity, last_sync).await;
+    if result.is_err() {
+        // Written again with the next save, so the stored cursor never runs ahead of them.
+        LOCAL.with_borrow_mut(|l| l.as_mut().and_then(|l| l.client.as_mut()).map(|c| c.mark_unsaved(ids)));
+    }
     result.map_err(|err| format!("{} ({err})", t().local_storage_failed))
 }
 

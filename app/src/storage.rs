@@ -48,6 +48,8 @@ pub struct Loaded {
     pub me: Option<Me>,
     pub last_sync: Option<String>,
     pub records: Vec<StoredRecord>,
+    /// Stored records this build could not read; they stay in storage.
+    pub unreadable: usize,
 }
 
 fn failed(err: impl std::fmt::Debug) -> String {
@@ -82,17 +84,12 @@ impl Storage {
             .and_then(|v| v.as_string())
             .and_then(|json| serde_json::from_str(&json).ok());
         let last_sync = device.get(JsValue::from_str("last_sync")).await.map_err(failed)?.and_then(|v| v.as_string());
-        let records = tx
-            .store(RECORDS)
-            .map_err(failed)?
-            .get_all(None, None)
-            .await
-            .map_err(failed)?
-            .into_iter()
-            // A record this build cannot read is left in storage, not deleted.
-            .filter_map(|v| protocol::decode(&js_sys::Uint8Array::new(&v).to_vec()).ok())
-            .collect();
-        Ok(Loaded { identity, me, last_sync, records })
+        let stored = tx.store(RECORDS).map_err(failed)?.get_all(None, None).await.map_err(failed)?;
+        let total = stored.len();
+        // A record this build cannot read is left in storage, not deleted.
+        let records: Vec<StoredRecord> =
+            stored.into_iter().filter_map(|v| protocol::decode(&js_sys::Uint8Array::new(&v).to_vec()).ok()).collect();
+        Ok(Loaded { identity, me, last_sync, unreadable: total - records.len(), records })
     }
 
     /// Writes `records` (what changed since the last save) and the identity with its

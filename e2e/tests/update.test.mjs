@@ -56,6 +56,9 @@ test("an update that arrives while edits wait loses none of them", async () => {
   await page.getByRole("heading", { name: "Signed in as Nasser Ampatuan" }).waitFor();
   const waiting = await page.evaluate(async () => Boolean((await navigator.serviceWorker.getRegistration()).waiting));
   assert.equal(waiting, false, "the new version took over");
+  const shells = await page.evaluate(() => caches.keys());
+  assert.equal(shells.length, 1, `one shell cache: ${shells}`);
+  assert.match(shells[0], /-next$/, "the new version's shell is the one kept");
   await page.getByRole("navigation").getByRole("button", { name: "Assessments", exact: true }).click();
   assert.match(await page.getByRole("button", { name: /Datu Piang/ }).innerText(), /waiting to sync/);
 

@@ -39,6 +39,8 @@ pub fn App() -> impl IntoView {
         browser::request_background_sync();
     });
     browser::on_update_ready(move || status.update_ready.set(true));
+    // A phone may kill a hidden browser: what is typed in the focused field is saved first.
+    browser::on_hidden(browser::leave_focused_field);
     browser::on_background_sync(move || device::came_online(status));
     let _ = set_interval_with_handle(move || device::tick(status), std::time::Duration::from_secs(5));
 

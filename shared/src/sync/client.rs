@@ -181,6 +181,15 @@ impl SyncClient {
         (records, std::mem::take(&mut self.cursor_unsaved))
     }
 
+    /// Records whose write failed: they are reported by the next [`take_unsaved`] again, so
+    /// the device's storage never holds a cursor ahead of the records it covers.
+    ///
+    /// [`take_unsaved`]: SyncClient::take_unsaved
+    pub fn mark_unsaved(&mut self, ids: impl IntoIterator<Item = Uuid>) {
+        self.unsaved.extend(ids);
+        self.cursor_unsaved = true;
+    }
+
     /// Every record that has changes the server has not acknowledged, as stored: what
     /// "export unsynced edits" writes to a file.
     pub fn export_unsynced(&mut self) -> Vec<StoredRecord> {
