@@ -200,3 +200,31 @@ pub fn leave_focused_field() {
         let _ = element.blur();
     }
 }
+
+/// Takes this device's lock (Web Locks) for as long as the page lives: only one window
+/// or tab may work on the device's records at a time, or a stale one could overwrite what
+/// another saved. `false`: another window holds it. Browsers without Web Locks get `true`.
+pub async fn hold_device_lock() -> bool {
+    let navigator = window().navigator();
+    let Ok(locks) = Reflect::get(&navigator, &JsValue::from_str("locks")) else { return true };
+    let Some(request) = Reflect::get(&locks, &JsValue::from_str("request")).ok().and_then(|r| r.dyn_into::<js_sys::Function>().ok())
+    else {
+        return true;
+    };
+    let granted = Promise::new(&mut |resolve, _reject| {
+        let on_lock = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+            let held = !lock.is_null();
+            let _ = resolve.call1(&JsValue::NULL, &JsValue::from_bool(held));
+            // The lock is held until the promise returned here settles: never, while the page lives.
+            if held {
+                Promise::new(&mut |_, _| {}).into()
+            } else {
+                JsValue::UNDEFINED
+            }
+        });
+        let options = js_sys::Object::new();
+        let _ = Reflect::set(&options, &JsValue::from_str("ifAvailable"), &JsValue::TRUE);
+        let _ = request.call3(&locks, &JsValue::from_str("bmms-device"), &options, &on_lock);
+    });
+    JsFuture::from(granted).await.ok().and_then(|v| v.as_bool()).unwrap_or(true)
+}

@@ -71,6 +71,8 @@ pub struct Status {
     pub session_expired: RwSignal<bool>,
     /// A new service worker waits to take over.
     pub update_ready: RwSignal<bool>,
+    /// BMMS is open in another window or tab, which works on the device's records.
+    pub other_window: RwSignal<bool>,
     last_poll_ms: RwSignal<f64>,
 }
 
@@ -88,6 +90,7 @@ impl Status {
             last_error: RwSignal::new(None),
             session_expired: RwSignal::new(false),
             update_ready: RwSignal::new(false),
+            other_window: RwSignal::new(false),
             last_poll_ms: RwSignal::new(0.0),
         }
     }
@@ -116,6 +119,10 @@ fn now_ms() -> f64 {
 /// Opens the device's storage and shows what it holds, then asks the server who is
 /// signed in. Works with no network: the last signed-in person and their records open.
 pub async fn start(status: Status) {
+    if !crate::browser::hold_device_lock().await {
+        status.other_window.set(true);
+        return;
+    }
     let storage = match Storage::open().await {
         Ok(storage) => storage,
         Err(err) => {

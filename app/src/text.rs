@@ -22,6 +22,8 @@ pub struct Text {
     // Navigation
     pub home: &'static str,
     pub assessments: &'static str,
+    pub assessment: &'static str,
+    pub task: &'static str,
     pub tasks: &'static str,
     pub device: &'static str,
     pub back: &'static str,
@@ -87,6 +89,7 @@ pub struct Text {
     pub nothing_to_export: &'static str,
     pub cannot_reach_server: &'static str,
     pub local_storage_failed: &'static str,
+    pub other_window: &'static str,
 }
 
 /// English, the first language.
@@ -113,6 +116,8 @@ pub static EN: Text = Text {
     sign_in_needs_network: "Signing in needs a connection to the server, once. After that the app works with no network.",
     home: "Home",
     assessments: "Assessments",
+    assessment: "Assessment",
+    task: "Task",
     tasks: "Tasks",
     device: "This device",
     back: "Back",
@@ -185,6 +190,7 @@ pub static EN: Text = Text {
     nothing_to_export: "Nothing to export: every edit has reached the server.",
     cannot_reach_server: "Cannot reach the BMMS server. Check your connection and try again.",
     local_storage_failed: "This browser would not save to the device's storage. Your last edit is not saved.",
+    other_window: "BMMS is already open in another window or tab on this device. Use that one, or close it and reload this one.",
 };
 
 /// The texts in the user's language (English until another is added).

@@ -173,3 +173,20 @@ test("a record the server refuses shows why, and goes through once the officer f
   assert.equal(assessments[0].status, "submitted");
   await context.close();
 });
+
+test("a second window of the app on the same device stays out of the records", async () => {
+  const password = bmms.createUser("MILG", "farida.officer", "field_officer", "Farida Usman");
+  const context = await launchProfile(newProfileDir());
+  const page = await firstVisit(context, bmms.url, "farida.officer", password);
+
+  const second = await context.newPage();
+  await second.goto(bmms.url);
+  await second.getByRole("alert").filter({ hasText: "BMMS is already open in another window" }).waitFor();
+  assert.equal(await second.getByRole("button", { name: "New assessment" }).count(), 0);
+
+  // Once the first window is closed, the other one works after a reload.
+  await page.close();
+  await second.reload();
+  await second.getByRole("heading", { name: "Signed in as Farida Usman" }).waitFor();
+  await context.close();
+});

@@ -94,8 +94,8 @@ pub fn RecordForm(id: Uuid) -> impl IntoView {
         device::read(|client| client.record_state(id)).unwrap_or(RecordSyncState::Synced)
     });
     let heading = match kind {
-        RecordKind::ManaAssessment => t().assessments,
-        RecordKind::MonitoringTask => t().tasks,
+        RecordKind::ManaAssessment => t().assessment,
+        RecordKind::MonitoringTask => t().task,
     };
     let has_gps = kind.field("gps.latitude").is_some() || kind.field("location.latitude").is_some();
     view! {
@@ -179,9 +179,17 @@ fn Field(id: Uuid, spec: &'static FieldSpec) -> impl IntoView {
                 FieldType::Date => ("date", None),
                 _ => ("text", None),
             };
+            let suggestions = records::places::suggestions(&spec.name);
+            let list_id = format!("{input_id}-suggestions");
             view! {
                 <input id=input_id.clone() type=kind step=step inputmode=(kind == "number").then_some("decimal")
+                    list=(!suggestions.is_empty()).then(|| list_id.clone())
                     on:change=move |ev| on_change(event_target_value(&ev)) prop:value=move || shown(value.get()) />
+                {(!suggestions.is_empty()).then(|| view! {
+                    <datalist id=list_id.clone()>
+                        {suggestions.iter().map(|place| view! { <option value=*place></option> }).collect_view()}
+                    </datalist>
+                })}
             }
             .into_any()
         }

@@ -57,6 +57,9 @@ pub fn App() -> impl IntoView {
         })}
         <main>
             {move || match (status.loaded.get(), status.me.get().is_some()) {
+                _ if status.other_window.get() => view! {
+                    <p class="card warning" role="alert">{t().other_window}</p>
+                }.into_any(),
                 (false, _) => view! { <p>{t().loading}</p> }.into_any(),
                 (true, false) => view! { <sign_in::SignIn /> }.into_any(),
                 (true, true) => view! { <SignedIn /> }.into_any(),

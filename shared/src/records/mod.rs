@@ -6,6 +6,7 @@
 
 pub mod fields;
 pub mod mana;
+pub mod places;
 pub mod task;
 
 pub use fields::{FieldError, FieldSpec, FieldType, FieldValue};
