@@ -97,7 +97,7 @@ impl Storage {
     pub async fn save(&self, records: Vec<StoredRecord>, identity: &Identity, last_sync: Option<&str>) -> Result<(), String> {
         let records: Vec<(JsValue, Option<JsValue>)> = records
             .into_iter()
-            .map(|record| (bytes(&protocol::encode(&record)), Some(JsValue::from_str(&record.doc_id.to_string()))))
+            .map(|record| (bytes(&protocol::encode_uncompressed(&record)), Some(JsValue::from_str(&record.doc_id.to_string()))))
             .collect();
         let tx = self.db.transaction(&[RECORDS, DEVICE], TransactionMode::ReadWrite).map_err(failed)?;
         tx.store(RECORDS).map_err(failed)?.put_all(records.into_iter()).await.map_err(failed)?;

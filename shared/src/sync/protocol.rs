@@ -138,6 +138,14 @@ pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
     [&[PROTOCOL_VERSION, UNCOMPRESSED][..], &body].concat()
 }
 
+/// Encodes a message uncompressed, for what is written often and read locally (the app's
+/// stored records: an Automerge save is already compressed, and a phone's CPU is slow).
+/// [`decode`] reads it like any other message.
+pub fn encode_uncompressed<T: Serialize>(message: &T) -> Vec<u8> {
+    let body = postcard::to_allocvec(message).unwrap_or_default();
+    [&[PROTOCOL_VERSION, UNCOMPRESSED][..], &body].concat()
+}
+
 /// Decodes a message, checking its version and compression. Never panics, whatever the bytes.
 pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ProtocolError> {
     let (version, rest) = bytes.split_first().ok_or(ProtocolError::Empty)?;
