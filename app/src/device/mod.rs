@@ -22,14 +22,13 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-use crate::api::{self, SyncAnswer};
+use crate::api;
 use crate::storage::{Identity, Storage};
 use crate::text::t;
 
-/// Polls for others' changes this often while the app is open.
-const POLL_MS: f64 = 60_000.0;
-/// At most this many exchanges in a row (edits made during one go out in the next).
-const MAX_EXCHANGES_IN_A_ROW: usize = 3;
+mod sync_loop;
+pub use sync_loop::{came_online, sync_now, tick};
+use sync_loop::soon_sync;
 
 struct Local {
     storage: Storage,
@@ -97,7 +96,7 @@ impl Status {
 
     fn changed(&self) {
         let (pending, refused) = read(|client| {
-            let refused = client.outbox().values().flatten().filter(|change| change.rejected.is_some()).count();
+            let refused = client.refused_count();
             (client.pending_count() - refused, refused)
         })
         .unwrap_or((0, 0));
@@ -110,6 +109,11 @@ impl Status {
 /// Reads the device's records; `None` before a device exists (nobody signed in yet).
 pub fn read<R>(f: impl FnOnce(&SyncClient) -> R) -> Option<R> {
     LOCAL.with_borrow(|local| local.as_ref().and_then(|l| l.client.as_ref()).map(f))
+}
+
+/// Changes the device's records; `None` before a device exists.
+fn write<R>(f: impl FnOnce(&mut SyncClient) -> R) -> Option<R> {
+    LOCAL.with_borrow_mut(|local| local.as_mut().and_then(|l| l.client.as_mut()).map(f))
 }
 
 fn now_ms() -> f64 {
@@ -283,7 +287,7 @@ async fn persist(status: Status, last_sync: Option<&str>) -> Result<(), String> 
     let result = storage.save(records, &identity, last_sync).await;
     if result.is_err() {
         // Written again with the next save, so the stored cursor never runs ahead of them.
-        LOCAL.with_borrow_mut(|l| l.as_mut().and_then(|l| l.client.as_mut()).map(|c| c.mark_unsaved(ids)));
+        write(|client| client.mark_unsaved(ids));
     }
     result.map_err(|err| format!("{} ({err})", t().local_storage_failed))
 }
@@ -319,7 +323,7 @@ pub async fn edit(
 
 /// Every unsynced edit, as a file's bytes (`None`: nothing to export).
 pub fn export_unsynced() -> Option<Vec<u8>> {
-    let records = LOCAL.with_borrow_mut(|local| local.as_mut()?.client.as_mut().map(|c| c.export_unsynced()))?;
+    let records = write(SyncClient::export_unsynced)?;
     (!records.is_empty()).then(|| bmms_shared::sync::protocol::encode(&records))
 }
 
@@ -336,110 +340,4 @@ pub async fn import_unsynced(status: Status, file: &[u8]) -> Result<usize, Strin
     persist(status, None).await?;
     soon_sync(status);
     Ok(added)
-}
-
-/// Starts a sync shortly, without waiting for it.
-fn soon_sync(status: Status) {
-    if status.online.get_untracked() {
-        spawn_local(async move { sync_now(status, false).await });
-    }
-}
-
-/// Called every few seconds: syncs when edits wait, or to fetch news once a minute.
-pub fn tick(status: Status) {
-    // The browser's word on the network wins over whatever an exchange last concluded
-    // (an answer can arrive just after the network went).
-    let online = crate::browser::is_online();
-    if online != status.online.get_untracked() {
-        if online {
-            return came_online(status);
-        }
-        status.online.set(false);
-    }
-    let waiting = read(|c| c.outbox().values().flatten().any(|change| change.rejected.is_none())).unwrap_or(false);
-    let due = now_ms() - status.last_poll_ms.get_untracked() >= POLL_MS;
-    if status.online.get_untracked() && (waiting || due) {
-        spawn_local(async move { sync_now(status, false).await });
-    }
-}
-
-/// The browser is online again: sync at once, whatever the backoff said.
-pub fn came_online(status: Status) {
-    status.online.set(true);
-    spawn_local(async move { sync_now(status, true).await });
-}
-
-/// One sync: the device's changes up, the server's news down, in one exchange (more only
-/// when edits were made while it ran). `force` skips the backoff wait.
-pub async fn sync_now(status: Status, force: bool) {
-    if status.syncing.get_untracked() || status.session_expired.get_untracked() {
-        return;
-    }
-    let Some(csrf_token) = status.me.get_untracked().map(|me| me.csrf_token) else { return };
-    if force {
-        LOCAL.with_borrow_mut(|l| l.as_mut().and_then(|l| l.client.as_mut()).map(SyncClient::retry_now));
-    }
-    status.syncing.set(true);
-    status.last_poll_ms.set(now_ms());
-    for _ in 0..MAX_EXCHANGES_IN_A_ROW {
-        let request = LOCAL.with_borrow_mut(|local| {
-            let client = local.as_mut()?.client.as_mut()?;
-            client.next_request(now_ms() as u64, Uuid::new_v4())
-        });
-        let Some((_, body)) = request else { break };
-        let answer = api::sync(&csrf_token, &body).await;
-        let now = now_ms() as u64;
-        let outcome = LOCAL.with_borrow_mut(|local| {
-            let client = local.as_mut().and_then(|l| l.client.as_mut())?;
-            Some(match answer {
-                SyncAnswer::Answered(body) => match client.on_response(&body) {
-                    Ok(_) => Ok(()),
-                    Err(err) => {
-                        client.on_failure(now);
-                        Err(err.to_string())
-                    }
-                },
-                SyncAnswer::SignInAgain => {
-                    client.on_failure(now);
-                    Err(String::new())
-                }
-                SyncAnswer::BatchRefused(message) => {
-                    client.on_refused(now);
-                    Err(message)
-                }
-                SyncAnswer::Failed(message) => {
-                    client.on_failure(now);
-                    Err(message)
-                }
-            })
-        });
-        match outcome {
-            Some(Ok(())) => {
-                let when = crate::browser::local_time_now();
-                if let Err(err) = persist(status, Some(&when)).await {
-                    status.last_error.set(Some(err));
-                    break;
-                }
-                status.last_sync.set(Some(when));
-                status.last_error.set(None);
-                // Not simply `true`: the network may have gone while the answer came.
-                status.online.set(crate::browser::is_online());
-                let more = read(|c| c.outbox().values().flatten().any(|change| change.rejected.is_none())).unwrap_or(false);
-                if !more {
-                    break;
-                }
-            }
-            Some(Err(message)) if message.is_empty() => {
-                status.session_expired.set(true);
-                break;
-            }
-            Some(Err(message)) => {
-                status.last_error.set(Some(message));
-                break;
-            }
-            None => break,
-        }
-    }
-    status.syncing.set(false);
-    status.changed();
 }

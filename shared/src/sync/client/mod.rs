@@ -8,9 +8,11 @@
 //! same batch id, so the server can tell a retry from new work.
 
 use automerge::{ActorId, AutoCommit, Change, ChangeHash};
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
+
+mod stored;
+pub use stored::{RestoreError, StoredChange, StoredRecord};
 
 use super::protocol::{
     self, DocumentChanges, ProtocolError, Rejection, SyncRequest, SyncResponse, UpdateContent,
@@ -64,26 +66,6 @@ pub struct SyncClient {
     cursor_unsaved: bool,
 }
 
-/// One record as the device keeps it between sessions (in IndexedDB, in the app): the
-/// document, its unacknowledged changes and its open conflicts. Encoded with
-/// [`protocol::encode`], so a stored record is as compact as a sync message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredRecord {
-    pub doc_id: Uuid,
-    pub kind: RecordKind,
-    /// `AutoCommit::save` of the document.
-    pub document: Vec<u8>,
-    pub pending: Vec<StoredChange>,
-    pub conflicts: Vec<Conflict>,
-}
-
-/// An unacknowledged change as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredChange {
-    pub bytes: Vec<u8>,
-    pub rejected: Option<Rejection>,
-}
-
 /// Where a record stands, for the badge the officer sees on it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RecordSyncState {
@@ -95,15 +77,6 @@ pub enum RecordSyncState {
     Refused(Rejection),
     /// Two people changed the same field; a supervisor decides.
     InConflict(Vec<Conflict>),
-}
-
-/// Why stored state could not be loaded back.
-#[derive(Debug, thiserror::Error)]
-pub enum RestoreError {
-    #[error("a saved record could not be read: {0}")]
-    Document(#[from] records::DocumentError),
-    #[error("a saved change could not be read")]
-    Change,
 }
 
 /// Why an edit was not made.
@@ -132,95 +105,6 @@ impl SyncClient {
             unsaved: BTreeSet::new(),
             cursor_unsaved: false,
         }
-    }
-
-    /// A device as it was saved: its identity, cursor and records.
-    pub fn restore(device_id: Uuid, actor: ActorId, cursor: u64, records: Vec<StoredRecord>) -> Result<Self, RestoreError> {
-        let mut client = SyncClient::new(device_id, actor);
-        client.cursor = cursor;
-        for record in records {
-            client.put_stored(record)?;
-        }
-        client.unsaved.clear();
-        Ok(client)
-    }
-
-    fn put_stored(&mut self, record: StoredRecord) -> Result<(), RestoreError> {
-        let mut doc = records::load_saved(&record.document)?;
-        doc.set_actor(self.actor.clone());
-        let mut pending = Vec::with_capacity(record.pending.len());
-        for change in record.pending {
-            let hash = Change::from_bytes(change.bytes.clone()).map_err(|_| RestoreError::Change)?.hash();
-            pending.push(PendingChange { hash, bytes: change.bytes, rejected: change.rejected });
-        }
-        if !pending.is_empty() {
-            self.outbox.insert(record.doc_id, pending);
-        }
-        self.documents.insert(record.doc_id, LocalDocument { kind: record.kind, doc, conflicts: record.conflicts });
-        self.unsaved.insert(record.doc_id);
-        Ok(())
-    }
-
-    /// The record as the app stores it; `None` for a record this device does not have.
-    pub fn stored_record(&mut self, doc_id: Uuid) -> Option<StoredRecord> {
-        let local = self.documents.get_mut(&doc_id)?;
-        let pending = self.outbox.get(&doc_id).into_iter().flatten();
-        Some(StoredRecord {
-            doc_id,
-            kind: local.kind,
-            document: local.doc.save(),
-            pending: pending.map(|c| StoredChange { bytes: c.bytes.clone(), rejected: c.rejected.clone() }).collect(),
-            conflicts: local.conflicts.clone(),
-        })
-    }
-
-    /// The records changed since the last call, and whether the cursor moved: the app
-    /// writes exactly these (in one IndexedDB transaction) after every edit and exchange.
-    pub fn take_unsaved(&mut self) -> (Vec<Uuid>, bool) {
-        let records = std::mem::take(&mut self.unsaved).into_iter().collect();
-        (records, std::mem::take(&mut self.cursor_unsaved))
-    }
-
-    /// Records whose write failed: they are reported by the next [`take_unsaved`] again, so
-    /// the device's storage never holds a cursor ahead of the records it covers.
-    ///
-    /// [`take_unsaved`]: SyncClient::take_unsaved
-    pub fn mark_unsaved(&mut self, ids: impl IntoIterator<Item = Uuid>) {
-        self.unsaved.extend(ids);
-        self.cursor_unsaved = true;
-    }
-
-    /// Every record that has changes the server has not acknowledged, as stored: what
-    /// "export unsynced edits" writes to a file.
-    pub fn export_unsynced(&mut self) -> Vec<StoredRecord> {
-        let ids: Vec<Uuid> = self.outbox.keys().copied().collect();
-        ids.into_iter().filter_map(|id| self.stored_record(id)).collect()
-    }
-
-    /// Takes back records exported earlier: documents are merged, and their unacknowledged
-    /// changes join the outbox (a change already there counts once). Returns how many
-    /// changes were added.
-    pub fn import_unsynced(&mut self, records: Vec<StoredRecord>) -> Result<usize, RestoreError> {
-        let mut added = 0;
-        for record in records {
-            let Some(local) = self.documents.get_mut(&record.doc_id) else {
-                added += record.pending.len();
-                self.put_stored(record)?;
-                continue;
-            };
-            let mut theirs = records::load_saved(&record.document)?;
-            local.doc.merge(&mut theirs).map_err(|_| RestoreError::Change)?;
-            let pending = self.outbox.entry(record.doc_id).or_default();
-            for change in record.pending {
-                let hash = Change::from_bytes(change.bytes.clone()).map_err(|_| RestoreError::Change)?.hash();
-                if pending.iter().all(|c| c.hash != hash) {
-                    pending.push(PendingChange { hash, bytes: change.bytes, rejected: None });
-                    added += 1;
-                }
-            }
-            self.unsaved.insert(record.doc_id);
-        }
-        Ok(added)
     }
 
     /// The badge of one record.
@@ -263,6 +147,16 @@ impl SyncClient {
     /// How many changes wait to be sent (refused ones included).
     pub fn pending_count(&self) -> usize {
         self.outbox.values().map(Vec::len).sum()
+    }
+
+    /// How many changes the server refused (kept until the officer corrects their record).
+    pub fn refused_count(&self) -> usize {
+        self.outbox.values().flatten().filter(|change| change.rejected.is_some()).count()
+    }
+
+    /// True when some change is waiting that the next exchange would send.
+    pub fn has_unsent(&self) -> bool {
+        self.outbox.values().flatten().any(|change| change.rejected.is_none())
     }
 
     /// Creates a record on the device; it reaches the server at the next exchange.
@@ -353,11 +247,6 @@ impl SyncClient {
     /// due at once, whatever the backoff said.
     pub fn retry_now(&mut self) {
         self.next_attempt_ms = 0;
-    }
-
-    /// When the next exchange is due (0: now).
-    pub fn next_attempt_ms(&self) -> u64 {
-        self.next_attempt_ms
     }
 
     /// The exchange failed (no answer, a dropped connection, a 5xx): retry the same batch

@@ -1,0 +1,123 @@
+//! The sync loop: when to sync, and one sync exchange with the server. Each exchange
+//! takes the next request from the shared `SyncClient`, posts it, hands the answer (or the
+//! failure) back to the client, and stores what changed before saying "synced".
+
+use bmms_shared::sync::client::SyncClient;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use super::{now_ms, persist, read, write, Status};
+use crate::api::{self, SyncAnswer};
+
+/// How one exchange ended, for the status the officer sees.
+enum Exchange {
+    Done,
+    /// The session ended: ask the officer to sign in again; everything stays queued.
+    SignInAgain,
+    Failed(String),
+}
+
+/// Polls for others' changes this often while the app is open.
+const POLL_MS: f64 = 60_000.0;
+/// At most this many exchanges in a row (edits made during one go out in the next).
+const MAX_EXCHANGES_IN_A_ROW: usize = 3;
+
+/// Starts a sync shortly, without waiting for it.
+pub(super) fn soon_sync(status: Status) {
+    if status.online.get_untracked() {
+        spawn_local(async move { sync_now(status, false).await });
+    }
+}
+
+/// Called every few seconds: syncs when edits wait, or to fetch news once a minute.
+pub fn tick(status: Status) {
+    // The browser's word on the network wins over whatever an exchange last concluded
+    // (an answer can arrive just after the network went).
+    let online = crate::browser::is_online();
+    if online != status.online.get_untracked() {
+        if online {
+            return came_online(status);
+        }
+        status.online.set(false);
+    }
+    let waiting = read(SyncClient::has_unsent).unwrap_or(false);
+    let due = now_ms() - status.last_poll_ms.get_untracked() >= POLL_MS;
+    if status.online.get_untracked() && (waiting || due) {
+        spawn_local(async move { sync_now(status, false).await });
+    }
+}
+
+/// The browser is online again: sync at once, whatever the backoff said.
+pub fn came_online(status: Status) {
+    status.online.set(true);
+    spawn_local(async move { sync_now(status, true).await });
+}
+
+/// One sync: the device's changes up, the server's news down, in one exchange (more only
+/// when edits were made while it ran). `force` skips the backoff wait.
+pub async fn sync_now(status: Status, force: bool) {
+    if status.syncing.get_untracked() || status.session_expired.get_untracked() {
+        return;
+    }
+    let Some(csrf_token) = status.me.get_untracked().map(|me| me.csrf_token) else { return };
+    if force {
+        write(SyncClient::retry_now);
+    }
+    status.syncing.set(true);
+    status.last_poll_ms.set(now_ms());
+    for _ in 0..MAX_EXCHANGES_IN_A_ROW {
+        let request = write(|client| client.next_request(now_ms() as u64, Uuid::new_v4())).flatten();
+        let Some((_, body)) = request else { break };
+        let answer = api::sync(&csrf_token, &body).await;
+        let now = now_ms() as u64;
+        let outcome = write(|client| match answer {
+            SyncAnswer::Answered(body) => match client.on_response(&body) {
+                Ok(_) => Exchange::Done,
+                Err(err) => {
+                    client.on_failure(now);
+                    Exchange::Failed(err.to_string())
+                }
+            },
+            SyncAnswer::SignInAgain => {
+                client.on_failure(now);
+                Exchange::SignInAgain
+            }
+            SyncAnswer::BatchRefused(message) => {
+                client.on_refused(now);
+                Exchange::Failed(message)
+            }
+            SyncAnswer::Failed(message) => {
+                client.on_failure(now);
+                Exchange::Failed(message)
+            }
+        });
+        match outcome {
+            Some(Exchange::Done) => {
+                let when = crate::browser::local_time_now();
+                if let Err(err) = persist(status, Some(&when)).await {
+                    status.last_error.set(Some(err));
+                    break;
+                }
+                status.last_sync.set(Some(when));
+                status.last_error.set(None);
+                // Not simply `true`: the network may have gone while the answer came.
+                status.online.set(crate::browser::is_online());
+                if !read(SyncClient::has_unsent).unwrap_or(false) {
+                    break;
+                }
+            }
+            Some(Exchange::SignInAgain) => {
+                status.session_expired.set(true);
+                break;
+            }
+            Some(Exchange::Failed(message)) => {
+                status.last_error.set(Some(message));
+                break;
+            }
+            None => break,
+        }
+    }
+    status.syncing.set(false);
+    status.changed();
+}

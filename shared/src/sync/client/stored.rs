@@ -1,0 +1,140 @@
+//! The device's sync state as the app keeps it between sessions (IndexedDB, in the
+//! browser): one [`StoredRecord`] per record, written after every edit and exchange for
+//! exactly the records [`SyncClient::take_unsaved`] names, and read back with
+//! [`SyncClient::restore`]. Also the officer's last resort: export and import of the
+//! unsynced edits.
+
+use automerge::{ActorId, Change};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{LocalDocument, PendingChange, SyncClient};
+use crate::records::{self, Conflict, RecordKind};
+use crate::sync::protocol::Rejection;
+
+/// One record as the device keeps it between sessions (in IndexedDB, in the app): the
+/// document, its unacknowledged changes and its open conflicts. Encoded with
+/// the sync codec (`protocol::encode_uncompressed`), whose version byte says how to read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredRecord {
+    pub doc_id: Uuid,
+    pub kind: RecordKind,
+    /// `AutoCommit::save` of the document.
+    pub document: Vec<u8>,
+    pub pending: Vec<StoredChange>,
+    pub conflicts: Vec<Conflict>,
+}
+
+/// An unacknowledged change as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredChange {
+    pub bytes: Vec<u8>,
+    pub rejected: Option<Rejection>,
+}
+
+impl StoredChange {
+    fn into_pending(self) -> Result<PendingChange, RestoreError> {
+        let hash = Change::from_bytes(self.bytes.clone()).map_err(|_| RestoreError::Change)?.hash();
+        Ok(PendingChange { hash, bytes: self.bytes, rejected: self.rejected })
+    }
+}
+
+/// Why stored state could not be loaded back.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error("a saved record could not be read: {0}")]
+    Document(#[from] records::DocumentError),
+    #[error("a saved change could not be read")]
+    Change,
+}
+
+impl SyncClient {
+    /// A device as it was saved: its identity, cursor and records.
+    pub fn restore(device_id: Uuid, actor: ActorId, cursor: u64, records: Vec<StoredRecord>) -> Result<Self, RestoreError> {
+        let mut client = SyncClient::new(device_id, actor);
+        client.cursor = cursor;
+        for record in records {
+            client.put_stored(record)?;
+        }
+        client.unsaved.clear();
+        Ok(client)
+    }
+
+    fn put_stored(&mut self, record: StoredRecord) -> Result<(), RestoreError> {
+        let mut doc = records::load_saved(&record.document)?;
+        doc.set_actor(self.actor.clone());
+        let mut pending = Vec::with_capacity(record.pending.len());
+        for change in record.pending {
+            pending.push(change.into_pending()?);
+        }
+        if !pending.is_empty() {
+            self.outbox.insert(record.doc_id, pending);
+        }
+        self.documents.insert(record.doc_id, LocalDocument { kind: record.kind, doc, conflicts: record.conflicts });
+        self.unsaved.insert(record.doc_id);
+        Ok(())
+    }
+
+    /// The record as the app stores it; `None` for a record this device does not have.
+    pub fn stored_record(&mut self, doc_id: Uuid) -> Option<StoredRecord> {
+        let local = self.documents.get_mut(&doc_id)?;
+        let pending = self.outbox.get(&doc_id).into_iter().flatten();
+        Some(StoredRecord {
+            doc_id,
+            kind: local.kind,
+            document: local.doc.save(),
+            pending: pending.map(|c| StoredChange { bytes: c.bytes.clone(), rejected: c.rejected.clone() }).collect(),
+            conflicts: local.conflicts.clone(),
+        })
+    }
+
+    /// The records changed since the last call, and whether the cursor moved: the app
+    /// writes exactly these (in one IndexedDB transaction) after every edit and exchange.
+    pub fn take_unsaved(&mut self) -> (Vec<Uuid>, bool) {
+        let records = std::mem::take(&mut self.unsaved).into_iter().collect();
+        (records, std::mem::take(&mut self.cursor_unsaved))
+    }
+
+    /// Records whose write failed: they are reported by the next [`take_unsaved`] again, so
+    /// the device's storage never holds a cursor ahead of the records it covers.
+    ///
+    /// [`take_unsaved`]: SyncClient::take_unsaved
+    pub fn mark_unsaved(&mut self, ids: impl IntoIterator<Item = Uuid>) {
+        self.unsaved.extend(ids);
+        self.cursor_unsaved = true;
+    }
+
+    /// Every record that has changes the server has not acknowledged, as stored: what
+    /// "export unsynced edits" writes to a file.
+    pub fn export_unsynced(&mut self) -> Vec<StoredRecord> {
+        let ids: Vec<Uuid> = self.outbox.keys().copied().collect();
+        ids.into_iter().filter_map(|id| self.stored_record(id)).collect()
+    }
+
+    /// Takes back records exported earlier: documents are merged, and their unacknowledged
+    /// changes join the outbox (a change already there counts once). Returns how many
+    /// changes were added.
+    pub fn import_unsynced(&mut self, records: Vec<StoredRecord>) -> Result<usize, RestoreError> {
+        let mut added = 0;
+        for record in records {
+            let Some(local) = self.documents.get_mut(&record.doc_id) else {
+                added += record.pending.len();
+                self.put_stored(record)?;
+                continue;
+            };
+            let mut theirs = records::load_saved(&record.document)?;
+            local.doc.merge(&mut theirs).map_err(|_| RestoreError::Change)?;
+            let pending = self.outbox.entry(record.doc_id).or_default();
+            for change in record.pending {
+                // An imported change is offered to the server again, refused or not.
+                let change = PendingChange { rejected: None, ..change.into_pending()? };
+                if pending.iter().all(|c| c.hash != change.hash) {
+                    pending.push(change);
+                    added += 1;
+                }
+            }
+            self.unsaved.insert(record.doc_id);
+        }
+        Ok(added)
+    }
+}
