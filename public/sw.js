@@ -27,8 +27,9 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
-  // API calls and other origins go to the network untouched.
-  if (event.request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/")) {
+  // API calls, the desk build (online only) and other origins go to the network untouched.
+  if (event.request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/")
+      || url.pathname.startsWith("/desk/")) {
     return;
   }
   // Should the worker's wasm fail to start, pages still load from the network.

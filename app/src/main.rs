@@ -1,9 +1,14 @@
-//! The BMMS app for field officers: installs from the browser, keeps every record and
+//! The BMMS app. For field officers it installs from the browser, keeps every record and
 //! unsynced edit on the device (IndexedDB), works with no network, and syncs by itself
-//! when the signal returns.
+//! when the signal returns; for supervisors and ministry staff it adds the desk screens
+//! (`desk`), which work online.
 
 mod api;
 mod browser;
+#[cfg(feature = "desk")]
+mod dashboard;
+#[cfg(feature = "desk")]
+mod desk;
 mod device;
 mod pages;
 mod storage;

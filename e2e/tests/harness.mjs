@@ -4,7 +4,10 @@
 import { spawn, execFileSync } from "node:child_process";
 import { createServer } from "node:net";
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, after } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
@@ -125,4 +128,42 @@ export async function firstVisit(context, url, username, password) {
     throw new Error("the service worker does not control the page after a reload");
   }
   return page;
+}
+
+/** Where the tests put the screenshots that the guides in docs/ show. */
+export const docImages = fileURLToPath(new URL("../../docs/images/", import.meta.url));
+
+/**
+ * The world of one test file: BMMS on a fresh database (and, with `desktop`, a desktop
+ * Chromium), started before the tests and stopped after them, with the phone profiles
+ * the tests made removed.
+ */
+export function testWorld({ desktop = false } = {}) {
+  const world = {
+    bmms: null,
+    desktop: null,
+    profiles: [],
+    /** A browser profile directory of its own, like a phone's. */
+    newProfileDir() {
+      const dir = mkdtempSync(join(tmpdir(), "bmms-e2e-profile-"));
+      world.profiles.push(dir);
+      return dir;
+    },
+    /** A field officer of `org` on their own phone, signed in once online. */
+    async officerPhone(org, username, name) {
+      const password = world.bmms.createUser(org, username, "field_officer", name);
+      const context = await launchProfile(world.newProfileDir());
+      return { context, page: await firstVisit(context, world.bmms.url, username, password), password };
+    },
+  };
+  before(async () => {
+    world.bmms = await startBmms();
+    if (desktop) world.desktop = await launchBrowser();
+  });
+  after(async () => {
+    await world.desktop?.close();
+    await world.bmms?.stop();
+    for (const dir of world.profiles) rmSync(dir, { recursive: true, force: true });
+  });
+  return world;
 }

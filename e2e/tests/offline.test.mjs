@@ -2,68 +2,19 @@
 // the network gone, across a reload and a browser restart, and see it all reach the
 // server, once, when the signal returns, without a tap. Also: a session that ends while
 // offline, and a record the server refuses that the officer fixes.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startBmms, launchProfile, firstVisit, artifacts } from "./harness.mjs";
+import { testWorld, launchProfile, firstVisit, artifacts } from "./harness.mjs";
+import { synced, setField, goOffline, openTab } from "./pages.mjs";
 
-let bmms;
-const profiles = [];
-
-before(async () => {
-  bmms = await startBmms();
-});
-
-after(async () => {
-  await bmms?.stop();
-  for (const dir of profiles) rmSync(dir, { recursive: true, force: true });
-});
-
-function newProfileDir() {
-  const dir = mkdtempSync(join(tmpdir(), "bmms-e2e-profile-"));
-  profiles.push(dir);
-  return dir;
-}
-
-/** Waits until the app has finished a sync (its first one included) with nothing left. */
-async function synced(page) {
-  await page.locator("#pending").filter({ hasText: "Everything is synced." }).waitFor();
-  await page.locator("#last-sync").filter({ hasText: "Last synced" }).waitFor();
-}
-
-/** Types into a field of the open record and waits until the app has saved it on the device. */
-async function setField(page, label, value) {
-  const field = page.locator(".field").filter({ has: page.getByLabel(label, { exact: true }) });
-  const input = field.getByLabel(label, { exact: true });
-  // The app marks every completed save (performance.measure "bmms-save"): count them, as
-  // "Saved on this device." may still show from this field's previous save.
-  const saves = await page.evaluate(() => performance.getEntriesByName("bmms-save").length);
-  if ((await input.evaluate((el) => el.tagName)) === "SELECT") {
-    await input.selectOption(value);
-  } else {
-    await input.fill(value);
-    await input.press("Tab");
-  }
-  await page.waitForFunction((n) => performance.getEntriesByName("bmms-save").length > n, saves);
-  await field.getByText("Saved on this device.").waitFor();
-}
-
-async function goOffline(context, page) {
-  await context.setOffline(true);
-  await page.locator("#network").filter({ hasText: "Offline" }).waitFor();
-}
-
-async function openTab(page, name) {
-  await page.getByRole("navigation").getByRole("button", { name, exact: true }).click();
-}
+const world = testWorld();
+const newProfileDir = () => world.newProfileDir();
 
 test("edits made offline survive a reload and a browser restart, then sync once by themselves", async () => {
-  const password = bmms.createUser("MILG", "amina.officer", "field_officer", "Amina Datu");
+  const password = world.bmms.createUser("MILG", "amina.officer", "field_officer", "Amina Datu");
   const dir = newProfileDir();
   let context = await launchProfile(dir);
-  let page = await firstVisit(context, bmms.url, "amina.officer", password);
+  let page = await firstVisit(context, world.bmms.url, "amina.officer", password);
 
   // A task made while online, to be worked on offline.
   await openTab(page, "Tasks");
@@ -98,7 +49,7 @@ test("edits made offline survive a reload and a browser restart, then sync once 
   context = await launchProfile(dir);
   await context.setOffline(true);
   page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(bmms.url);
+  await page.goto(world.bmms.url);
   await page.getByRole("heading", { name: "Signed in as Amina Datu" }).waitFor();
   await openTab(page, "Assessments");
   await page.getByRole("button", { name: /Tamontaka/ }).click();
@@ -110,7 +61,7 @@ test("edits made offline survive a reload and a browser restart, then sync once 
   await synced(page);
   assert.match(await page.locator("h1").innerText(), /Synced/);
 
-  const api = await bmms.apiAs("amina.officer", password);
+  const api = await world.bmms.apiAs("amina.officer", password);
   const assessments = await api("/api/v1/assessments");
   assert.equal(assessments.total, 1);
   assert.equal(assessments.items[0].community, "Tamontaka");
@@ -125,16 +76,16 @@ test("edits made offline survive a reload and a browser restart, then sync once 
 });
 
 test("a session that ends while offline keeps the edits, which sync after signing in again", async () => {
-  let password = bmms.createUser("MILG", "bai.officer", "field_officer", "Bai Sarip");
+  let password = world.bmms.createUser("MILG", "bai.officer", "field_officer", "Bai Sarip");
   const context = await launchProfile(newProfileDir());
-  const page = await firstVisit(context, bmms.url, "bai.officer", password);
+  const page = await firstVisit(context, world.bmms.url, "bai.officer", password);
 
   await goOffline(context, page);
   await openTab(page, "Assessments");
   await page.getByRole("button", { name: "New assessment" }).click();
   await setField(page, "Community (barangay)", "Rominimbang");
   // Meanwhile the session ends on the server (here: an administrator resets the password).
-  password = bmms.resetPassword("bai.officer");
+  password = world.bmms.resetPassword("bai.officer");
 
   await context.setOffline(false);
   const again = page.locator("#sign-in-again");
@@ -144,16 +95,16 @@ test("a session that ends while offline keeps the edits, which sync after signin
   await again.getByRole("button", { name: "Sign in" }).click();
   await synced(page);
 
-  const api = await bmms.apiAs("bai.officer", password);
+  const api = await world.bmms.apiAs("bai.officer", password);
   const assessments = (await api("/api/v1/assessments")).items.filter((a) => a.community === "Rominimbang");
   assert.equal(assessments.length, 1);
   await context.close();
 });
 
 test("a record the server refuses shows why, and goes through once the officer fixes it", async () => {
-  const password = bmms.createUser("MILG", "omar.officer", "field_officer", "Omar Ali");
+  const password = world.bmms.createUser("MILG", "omar.officer", "field_officer", "Omar Ali");
   const context = await launchProfile(newProfileDir());
-  const page = await firstVisit(context, bmms.url, "omar.officer", password);
+  const page = await firstVisit(context, world.bmms.url, "omar.officer", password);
 
   await openTab(page, "Assessments");
   await page.getByRole("button", { name: "New assessment" }).click();
@@ -167,7 +118,7 @@ test("a record the server refuses shows why, and goes through once the officer f
   await setField(page, "Status", "submitted");
   await synced(page);
   assert.match(await page.locator("h1").innerText(), /Synced/);
-  const api = await bmms.apiAs("omar.officer", password);
+  const api = await world.bmms.apiAs("omar.officer", password);
   const assessments = (await api("/api/v1/assessments")).items.filter((a) => a.community === "Kalanganan");
   assert.equal(assessments.length, 1);
   assert.equal(assessments[0].status, "submitted");
@@ -175,12 +126,12 @@ test("a record the server refuses shows why, and goes through once the officer f
 });
 
 test("a second window of the app on the same device stays out of the records", async () => {
-  const password = bmms.createUser("MILG", "farida.officer", "field_officer", "Farida Usman");
+  const password = world.bmms.createUser("MILG", "farida.officer", "field_officer", "Farida Usman");
   const context = await launchProfile(newProfileDir());
-  const page = await firstVisit(context, bmms.url, "farida.officer", password);
+  const page = await firstVisit(context, world.bmms.url, "farida.officer", password);
 
   const second = await context.newPage();
-  await second.goto(bmms.url);
+  await second.goto(world.bmms.url);
   await second.getByRole("alert").filter({ hasText: "BMMS is already open in another window" }).waitFor();
   assert.equal(await second.getByRole("button", { name: "New assessment" }).count(), 0);
 

@@ -18,6 +18,8 @@ use crate::auth::limiter::{LoginLimiter, LoginLimits};
 use crate::auth::session_store::PgSessionStore;
 use crate::config::ServeArgs;
 use crate::db::Db;
+use crate::events::Hub;
+use crate::routes::dashboard::Overview;
 use crate::routes;
 use crate::sync::cache::DocumentCache;
 
@@ -67,13 +69,18 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub login_limiter: Arc<LoginLimiter>,
     pub documents: Arc<DocumentCache>,
+    /// Live updates for the desk screens.
+    pub events: Arc<Hub>,
+    /// The government overview, recomputed at most every few seconds.
+    pub overview: Arc<Overview>,
 }
 
 impl AppState {
     pub fn new(db: Db, settings: Settings) -> Self {
         let login_limiter = Arc::new(LoginLimiter::new(settings.login_limits));
         let documents = Arc::new(DocumentCache::new(settings.document_cache_entries));
-        AppState { db, settings: Arc::new(settings), login_limiter, documents }
+        let (events, overview) = (Arc::new(Hub::default()), Arc::new(Overview::default()));
+        AppState { db, settings: Arc::new(settings), login_limiter, documents, events, overview }
     }
 }
 
@@ -128,6 +135,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     spawn_housekeeping(state.clone());
+    state.events.start(state.db.pool().clone());
+    let events = Arc::clone(&state.events);
+    // Open event streams never end by themselves: close them first, so that shutdown
+    // does not wait for them.
+    let shutdown = async move {
+        shutdown.await;
+        events.close();
+    };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

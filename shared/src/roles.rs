@@ -69,6 +69,29 @@ impl Role {
         matches!(self, Role::Supervisor | Role::OrgAdmin)
     }
 
+    /// Supervises field work: settles sync conflicts, assigns monitoring tasks, watches
+    /// the officers' devices.
+    pub fn supervises(self) -> bool {
+        matches!(self, Role::Supervisor | Role::OrgAdmin)
+    }
+
+    /// Works with the organization's records at a desk: the records table, a record's
+    /// history, exports, and the live updates of those screens.
+    pub fn works_at_desk(self) -> bool {
+        matches!(self, Role::MinistryStaff | Role::Supervisor | Role::OrgAdmin)
+    }
+
+    /// Oversees every organization (the Office of the Chief Minister): reads the totals
+    /// of all of them, and may write nothing anywhere.
+    pub fn oversees_all(self) -> bool {
+        matches!(self, Role::OcmExecutive | Role::OcmAnalyst)
+    }
+
+    /// May open the records behind a dashboard's totals (an OCM executive sees totals only).
+    pub fn may_drill_down(self) -> bool {
+        !matches!(self, Role::OcmExecutive)
+    }
+
     /// The kind of organization a member with this role must belong to, if it is tied to one.
     pub fn required_org_kind(self) -> Option<OrgKind> {
         match self {

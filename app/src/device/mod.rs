@@ -207,6 +207,10 @@ pub async fn signed_in(status: Status, me: Me) {
     status.me.set(Some(me.clone()));
     status.session_expired.set(false);
     status.last_error.set(None);
+    if me.role.oversees_all() {
+        // Oversight reads dashboards online: no device to register, nothing to sync.
+        return;
+    }
     if LOCAL.with_borrow(|l| l.as_ref().is_some_and(|l| l.identity.is_none())) {
         match api::register_device(&me.csrf_token).await {
             Ok(registration) => {
@@ -253,6 +257,8 @@ pub async fn sign_out(status: Status) -> Result<(), String> {
     if let Some(storage) = storage {
         storage.save_me(None).await?;
     }
+    #[cfg(feature = "desk")]
+    crate::desk::live::Live::stop();
     status.me.set(None);
     status.session_expired.set(false);
     Ok(())

@@ -50,8 +50,8 @@ async fn save(status: Status, id: Uuid, spec: &'static FieldSpec, value: Option<
     }
 }
 
-/// Reads what the officer typed as a value of `spec`'s type; `Ok(None)` for an empty field.
-fn parse(spec: &FieldSpec, input: &str) -> Result<Option<FieldValue>, String> {
+/// Reads what someone typed as a value of `spec`'s type; `Ok(None)` for an empty field.
+pub fn parse_input(spec: &FieldSpec, input: &str) -> Result<Option<FieldValue>, String> {
     let input = input.trim();
     if input.is_empty() {
         return Ok(None);
@@ -141,8 +141,13 @@ fn Field(id: Uuid, spec: &'static FieldSpec) -> impl IntoView {
         status.revision.track();
         current(id, &spec.name)
     });
+    // A supervisor's decision on a conflict of this field, from the device's own copy.
+    let resolved = Memo::new(move |_| {
+        status.revision.track();
+        device::read(|client| client.documents().get(&id).and_then(|local| records::resolution::note(&local.doc, &spec.name))).flatten()
+    });
     let on_change = move |input: String| {
-        let parsed = parse(spec, &input);
+        let parsed = parse_input(spec, &input);
         spawn_local(async move {
             saved.set(match parsed {
                 Ok(value) => save(status, id, spec, value).await,
@@ -199,6 +204,7 @@ fn Field(id: Uuid, spec: &'static FieldSpec) -> impl IntoView {
             <label for=input_id.clone()>{spec.label.clone()}</label>
             {input}
             {(spec.name == "photos").then(|| view! { <small>{t().photos_later}</small> })}
+            {move || resolved.get().map(|note| view! { <small class="resolved" role="note">{(t().resolved_by)(&note.by, &note.reason)}</small> })}
             {move || match saved.get() {
                 Saved::Nothing => None,
                 Saved::Saved => Some(view! { <small class="saved" role="status">{t().saved_on_device}</small> }.into_any()),

@@ -6,22 +6,36 @@ mod form;
 mod lists;
 mod sign_in;
 
+#[cfg(feature = "desk")]
+pub use form::parse_input;
+
 use bmms_shared::records::RecordKind;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use crate::browser;
+#[cfg(feature = "desk")]
+use crate::desk;
 use crate::device::{self, Status};
 use crate::text::t;
 
 /// Where the officer is.
+#[cfg_attr(not(feature = "desk"), allow(dead_code))] // Desk screens exist in the desk build only.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Screen {
     Home,
     List(RecordKind),
     Record(Uuid),
     Device,
+    // The desk screens (see `crate::desk`).
+    Conflicts,
+    Conflict(Uuid),
+    Team,
+    Devices,
+    Records,
+    DeskRecord(Uuid),
+    Dashboard,
 }
 
 /// The whole app.
@@ -73,6 +87,17 @@ pub fn App() -> impl IntoView {
 fn SignedIn() -> impl IntoView {
     let status = expect_context::<Status>();
     let screen = expect_context::<RwSignal<Screen>>();
+    let role = status.me.get_untracked().map(|me| me.role);
+    let (supervises, at_desk) = (role.is_some_and(|r| r.supervises()), role.is_some_and(|r| r.works_at_desk()));
+    // The Office of the Chief Minister reads dashboards; it has no records or device to sync.
+    let oversees = role.is_some_and(|r| r.oversees_all());
+    // The desk screens and dashboards are in the desk build only (`/desk/`, the `desk`
+    // feature): officers on 2G never download them. The officer build links there.
+    let desk_build = cfg!(feature = "desk");
+    #[cfg(feature = "desk")]
+    if at_desk {
+        provide_context(desk::live::Live::start());
+    }
     let nav = move |to: Screen, label: &'static str| {
         view! {
             <button class="nav" aria-current=move || (screen.get() == to).then_some("page")
@@ -80,19 +105,46 @@ fn SignedIn() -> impl IntoView {
         }
     };
     view! {
-        <SyncBar />
+        {(!oversees).then(|| view! { <SyncBar /> })}
         {move || status.session_expired.get().then(|| view! { <sign_in::SignInAgain /> })}
         <nav class="tabs">
             {nav(Screen::Home, t().home)}
-            {nav(Screen::List(RecordKind::ManaAssessment), t().assessments)}
-            {nav(Screen::List(RecordKind::MonitoringTask), t().tasks)}
-            {nav(Screen::Device, t().device)}
+            {(!oversees).then(|| view! {
+                {nav(Screen::List(RecordKind::ManaAssessment), t().assessments)}
+                {nav(Screen::List(RecordKind::MonitoringTask), t().tasks)}
+                {nav(Screen::Device, t().device)}
+            })}
+            {desk_build.then(|| nav(Screen::Dashboard, t().dashboard.tab))}
+            {(desk_build && supervises).then(|| view! {
+                {nav(Screen::Conflicts, t().desk.conflicts)}
+                {nav(Screen::Team, t().desk.team)}
+                {nav(Screen::Devices, t().desk.sync_health)}
+            })}
+            {(desk_build && at_desk).then(|| nav(Screen::Records, t().desk.records))}
+            {(!desk_build && (at_desk || oversees)).then(|| view! { <a class="button nav" href="/desk/">{t().open_desk}</a> })}
         </nav>
         {move || match screen.get() {
             Screen::Home => view! { <Home /> }.into_any(),
             Screen::List(kind) => view! { <lists::RecordList kind=kind /> }.into_any(),
             Screen::Record(id) => view! { <form::RecordForm id=id /> }.into_any(),
             Screen::Device => view! { <device_page::DevicePage /> }.into_any(),
+            _ if !status.online.get() => view! { <p class="card warning" role="status">{t().desk.needs_connection}</p> }.into_any(),
+            #[cfg(not(feature = "desk"))]
+            _ => view! { <Home /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::Conflicts => view! { <desk::ConflictQueue /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::Conflict(id) => view! { <desk::ConflictDetail id=id /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::Team => view! { <desk::Team /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::Devices => view! { <desk::SyncHealth /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::Records => view! { <desk::RecordsTable /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::DeskRecord(id) => view! { <desk::RecordHistory id=id /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::Dashboard => view! { <crate::dashboard::Dashboard /> }.into_any(),
         }}
     }
 }
@@ -150,7 +202,9 @@ fn Home() -> impl IntoView {
             })}
             <sign_in::SignOut />
         </section>
-        <lists::RecordList kind=RecordKind::MonitoringTask />
-        <lists::RecordList kind=RecordKind::ManaAssessment />
+        {move || (!status.me.get().is_some_and(|me| me.role.oversees_all())).then(|| view! {
+            <lists::RecordList kind=RecordKind::MonitoringTask />
+            <lists::RecordList kind=RecordKind::ManaAssessment />
+        })}
     }
 }

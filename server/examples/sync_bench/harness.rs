@@ -101,9 +101,9 @@ pub struct Device {
 }
 
 impl Bench {
-    pub fn create_user(&self, org: &str, username: &str) -> Result<String> {
+    pub fn create_user(&self, org: &str, username: &str, role: &str) -> Result<String> {
         let out = std::process::Command::new(&self.bmms)
-            .args(["admin", "create-user", "--org", org, "--username", username, "--display-name", "Bench", "--role", "field_officer"])
+            .args(["admin", "create-user", "--org", org, "--username", username, "--display-name", "Bench", "--role", role])
             .env("DATABASE_URL", &self.database_url)
             .output()?;
         let text = String::from_utf8_lossy(&out.stdout);
@@ -111,7 +111,12 @@ impl Bench {
     }
 
     pub async fn sign_in(&self, org: &str, username: &str) -> Result<Session> {
-        let password = self.create_user(org, username)?;
+        self.sign_in_as(org, username, "field_officer").await
+    }
+
+    /// A new user of `org` with `role`, signed in.
+    pub async fn sign_in_as(&self, org: &str, username: &str, role: &str) -> Result<Session> {
+        let password = self.create_user(org, username, role)?;
         let response = self
             .http
             .post(format!("{}/api/v1/auth/login", self.base))

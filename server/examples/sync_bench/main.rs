@@ -8,6 +8,7 @@
 //! W4 hot documents: 5 devices keep editing 20 documents, with and without the document cache.
 //! W5 load: 1,000 devices, each 5 documents x 5 edits, 50 at a time.
 
+mod dashboards;
 mod harness;
 mod workloads;
 
@@ -39,6 +40,17 @@ async fn main() -> Result<()> {
     let (mut uncached_server, uncached) = launch(&bmms, &database_url, 0).await?;
 
     let mut rng = SmallRng::seed_from_u64(2026);
+    // BMMS_BENCH_ONLY=dashboards runs only W6 (issue 6), prints it and writes its own section.
+    if std::env::var("BMMS_BENCH_ONLY").as_deref() == Ok("dashboards") {
+        println!("W6 dashboards (generating 2,000,000 rows) ...");
+        let w6 = dashboards::w6_dashboards(bench.clone()).await?;
+        let table = dashboards_table(&w6);
+        println!("\n{table}\n{}", serde_json::to_string_pretty(&w6)?);
+        write_section("dashboard-bench", "Dashboards (issue 6)", "BMMS_BENCH_ONLY=dashboards scripts/bench", &table, &w6)?;
+        server.kill().await.ok();
+        uncached_server.kill().await.ok();
+        return Ok(());
+    }
     // BMMS_BENCH_ONLY=w5 runs just the load test, prints it and writes nothing (for tuning).
     if std::env::var("BMMS_BENCH_ONLY").as_deref() == Ok("w5") {
         let w5 = w5_load(bench.clone(), w5_sessions(&bench).await?).await?;
@@ -140,17 +152,38 @@ async fn w5_sessions(bench: &Bench) -> Result<Vec<harness::Session>> {
 
 /// Replaces the sync section of docs/benchmarks.md with these figures.
 fn write_report(table: &str, results: &Value) -> Result<()> {
+    write_section("sync-bench", "Sync (issue 3)", "scripts/bench", table, results)
+}
+
+fn dashboards_table(w6: &Value) -> String {
+    let warm = &w6["warm"];
+    format!(
+        "| figure | measured | target |\n|---|---|---|\n\
+         | data | {} organizations, {} assessments, {} tasks; {} summary rows | |\n\
+         | dashboard API p95, warm: government overview / one organization (OCM) / a ministry's own | {} ms / {} ms / {} ms | ≤ 50 ms |\n\
+         | dashboard API p95 during / right after a burst of 400 syncs | {} ms / {} ms | ≤ 200 ms |\n\
+         | mean sync exchange (5 edits) with / without keeping totals current | {} ms / {} ms (+{} %) | ≤ 10 % |\n",
+        w6["organizations"], w6["assessments"], w6["tasks"], w6["summary_rows"],
+        warm["government_overview"]["p95_ms"], warm["largest_organization"]["p95_ms"], warm["ministry_own"]["p95_ms"],
+        w6["after_burst"]["during"]["p95_ms"], w6["after_burst"]["right_after"]["p95_ms"],
+        w6["keeping_totals_current"]["mean_exchange_ms_with_totals"], w6["keeping_totals_current"]["mean_exchange_ms_without_totals"],
+        w6["keeping_totals_current"]["added_percent"],
+    )
+}
+
+/// Replaces the section `marker` of docs/benchmarks.md with these figures.
+fn write_section(marker: &str, title: &str, command: &str, table: &str, results: &Value) -> Result<()> {
     let path = "docs/benchmarks.md";
     let existing = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n".into());
-    let start = "<!-- sync-bench:start -->";
-    let end = "<!-- sync-bench:end -->";
+    let start = format!("<!-- {marker}:start -->");
+    let end = format!("<!-- {marker}:end -->");
     let section = format!(
-        "{start}\n## Sync (issue 3)\n\nMeasured with `scripts/bench` on {} (2 cores, 24 GiB), server in release mode, \
+        "{start}\n## {title}\n\nMeasured with `{command}` on {} (2 cores, 24 GiB), server in release mode, \
          PostgreSQL on the same machine, traffic through a loopback byte-counting proxy.\n\n{table}\n```json\n{}\n```\n{end}",
         chrono::Utc::now().format("%Y-%m-%d"),
         serde_json::to_string_pretty(results)?
     );
-    let updated = match (existing.find(start), existing.find(end)) {
+    let updated = match (existing.find(&start), existing.find(&end)) {
         (Some(a), Some(b)) => format!("{}{}{}", &existing[..a], section, &existing[b + end.len()..]),
         _ => format!("{}\n{}\n", existing.trim_end(), section),
     };

@@ -47,6 +47,26 @@ impl SignedIn {
     pub fn role(&self) -> Role {
         self.auth.role
     }
+    /// Refuses (403) anyone who does not supervise field work; `what` completes
+    /// "Only a supervisor can ...".
+    pub fn require_supervisor(&self, what: &str) -> Result<(), ApiError> {
+        if self.role().supervises() {
+            return Ok(());
+        }
+        Err(ApiError::forbidden("not_a_supervisor", format!("Only a supervisor can {what}.")))
+    }
+
+    /// Refuses (403) anyone who does not work with the organization's records at a desk.
+    pub fn require_desk(&self) -> Result<(), ApiError> {
+        if self.role().works_at_desk() {
+            return Ok(());
+        }
+        Err(ApiError::forbidden(
+            "not_desk_staff",
+            "Only ministry staff, supervisors and organization administrators can open this.",
+        ))
+    }
+
     /// The audit actor for this user.
     pub fn actor(&self) -> crate::audit::Actor {
         crate::audit::Actor::user(self.auth.user_id, &self.auth.username)
@@ -84,6 +104,15 @@ impl FromRequestParts<AppState> for SignedIn {
         }
 
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        // Oversight is read-only: the one chokepoint every write route passes.
+        // (Nested routers see the path without its prefix; the original is kept aside.)
+        let path = parts.extensions.get::<axum::extract::OriginalUri>().map_or(parts.uri.path(), |o| o.path());
+        if !safe && auth.role.oversees_all() && path != "/api/v1/auth/logout" {
+            return Err(ApiError::forbidden(
+                "read_only_role",
+                "The Office of the Chief Minister's accounts can read every organization's totals but change nothing.",
+            ));
+        }
         if !safe {
             let sent = parts.headers.get(CSRF_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
             if sent.is_empty() || !bool::from(sent.ct_eq(auth.csrf_token.as_bytes())) {

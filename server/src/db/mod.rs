@@ -7,8 +7,10 @@
 //! [`OrgTx`], the transaction that set the organization first.
 
 pub mod embedded;
+pub mod oversight;
 pub mod tenancy;
 
+pub use oversight::ReadTx;
 pub use tenancy::OrgTx;
 
 use crate::config::DatabaseArgs;

@@ -1,16 +1,18 @@
-//! Supervisors settle conflicts: pick one of the values or give a new one, with a reason.
-//! The choice is applied as an ordinary Automerge change by a server-side actor of that
-//! supervisor, so it supersedes every concurrent value and reaches every device.
+//! The supervisor's conflict queue. A conflict is one field that devices wrote
+//! concurrently; the supervisor sees every value side by side (who wrote it, from which
+//! device, when it reached the server, and what it replaced), then picks one or gives a
+//! new one, with a reason. The decision is an ordinary change by the supervisor's desk
+//! actor (see [`desk_edit`]) with a note beside the field, so it supersedes every
+//! concurrent value and every device shows "resolved by NAME: reason".
 
-use automerge::ActorId;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use bmms_shared::records::{self, RecordEditor};
-use bmms_shared::Role;
+use bmms_shared::records::resolution::{self, ResolutionNote};
+use bmms_shared::records::{FieldValue, RecordKind};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -18,8 +20,12 @@ use crate::audit::{self, Event};
 use crate::auth::SignedIn;
 use crate::db::OrgTx;
 use crate::error::ApiError;
+use crate::events::Topic;
 use crate::routes::extract::{ApiJson, ApiPath};
-use crate::sync::{materialize, store, values};
+use crate::sync::{desk_edit, store};
+use bmms_shared::records::json as values;
+
+const WHAT: &str = "see and settle sync conflicts";
 
 /// `POST /api/v1/conflicts/{id}/resolve`.
 #[derive(Debug, Deserialize)]
@@ -31,39 +37,97 @@ pub struct Resolve {
     pub reason: String,
 }
 
-fn require_supervisor(signed_in: &SignedIn) -> Result<(), ApiError> {
-    match signed_in.role() {
-        Role::Supervisor | Role::OrgAdmin => Ok(()),
-        _ => Err(ApiError::forbidden("not_a_supervisor", "Only a supervisor can see and settle sync conflicts.")),
-    }
+/// `POST /api/v1/conflicts/resolve`: the same decision for several conflicts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveMany {
+    pub ids: Vec<Uuid>,
+    pub value: Value,
+    pub reason: String,
 }
 
-/// The Automerge actor that writes a supervisor's decisions (one per supervisor, so the
-/// document history says who decided).
-fn supervisor_actor(user_id: Uuid) -> ActorId {
-    let digest = Sha256::digest(format!("bmms-supervisor:{user_id}"));
-    ActorId::from(&digest[..16])
+/// The label people know a record by, and its kind, from the materialized rows.
+const RECORD_LABEL: &str = "d.kind, coalesce(m.community, t.title)
+    from conflicts c join documents d on d.id = c.doc_id
+    left join mana_assessments m on m.id = c.doc_id left join monitoring_tasks t on t.id = c.doc_id";
+
+fn field_label(kind: &str, field: &str) -> String {
+    RecordKind::parse(kind).and_then(|k| k.field(field)).map(|f| f.label.clone()).unwrap_or_else(|| field.to_owned())
 }
 
 /// `GET /api/v1/conflicts`: the organization's open conflicts, oldest first.
 pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<Value>, ApiError> {
-    require_supervisor(&signed_in)?;
+    signed_in.require_supervisor(WHAT)?;
     let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
-    let rows: Vec<(Uuid, Uuid, String, Value, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
-        "select id, doc_id, field, candidates, detected_at from conflicts where resolved_at is null order by detected_at, id limit 500",
-    )
+    let rows: Vec<(Uuid, Uuid, String, Value, DateTime<Utc>, String, Option<String>)> = sqlx::query_as(&format!(
+        "select c.id, c.doc_id, c.field, c.candidates, c.detected_at, {RECORD_LABEL}
+         where c.resolved_at is null order by c.detected_at, c.id limit 500"
+    ))
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
     let items: Vec<Value> = rows
         .into_iter()
-        .map(|(id, doc_id, field, candidates, detected_at)| {
-            json!({"id": id, "record_id": doc_id, "field": field, "candidates": candidates, "detected_at": detected_at})
+        .map(|(id, doc_id, field, candidates, detected_at, kind, label)| {
+            json!({"id": id, "record_id": doc_id, "record_kind": kind, "record_label": label,
+                   "field": field, "field_label": field_label(&kind, &field), "candidates": candidates,
+                   "value_count": candidates.as_array().map_or(0, Vec::len), "detected_at": detected_at})
         })
         .collect();
     Ok(Json(json!({"items": items})))
 }
 
+/// `GET /api/v1/conflicts/{id}`: every value side by side, or the decision once settled.
+pub async fn show(State(state): State<AppState>, signed_in: SignedIn, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Value>, ApiError> {
+    signed_in.require_supervisor(WHAT)?;
+    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
+    type Row = (Uuid, String, Value, DateTime<Utc>, Option<DateTime<Utc>>, Option<String>, Option<String>, Option<String>, String, Option<String>);
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "select c.doc_id, c.field, c.candidates, c.detected_at, c.resolved_at,
+                (select display_name from users where id = c.resolved_by), c.resolution, c.reason, {RECORD_LABEL}
+         where c.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (doc_id, field, candidates, detected_at, resolved_at, resolved_by, resolution, reason, kind, label) =
+        row.ok_or_else(|| ApiError::not_found("There is no such conflict in your organization."))?;
+    let mut stored = store::load_document(&mut tx, doc_id).await?.ok_or_else(|| ApiError::not_found("The record of this conflict is gone."))?;
+    let spec = stored.kind.field(&field);
+    let written = resolution::concurrent_values(&mut stored.doc, spec, &field);
+    // Who sent each value, from which device, and when it reached the server: the log.
+    let hashes: Vec<Vec<u8>> = written.iter().filter_map(|w| w.change.map(|h| h.0.to_vec())).collect();
+    let senders: Vec<(Vec<u8>, Uuid, String, DateTime<Utc>)> = sqlx::query_as(
+        "select l.hash, l.device_id, u.display_name, l.created_at from change_log l join users u on u.id = l.user_id
+         where l.doc_id = $1 and l.hash = any($2)",
+    )
+    .bind(doc_id)
+    .bind(&hashes)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let values: Vec<Value> = written
+        .into_iter()
+        .map(|w| {
+            let sender = w.change.and_then(|h| senders.iter().find(|s| s.0 == h.0));
+            json!({
+                "value": w.value.as_ref().map(values::to_json), "shown": w.shown, "before": w.before,
+                "written_by": sender.map(|s| &s.2),
+                "device_id": sender.map(|s| s.1).filter(|d| !d.is_nil()),
+                "received_at": sender.map(|s| s.3),
+            })
+        })
+        .collect();
+    let resolved = resolved_at.map(|at| json!({"at": at, "by": resolved_by, "value": resolution, "reason": reason}));
+    Ok(Json(json!({
+        "id": id, "record_id": doc_id, "record_kind": kind, "record_label": label, "field": field,
+        "field_label": field_label(&kind, &field), "candidates": candidates, "detected_at": detected_at,
+        // While open, the values the record holds now; once settled, the single chosen one.
+        "values": values, "resolved": resolved,
+    })))
+}
+
+/// `POST /api/v1/conflicts/{id}/resolve`.
 pub async fn resolve(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -71,9 +135,26 @@ pub async fn resolve(
     body: Result<ApiJson<Resolve>, ApiError>,
 ) -> Result<Json<Value>, ApiError> {
     // Who may ask comes before what they sent.
-    require_supervisor(&signed_in)?;
+    signed_in.require_supervisor(WHAT)?;
     let ApiJson(body) = body?;
-    let reason = body.reason.trim();
+    let mut settled = settle(&state, &signed_in, &[id], &body.value, &body.reason).await?;
+    Ok(Json(settled.remove(0)))
+}
+
+/// `POST /api/v1/conflicts/resolve`: all of them or, if one cannot be, none.
+pub async fn resolve_many(State(state): State<AppState>, signed_in: SignedIn, body: Result<ApiJson<ResolveMany>, ApiError>) -> Result<Json<Value>, ApiError> {
+    signed_in.require_supervisor(WHAT)?;
+    let ApiJson(body) = body?;
+    if body.ids.is_empty() || body.ids.len() > 200 {
+        return Err(ApiError::invalid_field("ids", "Choose between 1 and 200 conflicts."));
+    }
+    let settled = settle(&state, &signed_in, &body.ids, &body.value, &body.reason).await?;
+    Ok(Json(json!({"items": settled})))
+}
+
+/// Settles every conflict of `ids` with `value`, in one transaction.
+async fn settle(state: &AppState, signed_in: &SignedIn, ids: &[Uuid], value: &Value, reason: &str) -> Result<Vec<Value>, ApiError> {
+    let reason = reason.trim();
     if reason.is_empty() {
         return Err(ApiError::invalid_field("reason", "Give a reason: the officers will see it beside the value you chose."));
     }
@@ -81,11 +162,26 @@ pub async fn resolve(
         return Err(ApiError::invalid_field("reason", "Keep the reason under 1,000 characters."));
     }
     let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
-    let conflict: Option<(Uuid, String, Value, Option<chrono::DateTime<chrono::Utc>>, Option<String>, Option<String>)> = sqlx::query_as(
+    let supervisor: String = sqlx::query_scalar("select display_name from users where id = $1")
+        .bind(signed_in.user_id())
+        .fetch_one(&mut *tx)
+        .await?;
+    let mut settled = Vec::with_capacity(ids.len());
+    for &id in ids {
+        settled.push(settle_one(&mut tx, signed_in, &supervisor, id, value, reason).await?);
+    }
+    tx.commit().await?;
+    state.events.announce(signed_in.org_id(), Topic::Conflicts);
+    state.events.announce(signed_in.org_id(), Topic::Records);
+    Ok(settled)
+}
+
+async fn settle_one(tx: &mut OrgTx, signed_in: &SignedIn, supervisor: &str, id: Uuid, value: &Value, reason: &str) -> Result<Value, ApiError> {
+    let conflict: Option<(Uuid, String, Value, Option<DateTime<Utc>>, Option<String>, Option<String>)> = sqlx::query_as(
         "select doc_id, field, candidates, resolved_at, resolution, reason from conflicts where id = $1 for update",
     )
     .bind(id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?;
     let (doc_id, field, candidates, resolved_at, resolution, earlier_reason) =
         conflict.ok_or_else(|| ApiError::not_found("There is no such conflict in your organization."))?;
@@ -101,39 +197,35 @@ pub async fn resolve(
             ),
         ));
     }
-    let mut stored = store::load_document_for_update(&mut tx, doc_id).await?.ok_or_else(|| ApiError::not_found("The record of this conflict is gone."))?;
-    let spec = stored.kind.field(&field).ok_or_else(|| {
+    let kind: String = sqlx::query_scalar("select kind from documents where id = $1").bind(doc_id).fetch_one(&mut **tx).await?;
+    let spec = RecordKind::parse(&kind).and_then(|k| k.field(&field)).ok_or_else(|| {
         ApiError::unprocessable("unsupported_conflict", "This conflict is inside a list item; settle it by editing the record.")
     })?;
-    let value = values::from_json(spec, &body.value).map_err(|e| ApiError::invalid_field("value", format!("{e}.")))?;
-
-    let doc = &mut stored.doc;
-    doc.set_actor(supervisor_actor(signed_in.user_id()));
-    let before = doc.get_heads();
-    RecordEditor::new(doc)
-        .and_then(|mut editor| editor.set(&field, value.clone()).map_err(Into::into))
-        .map_err(|e| ApiError::invalid_field("value", format!("{e}.")))?;
-    doc.commit();
-    let changes = doc.get_changes(&before);
-    store::append_changes(&mut tx, doc_id, &changes, Uuid::nil(), signed_in.user_id()).await?;
-    store::save_document(&mut tx, doc_id, doc).await?;
-    materialize::materialize(&mut tx, doc_id, stored.kind, doc).await?;
-    let chosen = values::to_json(&value);
+    let chosen: FieldValue = values::from_json(spec, value).map_err(|e| ApiError::invalid_field("value", format!("{e}.")))?;
+    let note = ResolutionNote { by: supervisor.to_owned(), at: Utc::now().to_rfc3339(), reason: reason.to_owned() };
+    let (field_name, chosen_value) = (field.clone(), chosen.clone());
+    desk_edit::edit(tx, doc_id, signed_in.user_id(), Box::new(move |doc| {
+        desk_edit::set_fields(doc, vec![(field_name.as_str(), chosen_value)])?;
+        resolution::write_note(doc, &field_name, &note)
+            .map_err(|e| bmms_shared::records::FieldError::new(&field_name, format!("could not be noted: {e}")))
+    }))
+    .await?
+    .ok_or_else(|| ApiError::not_found("The record of this conflict is gone."))?;
+    let chosen = values::to_json(&chosen);
+    // The edit closed the conflict as "settled by a later edit"; this says who and why.
     sqlx::query("update conflicts set resolved_at = now(), resolved_by = $2, resolution = $3, reason = $4 where id = $1")
         .bind(id)
         .bind(signed_in.user_id())
         .bind(chosen.to_string())
         .bind(reason)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    store::refresh_conflicts(&mut tx, doc_id, &records::conflicts(doc)).await?;
-    audit::append(&mut tx, Event {
+    audit::append(tx, Event {
         actor: &signed_in.actor(),
         action: "conflict.resolve",
         subject: format!("record:{doc_id}"),
         details: json!({"conflict_id": id, "field": field, "candidates": candidates, "chosen": chosen, "reason": reason}),
     })
     .await?;
-    tx.commit().await?;
-    Ok(Json(json!({"id": id, "record_id": doc_id, "field": field, "value": chosen, "reason": reason, "resolved_by": signed_in.user_id()})))
+    Ok(json!({"id": id, "record_id": doc_id, "field": field, "value": chosen, "reason": reason, "resolved_by": signed_in.user_id()}))
 }

@@ -3,12 +3,17 @@
 
 pub mod auth;
 pub mod conflicts;
+pub mod dashboard;
+pub mod devices;
+pub mod events;
+pub mod exports;
 pub mod extract;
 pub mod health;
 pub mod organizations;
 pub mod records;
 pub mod static_files;
 pub mod sync;
+pub mod tasks;
 
 use axum::extract::Request;
 use axum::http::{header, Method, StatusCode};
@@ -28,12 +33,21 @@ pub fn api_router() -> Router<AppState> {
         .route("/me", get(auth::me))
         .route("/organizations", get(organizations::list))
         .route("/organizations/{id}", get(organizations::show))
-        .route("/devices", post(sync::register_device))
+        .route("/devices", post(sync::register_device).get(devices::health))
         .route("/assessments", get(records::list_assessments))
-        .route("/tasks", get(records::list_tasks))
+        .route("/assessments/export", get(exports::assessments))
+        .route("/tasks", get(records::list_tasks).post(tasks::create))
+        .route("/tasks/{id}/assign", post(tasks::assign))
+        .route("/officers", get(tasks::progress))
         .route("/records/{id}", get(records::show))
+        .route("/records/{id}/history", get(records::history))
         .route("/conflicts", get(conflicts::list))
+        .route("/conflicts/resolve", post(conflicts::resolve_many))
+        .route("/conflicts/{id}", get(conflicts::show))
         .route("/conflicts/{id}/resolve", post(conflicts::resolve))
+        .route("/events", get(events::stream))
+        .route("/dashboard", get(dashboard::show))
+        .route("/dashboard/records", get(dashboard::records))
         .route(
             "/sync",
             post(sync::sync).layer(axum::extract::DefaultBodyLimit::max(bmms_shared::sync::protocol::MAX_REQUEST_BYTES)),

@@ -52,9 +52,10 @@ pub async fn cache_headers(request: Request, next: Next) -> Response {
         // index.html, sw.js, the manifest: revalidate every time so updates arrive.
         "no-cache"
     };
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    // A route that chose its own policy (the dashboards' revalidation) keeps it.
+    if !response.headers().contains_key(header::CACHE_CONTROL) {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
     response
 }
 

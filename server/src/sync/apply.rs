@@ -7,13 +7,14 @@ use bmms_shared::sync::protocol::{self, Rejection, RejectionCode, SyncRequest, S
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 use crate::audit::{self, Event};
 use crate::auth::SignedIn;
 use crate::db::{Db, OrgTx};
 use crate::error::ApiError;
+use crate::events::{Hub, Topic};
 use crate::sync::cache::DocumentCache;
 use crate::sync::{materialize, store};
 
@@ -25,7 +26,7 @@ struct Outcome {
 }
 
 /// Handles a request body; answers a response body.
-pub async fn exchange(db: &Db, cache: &DocumentCache, signed_in: &SignedIn, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+pub async fn exchange(db: &Db, cache: &DocumentCache, events: &Hub, signed_in: &SignedIn, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let request: SyncRequest = protocol::decode(body)
         .map_err(|e| ApiError::bad_request("sync_unreadable", format!("{}.", capitalized(&e.to_string()))))?;
     let mut tx = OrgTx::begin(db, signed_in.org_id()).await?;
@@ -60,11 +61,15 @@ pub async fn exchange(db: &Db, cache: &DocumentCache, signed_in: &SignedIn, body
     let earlier_outcome = match earlier {
         Some((sha, _)) if sha != digest => {
             tracing::warn!(device.id = %request.device_id, batch.id = %request.batch_id, "batch id reused with other content");
-            return Err(ApiError::client(
-                axum::http::StatusCode::CONFLICT,
-                "batch_reused",
-                "This batch id was already used for other changes. Nothing was applied; the app will send them again as a new batch.",
-            ));
+            let message = "This batch id was already used for other changes. Nothing was applied; the app will send them again as a new batch.";
+            // Nothing of the batch is kept, but the supervisor's sync health shows the error.
+            sqlx::query("update devices set last_contact_at = now(), last_refusal = $2, last_refusal_at = now() where id = $1")
+                .bind(request.device_id)
+                .bind(message)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Err(ApiError::client(axum::http::StatusCode::CONFLICT, "batch_reused", message));
         }
         Some((_, outcome)) => Some(protocol::decode::<Outcome>(&outcome).map_err(|e| ApiError::Internal(e.into()))?),
         None => None,
@@ -96,11 +101,18 @@ pub async fn exchange(db: &Db, cache: &DocumentCache, signed_in: &SignedIn, body
         }
     };
 
+    record_contact(&mut tx, &request, &outcome).await?;
     let touched: BTreeSet<Uuid> =
         request.documents.iter().map(|d| d.doc_id).chain(updates.iter().map(|u| u.doc_id)).collect();
     let conflicts = store::open_conflicts(&mut tx, &touched.into_iter().collect::<Vec<_>>()).await?;
     let org_id = tx.org_id();
     tx.commit().await?;
+    events.announce(org_id, Topic::Devices);
+    if !outcome.acknowledged.is_empty() {
+        // Conflicts may have opened or closed with any accepted change.
+        events.announce(org_id, Topic::Records);
+        events.announce(org_id, Topic::Conflicts);
+    }
     for (doc_id, version, kind, doc) in committed_documents {
         cache.put(org_id, doc_id, version, kind, doc);
     }
@@ -113,6 +125,24 @@ pub async fn exchange(db: &Db, cache: &DocumentCache, signed_in: &SignedIn, body
         cursor: head,
     };
     Ok(protocol::encode(&response))
+}
+
+/// Keeps the device's sync health, as the supervisor's screen shows it.
+async fn record_contact(tx: &mut OrgTx, request: &SyncRequest, outcome: &Outcome) -> sqlx::Result<()> {
+    let pending: usize = request.documents.iter().map(|d| d.changes.len()).sum();
+    let refusal = outcome.rejections.first().map(|r| r.message.clone());
+    sqlx::query(
+        "update devices set last_contact_at = now(), last_sync_at = now(), pending_reported = $2,
+             last_refusal = coalesce($3, last_refusal),
+             last_refusal_at = case when $3::text is null then last_refusal_at else now() end
+         where id = $1",
+    )
+    .bind(request.device_id)
+    .bind(i32::try_from(pending).unwrap_or(i32::MAX))
+    .bind(refusal)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// A document's state after the batch, for the cache: (id, version, kind, document).
@@ -143,6 +173,13 @@ async fn apply(
                     message: "Only a supervisor can mark an assessment validated. Set its status back to submitted; it is then sent again.".into(),
                 });
             }
+            Ok(merged) if bmms_shared::records::resolution::written_by(&merged.doc, &actor) => {
+                outcome.rejections.push(Rejection {
+                    doc_id: incoming.doc_id,
+                    code: RejectionCode::NotAllowed,
+                    message: "A note that a conflict was settled can only come from a supervisor's decision at the desk.".into(),
+                });
+            }
             Ok(merged) => {
                 let had_conflicts = before.as_ref().is_some_and(|s| !bmms_shared::records::conflicts(&s.doc).is_empty());
                 let version = before.as_ref().map(|s| s.version);
@@ -152,14 +189,32 @@ async fn apply(
         }
     }
     let total: usize = merged_documents.iter().map(|(_, m, _, _)| m.new_changes.len()).sum();
-    let mut next_seq = if total > 0 { store::reserve_seqs(tx, total).await? } else { 0 };
+    let next_seq = if total > 0 { store::reserve_seqs(tx, total).await? } else { 0 };
+    // Each document's first sequence number, in batch order.
+    let first_seqs: Vec<u64> = merged_documents
+        .iter()
+        .scan(next_seq, |next, (_, merged, _, _)| {
+            let first = *next;
+            *next += merged.new_changes.len() as u64;
+            Some(first)
+        })
+        .collect();
+    // New documents in one insert; an id another organization holds is not inserted.
+    let mut new_documents: Vec<(Uuid, bmms_shared::records::RecordKind, Vec<u8>, u64)> = Vec::new();
+    for ((incoming, merged, stored_version, _), first_seq) in merged_documents.iter_mut().zip(&first_seqs) {
+        if stored_version.is_none() && !new_documents.iter().any(|(id, ..)| *id == incoming.doc_id) {
+            new_documents.push((incoming.doc_id, incoming.kind, merged.doc.save(), *first_seq));
+        }
+    }
+    // Taken out as each is accepted, so a document sent twice in a batch counts once.
+    let mut inserted = store::insert_documents(tx, &new_documents).await?;
     let mut log = Vec::with_capacity(total);
-    for (incoming, merged, stored_version, had_conflicts) in &mut merged_documents {
-        let first_seq = next_seq;
-        next_seq += merged.new_changes.len() as u64;
+    // The documents whose rows change, by id (the last state wins), written at the end.
+    let mut changed_rows: BTreeMap<Uuid, usize> = BTreeMap::new();
+    for ((incoming, merged, stored_version, had_conflicts), first_seq) in merged_documents.iter_mut().zip(first_seqs) {
         let version = match stored_version {
             None => {
-                if !store::insert_document(tx, incoming.doc_id, incoming.kind, &mut merged.doc, first_seq).await? {
+                if !inserted.remove(&incoming.doc_id) {
                     outcome.rejections.push(Rejection {
                         doc_id: incoming.doc_id,
                         code: RejectionCode::NotYours,
@@ -174,7 +229,7 @@ async fn apply(
         };
         committed.push((incoming.doc_id, version, incoming.kind, merged.doc.clone()));
         if !merged.new_changes.is_empty() {
-            materialize::materialize(tx, incoming.doc_id, incoming.kind, &merged.doc).await?;
+            changed_rows.insert(incoming.doc_id, committed.len() - 1);
         }
         if *had_conflicts || !merged.conflicts.is_empty() {
             store::refresh_conflicts(tx, incoming.doc_id, &merged.conflicts).await?;
@@ -186,6 +241,12 @@ async fn apply(
         }));
         outcome.acknowledged.push(incoming.doc_id);
     }
+    let mut rows = materialize::Rows::default();
+    for (doc_id, at) in changed_rows {
+        let (_, _, kind, doc) = &committed[at];
+        rows.add(doc_id, *kind, doc);
+    }
+    rows.write(tx).await?;
     store::append_log(tx, &log, request.device_id, signed_in.user_id()).await?;
     outcome.rejections.sort_by_key(|r| ids.iter().position(|id| *id == r.doc_id));
     if !request.documents.is_empty() {

@@ -1,95 +1,186 @@
 //! The fields of each document as a plain row (`mana_assessments`, `monitoring_tasks`),
 //! written in the same transaction as the document, so lists and totals are plain SQL.
+//! A sync batch writes the rows of all its documents in one statement per kind.
 
 use automerge::AutoCommit;
 use bmms_shared::records::{self, mana, FieldValue, RecordKind};
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::db::OrgTx;
 
-fn text(doc: &AutoCommit, field: &str) -> Option<String> {
-    match records::get(doc, field)? {
-        FieldValue::Text(s) | FieldValue::Choice(s) | FieldValue::Date(s) => Some(s),
-        _ => None,
+/// The rows of a set of documents, column by column, ready to be written at once.
+#[derive(Debug, Default)]
+pub struct Rows {
+    assessments: Assessments,
+    tasks: Tasks,
+}
+
+#[derive(Debug, Default)]
+struct Assessments {
+    id: Vec<Uuid>,
+    status: Vec<String>,
+    community: Vec<Option<String>>,
+    municipality: Vec<Option<String>>,
+    province: Vec<Option<String>>,
+    latitude: Vec<Option<f64>>,
+    longitude: Vec<Option<f64>>,
+    assessment_date: Vec<Option<NaiveDate>>,
+    households: Vec<Option<i32>>,
+    population: Vec<Option<i32>>,
+    respondents: Vec<Option<i32>>,
+    needs: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Default)]
+struct Tasks {
+    id: Vec<Uuid>,
+    status: Vec<String>,
+    title: Vec<Option<String>>,
+    ppa: Vec<Option<String>>,
+    site: Vec<Option<String>>,
+    assignee: Vec<Option<String>>,
+    due_date: Vec<Option<NaiveDate>>,
+    progress_percent: Vec<Option<i32>>,
+}
+
+/// One document's fields, read with its kind known (one lookup per field).
+struct Reader<'a> {
+    doc: &'a AutoCommit,
+    kind: RecordKind,
+}
+
+impl Reader<'_> {
+    fn text(&self, field: &str) -> Option<String> {
+        match records::get_field(self.doc, self.kind, field)? {
+            FieldValue::Text(s) | FieldValue::Choice(s) | FieldValue::Date(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn int(&self, field: &str) -> Option<i32> {
+        match records::get_field(self.doc, self.kind, field)? {
+            FieldValue::Integer(n) => i32::try_from(n).ok(),
+            _ => None,
+        }
+    }
+
+    fn decimal(&self, field: &str) -> Option<f64> {
+        match records::get_field(self.doc, self.kind, field)? {
+            FieldValue::Decimal(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    fn date(&self, field: &str) -> Option<NaiveDate> {
+        self.text(field)?.parse().ok()
     }
 }
 
-fn int(doc: &AutoCommit, field: &str) -> Option<i32> {
-    match records::get(doc, field)? {
-        FieldValue::Integer(n) => i32::try_from(n).ok(),
-        _ => None,
-    }
-}
-
-fn decimal(doc: &AutoCommit, field: &str) -> Option<f64> {
-    match records::get(doc, field)? {
-        FieldValue::Decimal(x) => Some(x),
-        _ => None,
-    }
-}
-
-fn date(doc: &AutoCommit, field: &str) -> Option<chrono::NaiveDate> {
-    text(doc, field)?.parse().ok()
-}
-
-/// Writes the document's row.
-pub async fn materialize(tx: &mut OrgTx, doc_id: Uuid, kind: RecordKind, doc: &AutoCommit) -> sqlx::Result<()> {
-    let org_id = tx.org_id();
-    match kind {
-        RecordKind::ManaAssessment => {
-            let population: Option<i32> = {
+impl Rows {
+    /// Adds the row of one document.
+    pub fn add(&mut self, doc_id: Uuid, kind: RecordKind, doc: &AutoCommit) {
+        let r = Reader { doc, kind };
+        match kind {
+            RecordKind::ManaAssessment => {
                 let counts: Vec<i32> = ["female", "male"]
                     .iter()
                     .flat_map(|sex| mana::AGE_GROUPS.iter().map(move |(group, _)| format!("population.{sex}.{group}")))
-                    .filter_map(|field| int(doc, &field))
+                    .filter_map(|field| r.int(&field))
                     .collect();
-                (!counts.is_empty()).then(|| counts.iter().sum())
-            };
+                let needs: serde_json::Map<String, serde_json::Value> = mana::SECTORS
+                    .iter()
+                    .filter_map(|(sector, _)| Some((sector.to_string(), r.int(&format!("needs.{sector}.severity"))?.into())))
+                    .collect();
+                let a = &mut self.assessments;
+                a.id.push(doc_id);
+                a.status.push(r.text("status").unwrap_or_else(|| "draft".into()));
+                a.community.push(r.text("community"));
+                a.municipality.push(r.text("municipality"));
+                a.province.push(r.text("province"));
+                a.latitude.push(r.decimal("gps.latitude"));
+                a.longitude.push(r.decimal("gps.longitude"));
+                a.assessment_date.push(r.date("assessment_date"));
+                a.households.push(r.int("households"));
+                a.population.push((!counts.is_empty()).then(|| counts.iter().sum()));
+                a.respondents.push(r.int("respondents"));
+                a.needs.push(serde_json::Value::Object(needs));
+            }
+            RecordKind::MonitoringTask => {
+                let t = &mut self.tasks;
+                t.id.push(doc_id);
+                t.status.push(r.text("status").unwrap_or_else(|| "todo".into()));
+                t.title.push(r.text("title"));
+                t.ppa.push(r.text("ppa"));
+                t.site.push(r.text("site"));
+                t.assignee.push(r.text("assignee"));
+                t.due_date.push(r.date("due_date"));
+                t.progress_percent.push(r.int("progress_percent"));
+            }
+        }
+    }
+
+    /// Writes every row added, one statement per kind.
+    pub async fn write(self, tx: &mut OrgTx) -> sqlx::Result<()> {
+        let org_id = tx.org_id();
+        let a = self.assessments;
+        if !a.id.is_empty() {
             sqlx::query(
                 "insert into mana_assessments (org_id, id, status, community, municipality, province, latitude,
-                     longitude, assessment_date, households, population, respondents)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                     longitude, assessment_date, households, population, respondents, needs)
+                 select $1, * from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[],
+                     $8::float8[], $9::date[], $10::int4[], $11::int4[], $12::int4[], $13::jsonb[])
                  on conflict (org_id, id) do update set status = excluded.status, community = excluded.community,
                      municipality = excluded.municipality, province = excluded.province, latitude = excluded.latitude,
                      longitude = excluded.longitude, assessment_date = excluded.assessment_date,
                      households = excluded.households, population = excluded.population,
-                     respondents = excluded.respondents, updated_at = now()",
+                     respondents = excluded.respondents, needs = excluded.needs, updated_at = now()",
             )
             .bind(org_id)
-            .bind(doc_id)
-            .bind(text(doc, "status").unwrap_or_else(|| "draft".into()))
-            .bind(text(doc, "community"))
-            .bind(text(doc, "municipality"))
-            .bind(text(doc, "province"))
-            .bind(decimal(doc, "gps.latitude"))
-            .bind(decimal(doc, "gps.longitude"))
-            .bind(date(doc, "assessment_date"))
-            .bind(int(doc, "households"))
-            .bind(population)
-            .bind(int(doc, "respondents"))
+            .bind(&a.id)
+            .bind(&a.status)
+            .bind(&a.community)
+            .bind(&a.municipality)
+            .bind(&a.province)
+            .bind(&a.latitude)
+            .bind(&a.longitude)
+            .bind(&a.assessment_date)
+            .bind(&a.households)
+            .bind(&a.population)
+            .bind(&a.respondents)
+            .bind(&a.needs)
             .execute(&mut **tx)
             .await?;
         }
-        RecordKind::MonitoringTask => {
+        let t = self.tasks;
+        if !t.id.is_empty() {
             sqlx::query(
                 "insert into monitoring_tasks (org_id, id, status, title, ppa, site, assignee, due_date, progress_percent)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 select $1, * from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::date[], $9::int4[])
                  on conflict (org_id, id) do update set status = excluded.status, title = excluded.title,
                      ppa = excluded.ppa, site = excluded.site, assignee = excluded.assignee,
                      due_date = excluded.due_date, progress_percent = excluded.progress_percent, updated_at = now()",
             )
             .bind(org_id)
-            .bind(doc_id)
-            .bind(text(doc, "status").unwrap_or_else(|| "todo".into()))
-            .bind(text(doc, "title"))
-            .bind(text(doc, "ppa"))
-            .bind(text(doc, "site"))
-            .bind(text(doc, "assignee"))
-            .bind(date(doc, "due_date"))
-            .bind(int(doc, "progress_percent"))
+            .bind(&t.id)
+            .bind(&t.status)
+            .bind(&t.title)
+            .bind(&t.ppa)
+            .bind(&t.site)
+            .bind(&t.assignee)
+            .bind(&t.due_date)
+            .bind(&t.progress_percent)
             .execute(&mut **tx)
             .await?;
         }
+        Ok(())
     }
-    Ok(())
+}
+
+/// Writes one document's row.
+pub async fn materialize(tx: &mut OrgTx, doc_id: Uuid, kind: RecordKind, doc: &AutoCommit) -> sqlx::Result<()> {
+    let mut rows = Rows::default();
+    rows.add(doc_id, kind, doc);
+    rows.write(tx).await
 }

@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod cache;
+pub mod desk_edit;
+pub mod history;
 pub mod materialize;
 pub mod store;
-pub mod values;

@@ -3,7 +3,7 @@
 use automerge::{AutoCommit, Change};
 use bmms_shared::records::{Conflict, RecordKind};
 use bmms_shared::sync::protocol::{DocumentConflicts, DocumentUpdate, UpdateContent};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 use crate::db::OrgTx;
@@ -158,21 +158,30 @@ pub async fn append_changes(
     Ok(Some(first))
 }
 
-/// Stores a new document. False when its id is already another organization's:
-/// document ids are unique across organizations.
-pub async fn insert_document(tx: &mut OrgTx, doc_id: Uuid, kind: RecordKind, doc: &mut AutoCommit, first_seq: u64) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "insert into documents (org_id, id, kind, data, first_seq) values ($1, $2, $3, $4, $5)
-         on conflict do nothing",
+/// Stores new documents `(id, kind, saved bytes, first sequence number)` in one statement;
+/// returns the ids stored. An id missing from the answer is already another
+/// organization's: document ids are unique across organizations.
+pub async fn insert_documents(tx: &mut OrgTx, documents: &[(Uuid, RecordKind, Vec<u8>, u64)]) -> sqlx::Result<BTreeSet<Uuid>> {
+    if documents.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    let ids: Vec<Uuid> = documents.iter().map(|d| d.0).collect();
+    let kinds: Vec<&str> = documents.iter().map(|d| d.1.as_str()).collect();
+    let data: Vec<&[u8]> = documents.iter().map(|d| d.2.as_slice()).collect();
+    let seqs: Vec<i64> = documents.iter().map(|d| d.3 as i64).collect();
+    let stored: Vec<Uuid> = sqlx::query_scalar(
+        "insert into documents (org_id, id, kind, data, first_seq)
+         select $1, * from unnest($2::uuid[], $3::text[], $4::bytea[], $5::int8[])
+         on conflict do nothing returning id",
     )
     .bind(tx.org_id())
-    .bind(doc_id)
-    .bind(kind.as_str())
-    .bind(doc.save())
-    .bind(first_seq as i64)
-    .execute(&mut **tx)
+    .bind(&ids)
+    .bind(&kinds)
+    .bind(&data)
+    .bind(&seqs)
+    .fetch_all(&mut **tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(stored.into_iter().collect())
 }
 
 /// Stores a changed document over its row; returns its new version.

@@ -9,6 +9,8 @@ mod bad_input;
 mod catalog;
 mod cli;
 mod conflicts;
+mod desk;
+mod oversight;
 mod health_and_static;
 mod sync;
 mod sync_properties;

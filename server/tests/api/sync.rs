@@ -316,6 +316,14 @@ async fn batch_level_faults_are_refused_whole_with_a_sentence() {
     let (status, code, _) = error_of(post_sync(&app, &device.browser, protocol::encode(&second)).await).await;
     assert_eq!((status, code.as_str()), (409, "batch_reused"));
     assert_eq!(app.count("change_log").await, 1, "the first batch stands, the second changed nothing");
+    let (refusal, contact_after_sync): (Option<String>, bool) =
+        sqlx::query_as("select last_refusal, last_contact_at > last_sync_at from devices where id = $1")
+            .bind(device.client.device_id())
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert!(refusal.unwrap_or_default().contains("batch id"), "the supervisor's sync health shows the error");
+    assert!(contact_after_sync, "the last contact is the refused one, after the last sync");
 }
 
 #[tokio::test]

@@ -5,8 +5,10 @@
 //! document is checked again with [`validate`] (a device is never trusted).
 
 pub mod fields;
+pub mod json;
 pub mod mana;
 pub mod places;
+pub mod resolution;
 pub mod task;
 
 pub use fields::{FieldError, FieldSpec, FieldType, FieldValue};
@@ -139,6 +141,12 @@ pub fn validate(doc: &AutoCommit, expected: RecordKind) -> Result<(), DocumentEr
         if key == ID_KEY || key == KIND_KEY || key == VERSION_KEY {
             continue;
         }
+        if resolution::is_note_key(kind, &key) {
+            for (value, _) in doc.get_all(ROOT, key.as_str()).unwrap_or_default() {
+                resolution::check_note(&key, value.as_str())?;
+            }
+            continue;
+        }
         let spec = kind.field(&key).ok_or_else(|| FieldError::unknown(&key))?;
         for (value, id) in doc.get_all(ROOT, key.as_str()).unwrap_or_default() {
             FieldValue::read(doc, spec, value, &id).and_then(|v| spec.check(&v))?;
@@ -190,6 +198,7 @@ fn collect_conflicts(doc: &AutoCommit, obj: &automerge::ObjId, prefix: String, f
     }
 }
 
+/// A value as people would read it.
 fn show(doc: &AutoCommit, value: &Value<'_>, id: &automerge::ObjId) -> String {
     match value {
         Value::Scalar(s) => match s.as_ref() {
@@ -242,4 +251,10 @@ pub fn get_field(doc: &AutoCommit, kind: RecordKind, field: &str) -> Option<Fiel
     let spec = kind.field(field)?;
     let (value, id) = doc.get(ROOT, field).ok()??;
     FieldValue::read(doc, spec, value, &id).ok()
+}
+
+/// The value of `field` as people would read it, as the document stood at `heads`.
+pub fn shown_at(doc: &AutoCommit, field: &str, heads: &[automerge::ChangeHash]) -> Option<String> {
+    let (value, id) = doc.get_at(ROOT, field, heads).ok()??;
+    Some(show(doc, &value, &id))
 }

@@ -20,3 +20,17 @@ pub fn suggestions(field: &str) -> &'static [&'static str] {
         _ => &[],
     }
 }
+
+/// Approximate centre (latitude, longitude) of each province or area, for drawing the
+/// dashboards' map without a tile server. Municipalities are drawn at the mean GPS point
+/// of their assessments.
+pub const PROVINCE_CENTRES: [(&str, f64, f64); 8] = [
+    ("Basilan", 6.55, 122.05),
+    ("Lanao del Sur", 7.85, 124.35),
+    ("Maguindanao del Norte", 7.25, 124.3),
+    ("Maguindanao del Sur", 6.9, 124.55),
+    ("Sulu", 5.97, 121.0),
+    ("Tawi-Tawi", 5.2, 120.05),
+    ("Cotabato City", 7.22, 124.25),
+    ("Special Geographic Area", 7.05, 124.75),
+];

@@ -26,3 +26,28 @@ pub fn fields() -> &'static [FieldSpec] {
         ]
     })
 }
+
+/// Checklists a supervisor starts a task from: (name, label, items).
+pub const CHECKLIST_TEMPLATES: &[(&str, &str, &[&str])] = &[
+    (
+        "site_visit",
+        "Site visit",
+        &["Meet the barangay officials", "Walk the site and take photos", "Record the GPS point", "Note the issues found"],
+    ),
+    (
+        "infrastructure",
+        "Infrastructure inspection",
+        &[
+            "Check the works against the plan",
+            "Estimate the physical progress",
+            "Check safety and signage",
+            "Interview the contractor's engineer",
+            "Photograph each part of the works",
+        ],
+    ),
+    (
+        "beneficiaries",
+        "Beneficiary validation",
+        &["Get the list of beneficiaries", "Visit a sample of households", "Confirm what each received", "Note complaints and grievances"],
+    ),
+];

@@ -1,8 +1,8 @@
-//! Field values as plain JSON for the desktop screens: text, dates and choices as strings,
+//! Field values as plain JSON for the desk screens and their API: text, dates and choices as strings,
 //! numbers as numbers, lists as arrays.
 
-use bmms_shared::records::fields::ChecklistItem;
-use bmms_shared::records::{FieldError, FieldSpec, FieldType, FieldValue};
+use super::fields::ChecklistItem;
+use super::{FieldError, FieldSpec, FieldType, FieldValue};
 use serde_json::{json, Value};
 
 pub fn to_json(value: &FieldValue) -> Value {

@@ -3,6 +3,12 @@
 //! here (and choosing it in `t`), not touching a component. Field labels come with the
 //! record schemas in `bmms_shared::records`.
 
+mod dashboard;
+mod desk;
+
+pub use dashboard::DashboardText;
+pub use desk::DeskText;
+
 pub struct Text {
     pub app_name: &'static str,
     pub app_title: &'static str,
@@ -90,6 +96,12 @@ pub struct Text {
     pub cannot_reach_server: &'static str,
     pub local_storage_failed: &'static str,
     pub other_window: &'static str,
+    pub resolved_by: fn(&str, &str) -> String,
+    pub open_desk: &'static str,
+    /// The desk screens' sentences.
+    pub desk: &'static DeskText,
+    /// The dashboards' sentences.
+    pub dashboard: &'static DashboardText,
 }
 
 /// English, the first language.
@@ -191,6 +203,10 @@ pub static EN: Text = Text {
     cannot_reach_server: "Cannot reach the BMMS server. Check your connection and try again.",
     local_storage_failed: "This browser would not save to the device's storage. Your last edit is not saved.",
     other_window: "BMMS is already open in another window or tab on this device. Use that one, or close it and reload this one.",
+    resolved_by: |by, reason| format!("Resolved by {by}: {reason}"),
+    open_desk: "Desk and dashboards",
+    desk: &desk::DESK_EN,
+    dashboard: &dashboard::DASHBOARD_EN,
 };
 
 /// The texts in the user's language (English until another is added).

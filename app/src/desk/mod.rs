@@ -1,0 +1,34 @@
+//! The desk screens, for supervisors and ministry staff at a desktop browser with a good
+//! connection: the conflict queue, task assignment and each officer's progress, the
+//! devices' sync health, and the records table with history and exports. They work
+//! through the JSON API (online only, unlike the officer's screens) and read it again by
+//! themselves when the server announces a change ([`live`]).
+
+pub mod api;
+mod conflicts;
+mod devices;
+pub mod live;
+mod records;
+mod team;
+
+pub use conflicts::{ConflictDetail, ConflictQueue};
+pub use devices::SyncHealth;
+pub use records::{RecordHistory, RecordsTable};
+pub use team::Team;
+
+use leptos::prelude::*;
+
+use crate::device::Status;
+
+/// The signed-in person's CSRF token, sent with every write.
+fn csrf_token(status: Status) -> String {
+    status.me.get_untracked().map(|me| me.csrf_token).unwrap_or_default()
+}
+
+/// A server time (RFC 3339, UTC) as people read it: `2026-11-22 09:30 UTC`.
+fn when(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => rfc3339.to_owned(),
+    }
+}

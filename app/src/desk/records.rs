@@ -1,0 +1,258 @@
+//! The ministry staff's records table: assessments filtered by place, status, date range
+//! and sector need, sorted by any column, exported as CSV, JSON or GeoJSON with the same
+//! filters; and one record's values and history (who changed which field, when).
+
+use bmms_shared::records::mana::{SECTORS, STATUSES};
+use bmms_shared::records::RecordKind;
+use leptos::prelude::*;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::api::{self, query_string};
+use super::live::Live;
+use super::when;
+use crate::pages::Screen;
+use crate::text::t;
+
+const PAGE: usize = 50;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct Row {
+    id: Uuid,
+    status: String,
+    community: Option<String>,
+    municipality: Option<String>,
+    province: Option<String>,
+    assessment_date: Option<String>,
+    households: Option<i32>,
+    population: Option<i32>,
+    needs: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct Page {
+    items: Vec<Row>,
+    total: i64,
+}
+
+/// The filters, one signal each, named as the API's query parameters.
+#[derive(Clone, Copy)]
+struct Filters {
+    fields: [(&'static str, RwSignal<String>); 8],
+    sort: RwSignal<(String, bool)>,
+    offset: RwSignal<usize>,
+}
+
+impl Filters {
+    fn new() -> Self {
+        let names = ["search", "municipality", "province", "status", "from", "to", "sector", "min_severity"];
+        Filters { fields: names.map(|n| (n, RwSignal::new(String::new()))), sort: RwSignal::new(("updated_at".into(), true)), offset: RwSignal::new(0) }
+    }
+
+    fn get(&self, name: &str) -> RwSignal<String> {
+        self.fields.iter().find(|(n, _)| *n == name).map(|(_, s)| *s).expect("a known filter")
+    }
+
+    /// The query string of the filters and the sort order (tracked).
+    fn query(&self) -> String {
+        let (column, descending) = self.sort.get();
+        let mut pairs: Vec<(&str, String)> = self.fields.iter().map(|(n, s)| (*n, s.get())).collect();
+        pairs.push(("sort", column));
+        pairs.push(("order", if descending { "desc" } else { "asc" }.into()));
+        query_string(&pairs)
+    }
+}
+
+#[component]
+pub fn RecordsTable() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let screen = expect_context::<RwSignal<Screen>>();
+    let filters = Filters::new();
+    let page = RwSignal::new(None::<Result<Page, String>>);
+    let path = move || format!("/api/v1/assessments?{}&limit={PAGE}&offset={}", filters.query(), filters.offset.get());
+    api::keep_loaded(live.records, path, page);
+    let text_filter = move |name: &'static str, label: &'static str, kind: &'static str| {
+        let value = filters.get(name);
+        view! {
+            <div class="filter">
+                <label for=format!("filter-{name}")>{label}</label>
+                <input id=format!("filter-{name}") type=kind prop:value=value
+                    on:change=move |ev| { filters.offset.set(0); value.set(event_target_value(&ev)); } />
+            </div>
+        }
+    };
+    let choice_filter = move |name: &'static str, label: &'static str, options: Vec<(String, String)>| {
+        let value = filters.get(name);
+        view! {
+            <div class="filter">
+                <label for=format!("filter-{name}")>{label}</label>
+                <select id=format!("filter-{name}") on:change=move |ev| { filters.offset.set(0); value.set(event_target_value(&ev)); }>
+                    <option value="">{t().desk.any}</option>
+                    {options.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+                </select>
+            </div>
+        }
+    };
+    let header = move |column: &'static str, label: &'static str| {
+        let arrow = move || match filters.sort.get() {
+            (c, true) if c == column => " ▼",
+            (c, false) if c == column => " ▲",
+            _ => "",
+        };
+        view! {
+            <th scope="col" aria-sort={move || match filters.sort.get() {
+                (c, true) if c == column => "descending",
+                (c, false) if c == column => "ascending",
+                _ => "none",
+            }}>
+                <button class="sort" on:click=move |_| filters.sort.update(|(c, desc)| {
+                    *desc = if c == column { !*desc } else { false };
+                    *c = column.to_owned();
+                })>{label}{arrow}</button>
+            </th>
+        }
+    };
+    let export = move |format: &'static str, label: &'static str| {
+        view! { <a class="button export" download="" href=move || format!("/api/v1/assessments/export?format={format}&{}", filters.query())>{label}</a> }
+    };
+    view! {
+        <section class="card desk" id="records-table">
+            <h1>{t().desk.records}</h1>
+            <div class="filters">
+                {text_filter("search", t().desk.community, "search")}
+                {text_filter("municipality", t().desk.municipality, "text")}
+                {text_filter("province", t().desk.province, "text")}
+                {choice_filter("status", t().filter_status, STATUSES.iter().map(|s| (s.to_string(), s.to_string())).collect())}
+                {text_filter("from", t().desk.date_from, "date")}
+                {text_filter("to", t().desk.date_to, "date")}
+                {choice_filter("sector", t().desk.sector_need, SECTORS.iter().map(|(s, l)| (s.to_string(), l.to_string())).collect())}
+                {choice_filter("min_severity", t().desk.min_severity, (1..=5).map(|n| (n.to_string(), format!("{n}+"))).collect())}
+            </div>
+            <p class="exports">{t().desk.export_filtered} " " {export("csv", "CSV")} " " {export("json", "JSON")} " " {export("geojson", "GeoJSON")}</p>
+            {move || match page.get() {
+                None => view! { <p>{t().loading}</p> }.into_any(),
+                Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                Some(Ok(page)) => {
+                    let total = page.total as usize;
+                    let offset = filters.offset.get_untracked();
+                    view! {
+                        <p id="records-count">{(t().shown_of)(page.items.len(), total)}</p>
+                        <table class="desk-table">
+                            <thead><tr>
+                                {header("community", t().desk.community)}{header("municipality", t().desk.municipality)}
+                                {header("province", t().desk.province)}{header("status", t().filter_status)}
+                                {header("assessment_date", t().desk.assessment_date)}{header("households", t().desk.households)}
+                                {header("population", t().desk.population)}<th scope="col">{t().desk.top_need}</th>
+                            </tr></thead>
+                            <tbody>{page.items.into_iter().map(|row| {
+                                let id = row.id;
+                                view! {
+                                    <tr>
+                                        <th scope="row"><button class="link" on:click=move |_| screen.set(Screen::DeskRecord(id))>
+                                            {row.community.clone().unwrap_or_else(|| t().untitled_assessment.to_owned())}</button></th>
+                                        <td>{row.municipality.clone()}</td><td>{row.province.clone()}</td><td>{row.status.clone()}</td>
+                                        <td>{row.assessment_date.clone()}</td><td>{row.households}</td><td>{row.population}</td>
+                                        <td>{top_need(&row.needs)}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}</tbody>
+                        </table>
+                        <div class="pager">
+                            <button disabled={offset == 0} on:click=move |_| filters.offset.update(|o| *o = o.saturating_sub(PAGE))>{t().desk.previous}</button>
+                            <button disabled={offset + PAGE >= total} on:click=move |_| filters.offset.update(|o| *o += PAGE)>{t().desk.next}</button>
+                        </div>
+                    }.into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+/// The most severe need, e.g. "Health 4".
+fn top_need(needs: &Map<String, Value>) -> String {
+    needs
+        .iter()
+        .filter_map(|(sector, severity)| Some((severity.as_i64()?, sector)))
+        .max()
+        .map(|(severity, sector)| {
+            let label = SECTORS.iter().find(|(s, _)| s == sector).map(|(_, l)| *l).unwrap_or(sector);
+            format!("{label} {severity}")
+        })
+        .unwrap_or_default()
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct ChangedField {
+    label: String,
+    kind: String,
+    value: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct Entry {
+    at: String,
+    by: String,
+    device_id: Option<Uuid>,
+    fields: Vec<ChangedField>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct History {
+    items: Vec<Entry>,
+}
+
+/// `GET /api/v1/records/{id}`: the current values.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct Current {
+    kind: RecordKind,
+    fields: Map<String, Value>,
+}
+
+/// A value of the API as people read it.
+fn shown(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(|i| i.get("text").unwrap_or(i).to_string().trim_matches('"').to_owned()).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// One record: its current values, then its history, newest first.
+#[component]
+pub fn RecordHistory(id: Uuid) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let screen = expect_context::<RwSignal<Screen>>();
+    let history = RwSignal::new(None::<Result<History, String>>);
+    let current = RwSignal::new(None::<Result<Current, String>>);
+    api::keep_loaded(live.records, move || format!("/api/v1/records/{id}/history"), history);
+    api::keep_loaded(live.records, move || format!("/api/v1/records/{id}"), current);
+    view! {
+        <section class="card desk" id="record-history">
+            <button class="back" on:click=move |_| screen.set(Screen::Records)>{t().back}</button>
+            {move || current.get().and_then(Result::ok).map(|record| view! {
+                <dl class="record-values">{record.kind.fields().iter().filter_map(|spec| {
+                    let value = record.fields.get(&spec.name)?;
+                    Some(view! { <dt>{spec.label.clone()}</dt><dd>{shown(value)}</dd> })
+                }).collect_view()}</dl>
+            })}
+            <h1>{t().desk.history}</h1>
+            {move || match history.get() {
+                None => view! { <p>{t().loading}</p> }.into_any(),
+                Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                Some(Ok(history)) => view! {
+                    <ol class="history">{history.items.into_iter().map(|entry| view! {
+                        <li>
+                            <strong>{when(&entry.at)}</strong> " — " {entry.by.clone()}
+                            {entry.device_id.map(|d| format!(" ({})", (t().desk.from_device)(&d.simple().to_string()[..8])))}
+                            <ul>{entry.fields.into_iter().map(|f| view! {
+                                <li>{if f.kind == "resolution" { (t().desk.conflict_settled_on)(&f.label) } else { f.label.clone() }}
+                                    {(f.kind != "resolution").then(|| format!(": {}", f.value.clone().unwrap_or_else(|| t().desk.cleared.to_owned())))}</li>
+                            }).collect_view()}</ul>
+                        </li>
+                    }).collect_view()}</ol>
+                }.into_any(),
+            }}
+        </section>
+    }
+}

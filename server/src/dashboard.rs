@@ -1,0 +1,199 @@
+//! The dashboards' figures, read from the summary tables that triggers keep current
+//! (migrations/0009): a few thousand rows for the whole government, never the records.
+//! The same queries serve a ministry (its [`ReadTx`] sees its own totals) and the
+//! Office of the Chief Minister (every organization's, or the one it picked).
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::db::ReadTx;
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Dashboard {
+    pub assessments: Totals,
+    pub assessments_by_status: Vec<ByStatus>,
+    pub provinces: Vec<Place>,
+    pub municipalities: Vec<Place>,
+    pub assessments_by_month: Vec<ByMonth>,
+    /// How many assessments rate each sector's need at each severity.
+    pub needs: Vec<Need>,
+    pub tasks: TaskTotals,
+    pub tasks_by_status: Vec<ByStatus>,
+    pub tasks_by_month: Vec<ByMonth>,
+    /// One row per organization: only across organizations.
+    pub organizations: Vec<Organization>,
+}
+
+#[derive(Debug, Serialize, PartialEq, sqlx::FromRow)]
+pub struct Totals {
+    pub assessments: i64,
+    pub households: i64,
+    pub population: i64,
+}
+
+#[derive(Debug, Serialize, PartialEq, sqlx::FromRow)]
+pub struct ByStatus {
+    pub status: String,
+    pub count: i64,
+}
+
+/// A province (municipality empty) or a municipality, with the mean GPS point of its
+/// located assessments for the map.
+#[derive(Debug, Serialize, PartialEq, sqlx::FromRow)]
+pub struct Place {
+    pub province: String,
+    pub municipality: String,
+    pub assessments: i64,
+    pub households: i64,
+    pub population: i64,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+/// A month (`None`: records without a date) and how many records fall in it.
+#[derive(Debug, Serialize, PartialEq, sqlx::FromRow)]
+pub struct ByMonth {
+    pub month: Option<NaiveDate>,
+    pub count: i64,
+    /// Tasks only: how many of them are done.
+    pub done: i64,
+}
+
+#[derive(Debug, Serialize, PartialEq, sqlx::FromRow)]
+pub struct Need {
+    pub sector: String,
+    pub severity: i32,
+    pub assessments: i64,
+}
+
+#[derive(Debug, Serialize, PartialEq, sqlx::FromRow)]
+pub struct TaskTotals {
+    pub tasks: i64,
+    pub overdue: i64,
+    /// Whole percent, over the tasks that report progress.
+    pub average_progress: Option<i64>,
+}
+
+#[derive(Debug, Serialize, PartialEq, sqlx::FromRow)]
+pub struct Organization {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub assessments: i64,
+    pub households: i64,
+    pub population: i64,
+    pub tasks: i64,
+    pub tasks_done: i64,
+    pub overdue: i64,
+    pub average_progress: Option<i64>,
+}
+
+/// Reads the figures of `org` (None: every organization `tx` can see).
+pub async fn load(tx: &mut ReadTx, org: Option<Uuid>) -> sqlx::Result<Dashboard> {
+    let assessments: Totals = sqlx::query_as(
+        "select coalesce(sum(assessments), 0)::int8 as assessments, coalesce(sum(households), 0)::int8 as households,
+                coalesce(sum(population), 0)::int8 as population
+         from agg_assessments_month where ($1::uuid is null or org_id = $1)",
+    )
+    .bind(org)
+    .fetch_one(&mut **tx)
+    .await?;
+    let assessments_by_status = sqlx::query_as(
+        "select status, sum(assessments)::int8 as count from agg_assessments_month
+         where ($1::uuid is null or org_id = $1) group by status having sum(assessments) > 0 order by status",
+    )
+    .bind(org)
+    .fetch_all(&mut **tx)
+    .await?;
+    let places = |by_municipality: bool| {
+        let columns = if by_municipality { "province, municipality" } else { "province, ''::text as municipality" };
+        format!(
+            "select {columns}, sum(assessments)::int8 as assessments, sum(households)::int8 as households,
+                    sum(population)::int8 as population, sum(latitude_sum) / nullif(sum(located), 0) as latitude,
+                    sum(longitude_sum) / nullif(sum(located), 0) as longitude
+             from agg_assessments_place where ($1::uuid is null or org_id = $1)
+             group by 1, 2 having sum(assessments) > 0 order by 1, 2"
+        )
+    };
+    let provinces = sqlx::query_as(&places(false)).bind(org).fetch_all(&mut **tx).await?;
+    let municipalities = sqlx::query_as(&places(true)).bind(org).fetch_all(&mut **tx).await?;
+    let assessments_by_month = sqlx::query_as(
+        "select nullif(month, 'infinity') as month, sum(assessments)::int8 as count, 0::int8 as done
+         from agg_assessments_month where ($1::uuid is null or org_id = $1)
+         group by month having sum(assessments) > 0 order by month",
+    )
+    .bind(org)
+    .fetch_all(&mut **tx)
+    .await?;
+    let needs = sqlx::query_as(
+        "select sector, severity, sum(assessments)::int8 as assessments from agg_needs
+         where ($1::uuid is null or org_id = $1) group by sector, severity having sum(assessments) > 0 order by sector, severity",
+    )
+    .bind(org)
+    .fetch_all(&mut **tx)
+    .await?;
+    let tasks: TaskTotals = sqlx::query_as(
+        "select coalesce(sum(tasks), 0)::int8 as tasks,
+                (select coalesce(sum(tasks), 0)::int8 from agg_tasks_open_due
+                 where ($1::uuid is null or org_id = $1) and due_date < current_date) as overdue,
+                round(sum(progress_sum)::numeric / nullif(sum(progress_count), 0))::int8 as average_progress
+         from agg_tasks_month where ($1::uuid is null or org_id = $1)",
+    )
+    .bind(org)
+    .fetch_one(&mut **tx)
+    .await?;
+    let tasks_by_status = sqlx::query_as(
+        "select status, sum(tasks)::int8 as count from agg_tasks_month
+         where ($1::uuid is null or org_id = $1) group by status having sum(tasks) > 0 order by status",
+    )
+    .bind(org)
+    .fetch_all(&mut **tx)
+    .await?;
+    let tasks_by_month = sqlx::query_as(
+        "select nullif(month, 'infinity') as month, sum(tasks)::int8 as count,
+                coalesce(sum(tasks) filter (where status = 'done'), 0)::int8 as done
+         from agg_tasks_month where ($1::uuid is null or org_id = $1)
+         group by month having sum(tasks) > 0 order by month",
+    )
+    .bind(org)
+    .fetch_all(&mut **tx)
+    .await?;
+    let organizations = if org.is_none() { compare_organizations(tx).await? } else { Vec::new() };
+    Ok(Dashboard {
+        assessments,
+        assessments_by_status,
+        provinces,
+        municipalities,
+        assessments_by_month,
+        needs,
+        tasks,
+        tasks_by_status,
+        tasks_by_month,
+        organizations,
+    })
+}
+
+/// Every organization `tx` can see the totals of, side by side (ministries, offices and
+/// agencies only: the three with special powers hold no field records).
+async fn compare_organizations(tx: &mut ReadTx) -> sqlx::Result<Vec<Organization>> {
+    sqlx::query_as(
+        "with a as (select org_id, sum(assessments) as assessments, sum(households) as households,
+                           sum(population) as population
+                    from agg_assessments_month group by org_id),
+              t as (select org_id, sum(tasks) as tasks, sum(tasks) filter (where status = 'done') as done,
+                           round(sum(progress_sum)::numeric / nullif(sum(progress_count), 0)) as progress
+                    from agg_tasks_month group by org_id),
+              o as (select org_id, sum(tasks) as overdue from agg_tasks_open_due where due_date < current_date group by org_id)
+         select org.id, org.code, org.name, coalesce(a.assessments, 0)::int8 as assessments,
+                coalesce(a.households, 0)::int8 as households, coalesce(a.population, 0)::int8 as population,
+                coalesce(t.tasks, 0)::int8 as tasks, coalesce(t.done, 0)::int8 as tasks_done,
+                coalesce(o.overdue, 0)::int8 as overdue, t.progress::int8 as average_progress
+         from organizations org
+         left join a on a.org_id = org.id left join t on t.org_id = org.id left join o on o.org_id = org.id
+         where org.kind = 'moa'
+         order by org.code",
+    )
+    .fetch_all(&mut **tx)
+    .await
+}

@@ -1,0 +1,191 @@
+//! `GET /api/v1/dashboard`: the figures of one organization or, for the Office of the
+//! Chief Minister, of the whole government; and `GET /api/v1/dashboard/records`, the
+//! records behind a municipality's figures, for those who may drill down.
+//!
+//! Who sees what:
+//! - OCM executives and analysts: every organization's totals (`?org=` narrows to one);
+//! - everyone else: their own organization's totals only (another `org` is a 404);
+//! - the records behind the totals: OCM analysts (any organization, read-only) and
+//!   members of the organization; never OCM executives.
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::SignedIn;
+use crate::dashboard;
+use crate::db::{Db, ReadTx};
+use crate::error::ApiError;
+use crate::routes::records::{assessment_page, query_error, AssessmentQuery};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardQuery {
+    pub org: Option<Uuid>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrillQuery {
+    pub org: Option<Uuid>,
+    pub province: Option<String>,
+    pub municipality: Option<String>,
+    pub status: Option<String>,
+    #[serde(default = "default_limit")]
+    pub limit: i64,
+    #[serde(default)]
+    pub offset: i64,
+}
+
+fn default_limit() -> i64 {
+    50
+}
+
+/// A dashboard may be reused by the browser, after asking whether it changed.
+const REVALIDATE: &str = "private, no-cache";
+
+fn not_visible() -> ApiError {
+    ApiError::not_found("There is no such organization among those you can see.")
+}
+
+/// The organization `id`, as `{id, code, name}`, if it exists.
+async fn organization(state: &AppState, id: Uuid) -> Result<Value, ApiError> {
+    let row: Option<(String, String)> = sqlx::query_as("select code, name from organizations where id = $1")
+        .bind(id)
+        .fetch_optional(state.db.pool())
+        .await?;
+    let (code, name) = row.ok_or_else(not_visible)?;
+    Ok(json!({"id": id, "code": code, "name": name}))
+}
+
+/// The organization a request may look at: OCM may pick any (or none: all of them);
+/// everyone else gets their own.
+async fn scope(state: &AppState, signed_in: &SignedIn, asked: Option<Uuid>) -> Result<(Option<Uuid>, Value), ApiError> {
+    if signed_in.role().oversees_all() {
+        return match asked {
+            Some(id) => Ok((Some(id), organization(state, id).await?)),
+            None => Ok((None, Value::Null)),
+        };
+    }
+    match asked {
+        Some(id) if id != signed_in.org_id() => Err(not_visible()),
+        _ => Ok((Some(signed_in.org_id()), organization(state, signed_in.org_id()).await?)),
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    headers: HeaderMap,
+    query: Result<Query<DashboardQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(query_error)?;
+    let (org, organization) = scope(&state, &signed_in, query.org).await?;
+    let body = match org {
+        None => state.overview.get(&state.db).await?,
+        Some(id) if !signed_in.role().oversees_all() => Arc::new(figures_body(ReadTx::organization(&state.db, id).await?, org, organization).await?),
+        Some(_) => Arc::new(figures_body(ReadTx::oversight(&state.db).await?, org, organization).await?),
+    };
+    // The tag is the body's digest: an unchanged dashboard is answered 304, with no body.
+    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(body.as_slice())[..16]));
+    let headers_out = [
+        (header::ETAG, HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(e.into()))?),
+        (header::CACHE_CONTROL, HeaderValue::from_static(REVALIDATE)),
+    ];
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"));
+    if unchanged {
+        return Ok((StatusCode::NOT_MODIFIED, headers_out).into_response());
+    }
+    Ok((headers_out, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body.to_vec()).into_response())
+}
+
+/// The answer's body: the figures `tx` reads for `org`.
+async fn figures_body(mut tx: ReadTx, org: Option<Uuid>, organization: Value) -> Result<Vec<u8>, ApiError> {
+    let figures = dashboard::load(&mut tx, org).await?;
+    tx.finish().await?;
+    serde_json::to_vec(&json!({"organization": organization, "figures": figures})).map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// The government overview sums every organization's totals (tens of thousands of summary
+/// rows at 1,000,000 records: about 100 ms), so it is computed at most every
+/// [`Overview::FRESH`] and served from memory in between. An answer older than that is
+/// still served while one request recomputes it in the background, and never one older
+/// than [`Overview::STALE`]: the figures are at most a minute old, as the dashboards promise.
+#[derive(Debug, Default)]
+pub struct Overview {
+    latest: Mutex<Option<(Instant, Arc<Vec<u8>>)>>,
+    refreshing: AtomicBool,
+}
+
+impl Overview {
+    const FRESH: Duration = Duration::from_secs(10);
+    const STALE: Duration = Duration::from_secs(60);
+
+    async fn get(self: &Arc<Self>, db: &Db) -> Result<Arc<Vec<u8>>, ApiError> {
+        let latest = self.latest.lock().expect("not poisoned").clone();
+        match latest {
+            Some((at, body)) if at.elapsed() < Self::FRESH => Ok(body),
+            Some((at, body)) if at.elapsed() < Self::STALE => {
+                if !self.refreshing.swap(true, Ordering::SeqCst) {
+                    let (overview, db) = (Arc::clone(self), db.clone());
+                    tokio::spawn(async move {
+                        if let Err(err) = overview.compute(&db).await {
+                            tracing::warn!(error = ?err, "could not refresh the government overview");
+                        }
+                        overview.refreshing.store(false, Ordering::SeqCst);
+                    });
+                }
+                Ok(body)
+            }
+            _ => self.compute(db).await,
+        }
+    }
+
+    async fn compute(&self, db: &Db) -> Result<Arc<Vec<u8>>, ApiError> {
+        let started = Instant::now();
+        let body = Arc::new(figures_body(ReadTx::oversight(db).await?, None, Value::Null).await?);
+        *self.latest.lock().expect("not poisoned") = Some((started, Arc::clone(&body)));
+        Ok(body)
+    }
+}
+
+pub async fn records(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    query: Result<Query<DrillQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    if !signed_in.role().may_drill_down() {
+        return Err(ApiError::forbidden("totals_only", "Your role sees the dashboards' totals, not the records behind them."));
+    }
+    let Query(query) = query.map_err(query_error)?;
+    // Another organization is a 404 for a ministry user; for OCM, one that does not exist.
+    let org = match (signed_in.role().oversees_all(), query.org) {
+        (true, None) => return Err(ApiError::invalid_field("org", "Choose the organization whose records to open.")),
+        (_, asked) => scope(&state, &signed_in, asked).await?.0.unwrap_or(signed_in.org_id()),
+    };
+    let filters = AssessmentQuery {
+        status: query.status,
+        province: query.province,
+        municipality: query.municipality,
+        sort: Some("community".into()),
+        limit: query.limit,
+        offset: query.offset,
+        ..AssessmentQuery::default()
+    };
+    let mut tx = ReadTx::organization(&state.db, org).await?;
+    let page = assessment_page(&mut tx, &filters).await?;
+    tx.finish().await?;
+    Ok(Json(page))
+}

@@ -1,0 +1,207 @@
+//! `GET /api/v1/assessments/export?format=csv|json|geojson&<the table's filters>`: the
+//! filtered assessments as a download. Rows stream from PostgreSQL to the client in
+//! chunks, so 100,000 rows never sit in memory at once.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use bmms_shared::records::mana;
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use std::convert::Infallible;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::SignedIn;
+use crate::db::OrgTx;
+use crate::error::ApiError;
+use crate::routes::records::{bind_filters, query_error, AssessmentQuery, ASSESSMENT_FILTERS};
+
+/// Bytes gathered before a chunk goes out.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+type Row = (
+    Uuid,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<f64>,
+    Option<f64>,
+    Option<NaiveDate>,
+    Option<i32>,
+    Option<i32>,
+    Option<i32>,
+    Value,
+    DateTime<Utc>,
+);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Format {
+    Csv,
+    Json,
+    GeoJson,
+}
+
+impl Format {
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Json => "application/json",
+            Format::GeoJson => "application/geo+json",
+        }
+    }
+    fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::GeoJson => "geojson",
+        }
+    }
+}
+
+const COLUMNS: [&str; 12] = [
+    "id", "status", "community", "municipality", "province", "latitude", "longitude", "assessment_date", "households",
+    "population", "respondents", "updated_at",
+];
+
+pub async fn assessments(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    query: Result<Query<AssessmentQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    signed_in.require_desk()?;
+    let Query(query) = query.map_err(query_error)?;
+    query.check()?;
+    let format = match query.format.as_deref().unwrap_or("csv") {
+        "csv" => Format::Csv,
+        "json" => Format::Json,
+        "geojson" => Format::GeoJson,
+        _ => return Err(ApiError::invalid_field("format", "Export as csv, json or geojson.")),
+    };
+    let sql = format!(
+        "select id, status, community, municipality, province, latitude, longitude, assessment_date, households,
+                population, respondents, needs, updated_at
+         from mana_assessments where {ASSESSMENT_FILTERS} {}",
+        query.order_by()?
+    );
+    // The transaction starts here, so a database that is down is an error status, not
+    // an empty download.
+    let tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
+    let (sender, receiver) = mpsc::channel::<Bytes>(4);
+    tokio::spawn(async move {
+        if let Err(err) = stream_rows(tx, &sql, &query, format, &sender).await {
+            // The status has gone out already; the client sees a cut-off download.
+            tracing::error!(error = %err, "assessment export failed part-way");
+        }
+    });
+    // Fused: the compression layer polls once more after the end.
+    let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (Ok::<_, Infallible>(chunk), receiver))
+    });
+    let body = Body::from_stream(chunks.fuse());
+    let filename = format!("attachment; filename=\"assessments-{}.{}\"", Utc::now().format("%Y-%m-%d"), format.extension());
+    let disposition = HeaderValue::from_str(&filename).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())), (header::CONTENT_DISPOSITION, disposition)],
+        body,
+    )
+        .into_response())
+}
+
+async fn stream_rows(mut tx: OrgTx, sql: &str, query: &AssessmentQuery, format: Format, sender: &mpsc::Sender<Bytes>) -> anyhow::Result<()> {
+    let mut out = Vec::with_capacity(CHUNK_BYTES * 2);
+    let sectors: Vec<&str> = mana::SECTORS.iter().map(|(s, _)| *s).collect();
+    match format {
+        Format::Csv => {
+            let mut header = csv::Writer::from_writer(Vec::new());
+            header.write_record(COLUMNS.iter().map(|c| c.to_string()).chain(sectors.iter().map(|s| need_column(s))))?;
+            out.extend(header.into_inner()?);
+        }
+        Format::Json => out.extend_from_slice(b"["),
+        Format::GeoJson => out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#),
+    }
+    let mut rows = bind_filters(sqlx::query_as::<_, Row>(sql), query).fetch(&mut *tx);
+    let mut first = true;
+    while let Some(row) = rows.next().await {
+        let row = row?;
+        match format {
+            Format::Csv => write_csv_row(&mut out, &row, &sectors)?,
+            Format::Json | Format::GeoJson => {
+                if !first {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut out, &if format == Format::Json { row_json(&row) } else { feature(&row) })?;
+            }
+        }
+        first = false;
+        if out.len() >= CHUNK_BYTES && sender.send(Bytes::from(std::mem::take(&mut out))).await.is_err() {
+            return Ok(()); // The client went away.
+        }
+    }
+    drop(rows);
+    match format {
+        Format::Csv => {}
+        Format::Json => out.extend_from_slice(b"]"),
+        Format::GeoJson => out.extend_from_slice(b"]}"),
+    }
+    let _ = sender.send(Bytes::from(out)).await;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn need_column(sector: &str) -> String {
+    format!("need_{sector}_severity")
+}
+
+fn write_csv_row(out: &mut Vec<u8>, row: &Row, sectors: &[&str]) -> anyhow::Result<()> {
+    let (id, status, community, municipality, province, lat, lon, date, households, population, respondents, needs, updated) = row;
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let num = |v: Option<i32>| v.map(|n| n.to_string()).unwrap_or_default();
+    let float = |v: Option<f64>| v.map(|n| n.to_string()).unwrap_or_default();
+    let mut record = vec![
+        id.to_string(),
+        status.clone(),
+        text(community),
+        text(municipality),
+        text(province),
+        float(*lat),
+        float(*lon),
+        date.map(|d| d.to_string()).unwrap_or_default(),
+        num(*households),
+        num(*population),
+        num(*respondents),
+        updated.to_rfc3339(),
+    ];
+    record.extend(sectors.iter().map(|s| needs.get(*s).map(|v| v.to_string()).unwrap_or_default()));
+    let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(out);
+    writer.write_record(&record)?;
+    writer.flush()?;
+    Ok(())
+}
+
+fn row_json(row: &Row) -> Value {
+    let (id, status, community, municipality, province, lat, lon, date, households, population, respondents, needs, updated) = row;
+    json!({"id": id, "status": status, "community": community, "municipality": municipality, "province": province,
+           "latitude": lat, "longitude": lon, "assessment_date": date, "households": households, "population": population,
+           "respondents": respondents, "needs": needs, "updated_at": updated})
+}
+
+/// A GeoJSON feature; an assessment without a GPS point has a null geometry (still valid
+/// GeoJSON), so the export holds the same rows as the others.
+fn feature(row: &Row) -> Value {
+    let mut properties = row_json(row);
+    let (lat, lon) = (row.5, row.6);
+    if let Some(map) = properties.as_object_mut() {
+        map.remove("latitude");
+        map.remove("longitude");
+    }
+    let geometry = match (lat, lon) {
+        (Some(lat), Some(lon)) => json!({"type": "Point", "coordinates": [lon, lat]}),
+        _ => Value::Null,
+    };
+    json!({"type": "Feature", "id": row.0, "geometry": geometry, "properties": properties})
+}

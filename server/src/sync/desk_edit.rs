@@ -1,0 +1,74 @@
+//! Changes the server writes on behalf of a person at a desk: a supervisor settling a
+//! conflict, creating a monitoring task or reassigning one. Each is an ordinary Automerge
+//! change by an actor of that person, logged, stored and materialized exactly like a
+//! device's, so it reaches every device at its next sync as a delta.
+
+use automerge::{ActorId, AutoCommit};
+use bmms_shared::records::{self, FieldError, RecordEditor, RecordKind};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::db::OrgTx;
+use crate::error::ApiError;
+use crate::sync::{materialize, store};
+
+/// The Automerge actor of a person's desk edits (one per person, so the document's
+/// history says who decided). Devices have random actors of their own.
+pub fn desk_actor(user_id: Uuid) -> ActorId {
+    let digest = Sha256::digest(format!("bmms-supervisor:{user_id}"));
+    ActorId::from(&digest[..16])
+}
+
+fn field_error(err: FieldError) -> ApiError {
+    ApiError::invalid_field(err.field.clone(), format!("{err}."))
+}
+
+/// What an edit may do: set fields through the schema, and write resolution notes.
+pub type Write<'w> = Box<dyn FnOnce(&mut AutoCommit) -> Result<(), FieldError> + Send + 'w>;
+
+/// Sets fields through the schema's checks.
+pub fn set_fields(doc: &mut AutoCommit, values: Vec<(&str, records::FieldValue)>) -> Result<(), FieldError> {
+    let mut editor = RecordEditor::new(doc).map_err(|e| FieldError::new("record", e.to_string()))?;
+    for (field, value) in values {
+        editor.set(field, value)?;
+    }
+    Ok(())
+}
+
+/// Changes a stored document as `user_id`; the document as saved, or None if the
+/// organization has no such document.
+pub async fn edit(tx: &mut OrgTx, doc_id: Uuid, user_id: Uuid, write: Write<'_>) -> Result<Option<(RecordKind, AutoCommit)>, ApiError> {
+    let Some(mut stored) = store::load_document_for_update(tx, doc_id).await? else {
+        return Ok(None);
+    };
+    let doc = &mut stored.doc;
+    doc.set_actor(desk_actor(user_id));
+    let before = doc.get_heads();
+    write(doc).map_err(field_error)?;
+    doc.commit();
+    let changes = doc.get_changes(&before);
+    if !changes.is_empty() {
+        store::append_changes(tx, doc_id, &changes, Uuid::nil(), user_id).await?;
+        store::save_document(tx, doc_id, doc).await?;
+        materialize::materialize(tx, doc_id, stored.kind, doc).await?;
+        store::refresh_conflicts(tx, doc_id, &records::conflicts(doc)).await?;
+    }
+    Ok(Some((stored.kind, stored.doc)))
+}
+
+/// Creates a document of `kind` as `user_id`; returns its id.
+pub async fn create(tx: &mut OrgTx, kind: RecordKind, user_id: Uuid, write: Write<'_>) -> Result<Uuid, ApiError> {
+    let doc_id = Uuid::new_v4();
+    let mut doc = records::new_document(doc_id, kind, desk_actor(user_id));
+    write(&mut doc).map_err(field_error)?;
+    doc.commit();
+    let changes = doc.get_changes(&[]);
+    let first_seq = store::append_changes(tx, doc_id, &changes, Uuid::nil(), user_id)
+        .await?
+        .expect("a new document has at least one change");
+    if store::insert_documents(tx, &[(doc_id, kind, doc.save(), first_seq)]).await?.is_empty() {
+        return Err(ApiError::Internal(anyhow::anyhow!("a fresh document id {doc_id} was already taken")));
+    }
+    materialize::materialize(tx, doc_id, kind, &doc).await?;
+    Ok(doc_id)
+}
