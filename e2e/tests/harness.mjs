@@ -99,14 +99,29 @@ const chromiumOptions = {
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 };
 
+// Every browser a test file starts is closed when the file's tests end, also when a test
+// failed before closing its own: an open browser would keep the test process alive.
+const openBrowsers = new Set();
+after(async () => {
+  for (const browser of openBrowsers) await browser.close().catch(() => {});
+});
+
+/** `browser` (a Browser or a persistent BrowserContext), closed at the latest at the end. */
+function closedAtTheEnd(browser, closeEvent) {
+  openBrowsers.add(browser);
+  browser.on(closeEvent, () => openBrowsers.delete(browser));
+  return browser;
+}
+
 /** Debian's Chromium, headless, with a clean profile and no background traffic. */
 export async function launchBrowser() {
-  return chromium.launch(chromiumOptions);
+  return closedAtTheEnd(await chromium.launch(chromiumOptions), "disconnected");
 }
 
 /** Chromium on a profile kept in `dir`, as a phone keeps its browser's data between uses. */
 export async function launchProfile(dir) {
-  return chromium.launchPersistentContext(dir, { ...chromiumOptions, viewport: { width: 360, height: 640 } });
+  const options = { ...chromiumOptions, viewport: { width: 360, height: 640 } };
+  return closedAtTheEnd(await chromium.launchPersistentContext(dir, options), "close");
 }
 
 /**
@@ -120,7 +135,11 @@ export async function firstVisit(context, url, username, password) {
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.locator("#last-sync").filter({ hasText: "Last synced" }).waitFor();
+  await page.locator("#last-sync").filter({ hasText: "Last synced" }).waitFor().catch(async (err) => {
+    // Say what the officer would have seen instead of the first sync.
+    const shown = await page.locator("main, body").first().innerText().catch(() => "(no page)");
+    throw new Error(`${err.message}\nthe page showed:\n${shown.slice(0, 2000)}`);
+  });
   await page.evaluate(() => navigator.serviceWorker.ready);
   await page.reload();
   await page.getByRole("heading", { name: /Signed in as/ }).waitFor();

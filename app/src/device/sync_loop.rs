@@ -30,7 +30,8 @@ pub(super) fn soon_sync(status: Status) {
     }
 }
 
-/// Called every few seconds: syncs when edits wait, or to fetch news once a minute.
+/// Called every few seconds: syncs when edits wait or an exchange failed (the client's
+/// backoff decides when its retry is due), or to fetch news once a minute.
 pub fn tick(status: Status) {
     // The browser's word on the network wins over whatever an exchange last concluded
     // (an answer can arrive just after the network went).
@@ -41,7 +42,9 @@ pub fn tick(status: Status) {
         }
         status.online.set(false);
     }
-    let waiting = read(SyncClient::has_unsent).unwrap_or(false);
+    // A failed exchange stays in flight until it is answered, edits or not: without this a
+    // failed first sync would wait for the next poll.
+    let waiting = read(|client| client.has_unsent() || client.is_in_flight()).unwrap_or(false);
     let due = now_ms() - status.last_poll_ms.get_untracked() >= POLL_MS;
     if status.online.get_untracked() && (waiting || due) {
         spawn_local(async move { sync_now(status, false).await });
