@@ -123,6 +123,8 @@ fn now_ms() -> f64 {
 /// Opens the device's storage and shows what it holds, then asks the server who is
 /// signed in. Works with no network: the last signed-in person and their records open.
 pub async fn start(status: Status) {
+    // Where a cold start's time goes (scripts/bench-app reports these marks).
+    crate::browser::measure_since("bmms-started", 0.0);
     if !crate::browser::hold_device_lock().await {
         status.other_window.set(true);
         return;
@@ -139,11 +141,13 @@ pub async fn start(status: Status) {
         status.last_error.set(Some(format!("{} ({err})", t().local_storage_failed)));
         crate::storage::Loaded { identity: None, me: None, last_sync: None, records: vec![], unreadable: 0 }
     });
+    crate::browser::measure_since("bmms-storage-read", 0.0);
     let client = loaded.identity.as_ref().and_then(|identity| {
         SyncClient::restore(identity.device_id, ActorId::from(identity.actor.clone()), identity.cursor, loaded.records)
             .map_err(|err| status.last_error.set(Some(err.to_string())))
             .ok()
     });
+    crate::browser::measure_since("bmms-restored", 0.0);
     LOCAL.set(Some(Local { storage, unreadable_records: loaded.unreadable, identity: loaded.identity, client }));
     // Ask the browser, once per start, to keep the device's data when space runs short.
     spawn_local(async {
