@@ -1,6 +1,8 @@
-//! The device's own storage: IndexedDB, through rexie. Two object stores:
+//! The device's own storage: IndexedDB, through rexie. Three object stores:
 //! - `records`: one entry per record, keyed by its id: the document, its unsynced changes
 //!   and its open conflicts (a `StoredRecord`, encoded like a sync message);
+//! - `summaries`: per record, the few fields its list shows (a `Summary`), so that lists
+//!   open without loading every document (since version 2);
 //! - `device`: this device's identity and sync cursor (`identity`), the signed-in person
 //!   as last seen (`me`, so the app opens offline) and the time of the last sync.
 //!
@@ -14,6 +16,7 @@
 use bmms_shared::api::Me;
 use bmms_shared::sync::client::StoredRecord;
 use bmms_shared::sync::protocol;
+use crate::device::summary::Summary;
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
@@ -21,8 +24,9 @@ use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
 const NAME: &str = "bmms";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const RECORDS: &str = "records";
+const SUMMARIES: &str = "summaries";
 const DEVICE: &str = "device";
 
 /// Who this device is to the server, and how far it has read.
@@ -48,6 +52,8 @@ pub struct Loaded {
     pub me: Option<Me>,
     pub last_sync: Option<String>,
     pub records: Vec<StoredRecord>,
+    /// What the lists show of the records (none yet for records stored by version 1).
+    pub summaries: Vec<Summary>,
     /// Stored records this build could not read; they stay in storage.
     pub unreadable: usize,
 }
@@ -62,6 +68,7 @@ impl Storage {
             .version(VERSION)
             .add_object_store(ObjectStore::new(RECORDS))
             .add_object_store(ObjectStore::new(DEVICE))
+            .add_object_store(ObjectStore::new(SUMMARIES))
             .build()
             .await
             .map_err(failed)?;
@@ -70,7 +77,7 @@ impl Storage {
 
     /// Everything the device keeps.
     pub async fn load(&self) -> Result<Loaded, String> {
-        let tx = self.db.transaction(&[RECORDS, DEVICE], TransactionMode::ReadOnly).map_err(failed)?;
+        let tx = self.db.transaction(&[RECORDS, DEVICE, SUMMARIES], TransactionMode::ReadOnly).map_err(failed)?;
         let device = tx.store(DEVICE).map_err(failed)?;
         let identity = device
             .get(JsValue::from_str("identity"))
@@ -89,18 +96,32 @@ impl Storage {
         // A record this build cannot read is left in storage, not deleted.
         let records: Vec<StoredRecord> =
             stored.into_iter().filter_map(|v| protocol::decode(&js_sys::Uint8Array::new(&v).to_vec()).ok()).collect();
-        Ok(Loaded { identity, me, last_sync, unreadable: total - records.len(), records })
+        let summaries = tx.store(SUMMARIES).map_err(failed)?.get_all(None, None).await.map_err(failed)?;
+        let summaries =
+            summaries.into_iter().filter_map(|v| protocol::decode(&js_sys::Uint8Array::new(&v).to_vec()).ok()).collect();
+        Ok(Loaded { identity, me, last_sync, unreadable: total - records.len(), records, summaries })
     }
 
-    /// Writes `records` (what changed since the last save) and the identity with its
-    /// cursor, in one transaction; returns once it is on disk.
-    pub async fn save(&self, records: Vec<StoredRecord>, identity: &Identity, last_sync: Option<&str>) -> Result<(), String> {
+    /// Writes `records` (what changed since the last save) with their new `summaries`,
+    /// and the identity with its cursor, in one transaction; returns once it is on disk.
+    pub async fn save(
+        &self,
+        records: Vec<StoredRecord>,
+        summaries: Vec<Summary>,
+        identity: &Identity,
+        last_sync: Option<&str>,
+    ) -> Result<(), String> {
         let records: Vec<(JsValue, Option<JsValue>)> = records
             .into_iter()
             .map(|record| (bytes(&protocol::encode_uncompressed(&record)), Some(JsValue::from_str(&record.doc_id.to_string()))))
             .collect();
-        let tx = self.db.transaction(&[RECORDS, DEVICE], TransactionMode::ReadWrite).map_err(failed)?;
+        let summaries: Vec<(JsValue, Option<JsValue>)> = summaries
+            .into_iter()
+            .map(|summary| (bytes(&protocol::encode_uncompressed(&summary)), Some(JsValue::from_str(&summary.doc_id.to_string()))))
+            .collect();
+        let tx = self.db.transaction(&[RECORDS, DEVICE, SUMMARIES], TransactionMode::ReadWrite).map_err(failed)?;
         tx.store(RECORDS).map_err(failed)?.put_all(records.into_iter()).await.map_err(failed)?;
+        tx.store(SUMMARIES).map_err(failed)?.put_all(summaries.into_iter()).await.map_err(failed)?;
         let device = tx.store(DEVICE).map_err(failed)?;
         device.put(&bytes(&protocol::encode(&identity)), Some(&JsValue::from_str("identity"))).await.map_err(failed)?;
         if let Some(when) = last_sync {
@@ -125,8 +146,9 @@ impl Storage {
 
     /// Forgets every record and the device's identity (only ever with nothing unsynced).
     pub async fn clear_device(&self) -> Result<(), String> {
-        let tx = self.db.transaction(&[RECORDS, DEVICE], TransactionMode::ReadWrite).map_err(failed)?;
+        let tx = self.db.transaction(&[RECORDS, DEVICE, SUMMARIES], TransactionMode::ReadWrite).map_err(failed)?;
         tx.store(RECORDS).map_err(failed)?.clear().await.map_err(failed)?;
+        tx.store(SUMMARIES).map_err(failed)?.clear().await.map_err(failed)?;
         tx.store(DEVICE).map_err(failed)?.clear().await.map_err(failed)?;
         committed(tx).await
     }

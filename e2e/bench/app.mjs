@@ -131,7 +131,7 @@ const lines = [
   `| list of 5,000 local records rendered (median of 5) | ${ms(results.list_5000_render_ms.median)} ms | ≤ 300 ms |`,
   `| durable save of an edit, p50 / p95 of ${results.save_ms.count} | ${ms(results.save_ms.p50)} / ${ms(results.save_ms.p95)} ms | p95 ≤ 50 ms |`,
   "",
-  "Where a cold start's time goes (medians, ms): until the app's code runs; reading IndexedDB; restoring the records (loading every Automerge document); the first frame.",
+  "Where a cold start's time goes (medians, ms): until the app's code runs; reading IndexedDB; restoring the records (their documents load when first used); the first frame.",
   "",
   "| device | code running | storage read | records restored | first frame |",
   "|---|---|---|---|---|",

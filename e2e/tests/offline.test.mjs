@@ -141,3 +141,52 @@ test("a second window of the app on the same device stays out of the records", a
   await second.getByRole("heading", { name: "Signed in as Farida Usman" }).waitFor();
   await context.close();
 });
+
+test("records kept by the previous version of the app's storage open after the upgrade", async () => {
+  const password = world.bmms.createUser("MILG", "hadji.officer", "field_officer", "Hadji Lim");
+  const context = await launchProfile(newProfileDir());
+  const page = await firstVisit(context, world.bmms.url, "hadji.officer", password);
+  await goOffline(context, page);
+  await openTab(page, "Assessments");
+  await page.getByRole("button", { name: "New assessment" }).click();
+  await setField(page, "Community (barangay)", "Kakar");
+
+  // Away from the app (its connection closes), the device's storage is put back as
+  // version 1 of the app kept it: the same records and device entries, no summaries.
+  await page.goto(`${world.bmms.url}/manifest.webmanifest`);
+  await page.evaluate(async () => {
+    const request = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+    const open = (version, upgrade) => {
+      const r = indexedDB.open("bmms", version);
+      if (upgrade) r.onupgradeneeded = () => upgrade(r.result);
+      return request(r);
+    };
+    const current = await open();
+    const kept = {};
+    for (const store of ["records", "device"]) {
+      const tx = current.transaction(store);
+      kept[store] = { keys: await request(tx.objectStore(store).getAllKeys()), values: await request(tx.objectStore(store).getAll()) };
+    }
+    current.close();
+    await request(indexedDB.deleteDatabase("bmms"));
+    const old = await open(1, (db) => { db.createObjectStore("records"); db.createObjectStore("device"); });
+    const tx = old.transaction(["records", "device"], "readwrite");
+    for (const [store, { keys, values }] of Object.entries(kept)) {
+      keys.forEach((key, i) => tx.objectStore(store).put(values[i], key));
+    }
+    await new Promise((resolve) => { tx.oncomplete = resolve; });
+    old.close();
+  });
+
+  await page.goto(world.bmms.url);
+  await page.getByRole("heading", { name: "Signed in as Hadji Lim" }).waitFor();
+  await openTab(page, "Assessments");
+  const record = page.getByRole("button", { name: /Kakar/ });
+  await record.waitFor();
+  assert.match(await record.innerText(), /Saved on this device, waiting to sync/);
+  await context.setOffline(false);
+  await synced(page);
+  const api = await world.bmms.apiAs("hadji.officer", password);
+  assert.equal((await api("/api/v1/assessments")).items.filter((a) => a.community === "Kakar").length, 1);
+  await context.close();
+});

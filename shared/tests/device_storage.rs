@@ -52,7 +52,7 @@ fn a_restored_device_has_its_records_and_outbox_and_syncs_them_once() {
     let mut reopened = restore(&client, &store);
     assert_eq!(reopened.pending_count(), client.pending_count());
     assert_eq!(reopened.record_state(fresh), RecordSyncState::Waiting(2));
-    assert_eq!(records::get(&reopened.documents()[&synced].doc, "households"), Some(FieldValue::Integer(120)));
+    assert_eq!(records::get(&reopened.documents()[&synced].doc(), "households"), Some(FieldValue::Integer(120)));
     assert_eq!(reopened.take_unsaved(), (vec![], false), "nothing to write right after loading");
 
     let (_, body) = reopened.next_request(0, Uuid::from_u128(101)).unwrap();
@@ -78,7 +78,7 @@ fn exported_unsynced_edits_come_back_once() {
     let mut emptied = SyncClient::new(Uuid::from_u128(1), actor());
     let records: Vec<StoredRecord> = protocol::decode(&exported).unwrap();
     assert_eq!(emptied.import_unsynced(records.clone()).unwrap(), 2);
-    assert_eq!(records::get(&emptied.documents()[&doc].doc, "respondents"), Some(FieldValue::Integer(12)));
+    assert_eq!(records::get(&emptied.documents()[&doc].doc(), "respondents"), Some(FieldValue::Integer(12)));
     // Imported again: nothing doubles.
     assert_eq!(emptied.import_unsynced(records).unwrap(), 0);
     assert_eq!(emptied.pending_count(), 2);
@@ -113,4 +113,26 @@ fn a_refused_record_is_sent_again_once_the_officer_edits_it() {
     client.on_response(&server.handle(&body).unwrap()).unwrap();
     assert_eq!(client.record_state(doc), RecordSyncState::Synced);
     assert_eq!(records::get(server.document(doc).unwrap(), "households"), Some(FieldValue::Integer(4)));
+}
+
+#[test]
+fn a_stored_record_that_no_longer_loads_is_kept_as_stored_and_the_others_open() {
+    let mut client = SyncClient::new(Uuid::from_u128(1), actor());
+    let mut store = Default::default();
+    let good = client.create(Uuid::from_u128(10), RecordKind::ManaAssessment);
+    client.edit(good, |e| e.set("community", FieldValue::Text("Poblacion".into()))).unwrap();
+    let bad = client.create(Uuid::from_u128(11), RecordKind::ManaAssessment);
+    save(&mut client, &mut store);
+    // The stored document of `bad` is damaged on the device (its unsent changes are not).
+    let mut damaged: StoredRecord = protocol::decode(&store[&bad]).unwrap();
+    damaged.document = vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3];
+    store.insert(bad, protocol::encode(&damaged));
+
+    let mut reopened = restore(&client, &store);
+    assert_eq!(records::get(reopened.documents()[&good].doc(), "community"), Some(FieldValue::Text("Poblacion".into())));
+    assert_eq!(records::get(reopened.documents()[&bad].doc(), "community"), None, "reads as empty");
+    assert!(reopened.edit(bad, |e| e.set("community", FieldValue::Text("Tamontaka".into()))).is_err());
+    assert_eq!(reopened.stored_record(bad).unwrap().document, damaged.document, "never overwritten");
+    assert_eq!(reopened.pending_count(), client.pending_count(), "its unsent changes stay queued");
+    reopened.edit(good, |e| e.set("households", FieldValue::Integer(40))).unwrap();
 }

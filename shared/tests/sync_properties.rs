@@ -80,7 +80,7 @@ impl Sim {
         let doc = docs[self.rng.gen_range(0..docs.len())];
         let field = FIELDS[self.rng.gen_range(0..FIELDS.len())];
         let value = format!("s{}-d{d}-w{}", self.seed, self.writes.len());
-        let replaced = visible_values(&self.devices[d].client.documents()[&doc].doc, field);
+        let replaced = visible_values(&self.devices[d].client.documents()[&doc].doc(), field);
         let v = value.clone();
         self.devices[d].client.edit(doc, |e| e.set(field, FieldValue::Text(v))).unwrap();
         self.writes.push(Write { doc, field, value, replaced });
@@ -211,14 +211,14 @@ fn check_converged(sim: &Sim) -> usize {
             "seed {seed}: device {d} does not hold every document"
         );
         for (doc_id, local) in device.client.documents() {
-            let mut local_doc = local.doc.clone();
+            let mut local_doc = local.doc().clone();
             let mut server_doc = sim.server.document(*doc_id).unwrap().clone();
             let (mut a, mut b) = (local_doc.get_heads(), server_doc.get_heads());
             a.sort();
             b.sort();
             assert_eq!(a, b, "seed {seed}: device {d} and the server differ on {doc_id}");
             for field in FIELDS {
-                assert_eq!(visible_values(&local.doc, field), visible_values(&server_doc, field), "seed {seed}: {field}");
+                assert_eq!(visible_values(&local.doc(), field), visible_values(&server_doc, field), "seed {seed}: {field}");
             }
         }
     }
@@ -287,7 +287,7 @@ fn concurrent_writes_to_different_fields_raise_no_conflict() {
     sim.quiesce();
     assert!(records::conflicts(sim.server.document(doc).unwrap()).is_empty());
     for device in &sim.devices {
-        let local = &device.client.documents()[&doc].doc;
+        let local = &device.client.documents()[&doc].doc();
         assert_eq!(records::get(local, "community"), Some(FieldValue::Text("Poblacion".into())));
         assert_eq!(records::get(local, "notes"), Some(FieldValue::Text("Road washed out".into())));
     }

@@ -26,6 +26,7 @@ use crate::api;
 use crate::storage::{Identity, Storage};
 use crate::text::t;
 
+pub mod summary;
 mod sync_loop;
 pub use sync_loop::{came_online, sync_now, tick};
 use sync_loop::soon_sync;
@@ -139,7 +140,7 @@ pub async fn start(status: Status) {
     };
     let loaded = storage.load().await.unwrap_or_else(|err| {
         status.last_error.set(Some(format!("{} ({err})", t().local_storage_failed)));
-        crate::storage::Loaded { identity: None, me: None, last_sync: None, records: vec![], unreadable: 0 }
+        crate::storage::Loaded { identity: None, me: None, last_sync: None, records: vec![], summaries: vec![], unreadable: 0 }
     });
     crate::browser::measure_since("bmms-storage-read", 0.0);
     let client = loaded.identity.as_ref().and_then(|identity| {
@@ -147,6 +148,7 @@ pub async fn start(status: Status) {
             .map_err(|err| status.last_error.set(Some(err.to_string())))
             .ok()
     });
+    summary::remember_stored(loaded.summaries);
     crate::browser::measure_since("bmms-restored", 0.0);
     LOCAL.set(Some(Local { storage, unreadable_records: loaded.unreadable, identity: loaded.identity, client }));
     // Ask the browser, once per start, to keep the device's data when space runs short.
@@ -227,7 +229,7 @@ pub async fn signed_in(status: Status, me: Me) {
                     cursor: 0,
                 };
                 let client = SyncClient::new(registration.device_id, ActorId::from(actor));
-                if let Err(err) = storage.save(vec![], &identity, None).await {
+                if let Err(err) = storage.save(vec![], vec![], &identity, None).await {
                     status.last_error.set(Some(format!("{} ({err})", t().local_storage_failed)));
                     return;
                 }
@@ -268,10 +270,11 @@ pub async fn sign_out(status: Status) -> Result<(), String> {
     Ok(())
 }
 
-/// What changed in `client` since the last save, ready to write.
-fn unsaved_records(client: &mut SyncClient) -> Vec<StoredRecord> {
+/// What changed in `client` since the last save, with the new summaries, ready to write.
+fn unsaved_records(client: &mut SyncClient) -> (Vec<StoredRecord>, Vec<summary::Summary>) {
     let (ids, _) = client.take_unsaved();
-    ids.into_iter().filter_map(|id| client.stored_record(id)).collect()
+    let summaries = summary::to_store(client, &ids);
+    (ids.into_iter().filter_map(|id| client.stored_record(id)).collect(), summaries)
 }
 
 /// Writes what changed to the device's storage; the UI may say "saved" once this returns.
@@ -281,10 +284,10 @@ async fn persist(status: Status, last_sync: Option<&str>) -> Result<(), String> 
     let work = LOCAL.with_borrow_mut(|local| {
         let local = local.as_mut()?;
         let identity = Identity { cursor: local.client.as_ref()?.cursor(), ..local.identity.clone()? };
-        let records = unsaved_records(local.client.as_mut()?);
-        Some((local.storage.clone(), identity, records))
+        let (records, summaries) = unsaved_records(local.client.as_mut()?);
+        Some((local.storage.clone(), identity, records, summaries))
     });
-    let Some((storage, identity, records)) = work else { return Ok(()) };
+    let Some((storage, identity, records, summaries)) = work else { return Ok(()) };
     VERSIONS.with_borrow_mut(|versions| {
         for record in &records {
             *versions.entry(record.doc_id).or_default() += 1;
@@ -294,7 +297,7 @@ async fn persist(status: Status, last_sync: Option<&str>) -> Result<(), String> 
     // first one), while "saved" waits for the write below.
     status.changed();
     let ids: Vec<Uuid> = records.iter().map(|r| r.doc_id).collect();
-    let result = storage.save(records, &identity, last_sync).await;
+    let result = storage.save(records, summaries, &identity, last_sync).await;
     if result.is_err() {
         // Written again with the next save, so the stored cursor never runs ahead of them.
         write(|client| client.mark_unsaved(ids));

@@ -24,7 +24,7 @@ enum Saved {
 }
 
 fn current(id: Uuid, field: &str) -> Option<FieldValue> {
-    device::read(|client| client.documents().get(&id).and_then(|local| records::get(&local.doc, field))).flatten()
+    device::read(|client| client.documents().get(&id).and_then(|local| records::get(&local.doc(), field))).flatten()
 }
 
 fn kind_of(id: Uuid) -> Option<RecordKind> {
@@ -144,7 +144,7 @@ fn Field(id: Uuid, spec: &'static FieldSpec) -> impl IntoView {
     // A supervisor's decision on a conflict of this field, from the device's own copy.
     let resolved = Memo::new(move |_| {
         status.revision.track();
-        device::read(|client| client.documents().get(&id).and_then(|local| records::resolution::note(&local.doc, &spec.name))).flatten()
+        device::read(|client| client.documents().get(&id).and_then(|local| records::resolution::note(&local.doc(), &spec.name))).flatten()
     });
     let on_change = move |input: String| {
         let parsed = parse_input(spec, &input);

@@ -1,7 +1,7 @@
 //! Lists of the records on this device, with search and filters, and the badge that
 //! says where each record stands with the server.
 
-use bmms_shared::records::{self, FieldValue, RecordKind};
+use bmms_shared::records::{self, RecordKind};
 use bmms_shared::sync::client::{LocalDocument, RecordSyncState, SyncClient};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -29,14 +29,6 @@ struct Row {
     state: RecordSyncState,
 }
 
-fn text_of(doc: &automerge::AutoCommit, kind: RecordKind, field: &str) -> Option<String> {
-    match records::get_field(doc, kind, field)? {
-        FieldValue::Text(s) | FieldValue::Choice(s) | FieldValue::Date(s) => Some(s),
-        FieldValue::Integer(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 thread_local! {
     /// Rows already read, with the record version they were read at: reading thousands of
     /// documents again for every keystroke in the search box would be too slow on a phone.
@@ -44,8 +36,9 @@ thread_local! {
 }
 
 fn row(client: &SyncClient, id: Uuid, local: &LocalDocument) -> Row {
-    let (doc, kind) = (&local.doc, local.kind);
-    let text = |field| text_of(doc, kind, field);
+    let kind = local.kind;
+    let summary = device::summary::current(id, local);
+    let text = |field| summary.get(field);
     let joined = |parts: Vec<Option<String>>| parts.into_iter().flatten().collect::<Vec<_>>().join(", ");
     let (title, detail) = match kind {
         RecordKind::ManaAssessment => (

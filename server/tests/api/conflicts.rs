@@ -50,8 +50,8 @@ async fn a_supervisors_decision_reaches_every_device_and_is_audited() {
     ben.sync(&app).await;
     for device in [&ana, &ben] {
         let local = &device.client.documents()[&doc];
-        assert_eq!(records::get(&local.doc, "households"), Some(FieldValue::Integer(128)));
-        assert!(records::conflicts(&local.doc).is_empty(), "the decision supersedes both values");
+        assert_eq!(records::get(&local.doc(), "households"), Some(FieldValue::Integer(128)));
+        assert!(records::conflicts(&local.doc()).is_empty(), "the decision supersedes both values");
         assert!(local.conflicts.is_empty(), "the device no longer shows the conflict");
     }
     let record: Value = app.get(&format!("/api/v1/records/{doc}"), &sofia).await.json().await.unwrap();

@@ -76,7 +76,7 @@ async fn the_side_by_side_view_names_each_writer_and_a_bulk_decision_reaches_the
     ana.sync(&app).await;
     ben.sync(&app).await;
     for device in [&ana, &ben] {
-        let local = &device.client.documents()[&doc].doc;
+        let local = &device.client.documents()[&doc].doc();
         assert_eq!(records::get(local, "households"), Some(FieldValue::Integer(128)));
         let note = resolution::note(local, "households").expect("the officer's copy carries the note");
         assert_eq!((note.by.as_str(), note.reason.as_str()), ("Test Person", "Recount"));
@@ -110,7 +110,7 @@ async fn an_assigned_task_reaches_the_officer_in_one_sync_and_progress_shows_per
     let task: Uuid = created.json::<Value>().await.unwrap()["id"].as_str().unwrap().parse().unwrap();
 
     ana.sync(&app).await;
-    let local = &ana.client.documents()[&task].doc;
+    let local = &ana.client.documents()[&task].doc();
     assert_eq!(records::get(local, "assignee"), Some(FieldValue::Text("ana".into())));
     match records::get(local, "checklist") {
         Some(FieldValue::Checklist(items)) => assert_eq!(items.len(), 2),
@@ -125,7 +125,7 @@ async fn an_assigned_task_reaches_the_officer_in_one_sync_and_progress_shows_per
     // Reassigned: ben's device gets it as a change to a document it already has.
     assert_eq!(post(&app, &format!("/api/v1/tasks/{task}/assign"), &sofia, json!({"assignee": "ben"})).await.status(), 200);
     ben.sync(&app).await;
-    assert_eq!(records::get(&ben.client.documents()[&task].doc, "assignee"), Some(FieldValue::Text("ben".into())));
+    assert_eq!(records::get(&ben.client.documents()[&task].doc(), "assignee"), Some(FieldValue::Text("ben".into())));
     set(&mut ben, task, "status", FieldValue::Choice("done".into()));
     ben.sync(&app).await;
     let progress = json_of(&app, "/api/v1/officers", &sofia).await;

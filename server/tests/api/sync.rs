@@ -102,8 +102,8 @@ async fn two_devices_converge_and_a_same_field_edit_is_one_conflict() {
 
     for device in [&ana, &ben] {
         let local = &device.client.documents()[&doc];
-        assert_eq!(records::get(&local.doc, "province"), Some(FieldValue::Text("Maguindanao del Sur".into())));
-        assert_eq!(records::get(&local.doc, "notes"), Some(FieldValue::Text("Bridge washed out".into())));
+        assert_eq!(records::get(&local.doc(), "province"), Some(FieldValue::Text("Maguindanao del Sur".into())));
+        assert_eq!(records::get(&local.doc(), "notes"), Some(FieldValue::Text("Bridge washed out".into())));
         assert_eq!(local.conflicts.len(), 1, "only households conflicts");
         assert_eq!(local.conflicts[0].field, "households");
         assert_eq!(device.client.pending_count(), 0);
@@ -392,6 +392,6 @@ async fn two_server_replicas_with_their_own_caches_lose_no_edit() {
     assert_eq!(record["fields"]["community"], "Poblacion");
     assert_eq!(record["fields"]["notes"], "Road flooded", "the replica's write survived the stale cache");
     assert_eq!(record["fields"]["households"], 64);
-    let local = &ben.client.documents()[&doc].doc;
+    let local = &ben.client.documents()[&doc].doc();
     assert_eq!(records::get(local, "households"), Some(FieldValue::Integer(64)));
 }

@@ -110,7 +110,7 @@ async fn run_schedule(seed: u64) {
         server_heads.sort();
         for (d, device) in devices.iter().enumerate() {
             assert_eq!(device.client.pending_count(), 0, "seed {seed}: device {d} has unsynced changes");
-            let mut local = device.client.documents()[&doc_id].doc.clone();
+            let mut local = device.client.documents()[&doc_id].doc().clone();
             let mut heads = local.get_heads();
             heads.sort();
             assert_eq!(heads, server_heads, "seed {seed}: device {d} differs from the server on {doc_id}");

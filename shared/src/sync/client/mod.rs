@@ -11,7 +11,9 @@ use automerge::{ActorId, AutoCommit, Change, ChangeHash};
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
+mod local;
 mod stored;
+pub use local::LocalDocument;
 pub use stored::{RestoreError, StoredChange, StoredRecord};
 
 use super::protocol::{
@@ -22,15 +24,6 @@ use crate::records::{self, Conflict, RecordKind};
 /// Waits between failed exchanges: 2 s, doubling, at most 5 minutes.
 const FIRST_RETRY_MS: u64 = 2_000;
 const MAX_RETRY_MS: u64 = 300_000;
-
-/// A document on the device.
-#[derive(Debug, Clone)]
-pub struct LocalDocument {
-    pub kind: RecordKind,
-    pub doc: AutoCommit,
-    /// Open conflicts, as the server last reported them.
-    pub conflicts: Vec<Conflict>,
-}
 
 /// A change the server has not acknowledged.
 #[derive(Debug, Clone, PartialEq)]
@@ -163,7 +156,7 @@ impl SyncClient {
     pub fn create(&mut self, doc_id: Uuid, kind: RecordKind) -> Uuid {
         let mut doc = records::new_document(doc_id, kind, self.actor.clone());
         let changes = doc.get_changes(&[]);
-        self.documents.insert(doc_id, LocalDocument { kind, doc, conflicts: vec![] });
+        self.documents.insert(doc_id, LocalDocument::new(kind, doc));
         self.queue(doc_id, changes);
         doc_id
     }
@@ -174,16 +167,16 @@ impl SyncClient {
         doc_id: Uuid,
         edit: impl FnOnce(&mut records::RecordEditor<'_>) -> Result<(), records::FieldError>,
     ) -> Result<(), EditError> {
-        let local = self.documents.get_mut(&doc_id).ok_or(EditError::NoSuchDocument)?;
-        let before = local.doc.get_heads();
-        let mut editor = records::RecordEditor::new(&mut local.doc)?;
+        let doc = self.documents.get_mut(&doc_id).ok_or(EditError::NoSuchDocument)?.doc_mut(&self.actor)?;
+        let before = doc.get_heads();
+        let mut editor = records::RecordEditor::new(doc)?;
         if let Err(err) = edit(&mut editor) {
             // Nothing half-done stays behind.
-            local.doc.rollback();
+            doc.rollback();
             return Err(err.into());
         }
-        local.doc.commit();
-        let changes = local.doc.get_changes(&before);
+        doc.commit();
+        let changes = doc.get_changes(&before);
         // A new edit of a refused record is the officer's fix: the refused changes go out
         // again with it (the fix depends on them, so the server needs both).
         for change in self.outbox.get_mut(&doc_id).into_iter().flatten() {
@@ -196,11 +189,11 @@ impl SyncClient {
     /// Edits a record with raw Automerge access (no schema checks): for tests that need
     /// to send what a faulty or hostile device would.
     pub fn edit_unchecked(&mut self, doc_id: Uuid, edit: impl FnOnce(&mut AutoCommit)) -> Result<(), EditError> {
-        let local = self.documents.get_mut(&doc_id).ok_or(EditError::NoSuchDocument)?;
-        let before = local.doc.get_heads();
-        edit(&mut local.doc);
-        local.doc.commit();
-        let changes = local.doc.get_changes(&before);
+        let doc = self.documents.get_mut(&doc_id).ok_or(EditError::NoSuchDocument)?.doc_mut(&self.actor)?;
+        let before = doc.get_heads();
+        edit(doc);
+        doc.commit();
+        let changes = doc.get_changes(&before);
         self.queue(doc_id, changes);
         Ok(())
     }
@@ -327,22 +320,22 @@ impl SyncClient {
 
     fn apply_update(&mut self, doc_id: Uuid, kind: RecordKind, content: UpdateContent) {
         self.unsaved.insert(doc_id);
-        let local = self
-            .documents
-            .entry(doc_id)
-            .or_insert_with(|| LocalDocument { kind, doc: AutoCommit::new(), conflicts: vec![] });
+        let local =
+            self.documents.entry(doc_id).or_insert_with(|| LocalDocument::new(kind, AutoCommit::new()));
+        // A stored document that no longer loads stays as it was stored (it is not replaced
+        // by a partial one).
+        let Ok(doc) = local.doc_mut(&self.actor) else { return };
         // The server only sends what decoded and merged on its side; anything else is ignored
         // rather than allowed to break the device.
         match content {
             UpdateContent::Changes(changes) => {
                 let changes: Vec<Change> = changes.into_iter().filter_map(|c| Change::from_bytes(c).ok()).collect();
-                let _ = local.doc.apply_changes(changes);
+                let _ = doc.apply_changes(changes);
             }
             UpdateContent::Snapshot(bytes) => {
-                let _ = local.doc.load_incremental(&bytes);
+                let _ = doc.load_incremental(&bytes);
             }
         }
-        local.doc.set_actor(self.actor.clone());
     }
 
     /// True when an exchange is waiting for its answer.
