@@ -5,6 +5,7 @@
 //! names, dependency hashes). See docs/sync-protocol.md.
 
 use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
 use uuid::Uuid;
 
 use crate::records::{Conflict, RecordKind};
@@ -130,7 +131,7 @@ pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
         // Large messages (a cold start, a busy organization's news) are compressed fast
         // rather than small: the server pays this CPU for every device that syncs.
         let level = if body.len() > 64 * 1024 { 1 } else { 6 };
-        let compressed = miniz_oxide::deflate::compress_to_vec(&body, level);
+        let compressed = deflate(&body, level);
         if compressed.len() < body.len() {
             return [&[PROTOCOL_VERSION, DEFLATE][..], &compressed].concat();
         }
@@ -155,12 +156,28 @@ pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Protoco
     match rest.split_first() {
         Some((&UNCOMPRESSED, body)) => postcard::from_bytes(body).map_err(|_| ProtocolError::Malformed),
         Some((&DEFLATE, compressed)) => {
-            let body = miniz_oxide::inflate::decompress_to_vec_with_limit(compressed, MAX_DECOMPRESSED_BYTES)
-                .map_err(|_| ProtocolError::Malformed)?;
+            let body = inflate(compressed).ok_or(ProtocolError::Malformed)?;
             postcard::from_bytes(&body).map_err(|_| ProtocolError::Malformed)
         }
         _ => Err(ProtocolError::Malformed),
     }
+}
+
+// DEFLATE through flate2, which Automerge already brings (one compression library in the
+// app's wasm rather than two).
+fn deflate(body: &[u8], level: u32) -> Vec<u8> {
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(level));
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(body);
+    encoder.finish().unwrap_or_default()
+}
+
+/// `None` for damaged data, or data that would inflate beyond `MAX_DECOMPRESSED_BYTES`.
+fn inflate(compressed: &[u8]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    let limit = MAX_DECOMPRESSED_BYTES as u64 + 1;
+    flate2::read::DeflateDecoder::new(compressed).take(limit).read_to_end(&mut body).ok()?;
+    (body.len() <= MAX_DECOMPRESSED_BYTES).then_some(body)
 }
 
 #[cfg(test)]
@@ -200,7 +217,7 @@ mod tests {
     #[test]
     fn a_decompression_bomb_is_refused() {
         let huge = vec![0u8; MAX_DECOMPRESSED_BYTES + 1];
-        let bomb = [&[PROTOCOL_VERSION, DEFLATE][..], &miniz_oxide::deflate::compress_to_vec(&huge, 6)].concat();
+        let bomb = [&[PROTOCOL_VERSION, DEFLATE][..], &deflate(&huge, 6)].concat();
         assert!(bomb.len() < 100_000);
         assert_eq!(decode::<SyncRequest>(&bomb), Err(ProtocolError::Malformed));
     }
