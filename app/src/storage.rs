@@ -103,12 +103,13 @@ impl Storage {
     }
 
     /// Writes `records` (what changed since the last save) with their new `summaries`,
-    /// and the identity with its cursor, in one transaction; returns once it is on disk.
+    /// and the identity with its cursor when given, in one transaction; returns once it is
+    /// on disk.
     pub async fn save(
         &self,
         records: Vec<StoredRecord>,
         summaries: Vec<Summary>,
-        identity: &Identity,
+        identity: Option<&Identity>,
         last_sync: Option<&str>,
     ) -> Result<(), String> {
         let records: Vec<(JsValue, Option<JsValue>)> = records
@@ -121,9 +122,13 @@ impl Storage {
             .collect();
         let tx = self.db.transaction(&[RECORDS, DEVICE, SUMMARIES], TransactionMode::ReadWrite).map_err(failed)?;
         tx.store(RECORDS).map_err(failed)?.put_all(records.into_iter()).await.map_err(failed)?;
-        tx.store(SUMMARIES).map_err(failed)?.put_all(summaries.into_iter()).await.map_err(failed)?;
+        if !summaries.is_empty() {
+            tx.store(SUMMARIES).map_err(failed)?.put_all(summaries.into_iter()).await.map_err(failed)?;
+        }
         let device = tx.store(DEVICE).map_err(failed)?;
-        device.put(&bytes(&protocol::encode(&identity)), Some(&JsValue::from_str("identity"))).await.map_err(failed)?;
+        if let Some(identity) = identity {
+            device.put(&bytes(&protocol::encode(identity)), Some(&JsValue::from_str("identity"))).await.map_err(failed)?;
+        }
         if let Some(when) = last_sync {
             device.put(&JsValue::from_str(when), Some(&JsValue::from_str("last_sync"))).await.map_err(failed)?;
         }

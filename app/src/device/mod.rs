@@ -201,6 +201,7 @@ pub async fn signed_in(status: Status, me: Me) {
                 return;
             }
             let _ = storage.clear_device().await;
+            summary::remember_stored(vec![]);
             LOCAL.with_borrow_mut(|local| {
                 if let Some(local) = local.as_mut() {
                     local.identity = None;
@@ -229,7 +230,7 @@ pub async fn signed_in(status: Status, me: Me) {
                     cursor: 0,
                 };
                 let client = SyncClient::new(registration.device_id, ActorId::from(actor));
-                if let Err(err) = storage.save(vec![], vec![], &identity, None).await {
+                if let Err(err) = storage.save(vec![], vec![], Some(&identity), None).await {
                     status.last_error.set(Some(format!("{} ({err})", t().local_storage_failed)));
                     return;
                 }
@@ -270,11 +271,12 @@ pub async fn sign_out(status: Status) -> Result<(), String> {
     Ok(())
 }
 
-/// What changed in `client` since the last save, with the new summaries, ready to write.
-fn unsaved_records(client: &mut SyncClient) -> (Vec<StoredRecord>, Vec<summary::Summary>) {
-    let (ids, _) = client.take_unsaved();
+/// What changed in `client` since the last save, ready to write: the records, their new
+/// summaries, and whether the cursor moved.
+fn unsaved_records(client: &mut SyncClient) -> (Vec<StoredRecord>, Vec<summary::Summary>, bool) {
+    let (ids, cursor_moved) = client.take_unsaved();
     let summaries = summary::to_store(client, &ids);
-    (ids.into_iter().filter_map(|id| client.stored_record(id)).collect(), summaries)
+    (ids.into_iter().filter_map(|id| client.stored_record(id)).collect(), summaries, cursor_moved)
 }
 
 /// Writes what changed to the device's storage; the UI may say "saved" once this returns.
@@ -284,7 +286,9 @@ async fn persist(status: Status, last_sync: Option<&str>) -> Result<(), String> 
     let work = LOCAL.with_borrow_mut(|local| {
         let local = local.as_mut()?;
         let identity = Identity { cursor: local.client.as_ref()?.cursor(), ..local.identity.clone()? };
-        let (records, summaries) = unsaved_records(local.client.as_mut()?);
+        let (records, summaries, cursor_moved) = unsaved_records(local.client.as_mut()?);
+        // An edit leaves the identity and cursor as stored: one write fewer per save.
+        let identity = (cursor_moved || last_sync.is_some()).then_some(identity);
         Some((local.storage.clone(), identity, records, summaries))
     });
     let Some((storage, identity, records, summaries)) = work else { return Ok(()) };
@@ -297,9 +301,10 @@ async fn persist(status: Status, last_sync: Option<&str>) -> Result<(), String> 
     // first one), while "saved" waits for the write below.
     status.changed();
     let ids: Vec<Uuid> = records.iter().map(|r| r.doc_id).collect();
-    let result = storage.save(records, summaries, &identity, last_sync).await;
+    let result = storage.save(records, summaries, identity.as_ref(), last_sync).await;
     if result.is_err() {
         // Written again with the next save, so the stored cursor never runs ahead of them.
+        summary::forget(&ids);
         write(|client| client.mark_unsaved(ids));
     }
     result.map_err(|err| format!("{} ({err})", t().local_storage_failed))

@@ -45,7 +45,7 @@ impl Summary {
 }
 
 thread_local! {
-    /// The summaries read from storage at start.
+    /// The summaries as storage holds them: read at start, then as written since.
     static STORED: RefCell<HashMap<Uuid, Summary>> = RefCell::new(HashMap::new());
 }
 
@@ -61,15 +61,28 @@ pub fn current(doc_id: Uuid, local: &LocalDocument) -> Summary {
     stored.unwrap_or_else(|| Summary::of(doc_id, local))
 }
 
-/// The summaries to write with these records: of those whose document changed since it
-/// was stored, or that have none stored yet (records kept by an earlier version).
+/// The summaries to write with these records: those that differ from the stored one (most
+/// edits change no listed field, and then nothing is written). Counted as stored from here
+/// on; [`forget`] them if the write fails.
 pub(super) fn to_store(client: &bmms_shared::sync::client::SyncClient, ids: &[Uuid]) -> Vec<Summary> {
     let documents = client.documents();
-    STORED.with_borrow(|stored| {
-        ids.iter()
-            .filter_map(|id| Some((*id, documents.get(id)?)))
-            .filter(|(id, local)| !local.is_as_stored() || !stored.contains_key(id))
-            .map(|(id, local)| Summary::of(id, local))
-            .collect()
+    STORED.with_borrow_mut(|stored| {
+        let mut changed = Vec::new();
+        for (id, local) in ids.iter().filter_map(|id| Some((*id, documents.get(id)?))) {
+            if local.is_as_stored() && stored.contains_key(&id) {
+                continue;
+            }
+            let summary = Summary::of(id, local);
+            if stored.get(&id) != Some(&summary) {
+                stored.insert(id, summary.clone());
+                changed.push(summary);
+            }
+        }
+        changed
     })
+}
+
+/// The write of these records failed: their summaries are written again with them.
+pub(super) fn forget(ids: &[Uuid]) {
+    STORED.with_borrow_mut(|stored| ids.iter().for_each(|id| drop(stored.remove(id))));
 }
