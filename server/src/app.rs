@@ -93,8 +93,8 @@ pub fn router(state: AppState) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_path("/")
-        // Every request moves the idle deadline, so the record is saved each time.
-        .with_always_save(true)
+        // Saved when changed: `SignedIn` changes a session in use every few minutes, which
+        // moves its idle deadline (not on every request: a sync would cost a write more).
         .with_expiry(Expiry::OnInactivity(
             time::Duration::try_from(settings.session_idle).unwrap_or(time::Duration::HOUR),
         ));

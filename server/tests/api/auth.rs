@@ -119,6 +119,31 @@ async fn an_idle_expired_session_gets_401() {
 }
 
 #[tokio::test]
+async fn a_session_in_use_keeps_moving_its_idle_deadline_with_a_write_every_few_minutes() {
+    let app = spawn_app().await;
+    app.create_user("MILG", "ana", Role::FieldOfficer).await;
+    let browser = app.sign_in("ana").await;
+    assert_eq!(app.get("/api/v1/me", &browser).await.status(), 200);
+    let deadline = || async {
+        sqlx::query_scalar::<_, f64>("select extract(epoch from expiry_date - now())::float8 from sessions")
+            .fetch_one(&app.owner)
+            .await
+            .unwrap()
+    };
+    // Saved a moment ago: another request writes nothing, the deadline stays where it is.
+    sqlx::query("update sessions set expiry_date = now() + interval '10 minutes'").execute(&app.owner).await.unwrap();
+    assert_eq!(app.get("/api/v1/me", &browser).await.status(), 200);
+    assert!(deadline().await < 601.0);
+    // Last saved an hour ago (the idle time is an hour here): the request moves the deadline.
+    sqlx::query("update sessions set data = jsonb_set(data, '{touched_at}', to_jsonb(extract(epoch from now() - interval '1 hour')::bigint))")
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(app.get("/api/v1/me", &browser).await.status(), 200);
+    assert!(deadline().await > 3500.0, "an hour from now again");
+}
+
+#[tokio::test]
 async fn a_session_past_its_absolute_lifetime_gets_401_even_if_active() {
     let app = spawn_app().await;
     app.create_user("MILG", "ana", Role::FieldOfficer).await;
