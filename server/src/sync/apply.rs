@@ -81,12 +81,13 @@ pub async fn exchange(db: &Db, cache: &DocumentCache, events: &Hub, signed_in: &
     let head = store::head(&mut tx).await?;
     let updates = store::updates_since(&mut tx, request.cursor, head, &actor).await?;
 
-    let outcome = match earlier_outcome {
-        Some(outcome) => outcome,
+    let (outcome, applied) = match earlier_outcome {
+        Some(outcome) => (outcome, None),
         // A request with no changes only asks for news: nothing to apply or to remember.
-        None if request.documents.is_empty() => Outcome { acknowledged: vec![], rejections: vec![] },
+        None if request.documents.is_empty() => (Outcome { acknowledged: vec![], rejections: vec![] }, None),
         None => {
-            let outcome = apply(&mut tx, cache, signed_in, &request, &actor, &mut committed_documents).await?;
+            let applied = apply(&mut tx, cache, signed_in, &request, &actor, &mut committed_documents).await?;
+            let outcome = applied.outcome.clone();
             sqlx::query(
                 "insert into sync_batches (org_id, device_id, batch_id, body_sha256, outcome) values ($1, $2, $3, $4, $5)",
             )
@@ -97,7 +98,7 @@ pub async fn exchange(db: &Db, cache: &DocumentCache, events: &Hub, signed_in: &
             .bind(protocol::encode(&outcome))
             .execute(&mut *tx)
             .await?;
-            outcome
+            (outcome, Some(applied))
         }
     };
 
@@ -105,6 +106,9 @@ pub async fn exchange(db: &Db, cache: &DocumentCache, events: &Hub, signed_in: &
     let touched: BTreeSet<Uuid> =
         request.documents.iter().map(|d| d.doc_id).chain(updates.iter().map(|u| u.doc_id)).collect();
     let conflicts = store::open_conflicts(&mut tx, &touched.into_iter().collect::<Vec<_>>()).await?;
+    if let Some(applied) = applied {
+        log_and_audit(&mut tx, applied, signed_in, &request).await?;
+    }
     let org_id = tx.org_id();
     tx.commit().await?;
     events.announce(org_id, Topic::Devices);
@@ -148,6 +152,47 @@ async fn record_contact(tx: &mut OrgTx, request: &SyncRequest, outcome: &Outcome
 /// A document's state after the batch, for the cache: (id, version, kind, document).
 type Committed = (Uuid, i64, bmms_shared::records::RecordKind, automerge::AutoCommit);
 
+/// A batch applied to its own documents, with what remains to write under the
+/// organization's locks ([`log_and_audit`]).
+struct Applied {
+    outcome: Outcome,
+    /// The accepted changes in batch order, each with its place in the batch (1, 2, …).
+    log: Vec<(u64, Uuid, automerge::Change)>,
+    /// The new documents, with the place of their first change.
+    first_offsets: Vec<(Uuid, u64)>,
+    rows: materialize::Rows,
+}
+
+/// The part of an exchange that serializes the organization's writers: sequence numbers
+/// for the batch's changes and the change log, the materialized rows (their summary
+/// totals are shared by the whole organization) and the audit entry. Done last, just
+/// before commit, so that the locks are held as briefly as possible.
+async fn log_and_audit(tx: &mut OrgTx, applied: Applied, signed_in: &SignedIn, request: &SyncRequest) -> Result<(), ApiError> {
+    let entries: Vec<store::LogEntry<'_>> = applied
+        .log
+        .iter()
+        .map(|(offset, doc_id, change)| store::LogEntry { offset: *offset, doc_id: *doc_id, change })
+        .collect();
+    if !entries.is_empty() {
+        store::log_changes(tx, &entries, &applied.first_offsets, request.device_id, signed_in.user_id()).await?;
+    }
+    applied.rows.write(tx).await?;
+    let outcome = &applied.outcome;
+    audit::append(tx, Event {
+        actor: &signed_in.actor(),
+        action: "sync.batch",
+        subject: format!("device:{}", request.device_id),
+        details: json!({
+            "batch_id": request.batch_id,
+            "documents_accepted": outcome.acknowledged,
+            "documents_refused": outcome.rejections.iter().map(|r| json!({"doc_id": r.doc_id, "code": r.code})).collect::<Vec<_>>(),
+            "changes_applied": entries.len(),
+        }),
+    })
+    .await?;
+    Ok(())
+}
+
 async fn apply(
     tx: &mut OrgTx,
     cache: &DocumentCache,
@@ -155,7 +200,7 @@ async fn apply(
     request: &SyncRequest,
     actor: &[u8],
     committed: &mut Vec<Committed>,
-) -> Result<Outcome, ApiError> {
+) -> Result<Applied, ApiError> {
     let actor = automerge::ActorId::from(actor);
     let mut outcome = Outcome { acknowledged: vec![], rejections: vec![] };
     // A handful of statements per batch rather than per document: load every document at
@@ -188,40 +233,41 @@ async fn apply(
             Err(rejection) => outcome.rejections.push(rejection),
         }
     }
-    let total: usize = merged_documents.iter().map(|(_, m, _, _)| m.new_changes.len()).sum();
-    let next_seq = if total > 0 { store::reserve_seqs(tx, total).await? } else { 0 };
-    // Each document's first sequence number, in batch order.
-    let first_seqs: Vec<u64> = merged_documents
+    // Sequence numbers are taken last (`log_and_audit`); until then each change has its
+    // place in the batch, and each document the place of its first change.
+    let first_offsets: Vec<u64> = merged_documents
         .iter()
-        .scan(next_seq, |next, (_, merged, _, _)| {
+        .scan(1, |next, (_, merged, _, _)| {
             let first = *next;
             *next += merged.new_changes.len() as u64;
             Some(first)
         })
         .collect();
-    // New documents in one insert; an id another organization holds is not inserted.
+    // New documents in one insert (their first sequence number is set with the log); an
+    // id another organization holds is not inserted.
     let mut new_documents: Vec<(Uuid, bmms_shared::records::RecordKind, Vec<u8>, u64)> = Vec::new();
-    for ((incoming, merged, stored_version, _), first_seq) in merged_documents.iter_mut().zip(&first_seqs) {
+    for (incoming, merged, stored_version, _) in merged_documents.iter_mut() {
         if stored_version.is_none() && !new_documents.iter().any(|(id, ..)| *id == incoming.doc_id) {
-            new_documents.push((incoming.doc_id, incoming.kind, merged.doc.save(), *first_seq));
+            new_documents.push((incoming.doc_id, incoming.kind, merged.doc.save(), 0));
         }
     }
     // Taken out as each is accepted, so a document sent twice in a batch counts once.
     let mut inserted = store::insert_documents(tx, &new_documents).await?;
-    let mut log = Vec::with_capacity(total);
+    let mut applied = Applied { outcome, log: Vec::new(), first_offsets: Vec::new(), rows: materialize::Rows::default() };
     // The documents whose rows change, by id (the last state wins), written at the end.
     let mut changed_rows: BTreeMap<Uuid, usize> = BTreeMap::new();
-    for ((incoming, merged, stored_version, had_conflicts), first_seq) in merged_documents.iter_mut().zip(first_seqs) {
+    for ((incoming, merged, stored_version, had_conflicts), first_offset) in merged_documents.iter_mut().zip(first_offsets) {
         let version = match stored_version {
             None => {
                 if !inserted.remove(&incoming.doc_id) {
-                    outcome.rejections.push(Rejection {
+                    applied.outcome.rejections.push(Rejection {
                         doc_id: incoming.doc_id,
                         code: RejectionCode::NotYours,
                         message: "This record belongs to another organization.".into(),
                     });
                     continue;
                 }
+                applied.first_offsets.push((incoming.doc_id, first_offset));
                 1
             }
             Some(version) if merged.new_changes.is_empty() => *version,
@@ -234,36 +280,16 @@ async fn apply(
         if *had_conflicts || !merged.conflicts.is_empty() {
             store::refresh_conflicts(tx, incoming.doc_id, &merged.conflicts).await?;
         }
-        log.extend(merged.new_changes.iter().enumerate().map(|(i, change)| store::LogEntry {
-            seq: first_seq + i as u64,
-            doc_id: incoming.doc_id,
-            change,
-        }));
-        outcome.acknowledged.push(incoming.doc_id);
+        let changes = merged.new_changes.iter().enumerate();
+        applied.log.extend(changes.map(|(i, change)| (first_offset + i as u64, incoming.doc_id, change.clone())));
+        applied.outcome.acknowledged.push(incoming.doc_id);
     }
-    let mut rows = materialize::Rows::default();
     for (doc_id, at) in changed_rows {
         let (_, _, kind, doc) = &committed[at];
-        rows.add(doc_id, *kind, doc);
+        applied.rows.add(doc_id, *kind, doc);
     }
-    rows.write(tx).await?;
-    store::append_log(tx, &log, request.device_id, signed_in.user_id()).await?;
-    outcome.rejections.sort_by_key(|r| ids.iter().position(|id| *id == r.doc_id));
-    if !request.documents.is_empty() {
-        audit::append(tx, Event {
-            actor: &signed_in.actor(),
-            action: "sync.batch",
-            subject: format!("device:{}", request.device_id),
-            details: json!({
-                "batch_id": request.batch_id,
-                "documents_accepted": outcome.acknowledged,
-                "documents_refused": outcome.rejections.iter().map(|r| json!({"doc_id": r.doc_id, "code": r.code})).collect::<Vec<_>>(),
-                "changes_applied": log.len(),
-            }),
-        })
-        .await?;
-    }
-    Ok(outcome)
+    applied.outcome.rejections.sort_by_key(|r| ids.iter().position(|id| *id == r.doc_id));
+    Ok(applied)
 }
 
 /// Role rules that the schema cannot express: only a supervisor moves an assessment to

@@ -87,57 +87,63 @@ pub async fn head(tx: &mut OrgTx) -> anyhow::Result<u64> {
     Ok(seq.unwrap_or(0) as u64)
 }
 
-/// Reserves `count` sequence numbers and returns the first. The row lock on the
-/// organization's counter, held to commit, keeps numbers in commit order, so a reader
-/// never sees a number before the ones below it. Numbers reserved for a document that is
-/// then refused are left unused: readers only need the order, not a gapless log.
-pub async fn reserve_seqs(tx: &mut OrgTx, count: usize) -> sqlx::Result<u64> {
-    let org_id = tx.org_id();
-    let last: i64 = sqlx::query_scalar(
-        "insert into org_sequences (org_id, last_seq) values ($1, $2)
-         on conflict (org_id) do update set last_seq = org_sequences.last_seq + excluded.last_seq
-         returning last_seq",
-    )
-    .bind(org_id)
-    .bind(count as i64)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok((last - count as i64 + 1) as u64)
-}
-
-/// A change to log, with the sequence number reserved for it.
+/// A change to log, with its place in what is logged together (1, 2, …).
 pub struct LogEntry<'a> {
-    pub seq: u64,
+    pub offset: u64,
     pub doc_id: Uuid,
     pub change: &'a Change,
 }
 
-/// Appends entries to the change log in one statement.
-pub async fn append_log(tx: &mut OrgTx, entries: &[LogEntry<'_>], device_id: Uuid, user_id: Uuid) -> sqlx::Result<()> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let seqs: Vec<i64> = entries.iter().map(|e| e.seq as i64).collect();
+/// Logs `entries` under the organization's next sequence numbers, and sets the first
+/// number of each new document in `first_offsets` (by the offset of its first change),
+/// in one statement; returns the number before the first one taken. The row lock on the
+/// organization's counter, held to commit, keeps numbers in commit order, so a reader
+/// never sees a number before the ones below it: callers take it as late as they can.
+/// Numbers of a document that is then refused are left unused: readers only need the
+/// order, not a gapless log.
+pub async fn log_changes(
+    tx: &mut OrgTx,
+    entries: &[LogEntry<'_>],
+    first_offsets: &[(Uuid, u64)],
+    device_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<u64> {
+    let offsets: Vec<i64> = entries.iter().map(|e| e.offset as i64).collect();
     let doc_ids: Vec<Uuid> = entries.iter().map(|e| e.doc_id).collect();
     let hashes: Vec<Vec<u8>> = entries.iter().map(|e| e.change.hash().0.to_vec()).collect();
     let actors: Vec<Vec<u8>> = entries.iter().map(|e| e.change.actor_id().to_bytes().to_vec()).collect();
     let bytes: Vec<&[u8]> = entries.iter().map(|e| e.change.raw_bytes()).collect();
-    sqlx::query(
-        "insert into change_log (org_id, seq, doc_id, hash, actor, bytes, device_id, user_id)
-         select $1, s, d, h, a, b, $2, $3
-         from unnest($4::bigint[], $5::uuid[], $6::bytea[], $7::bytea[], $8::bytea[]) as t(s, d, h, a, b)",
+    let (new_ids, new_offsets): (Vec<Uuid>, Vec<i64>) = first_offsets.iter().map(|(id, o)| (*id, *o as i64)).unzip();
+    let base: i64 = sqlx::query_scalar(
+        "with reserved as (
+             insert into org_sequences (org_id, last_seq) values ($1, $2)
+             on conflict (org_id) do update set last_seq = org_sequences.last_seq + excluded.last_seq
+             returning last_seq - $2 as base
+         ), logged as (
+             insert into change_log (org_id, seq, doc_id, hash, actor, bytes, device_id, user_id)
+             select $1, reserved.base + t.o, t.d, t.h, t.a, t.b, $3, $4
+             from reserved, unnest($5::bigint[], $6::uuid[], $7::bytea[], $8::bytea[], $9::bytea[]) as t(o, d, h, a, b)
+         ), numbered as (
+             update documents set first_seq = reserved.base + f.o
+             from reserved, unnest($10::uuid[], $11::bigint[]) as f(id, o)
+             where documents.id = f.id
+         )
+         select base from reserved",
     )
     .bind(tx.org_id())
+    .bind(entries.len() as i64)
     .bind(device_id)
     .bind(user_id)
-    .bind(&seqs)
+    .bind(&offsets)
     .bind(&doc_ids)
     .bind(&hashes)
     .bind(&actors)
     .bind(&bytes)
-    .execute(&mut **tx)
+    .bind(&new_ids)
+    .bind(&new_offsets)
+    .fetch_one(&mut **tx)
     .await?;
-    Ok(())
+    Ok(base as u64)
 }
 
 /// Logs `changes` of one document with fresh sequence numbers; returns the first.
@@ -151,11 +157,10 @@ pub async fn append_changes(
     if changes.is_empty() {
         return Ok(None);
     }
-    let first = reserve_seqs(tx, changes.len()).await?;
     let entries: Vec<LogEntry<'_>> =
-        changes.iter().enumerate().map(|(i, change)| LogEntry { seq: first + i as u64, doc_id, change }).collect();
-    append_log(tx, &entries, device_id, user_id).await?;
-    Ok(Some(first))
+        changes.iter().enumerate().map(|(i, change)| LogEntry { offset: i as u64 + 1, doc_id, change }).collect();
+    let base = log_changes(tx, &entries, &[], device_id, user_id).await?;
+    Ok(Some(base + 1))
 }
 
 /// Stores new documents `(id, kind, saved bytes, first sequence number)` in one statement;
