@@ -99,8 +99,8 @@ pub struct LogEntry<'a> {
 /// in one statement; returns the number before the first one taken. The row lock on the
 /// organization's counter, held to commit, keeps numbers in commit order, so a reader
 /// never sees a number before the ones below it: callers take it as late as they can.
-/// Numbers of a document that is then refused are left unused: readers only need the
-/// order, not a gapless log.
+/// Places skipped in `entries` (a document refused late) leave their numbers unused:
+/// readers only need the order, not a gapless log.
 pub async fn log_changes(
     tx: &mut OrgTx,
     entries: &[LogEntry<'_>],
@@ -114,6 +114,8 @@ pub async fn log_changes(
     let actors: Vec<Vec<u8>> = entries.iter().map(|e| e.change.actor_id().to_bytes().to_vec()).collect();
     let bytes: Vec<&[u8]> = entries.iter().map(|e| e.change.raw_bytes()).collect();
     let (new_ids, new_offsets): (Vec<Uuid>, Vec<i64>) = first_offsets.iter().map(|(id, o)| (*id, *o as i64)).unzip();
+    // As many numbers as the highest place: places of refused documents are left unused.
+    let count = entries.iter().map(|e| e.offset).max().unwrap_or(0);
     let base: i64 = sqlx::query_scalar(
         "with reserved as (
              insert into org_sequences (org_id, last_seq) values ($1, $2)
@@ -131,7 +133,7 @@ pub async fn log_changes(
          select base from reserved",
     )
     .bind(tx.org_id())
-    .bind(entries.len() as i64)
+    .bind(count as i64)
     .bind(device_id)
     .bind(user_id)
     .bind(&offsets)

@@ -259,12 +259,21 @@ async fn a_document_of_another_organization_cannot_be_written_or_seen() {
     set(&mut hana, theirs, "community", FieldValue::Text("Secret place".into()));
     hana.sync(&app).await;
 
-    // Ana builds a document with the same id and sends it.
+    // Ana builds a document with the same id and sends it between two of her own.
     ana.client.create(theirs, RecordKind::ManaAssessment);
-    let answer = send(&app, &ana, vec![changes_of(&ana, theirs)]).await;
+    let (before, after) = (Uuid::new_v4(), Uuid::new_v4());
+    ana.client.create(before, RecordKind::ManaAssessment);
+    ana.client.create(after, RecordKind::ManaAssessment);
+    let batch = vec![changes_of(&ana, before), changes_of(&ana, theirs), changes_of(&ana, after)];
+    let answer = send(&app, &ana, batch).await;
     assert_eq!(answer.rejections.len(), 1);
     assert_eq!(answer.rejections[0].code, RejectionCode::NotYours);
+    assert_eq!(answer.acknowledged, vec![before, after]);
     assert!(answer.updates.is_empty(), "nothing of MOH reaches a MILG device");
+    // The refused document's place in the batch leaves no hole that later work falls into.
+    let next = Uuid::new_v4();
+    ana.client.create(next, RecordKind::ManaAssessment);
+    assert_eq!(send(&app, &ana, vec![changes_of(&ana, next)]).await.acknowledged, vec![next]);
     let community: Option<String> = sqlx::query_scalar("select community from mana_assessments where id = $1")
         .bind(theirs)
         .fetch_one(&app.owner)
