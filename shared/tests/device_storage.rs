@@ -68,6 +68,18 @@ fn a_restored_device_has_its_records_and_outbox_and_syncs_them_once() {
 }
 
 #[test]
+fn an_import_file_with_a_damaged_record_is_refused_whole() {
+    let mut client = SyncClient::new(Uuid::from_u128(1), actor());
+    let doc = client.create(Uuid::from_u128(10), RecordKind::ManaAssessment);
+    let mut exported = client.export_unsynced();
+    exported[0].document = vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3];
+    let mut elsewhere = SyncClient::new(Uuid::from_u128(1), actor());
+    assert!(elsewhere.import_unsynced(exported).is_err());
+    assert!(!elsewhere.documents().contains_key(&doc));
+    assert_eq!(elsewhere.pending_count(), 0);
+}
+
+#[test]
 fn exported_unsynced_edits_come_back_once() {
     let mut client = SyncClient::new(Uuid::from_u128(1), actor());
     let doc = client.create(Uuid::from_u128(10), RecordKind::ManaAssessment);
@@ -113,6 +125,46 @@ fn a_refused_record_is_sent_again_once_the_officer_edits_it() {
     client.on_response(&server.handle(&body).unwrap()).unwrap();
     assert_eq!(client.record_state(doc), RecordSyncState::Synced);
     assert_eq!(records::get(server.document(doc).unwrap(), "households"), Some(FieldValue::Integer(4)));
+}
+
+#[test]
+fn a_stored_record_that_no_longer_loads_is_repaired_from_the_server_with_its_unsent_edits() {
+    let mut server = MemoryServer::default();
+    let (mine, theirs) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    server.register_device(mine, actor());
+    server.register_device(theirs, ActorId::from(vec![7u8; 16]));
+    let mut client = SyncClient::new(mine, actor());
+    let mut other = SyncClient::new(theirs, ActorId::from(vec![7u8; 16]));
+    let mut store = Default::default();
+    let doc = client.create(Uuid::from_u128(10), RecordKind::ManaAssessment);
+    let (_, body) = client.next_request(0, Uuid::from_u128(100)).unwrap();
+    client.on_response(&server.handle(&body).unwrap()).unwrap();
+    let (_, body) = other.next_request(0, Uuid::from_u128(200)).unwrap();
+    other.on_response(&server.handle(&body).unwrap()).unwrap();
+    // An edit waits on this device; the other device changes another field meanwhile.
+    client.edit(doc, |e| e.set("households", FieldValue::Integer(40))).unwrap();
+    save(&mut client, &mut store);
+    other.edit(doc, |e| e.set("community", FieldValue::Text("Poblacion".into()))).unwrap();
+    let (_, body) = other.next_request(0, Uuid::from_u128(201)).unwrap();
+    other.on_response(&server.handle(&body).unwrap()).unwrap();
+
+    // The stored document is damaged; its unsent change is not.
+    let mut damaged: StoredRecord = protocol::decode(&store[&doc]).unwrap();
+    damaged.document = vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3];
+    store.insert(doc, protocol::encode(&damaged));
+    let mut reopened = restore(&client, &store);
+
+    // The news is mere changes, which the damaged copy cannot take: the device asks for
+    // everything again, which comes whole and repairs it.
+    for batch in [300, 301] {
+        let (_, body) = reopened.next_request(0, Uuid::from_u128(batch)).unwrap();
+        reopened.on_response(&server.handle(&body).unwrap()).unwrap();
+    }
+    let repaired = reopened.documents()[&doc].doc();
+    assert_eq!(records::get(repaired, "community"), Some(FieldValue::Text("Poblacion".into())));
+    assert_eq!(records::get(repaired, "households"), Some(FieldValue::Integer(40)), "its own edit is kept");
+    assert_eq!(reopened.pending_count(), 0, "and reached the server");
+    reopened.edit(doc, |e| e.set("respondents", FieldValue::Integer(9))).unwrap();
 }
 
 #[test]

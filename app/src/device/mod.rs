@@ -301,11 +301,13 @@ async fn persist(status: Status, last_sync: Option<&str>) -> Result<(), String> 
     // first one), while "saved" waits for the write below.
     status.changed();
     let ids: Vec<Uuid> = records.iter().map(|r| r.doc_id).collect();
-    let result = storage.save(records, summaries, identity.as_ref(), last_sync).await;
-    if result.is_err() {
+    let result = storage.save(records, summaries.clone(), identity.as_ref(), last_sync).await;
+    match result {
+        Ok(()) => summary::written(summaries),
         // Written again with the next save, so the stored cursor never runs ahead of them.
-        summary::forget(&ids);
-        write(|client| client.mark_unsaved(ids));
+        Err(_) => {
+            write(|client| client.mark_unsaved(ids));
+        }
     }
     result.map_err(|err| format!("{} ({err})", t().local_storage_failed))
 }

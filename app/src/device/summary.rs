@@ -62,11 +62,11 @@ pub fn current(doc_id: Uuid, local: &LocalDocument) -> Summary {
 }
 
 /// The summaries to write with these records: those that differ from the stored one (most
-/// edits change no listed field, and then nothing is written). Counted as stored from here
-/// on; [`forget`] them if the write fails.
+/// edits change no listed field, and then nothing is written). [`written`] counts them as
+/// stored once their write has committed.
 pub(super) fn to_store(client: &bmms_shared::sync::client::SyncClient, ids: &[Uuid]) -> Vec<Summary> {
     let documents = client.documents();
-    STORED.with_borrow_mut(|stored| {
+    STORED.with_borrow(|stored| {
         let mut changed = Vec::new();
         for (id, local) in ids.iter().filter_map(|id| Some((*id, documents.get(id)?))) {
             if local.is_as_stored() && stored.contains_key(&id) {
@@ -74,7 +74,6 @@ pub(super) fn to_store(client: &bmms_shared::sync::client::SyncClient, ids: &[Uu
             }
             let summary = Summary::of(id, local);
             if stored.get(&id) != Some(&summary) {
-                stored.insert(id, summary.clone());
                 changed.push(summary);
             }
         }
@@ -82,7 +81,7 @@ pub(super) fn to_store(client: &bmms_shared::sync::client::SyncClient, ids: &[Uu
     })
 }
 
-/// The write of these records failed: their summaries are written again with them.
-pub(super) fn forget(ids: &[Uuid]) {
-    STORED.with_borrow_mut(|stored| ids.iter().for_each(|id| drop(stored.remove(id))));
+/// These summaries are in storage now.
+pub(super) fn written(summaries: Vec<Summary>) {
+    STORED.with_borrow_mut(|stored| stored.extend(summaries.into_iter().map(|s| (s.doc_id, s))));
 }

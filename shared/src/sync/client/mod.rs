@@ -289,8 +289,9 @@ impl SyncClient {
             self.unsaved.insert(rejection.doc_id);
         }
         let updated: Vec<Uuid> = response.updates.iter().map(|u| u.doc_id).collect();
+        let mut all_taken = true;
         for update in response.updates {
-            self.apply_update(update.doc_id, update.kind, update.content);
+            all_taken &= self.apply_update(update.doc_id, update.kind, update.content);
             summary.updated += 1;
         }
         // The answer lists the open conflicts of every document it touched; a touched
@@ -309,7 +310,12 @@ impl SyncClient {
                 self.unsaved.insert(conflicts.doc_id);
             }
         }
-        if response.cursor > self.cursor {
+        if !all_taken {
+            // News for a record whose stored copy no longer loads could not be taken: ask
+            // for everything again, which comes as whole documents and repairs it.
+            self.cursor = 0;
+            self.cursor_unsaved = true;
+        } else if response.cursor > self.cursor {
             self.cursor = response.cursor;
             self.cursor_unsaved = true;
         }
@@ -318,13 +324,12 @@ impl SyncClient {
         Ok(summary)
     }
 
-    fn apply_update(&mut self, doc_id: Uuid, kind: RecordKind, content: UpdateContent) {
+    /// Takes one document's news; false when it could not (see [`Self::repair`]).
+    fn apply_update(&mut self, doc_id: Uuid, kind: RecordKind, content: UpdateContent) -> bool {
         self.unsaved.insert(doc_id);
         let local =
             self.documents.entry(doc_id).or_insert_with(|| LocalDocument::new(kind, AutoCommit::new()));
-        // A stored document that no longer loads stays as it was stored (it is not replaced
-        // by a partial one).
-        let Ok(doc) = local.doc_mut(&self.actor) else { return };
+        let Ok(doc) = local.doc_mut(&self.actor) else { return self.repair(doc_id, kind, content) };
         // The server only sends what decoded and merged on its side; anything else is ignored
         // rather than allowed to break the device.
         match content {
@@ -336,6 +341,23 @@ impl SyncClient {
                 let _ = doc.load_incremental(&bytes);
             }
         }
+        true
+    }
+
+    /// News for a record whose stored copy no longer loads. A whole document from the
+    /// server replaces it, with this device's unsent changes applied again (they stay in
+    /// the outbox); mere changes cannot be applied to it, and it stays as stored.
+    fn repair(&mut self, doc_id: Uuid, kind: RecordKind, content: UpdateContent) -> bool {
+        let UpdateContent::Snapshot(bytes) = content else { return false };
+        let Ok(mut doc) = records::load_saved(&bytes) else { return false };
+        let unsent = self.outbox.get(&doc_id).into_iter().flatten();
+        let _ = doc.apply_changes(unsent.filter_map(|c| Change::from_bytes(c.bytes.clone()).ok()));
+        doc.set_actor(self.actor.clone());
+        let conflicts = self.documents.get(&doc_id).map(|local| local.conflicts.clone()).unwrap_or_default();
+        let mut repaired = LocalDocument::new(kind, doc);
+        repaired.conflicts = conflicts;
+        self.documents.insert(doc_id, repaired);
+        true
     }
 
     /// True when an exchange is waiting for its answer.

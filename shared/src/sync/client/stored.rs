@@ -118,8 +118,14 @@ impl SyncClient {
         let mut added = 0;
         for record in records {
             let Some(local) = self.documents.get_mut(&record.doc_id) else {
+                // Loaded now: a file is checked before anything of it is taken, and the
+                // record is new to the device's storage (it is written, summary and all).
+                let mut imported = LocalDocument::new(record.kind, records::load_saved(&record.document)?);
+                imported.conflicts = record.conflicts.clone();
+                let doc_id = record.doc_id;
                 added += record.pending.len();
                 self.put_stored(record)?;
+                self.documents.insert(doc_id, imported);
                 continue;
             };
             let mut theirs = records::load_saved(&record.document)?;
