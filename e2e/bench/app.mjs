@@ -142,7 +142,7 @@ const lines = [
   "",
   "| file | served | raw |",
   "|---|---|---|",
-  ...results.first_visit.files.map((f) => `| \`${f.file.replace(/-[0-9a-f]{16}/, "-<hash>")}\` | ${kb(f.bytes)} KB | ${kb(f.raw)} KB |`),
+  ...results.first_visit.files.map((f) => `| \`${f.file.replace(/-[0-9a-f]{8,}/, "-<hash>")}\` | ${kb(f.bytes)} KB | ${kb(f.raw)} KB |`),
 ];
 const table = lines.join("\n");
 console.log(table);
