@@ -14,4 +14,5 @@ mod oversight;
 mod health_and_static;
 mod sync;
 mod sync_properties;
+mod sync_refusals;
 mod tenancy;
