@@ -157,7 +157,7 @@ type Committed = (Uuid, i64, bmms_shared::records::RecordKind, automerge::AutoCo
 struct Applied {
     outcome: Outcome,
     /// The accepted changes in batch order, each with its place in the batch (1, 2, …).
-    log: Vec<(u64, Uuid, automerge::Change)>,
+    log: Vec<store::LogEntry>,
     /// The new documents, with the place of their first change.
     first_offsets: Vec<(Uuid, u64)>,
     rows: materialize::Rows,
@@ -168,13 +168,8 @@ struct Applied {
 /// totals are shared by the whole organization) and the audit entry. Done last, just
 /// before commit, so that the locks are held as briefly as possible.
 async fn log_and_audit(tx: &mut OrgTx, applied: Applied, signed_in: &SignedIn, request: &SyncRequest) -> Result<(), ApiError> {
-    let entries: Vec<store::LogEntry<'_>> = applied
-        .log
-        .iter()
-        .map(|(offset, doc_id, change)| store::LogEntry { offset: *offset, doc_id: *doc_id, change })
-        .collect();
-    if !entries.is_empty() {
-        store::log_changes(tx, &entries, &applied.first_offsets, request.device_id, signed_in.user_id()).await?;
+    if !applied.log.is_empty() {
+        store::log_changes(tx, &applied.log, &applied.first_offsets, request.device_id, signed_in.user_id()).await?;
     }
     applied.rows.write(tx).await?;
     let outcome = &applied.outcome;
@@ -186,7 +181,7 @@ async fn log_and_audit(tx: &mut OrgTx, applied: Applied, signed_in: &SignedIn, r
             "batch_id": request.batch_id,
             "documents_accepted": outcome.acknowledged,
             "documents_refused": outcome.rejections.iter().map(|r| json!({"doc_id": r.doc_id, "code": r.code})).collect::<Vec<_>>(),
-            "changes_applied": entries.len(),
+            "changes_applied": applied.log.len(),
         }),
     })
     .await?;
@@ -281,7 +276,11 @@ async fn apply(
             store::refresh_conflicts(tx, incoming.doc_id, &merged.conflicts).await?;
         }
         let changes = merged.new_changes.iter().enumerate();
-        applied.log.extend(changes.map(|(i, change)| (first_offset + i as u64, incoming.doc_id, change.clone())));
+        applied.log.extend(changes.map(|(i, change)| store::LogEntry {
+            offset: first_offset + i as u64,
+            doc_id: incoming.doc_id,
+            change: change.clone(),
+        }));
         applied.outcome.acknowledged.push(incoming.doc_id);
     }
     for (doc_id, at) in changed_rows {

@@ -88,10 +88,10 @@ pub async fn head(tx: &mut OrgTx) -> anyhow::Result<u64> {
 }
 
 /// A change to log, with its place in what is logged together (1, 2, …).
-pub struct LogEntry<'a> {
+pub struct LogEntry {
     pub offset: u64,
     pub doc_id: Uuid,
-    pub change: &'a Change,
+    pub change: Change,
 }
 
 /// Logs `entries` under the organization's next sequence numbers, and sets the first
@@ -103,7 +103,7 @@ pub struct LogEntry<'a> {
 /// readers only need the order, not a gapless log.
 pub async fn log_changes(
     tx: &mut OrgTx,
-    entries: &[LogEntry<'_>],
+    entries: &[LogEntry],
     first_offsets: &[(Uuid, u64)],
     device_id: Uuid,
     user_id: Uuid,
@@ -159,8 +159,11 @@ pub async fn append_changes(
     if changes.is_empty() {
         return Ok(None);
     }
-    let entries: Vec<LogEntry<'_>> =
-        changes.iter().enumerate().map(|(i, change)| LogEntry { offset: i as u64 + 1, doc_id, change }).collect();
+    let entries: Vec<LogEntry> = changes
+        .iter()
+        .enumerate()
+        .map(|(i, change)| LogEntry { offset: i as u64 + 1, doc_id, change: change.clone() })
+        .collect();
     let base = log_changes(tx, &entries, &[], device_id, user_id).await?;
     Ok(Some(base + 1))
 }
