@@ -146,7 +146,7 @@ impl FieldValue {
                         return Err(wrong());
                     }
                     let text = match doc.get(&item, "text") {
-                        Ok(Some((Value::Scalar(s), _))) => s.as_str().map(str::to_owned).ok_or_else(wrong)?,
+                        Ok(Some((Value::Scalar(s), _))) => s.to_str().map(str::to_owned).ok_or_else(wrong)?,
                         _ => return Err(wrong()),
                     };
                     let done = match doc.get(&item, "done") {

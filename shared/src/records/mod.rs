@@ -113,7 +113,7 @@ pub fn kind_of(doc: &AutoCommit) -> Result<RecordKind, DocumentError> {
         _ => return Err(DocumentError::MissingKind),
     };
     let version = match doc.get(ROOT, VERSION_KEY) {
-        Ok(Some((Value::Scalar(s), _))) => s.as_u64().unwrap_or(0),
+        Ok(Some((Value::Scalar(s), _))) => s.to_u64().unwrap_or(0),
         _ => 0,
     };
     if version > SCHEMA_VERSION {
@@ -125,7 +125,7 @@ pub fn kind_of(doc: &AutoCommit) -> Result<RecordKind, DocumentError> {
 /// The id a document carries.
 pub fn id_of(doc: &AutoCommit) -> Option<uuid::Uuid> {
     match doc.get(ROOT, ID_KEY) {
-        Ok(Some((Value::Scalar(s), _))) => s.as_str()?.parse().ok(),
+        Ok(Some((Value::Scalar(s), _))) => s.to_str()?.parse().ok(),
         _ => None,
     }
 }
@@ -143,7 +143,7 @@ pub fn validate(doc: &AutoCommit, expected: RecordKind) -> Result<(), DocumentEr
         }
         if resolution::is_note_key(kind, &key) {
             for (value, _) in doc.get_all(ROOT, key.as_str()).unwrap_or_default() {
-                resolution::check_note(&key, value.as_str())?;
+                resolution::check_note(&key, value.to_str())?;
             }
             continue;
         }

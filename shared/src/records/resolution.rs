@@ -44,7 +44,7 @@ pub(super) fn check_note(key: &str, text: Option<&str>) -> Result<(), FieldError
 pub fn note(doc: &AutoCommit, field: &str) -> Option<ResolutionNote> {
     let key = format!("{NOTE_PREFIX}{field}");
     let (value, _) = doc.get(ROOT, key.as_str()).ok()??;
-    serde_json::from_str(value.as_str()?).ok()
+    serde_json::from_str(value.to_str()?).ok()
 }
 
 /// Writes the note of `field` (the caller commits it with the chosen value).
@@ -79,7 +79,7 @@ pub struct ConcurrentValue {
 /// that wrote it and the value it replaced.
 pub fn concurrent_values(doc: &mut AutoCommit, spec: Option<&FieldSpec>, field: &str) -> Vec<ConcurrentValue> {
     // Every change of the document (owned), before borrowing its values.
-    let changes = doc.get_changes(&[]);
+    let changes: Vec<automerge::Change> = doc.get_changes(&[]).into_iter().cloned().collect();
     let doc: &AutoCommit = doc;
     let values = doc.get_all(ROOT, field).unwrap_or_default();
     values
