@@ -78,7 +78,10 @@ async fn pump(
 }
 
 pub struct Bench {
+    /// The server's address through the byte-counting proxy.
     pub base: String,
+    /// The server's own address, for load that needs no byte counts.
+    pub direct: String,
     pub wire: Arc<Wire>,
     pub http: reqwest::Client,
     pub bmms: String,
@@ -162,34 +165,57 @@ impl Bench {
     }
 
     async fn exchange(&self, device: &mut Device, apply: bool) -> Result<Duration> {
+        let body = Self::prepare(device)?;
+        let (latency, answer) = self.post(&device.session, body).await?;
+        if apply {
+            device.client.on_response(&answer)?;
+        } else {
+            Self::check(&answer)?;
+        }
+        Ok(latency)
+    }
+
+    /// The device's next request body, as the phone would build it.
+    pub fn prepare(device: &mut Device) -> Result<Vec<u8>> {
         device.now += 1_000_000;
         let (_, body) = device.client.next_request(device.now, Uuid::new_v4()).ok_or("nothing due")?;
+        Ok(body)
+    }
+
+    /// Sends one request body through the proxy; returns the latency and the answer's bytes.
+    pub async fn post(&self, session: &Session, body: Vec<u8>) -> Result<(Duration, Vec<u8>)> {
+        self.post_to(&self.base, session, body).await
+    }
+
+    /// Sends one request body to `base`; returns the latency and the answer's bytes.
+    pub async fn post_to(&self, base: &str, session: &Session, body: Vec<u8>) -> Result<(Duration, Vec<u8>)> {
         let started = Instant::now();
         let response = self
             .http
-            .post(format!("{}/api/v1/sync", self.base))
-            .header("cookie", &device.session.cookie)
-            .header("x-csrf-token", &device.session.csrf)
+            .post(format!("{base}/api/v1/sync"))
+            .header("cookie", &session.cookie)
+            .header("x-csrf-token", &session.csrf)
             .header("content-type", CONTENT_TYPE)
             .body(body)
             .send()
             .await?;
         let status = response.status();
-        let bytes = response.bytes().await?;
+        let bytes = response.bytes().await?.to_vec();
         let elapsed = started.elapsed();
         self.wire.requests.fetch_add(1, Ordering::SeqCst);
         if !status.is_success() {
             return Err(format!("sync answered {status}: {}", String::from_utf8_lossy(&bytes)).into());
         }
-        if apply {
-            device.client.on_response(&bytes)?;
-        } else {
-            let answer: bmms_shared::sync::protocol::SyncResponse = bmms_shared::sync::protocol::decode(&bytes)?;
-            if !answer.rejections.is_empty() {
-                return Err(format!("the server refused {} documents", answer.rejections.len()).into());
-            }
+        Ok((elapsed, bytes))
+    }
+
+    /// Reads an answer without merging it: it must decode and refuse nothing.
+    pub fn check(answer: &[u8]) -> Result<()> {
+        let answer: bmms_shared::sync::protocol::SyncResponse = bmms_shared::sync::protocol::decode(answer)?;
+        if !answer.rejections.is_empty() {
+            return Err(format!("the server refused {} documents", answer.rejections.len()).into());
         }
-        Ok(elapsed)
+        Ok(())
     }
 
     /// CPU seconds the server process has used.

@@ -112,7 +112,7 @@ async fn launch(bmms: &str, database_url: &str, cache_entries: usize) -> Result<
         probe.local_addr()?.port()
     };
     let mut server = tokio::process::Command::new(bmms)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--db-max-connections", "24"])
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", database_url)
         .env("BMMS_DOCUMENT_CACHE_ENTRIES", cache_entries.to_string())
         .env("BMMS_LOG", "warn,bmms=info")
@@ -131,6 +131,7 @@ async fn launch(bmms: &str, database_url: &str, cache_entries: usize) -> Result<
     let owner = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(database_url).await?;
     let bench = Arc::new(Bench {
         base,
+        direct: format!("http://127.0.0.1:{port}"),
         wire,
         http: reqwest::Client::builder().pool_max_idle_per_host(64).build()?,
         bmms: bmms.to_owned(),

@@ -253,9 +253,10 @@ pub async fn open_conflicts(tx: &mut OrgTx, doc_ids: &[Uuid]) -> anyhow::Result<
 /// What a device with `cursor` lacks, up to `head`, leaving out its own changes: whole
 /// documents it has never had, changes for the others.
 pub async fn updates_since(tx: &mut OrgTx, cursor: u64, head: u64, actor: &[u8]) -> anyhow::Result<Vec<DocumentUpdate>> {
-    // Which documents others changed, and whether this device can ever have had them.
-    let changed: Vec<(Uuid, String, i64)> = sqlx::query_as(
-        "select id, kind, first_seq from documents where id in
+    // Which documents others changed, with the whole saved document for those this device
+    // never had (created after its cursor), in one statement.
+    let changed: Vec<(Uuid, String, Option<Vec<u8>>)> = sqlx::query_as(
+        "select id, kind, case when first_seq > $1 then data end from documents where id in
              (select doc_id from change_log where seq > $1 and seq <= $2 and actor <> $3)",
     )
     .bind(cursor as i64)
@@ -263,19 +264,7 @@ pub async fn updates_since(tx: &mut OrgTx, cursor: u64, head: u64, actor: &[u8])
     .bind(actor)
     .fetch_all(&mut **tx)
     .await?;
-    let (new, known): (Vec<_>, Vec<_>) = changed.into_iter().partition(|(_, _, first_seq)| *first_seq as u64 > cursor);
-    let new_ids: Vec<Uuid> = new.iter().map(|d| d.0).collect();
-    let known_ids: Vec<Uuid> = known.iter().map(|d| d.0).collect();
-    // Whole documents for those it never had; only the missing changes for the others.
-    let mut snapshots: BTreeMap<Uuid, Vec<u8>> = BTreeMap::new();
-    if !new_ids.is_empty() {
-        snapshots = sqlx::query_as::<_, (Uuid, Vec<u8>)>("select id, data from documents where id = any($1)")
-            .bind(&new_ids)
-            .fetch_all(&mut **tx)
-            .await?
-            .into_iter()
-            .collect();
-    }
+    let known_ids: Vec<Uuid> = changed.iter().filter(|(_, _, snapshot)| snapshot.is_none()).map(|d| d.0).collect();
     let mut changes: BTreeMap<Uuid, Vec<Vec<u8>>> = BTreeMap::new();
     if !known_ids.is_empty() {
         let rows: Vec<(Uuid, Vec<u8>)> = sqlx::query_as(
@@ -292,10 +281,10 @@ pub async fn updates_since(tx: &mut OrgTx, cursor: u64, head: u64, actor: &[u8])
             changes.entry(doc_id).or_default().push(bytes);
         }
     }
-    let mut updates = Vec::with_capacity(new.len() + known.len());
-    for (doc_id, kind, _) in new.into_iter().chain(known) {
+    let mut updates = Vec::with_capacity(changed.len());
+    for (doc_id, kind, snapshot) in changed {
         let Some(kind) = RecordKind::parse(&kind) else { continue };
-        let content = match snapshots.remove(&doc_id) {
+        let content = match snapshot {
             Some(data) => UpdateContent::Snapshot(data),
             None => UpdateContent::Changes(changes.remove(&doc_id).unwrap_or_default()),
         };
