@@ -227,6 +227,14 @@ impl Bench {
         ticks / 100.0
     }
 
+    /// Vacuums and checkpoints the database, as pgbench does before a run, so that a load
+    /// test does not pay for the cleanup and the dirty pages the workloads before it left.
+    pub async fn settle(&self) -> Result<()> {
+        sqlx::query("vacuum analyze").execute(&self.owner).await?;
+        sqlx::query("checkpoint").execute(&self.owner).await?;
+        Ok(())
+    }
+
     pub async fn wal_lsn(&self) -> Result<String> {
         Ok(sqlx::query_scalar("select pg_current_wal_lsn()::text").fetch_one(&self.owner).await?)
     }

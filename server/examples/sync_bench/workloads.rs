@@ -192,6 +192,7 @@ pub async fn w5_load(bench: Arc<Bench>, sessions: Vec<Session>) -> Result<Value>
     // and PostgreSQL are measured on, while real phones and networks bring their own.
     let requests: Vec<(Session, Vec<u8>)> =
         devices.iter_mut().map(|device| Ok((device.session.clone(), Bench::prepare(device)?))).collect::<Result<_>>()?;
+    bench.settle().await?;
     let lsn = bench.wal_lsn().await?;
     let cpu = bench.server_cpu();
     let started = Instant::now();

@@ -254,10 +254,19 @@ pub async fn open_conflicts(tx: &mut OrgTx, doc_ids: &[Uuid]) -> anyhow::Result<
 /// documents it has never had, changes for the others.
 pub async fn updates_since(tx: &mut OrgTx, cursor: u64, head: u64, actor: &[u8]) -> anyhow::Result<Vec<DocumentUpdate>> {
     // Which documents others changed, with the whole saved document for those this device
-    // never had (created after its cursor), in one statement.
+    // never had (created after its cursor), in one statement. Its shape keeps the plan linear
+    // whatever the statistics say: the log's range by sequence number first, then one probe
+    // per document by id (`offset 0` keeps PostgreSQL from turning that around). A plain
+    // `id in (...)` became a nested loop over the whole log for each document when the
+    // statistics were taken while the organization was still empty: 138 ms for 500
+    // documents instead of 8 (docs/benchmarks.md, W5).
     let changed: Vec<(Uuid, String, Option<Vec<u8>>)> = sqlx::query_as(
-        "select id, kind, case when first_seq > $1 then data end from documents where id in
-             (select doc_id from change_log where seq > $1 and seq <= $2 and actor <> $3)",
+        "with news as materialized (
+             select doc_id from change_log where seq > $1 and seq <= $2 and actor <> $3 order by seq
+         )
+         select d.id, d.kind, case when d.first_seq > $1 then d.data end
+         from (select distinct doc_id from news) n
+         cross join lateral (select id, kind, first_seq, data from documents where id = n.doc_id offset 0) d",
     )
     .bind(cursor as i64)
     .bind(head as i64)
