@@ -180,7 +180,7 @@ fn write_section(marker: &str, title: &str, command: &str, table: &str, results:
     let end = format!("<!-- {marker}:end -->");
     let section = format!(
         "{start}\n## {title}\n\nMeasured with `{command}` on {} (2 cores, 24 GiB), server in release mode, \
-         PostgreSQL on the same machine, traffic through a loopback byte-counting proxy.\n\n{table}\n```json\n{}\n```\n{end}",
+         PostgreSQL on the same machine, traffic through a loopback byte-counting proxy (W5's straight to the server).\n\n{table}\n```json\n{}\n```\n{end}",
         chrono::Utc::now().format("%Y-%m-%d"),
         serde_json::to_string_pretty(results)?
     );
