@@ -243,7 +243,7 @@ async fn apply(
     let mut new_documents: Vec<(Uuid, bmms_shared::records::RecordKind, Vec<u8>, u64)> = Vec::new();
     for (incoming, merged, stored_version, _) in merged_documents.iter_mut() {
         if stored_version.is_none() && !new_documents.iter().any(|(id, ..)| *id == incoming.doc_id) {
-            new_documents.push((incoming.doc_id, incoming.kind, merged.doc.save(), 0));
+            new_documents.push((incoming.doc_id, incoming.kind, merged.saved.clone(), 0));
         }
     }
     // Taken out as each is accepted, so a document sent twice in a batch counts once.
@@ -266,7 +266,7 @@ async fn apply(
                 1
             }
             Some(version) if merged.new_changes.is_empty() => *version,
-            Some(_) => store::save_document(tx, incoming.doc_id, &mut merged.doc).await?,
+            Some(_) => store::save_document(tx, incoming.doc_id, &merged.saved).await?,
         };
         committed.push((incoming.doc_id, version, incoming.kind, merged.doc.clone()));
         if !merged.new_changes.is_empty() {

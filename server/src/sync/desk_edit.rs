@@ -49,7 +49,7 @@ pub async fn edit(tx: &mut OrgTx, doc_id: Uuid, user_id: Uuid, write: Write<'_>)
     let changes = doc.get_changes(&before).into_iter().cloned().collect::<Vec<_>>();
     if !changes.is_empty() {
         store::append_changes(tx, doc_id, &changes, Uuid::nil(), user_id).await?;
-        store::save_document(tx, doc_id, doc).await?;
+        store::save_document(tx, doc_id, &doc.save()).await?;
         materialize::materialize(tx, doc_id, stored.kind, doc).await?;
         store::refresh_conflicts(tx, doc_id, &records::conflicts(doc)).await?;
     }

@@ -195,10 +195,10 @@ pub async fn insert_documents(tx: &mut OrgTx, documents: &[(Uuid, RecordKind, Ve
 }
 
 /// Stores a changed document over its row; returns its new version.
-pub async fn save_document(tx: &mut OrgTx, doc_id: Uuid, doc: &mut AutoCommit) -> sqlx::Result<i64> {
+pub async fn save_document(tx: &mut OrgTx, doc_id: Uuid, data: &[u8]) -> sqlx::Result<i64> {
     sqlx::query_scalar("update documents set data = $2, version = version + 1, updated_at = now() where id = $1 returning version")
         .bind(doc_id)
-        .bind(doc.save())
+        .bind(data)
         .fetch_one(&mut **tx)
         .await
 }

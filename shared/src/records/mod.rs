@@ -94,7 +94,7 @@ pub enum DocumentError {
     Damaged,
 }
 
-/// Loads a saved document. Automerge 0.12 can panic on damaged bytes (found by
+/// Loads a saved document. Automerge can panic on damaged bytes (0.12 did, found by
 /// `fuzz/load_document`); here that is an error, not a crash of the request.
 pub fn load_saved(bytes: &[u8]) -> Result<AutoCommit, DocumentError> {
     match std::panic::catch_unwind(|| AutoCommit::load(bytes)) {
