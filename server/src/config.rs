@@ -90,7 +90,8 @@ pub struct ServeArgs {
     #[arg(long, env = "BMMS_DOCUMENT_CACHE_ENTRIES", default_value_t = 0)]
     pub document_cache_entries: usize,
 
-    /// Largest number of database connections for requests. About four per core of the
+    /// Largest number of database connections (one of them stays with the live-events
+    /// listener, the rest serve requests). About four per core of the
     /// database's machine: on two cores, 8 gave W5 its best p99 (227–236 ms against 270–285
     /// with 24; docs/benchmarks.md), because more connections only add backends that
     /// contend for the same cores and the organization's locks.
