@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-use crate::harness::{Bench, Device, Result, Session};
+use crate::harness::{at_most, Bench, Device, Result, Session};
 
 const ASSESSMENTS: i64 = 1_000_000;
 const TASKS: i64 = 1_000_000;
@@ -141,23 +141,10 @@ pub async fn w6_dashboards(bench: Arc<Bench>) -> Result<Value> {
     }
     let burst = {
         let bench = bench.clone();
-        tokio::spawn(async move {
-            let semaphore = Arc::new(tokio::sync::Semaphore::new(20));
-            let mut syncs = Vec::new();
-            for mut device in devices {
-                let permit = semaphore.clone().acquire_owned().await.map_err(|e| e.to_string())?;
-                let bench = bench.clone();
-                syncs.push(tokio::spawn(async move {
-                    let result = bench.sync_without_applying(&mut device).await.map(|_| ()).map_err(|e| e.to_string());
-                    drop(permit);
-                    result
-                }));
-            }
-            for sync in syncs {
-                sync.await.map_err(|e| e.to_string())??;
-            }
-            Ok::<(), String>(())
-        })
+        tokio::spawn(at_most(20, devices, move |mut device| {
+            let bench = bench.clone();
+            async move { bench.sync_without_applying(&mut device).await }
+        }))
     };
     let mut during = Vec::new();
     while !burst.is_finished() {

@@ -77,6 +77,31 @@ async fn pump(
     let _ = to.shutdown().await;
 }
 
+/// Runs `job` on every item, each in a task of its own and at most `at_once` at a time (as
+/// that many phones would); the results come back in the items' order.
+pub async fn at_most<I, T, Fut>(at_once: usize, items: impl IntoIterator<Item = I>, job: impl Fn(I) -> Fut) -> Result<Vec<T>>
+where
+    Fut: std::future::Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(at_once));
+    let mut tasks = Vec::new();
+    for item in items {
+        let permit = semaphore.clone().acquire_owned().await?;
+        let work = job(item);
+        tasks.push(tokio::spawn(async move {
+            let result = work.await;
+            drop(permit);
+            result
+        }));
+    }
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        results.push(task.await??);
+    }
+    Ok(results)
+}
+
 pub struct Bench {
     /// The server's address through the byte-counting proxy.
     pub base: String,

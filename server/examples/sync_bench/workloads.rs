@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use uuid::Uuid;
 
-use crate::harness::{Bench, Device, Result, Session, TEXT_FIELDS};
+use crate::harness::{at_most, Bench, Device, Result, Session, TEXT_FIELDS};
 
 fn edit(device: &mut Device, doc: Uuid, field: &str, value: String) {
     device.client.edit(doc, |e| e.set(field, FieldValue::Text(value))).expect("a valid edit");
@@ -164,20 +164,13 @@ pub async fn w4_hot_documents(bench: &Bench, session: &Session) -> Result<Value>
 pub async fn w5_load(bench: Arc<Bench>, sessions: Vec<Session>) -> Result<Value> {
     // The devices register 50 at a time, which also opens the server's database connections,
     // as a server in service has them open before the measured exchanges.
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(50));
-    let mut registrations = Vec::new();
-    for i in 0..1_000 {
-        let permit = semaphore.clone().acquire_owned().await?;
+    let registered = at_most(50, 0..1_000, |i| {
         let (bench, session) = (bench.clone(), sessions[i % sessions.len()].clone());
-        registrations.push(tokio::spawn(async move {
-            let device = bench.device(&session).await.map_err(|e| e.to_string());
-            drop(permit);
-            device
-        }));
-    }
+        async move { bench.device(&session).await }
+    })
+    .await?;
     let mut devices = Vec::new();
-    for (i, registration) in registrations.into_iter().enumerate() {
-        let mut device = registration.await??;
+    for (i, mut device) in registered.into_iter().enumerate() {
         for _ in 0..5 {
             let doc = device.client.create(Uuid::new_v4(), RecordKind::ManaAssessment);
             for field in &TEXT_FIELDS[..5] {
@@ -196,20 +189,11 @@ pub async fn w5_load(bench: Arc<Bench>, sessions: Vec<Session>) -> Result<Value>
     let lsn = bench.wal_lsn().await?;
     let cpu = bench.server_cpu();
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for (session, body) in requests {
-        let permit = semaphore.clone().acquire_owned().await?;
+    let answers = at_most(50, requests, |(session, body)| {
         let bench = bench.clone();
-        tasks.push(tokio::spawn(async move {
-            let answer = bench.post_to(&bench.direct, &session, body).await.map_err(|e| e.to_string());
-            drop(permit);
-            answer
-        }));
-    }
-    let mut answers = Vec::new();
-    for task in tasks {
-        answers.push(task.await?.map_err(|e| e.to_string())?);
-    }
+        async move { bench.post_to(&bench.direct, &session, body).await }
+    })
+    .await?;
     let elapsed = started.elapsed().as_secs_f64();
     let server_cpu = bench.server_cpu() - cpu;
     let edits = 1_000.0 * 25.0;

@@ -46,7 +46,7 @@ pub async fn edit(tx: &mut OrgTx, doc_id: Uuid, user_id: Uuid, write: Write<'_>)
     let before = doc.get_heads();
     write(doc).map_err(field_error)?;
     doc.commit();
-    let changes = doc.get_changes(&before).into_iter().cloned().collect::<Vec<_>>();
+    let changes = records::changes_since(doc, &before);
     if !changes.is_empty() {
         store::append_changes(tx, doc_id, &changes, Uuid::nil(), user_id).await?;
         store::save_document(tx, doc_id, &doc.save()).await?;
@@ -62,7 +62,7 @@ pub async fn create(tx: &mut OrgTx, kind: RecordKind, user_id: Uuid, write: Writ
     let mut doc = records::new_document(doc_id, kind, desk_actor(user_id));
     write(&mut doc).map_err(field_error)?;
     doc.commit();
-    let changes = doc.get_changes(&[]).into_iter().cloned().collect::<Vec<_>>();
+    let changes = records::changes_since(&mut doc, &[]);
     let first_seq = store::append_changes(tx, doc_id, &changes, Uuid::nil(), user_id)
         .await?
         .expect("a new document has at least one change");

@@ -256,7 +256,8 @@ pub async fn updates_since(tx: &mut OrgTx, cursor: u64, head: u64, actor: &[u8])
     // Which documents others changed, with the whole saved document for those this device
     // never had (created after its cursor), in one statement. Its shape keeps the plan linear
     // whatever the statistics say: the log's range by sequence number first, then one probe
-    // per document by id (`offset 0` keeps PostgreSQL from turning that around). A plain
+    // per document by id (`order by seq` makes the log's primary key, by sequence number, the
+    // index to read; `offset 0` keeps PostgreSQL from turning the join around). A plain
     // `id in (...)` became a nested loop over the whole log for each document when the
     // statistics were taken while the organization was still empty: 138 ms for 500
     // documents instead of 8 (docs/benchmarks.md, W5).

@@ -58,6 +58,12 @@ impl RecordKind {
     }
 }
 
+/// The changes `doc` has beyond `heads` (every change, for no heads), owned: Automerge 0.6
+/// only lends them, and the callers keep them past their next use of the document.
+pub fn changes_since(doc: &mut AutoCommit, heads: &[automerge::ChangeHash]) -> Vec<automerge::Change> {
+    doc.get_changes(heads).into_iter().cloned().collect()
+}
+
 /// A new document of `kind` with id `id`, written by `actor`. The id is part of the
 /// document, so no two documents share a change and changes cannot be moved between them.
 pub fn new_document(id: uuid::Uuid, kind: RecordKind, actor: automerge::ActorId) -> AutoCommit {

@@ -79,7 +79,7 @@ pub struct ConcurrentValue {
 /// that wrote it and the value it replaced.
 pub fn concurrent_values(doc: &mut AutoCommit, spec: Option<&FieldSpec>, field: &str) -> Vec<ConcurrentValue> {
     // Every change of the document (owned), before borrowing its values.
-    let changes: Vec<automerge::Change> = doc.get_changes(&[]).into_iter().cloned().collect();
+    let changes = super::changes_since(doc, &[]);
     let doc: &AutoCommit = doc;
     let values = doc.get_all(ROOT, field).unwrap_or_default();
     values

@@ -155,7 +155,7 @@ impl SyncClient {
     /// Creates a record on the device; it reaches the server at the next exchange.
     pub fn create(&mut self, doc_id: Uuid, kind: RecordKind) -> Uuid {
         let mut doc = records::new_document(doc_id, kind, self.actor.clone());
-        let changes = doc.get_changes(&[]).into_iter().cloned().collect();
+        let changes = records::changes_since(&mut doc, &[]);
         self.documents.insert(doc_id, LocalDocument::new(kind, doc));
         self.queue(doc_id, changes);
         doc_id
@@ -176,7 +176,7 @@ impl SyncClient {
             return Err(err.into());
         }
         doc.commit();
-        let changes = doc.get_changes(&before).into_iter().cloned().collect();
+        let changes = records::changes_since(doc, &before);
         // A new edit of a refused record is the officer's fix: the refused changes go out
         // again with it (the fix depends on them, so the server needs both).
         for change in self.outbox.get_mut(&doc_id).into_iter().flatten() {
@@ -193,7 +193,7 @@ impl SyncClient {
         let before = doc.get_heads();
         edit(doc);
         doc.commit();
-        let changes = doc.get_changes(&before).into_iter().cloned().collect();
+        let changes = records::changes_since(doc, &before);
         self.queue(doc_id, changes);
         Ok(())
     }
