@@ -109,3 +109,61 @@ fn damaged_saved_documents_are_an_error_not_a_crash() {
     let saved = doc.save();
     assert!(bmms_shared::records::load_saved(&saved).is_ok());
 }
+
+/// `change` (uncompressed, as a small change is) renumbered to `seq`, with its hash and
+/// checksum made anew so that it still decodes: what only a hostile device would send.
+/// A change chunk is magic (4 bytes), checksum (4), type (1), data length (LEB128), data;
+/// its data starts with the dependencies, the actor and the sequence number.
+fn renumbered(change: &[u8], seq: u8) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let leb = |bytes: &[u8], at: &mut usize| -> usize {
+        let (mut value, mut shift) = (0usize, 0);
+        loop {
+            let byte = bytes[*at];
+            *at += 1;
+            value |= ((byte & 0x7f) as usize) << shift;
+            shift += 7;
+            if byte < 0x80 {
+                return value;
+            }
+        }
+    };
+    let mut at = 9;
+    leb(change, &mut at);
+    let deps = leb(change, &mut at);
+    at += 32 * deps;
+    let actor_len = leb(change, &mut at);
+    at += actor_len;
+    assert!(change[at] < 0x80, "a one-byte sequence number");
+    let mut out = change.to_vec();
+    out[at] = seq;
+    // The hash covers the type, the length and the data; the checksum is its first 4 bytes.
+    let hash = Sha256::digest(&out[8..]);
+    out[4..8].copy_from_slice(&hash[..4]);
+    out
+}
+
+#[test]
+fn a_change_that_skips_its_devices_numbering_is_refused() {
+    use bmms_shared::records::{self, changes_since};
+    use bmms_shared::sync::protocol::{DocumentChanges, RejectionCode};
+    let (doc_id, kind) = (Uuid::from_u128(9), RecordKind::MonitoringTask);
+    let send = |changes: Vec<Vec<u8>>| DocumentChanges { doc_id, kind, changes };
+    let mut doc = records::new_document(doc_id, kind, actor());
+    let first = changes_since(&mut doc, &[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
+    let stored = merge_document(None, &send(first), &actor()).expect("a new record is accepted");
+    let heads = doc.get_heads();
+    records::RecordEditor::new(&mut doc).unwrap().set("title", FieldValue::Text("Visit the site".into())).unwrap();
+    doc.commit();
+    let second = changes_since(&mut doc, &heads).remove(0);
+    assert_eq!(second.seq(), 2);
+
+    let skipping = renumbered(second.raw_bytes(), 3);
+    let decoded = automerge::Change::from_bytes(skipping.clone()).expect("the renumbered change still decodes");
+    assert_eq!(decoded.seq(), 3);
+    // Automerge 0.6 applies it; the merged document then fails to load again.
+    let refused = merge_document(Some((&stored.doc, kind)), &send(vec![skipping]), &actor());
+    assert_eq!(refused.map(|_| ()).map_err(|r| r.code), Err(RejectionCode::Undecodable));
+    // The same edit as the device really numbered it goes through.
+    assert!(merge_document(Some((&stored.doc, kind)), &send(vec![second.raw_bytes().to_vec()]), &actor()).is_ok());
+}

@@ -57,16 +57,7 @@ pub fn merge_document(
         .into_iter()
         .filter(|c| doc.get_change_by_hash(&c.hash()).is_none() && seen.insert(c.hash()))
         .collect();
-    // Automerge numbers each actor's changes 1, 2, 3… and 0.6 relies on it without checking
-    // on apply (a gap would make a later `get_changes` panic), so a device's changes must
-    // continue its own numbering exactly.
     let damaged = || refuse(RejectionCode::Undecodable, "The changes to this record are damaged and could not be applied.".into());
-    let last_seq = doc.get_changes(&[]).iter().filter(|c| c.actor_id() == device_actor).map(|c| c.seq()).max().unwrap_or(0);
-    let mut seqs: Vec<u64> = new_changes.iter().map(|c| c.seq()).collect();
-    seqs.sort_unstable();
-    if seqs.iter().enumerate().any(|(i, seq)| *seq != last_seq + 1 + i as u64) {
-        return Err(damaged());
-    }
     // Some damaged changes that still decode make Automerge panic (found by
     // tests/hostile_bytes.rs). The merge works on a copy, so a panic leaves nothing
     // half-done: it becomes a refusal of this document, not a failed request.
@@ -89,9 +80,10 @@ pub fn merge_document(
     if records::id_of(&doc) != Some(incoming.doc_id) {
         return Err(refuse(RejectionCode::NotYours, "These changes belong to another record.".into()));
     }
-    // What is accepted must load again as it is: Automerge 0.6 takes some damaged changes
-    // (an operation on an object that does not exist) with only a warning, and would save
-    // a document that no longer loads.
+    // What is accepted must load again as it is. Automerge 0.6 applies some damaged changes
+    // without complaint and would save a document that no longer loads: an operation on an
+    // object that does not exist (it only warns), or a device's change that skips a number
+    // of its sequence (which would also make a later `get_changes` panic).
     let saved = doc.save();
     let reloaded_heads = records::load_saved(&saved).map(|mut reloaded| reloaded.get_heads());
     if reloaded_heads.ok() != Some(doc.get_heads()) {
