@@ -33,7 +33,8 @@ async function tableOnScreen(page, id) {
 test("an OCM analyst drills down from the government to a municipality's records and exports what the screen shows", async () => {
   await assessmentsFrom("MILG", "ana.milg", [
     ["Poblacion", "Datu Piang", "Maguindanao del Sur", "120"],
-    ["Rosary Heights", "Cotabato City", "Cotabato City", "300"],
+    // A name a spreadsheet would run as a formula: the CSV must keep it text.
+    ["Rosary Heights", "+Cotabato City", "Cotabato City", "300"],
   ]);
   await assessmentsFrom("MOH", "hana.moh", [["Buadi Sacayo", "Marawi City", "Lanao del Sur", "75"]]);
 
@@ -63,7 +64,7 @@ test("an OCM analyst drills down from the government to a municipality's records
   await page.locator("#organizations").getByRole("button", { name: "MILG", exact: true }).click();
   await page.getByRole("heading", { name: /^MILG — / }).waitFor();
   const municipalities = await tableOnScreen(page, "municipalities");
-  assert.deepEqual(municipalities.slice(1).map((row) => row[0]).sort(), ["Cotabato City", "Datu Piang"], "MOH's Marawi is not MILG's");
+  assert.deepEqual(municipalities.slice(1).map((row) => row[0]).sort(), ["+Cotabato City", "Datu Piang"], "MOH's Marawi is not MILG's");
   await page.locator("#municipalities").getByRole("button", { name: "Datu Piang" }).click();
   await page.locator("#records").waitFor();
   const records = await tableOnScreen(page, "records");
@@ -74,13 +75,16 @@ test("an OCM analyst drills down from the government to a municipality's records
   await page.locator("#municipalities").getByRole("button", { name: "Households" }).click();
   await page.locator("#municipalities").getByRole("button", { name: "Households" }).click();
   const shown = await tableOnScreen(page, "municipalities");
-  assert.equal(shown[1][0], "Cotabato City", "sorted by households, most first");
+  assert.equal(shown[1][0], "+Cotabato City", "sorted by households, most first");
   const [download] = await Promise.all([
     page.waitForEvent("download"),
     page.locator("#municipalities").getByRole("button", { name: "CSV" }).click(),
   ]);
   const exported = readFileSync(await download.path(), "utf8").trim().split("\n").map((line) => line.split(","));
-  assert.deepEqual(exported, shown);
+  // As shown, but text a spreadsheet would run starts with an apostrophe (OWASP's advice).
+  const neutralized = shown.map((row) => row.map((cell) => (/^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell)));
+  assert.deepEqual(exported, neutralized);
+  assert.equal(exported[1][0], "'+Cotabato City");
   const [jsonDownload] = await Promise.all([
     page.waitForEvent("download"),
     page.locator("#municipalities").getByRole("button", { name: "JSON" }).click(),

@@ -58,7 +58,8 @@ export async function startBmms({ distDir = "../dist" } = {}) {
       const out = execFileSync(bmmsPath(), ["admin", "reset-password", "--username", username], { env, encoding: "utf8" });
       return out.match(/shown only now: (\S+)/)[1];
     },
-    /** Signs in over the API; returns a function that GETs an API path as that person. */
+    /** Signs in over the API; returns a function that GETs an API path as that person, or
+     * POSTs `body` to it when one is given. */
     async apiAs(username, password) {
       const login = await fetch(`http://localhost:${port}/api/v1/auth/login`, {
         method: "POST",
@@ -67,9 +68,15 @@ export async function startBmms({ distDir = "../dist" } = {}) {
       });
       if (!login.ok) throw new Error(`sign-in failed: ${login.status} ${await login.text()}`);
       const cookie = login.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-      return async (path) => {
-        const response = await fetch(`http://localhost:${port}${path}`, { headers: { cookie } });
-        if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
+      const { csrf_token: csrf } = await login.json();
+      return async (path, body) => {
+        const write = body === undefined ? {} : {
+          method: "POST",
+          headers: { cookie, "content-type": "application/json", "x-csrf-token": csrf },
+          body: JSON.stringify(body),
+        };
+        const response = await fetch(`http://localhost:${port}${path}`, { headers: { cookie }, ...write });
+        if (!response.ok) throw new Error(`${write.method ?? "GET"} ${path}: ${response.status} ${await response.text()}`);
         return response.json();
       };
     },

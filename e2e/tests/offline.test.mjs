@@ -12,15 +12,19 @@ const newProfileDir = () => world.newProfileDir();
 
 test("edits made offline survive a reload and a browser restart, then sync once by themselves", async () => {
   const password = world.bmms.createUser("MILG", "amina.officer", "field_officer", "Amina Datu");
+  // Her supervisor hands her a task at the desk, to be worked on offline.
+  const supervisorPassword = world.bmms.createUser("MILG", "omar.supervisor", "supervisor", "Omar Supervisor");
+  const desk = await world.bmms.apiAs("omar.supervisor", supervisorPassword);
+  await desk("/api/v1/tasks", {
+    title: "Check the Tamontaka water system", ppa: "Water for all", site: "Tamontaka", due_date: "2030-01-31",
+    assignee: "amina.officer",
+  });
   const dir = newProfileDir();
   let context = await launchProfile(dir);
   let page = await firstVisit(context, world.bmms.url, "amina.officer", password);
-
-  // A task made while online, to be worked on offline.
   await openTab(page, "Tasks");
-  await page.getByRole("button", { name: "New task" }).click();
-  await setField(page, "Title", "Check the Tamontaka water system");
-  await synced(page);
+  assert.equal(await page.getByRole("button", { name: "New task" }).count(), 0, "only a supervisor creates tasks");
+  await page.getByRole("button", { name: /Check the Tamontaka water system/ }).waitFor();
 
   await goOffline(context, page);
   await openTab(page, "Assessments");
@@ -109,8 +113,16 @@ test("a record the server refuses shows why, and goes through once the officer f
   await openTab(page, "Assessments");
   await page.getByRole("button", { name: "New assessment" }).click();
   await setField(page, "Community (barangay)", "Kalanganan");
-  // Only a supervisor may validate an assessment; the app lets the officer try, the server decides.
-  await setField(page, "Status", "validated");
+  // Only a supervisor may validate an assessment: the app does not offer it to an officer,
+  // and the server refuses it from an app that does (an older build, say), with the reason.
+  const status = page.getByLabel("Status", { exact: true });
+  assert.equal(await status.locator("option[value=validated]").isDisabled(), true, "the app does not offer it");
+  const saves = await page.evaluate(() => performance.getEntriesByName("bmms-save").length);
+  await status.evaluate((select) => {
+    select.value = "validated";
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+  await page.waitForFunction((n) => performance.getEntriesByName("bmms-save").length > n, saves);
   await page.locator("#refusal-reason").filter({ hasText: "Only a supervisor can mark an assessment validated" }).waitFor();
   assert.match(await page.locator("h1").innerText(), /Refused by the server/);
   await page.screenshot({ path: `${artifacts}refused-record.png` });

@@ -19,6 +19,7 @@ use crate::auth::session_store::PgSessionStore;
 use crate::config::ServeArgs;
 use crate::db::Db;
 use crate::events::Hub;
+use crate::limits::Limits;
 use crate::routes::dashboard::Overview;
 use crate::routes;
 use crate::sync::cache::DocumentCache;
@@ -37,6 +38,8 @@ pub struct Settings {
     pub login_limits: LoginLimits,
     /// How many synced documents to keep in memory (0: none).
     pub document_cache_entries: usize,
+    /// Sync exchanges one user may have in progress at once.
+    pub syncs_per_user: usize,
 }
 
 impl Settings {
@@ -49,6 +52,7 @@ impl Settings {
             trust_forwarded_for: args.trust_forwarded_for,
             login_limits: LoginLimits::default(),
             document_cache_entries: args.document_cache_entries,
+            syncs_per_user: args.syncs_per_user,
         }
     }
 
@@ -73,6 +77,8 @@ pub struct AppState {
     pub events: Arc<Hub>,
     /// The government overview, recomputed at most every few seconds.
     pub overview: Arc<Overview>,
+    /// CPU-heavy work and what each user may have in progress (see [`Limits`]).
+    pub limits: Arc<Limits>,
 }
 
 impl AppState {
@@ -80,7 +86,8 @@ impl AppState {
         let login_limiter = Arc::new(LoginLimiter::new(settings.login_limits));
         let documents = Arc::new(DocumentCache::new(settings.document_cache_entries));
         let (events, overview) = (Arc::new(Hub::default()), Arc::new(Overview::default()));
-        AppState { db, settings: Arc::new(settings), login_limiter, documents, events, overview }
+        let limits = Arc::new(Limits::new(settings.syncs_per_user));
+        AppState { db, settings: Arc::new(settings), login_limiter, documents, events, overview, limits }
     }
 }
 
@@ -110,21 +117,33 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(routes::static_files::cache_headers))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(CatchPanicLayer::custom(|_| crate::error::internal_error_response()))
-        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.settings), security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
 /// Headers every answer carries: no framing of BMMS by other sites (clickjacking), no
-/// content-type guessing, no full addresses leaked to other sites.
-async fn security_headers(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+/// content-type guessing, no full addresses leaked to other sites. Over HTTPS (seen
+/// directly, or said by a trusted proxy's `X-Forwarded-Proto`), HSTS too: browsers then
+/// refuse plain http for this host for a year, so a café's network cannot strip TLS.
+async fn security_headers(
+    axum::extract::State(settings): axum::extract::State<Arc<Settings>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use axum::http::{header, HeaderValue};
+    let forwarded_https = settings.trust_forwarded_for
+        && request.headers().get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    let https = request.uri().scheme_str() == Some("https") || forwarded_https;
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if https {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
     response
 }
 

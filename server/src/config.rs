@@ -97,6 +97,12 @@ pub struct ServeArgs {
     /// contend for the same cores and the organization's locks.
     #[arg(long, env = "BMMS_DB_MAX_CONNECTIONS", default_value_t = 8)]
     pub db_max_connections: u32,
+
+    /// Sync exchanges one user may have in progress at once; more get 429 with
+    /// Retry-After. An officer's phone sends one at a time; this keeps one account from
+    /// taking every database connection.
+    #[arg(long, env = "BMMS_SYNCS_PER_USER", default_value_t = 4)]
+    pub syncs_per_user: usize,
 }
 
 impl Default for ServeArgs {

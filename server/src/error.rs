@@ -19,8 +19,12 @@ pub enum ApiError {
     },
     /// 422 about one input field, named in the body so the screen can show it there.
     Field { field: String, message: String },
-    /// 429 with `Retry-After` in whole seconds.
-    TooManyRequests { retry_after: Duration },
+    /// 429 with `Retry-After` in whole seconds; `message` is completed with "Wait N seconds
+    /// and try again."
+    TooManyRequests { code: &'static str, message: &'static str, retry_after: Duration },
+    /// 503 with `Retry-After`: a part the server depends on (its database) is not answering
+    /// just now; nothing was changed.
+    Unavailable { message: &'static str, retry_after: Duration },
     /// A fault of the server or its database: 500, logged with its cause chain.
     Internal(anyhow::Error),
 }
@@ -57,8 +61,31 @@ impl ApiError {
 }
 
 impl From<sqlx::Error> for ApiError {
+    /// A database that is out of reach for a moment (no free connection in time, a
+    /// dropped connection) is a 503 the client can retry; anything else is a fault.
     fn from(err: sqlx::Error) -> Self {
-        ApiError::Internal(err.into())
+        match err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::warn!(error = %err, "the database is out of reach");
+                ApiError::Unavailable {
+                    message: "The server's database is busy or out of reach just now; nothing was changed.",
+                    retry_after: Duration::from_secs(5),
+                }
+            }
+            err => ApiError::Internal(err.into()),
+        }
+    }
+}
+
+impl ApiError {
+    /// PostgreSQL aborted the transaction to break a deadlock or a serialization
+    /// conflict: running it again will most likely succeed (see [`crate::db::retry_once`]).
+    pub fn is_transient_conflict(&self) -> bool {
+        let ApiError::Internal(err) = self else { return false };
+        err.chain().any(|cause| {
+            let code = cause.downcast_ref::<sqlx::Error>().and_then(|e| e.as_database_error()).and_then(|e| e.code());
+            matches!(code.as_deref(), Some("40P01" | "40001"))
+        })
     }
 }
 
@@ -82,17 +109,11 @@ impl IntoResponse for ApiError {
                 let body = ErrorBody { error: "invalid_field".into(), message, field: Some(field) };
                 (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
             }
-            ApiError::TooManyRequests { retry_after } => {
-                let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
-                let message = format!(
-                    "Too many sign-in attempts. Wait {seconds} seconds and try again."
-                );
-                let mut response =
-                    error_body(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", &message);
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-                response
+            ApiError::TooManyRequests { code, message, retry_after } => {
+                retry_later(StatusCode::TOO_MANY_REQUESTS, code, message, retry_after)
+            }
+            ApiError::Unavailable { message, retry_after } => {
+                retry_later(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message, retry_after)
             }
             ApiError::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "request failed inside the server");
@@ -100,6 +121,15 @@ impl IntoResponse for ApiError {
             }
         }
     }
+}
+
+/// An answer that asks the client to come back after `retry_after`.
+fn retry_later(status: StatusCode, code: &str, message: &str, retry_after: Duration) -> Response {
+    let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+    let message = format!("{message} Wait {seconds} seconds and try again.");
+    let mut response = error_body(status, code, &message);
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
 }
 
 /// What a client sees of any internal fault, including a caught panic.

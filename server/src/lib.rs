@@ -10,5 +10,6 @@ pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod limits;
 pub mod routes;
 pub mod sync;

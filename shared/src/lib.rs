@@ -2,8 +2,11 @@
 //! what organizations are, and the JSON shapes of the HTTP API.
 
 pub mod api;
+pub mod plain_text;
+pub mod policy;
 pub mod records;
 pub mod sync;
 pub mod roles;
+pub mod spreadsheet;
 
 pub use roles::{OrgKind, Role};

@@ -56,11 +56,17 @@ fn order_of(rows: &[Vec<Cell>], sort: Option<(usize, bool)>) -> Vec<usize> {
     positions
 }
 
+/// The table as CSV; text cells are neutralized so that a spreadsheet shows them rather
+/// than running them (`bmms_shared::spreadsheet`), numbers stay numbers.
 fn csv_of(headers: &[&str], rows: &[Vec<Cell>]) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let _ = writer.write_record(headers);
     for row in rows {
-        let _ = writer.write_record(row.iter().map(Cell::shown));
+        let cells = row.iter().map(|cell| match cell {
+            Cell::Text(text) => bmms_shared::spreadsheet::csv_text(text).into_owned(),
+            other => other.shown(),
+        });
+        let _ = writer.write_record(cells);
     }
     writer.into_inner().unwrap_or_default()
 }

@@ -149,18 +149,30 @@ fn NewTask(officers: Signal<Vec<Officer>>) -> impl IntoView {
     let template = RwSignal::new(CHECKLIST_TEMPLATES[0].0.to_owned());
     let problem = RwSignal::new(None::<Problem>);
     let created = RwSignal::new(None::<String>);
+    // The task's id is chosen here, once per task: a request sent twice (a double click, a
+    // retry after a lost answer) creates it once. A new id only after it was created.
+    let task_id = RwSignal::new(Uuid::new_v4());
+    let sending = RwSignal::new(false);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if sending.get_untracked() {
+            return;
+        }
+        sending.set(true);
         let checklist: Vec<&str> =
             CHECKLIST_TEMPLATES.iter().find(|(name, _, _)| *name == template.get_untracked()).map(|(_, _, items)| items.to_vec()).unwrap_or_default();
         let request = json!({
+            "id": task_id.get_untracked(),
             "title": title.get_untracked(), "ppa": ppa.get_untracked(), "site": site.get_untracked(),
             "description": description.get_untracked(), "due_date": due_date.get_untracked(),
             "assignee": assignee.get_untracked(), "checklist": checklist,
         });
         spawn_local(async move {
-            match api::post::<Value>("/api/v1/tasks", &csrf_token(status), &request).await {
+            let answer = api::post::<Value>("/api/v1/tasks", &csrf_token(status), &request).await;
+            sending.set(false);
+            match answer {
                 Ok(_) => {
+                    task_id.set(Uuid::new_v4());
                     problem.set(None);
                     created.set(Some((t().desk.task_created)(&assignee.get_untracked())));
                     [title, ppa, site, description].iter().for_each(|f| f.set(String::new()));
@@ -211,7 +223,7 @@ fn NewTask(officers: Signal<Vec<Officer>>) -> impl IntoView {
             {move || problem.with(|p| Problem::general(p, &["title", "ppa", "site", "description", "due_date", "assignee"]))
                 .map(|m| view! { <p class="error" role="alert">{m}</p> })}
             {move || created.get().map(|m| view! { <p class="saved" role="status" id="task-created">{m}</p> })}
-            <button class="primary" type="submit">{t().desk.create_task}</button>
+            <button class="primary" type="submit" disabled=move || sending.get()>{t().desk.create_task}</button>
         </form>
     }
 }

@@ -2,6 +2,7 @@
 //! leaves it. The form is drawn from the schema (`bmms_shared::records`), so a field
 //! added there appears here with its label and checks.
 
+use bmms_shared::policy;
 use bmms_shared::records::fields::ChecklistItem;
 use bmms_shared::records::{self, FieldSpec, FieldType, FieldValue, RecordKind};
 use bmms_shared::sync::client::RecordSyncState;
@@ -120,7 +121,7 @@ pub fn RecordForm(id: Uuid) -> impl IntoView {
                 _ => None,
             }}
             {has_gps.then(|| view! { <GpsCapture id=id kind=kind /> })}
-            {kind.fields().iter().map(|spec| view! { <Field id=id spec=spec /> }).collect_view()}
+            {kind.fields().iter().map(|spec| view! { <Field id=id kind=kind spec=spec /> }).collect_view()}
         </section>
     }
     .into_any()
@@ -132,8 +133,19 @@ fn label_of(kind: RecordKind, field: &str) -> String {
 
 /// One field: its input, and what happened when it was last saved.
 #[component]
-fn Field(id: Uuid, spec: &'static FieldSpec) -> impl IntoView {
+fn Field(id: Uuid, kind: RecordKind, spec: &'static FieldSpec) -> impl IntoView {
     let status = expect_context::<Status>();
+    // What the person may not change is shown, not offered: the server would refuse it
+    // (the one policy, `bmms_shared::policy`).
+    let role = status.me.get_untracked().map(|me| me.role);
+    let read_only = role.is_some_and(|role| policy::may_write(role, kind, &spec.name).is_err());
+    let may_move_to = move |to: &str| {
+        let from = match current(id, "status") {
+            Some(FieldValue::Choice(from)) => Some(from),
+            _ => None,
+        };
+        role.is_none_or(|role| policy::may_move(role, kind, from.as_deref(), to).is_ok())
+    };
     let saved = RwSignal::new(Saved::Nothing);
     // Re-read when records change (a sync brought news), but only touch the input when
     // this field's value changed, so typing elsewhere is never disturbed.
@@ -161,7 +173,10 @@ fn Field(id: Uuid, spec: &'static FieldSpec) -> impl IntoView {
             <select id=input_id.clone() on:change=move |ev| on_change(event_target_value(&ev))
                 prop:value=move || shown(value.get())>
                 <option value="">"—"</option>
-                {options.iter().map(|o| view! { <option value=*o>{o.replace('_', " ")}</option> }).collect_view()}
+                {options.iter().map(|o| {
+                    let hidden = spec.name == "status" && !may_move_to(o);
+                    view! { <option value=*o disabled=hidden>{o.replace('_', " ")}</option> }
+                }).collect_view()}
             </select>
         }
         .into_any(),
@@ -202,7 +217,7 @@ fn Field(id: Uuid, spec: &'static FieldSpec) -> impl IntoView {
     view! {
         <div class="field">
             <label for=input_id.clone()>{spec.label.clone()}</label>
-            {input}
+            <fieldset class="plain" disabled=read_only>{input}</fieldset>
             {(spec.name == "photos").then(|| view! { <small>{t().photos_later}</small> })}
             {move || resolved.get().map(|note| view! { <small class="resolved" role="note">{(t().resolved_by)(&note.by, &note.reason)}</small> })}
             {move || match saved.get() {

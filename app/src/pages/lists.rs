@@ -136,6 +136,8 @@ pub fn RecordList(kind: RecordKind) -> impl IntoView {
             (matching.len(), matching.into_iter().take(MAX_ROWS).collect::<Vec<_>>())
         })
     });
+    // Offered only to who may (the one policy, `bmms_shared::policy`); the server would refuse it.
+    let may_create = status.me.get_untracked().is_none_or(|me| bmms_shared::policy::may_create(me.role, kind).is_ok());
     let create = move |_| {
         spawn_local(async move {
             match device::create(status, kind).await {
@@ -154,7 +156,7 @@ pub fn RecordList(kind: RecordKind) -> impl IntoView {
         <section class="card list" aria-label=heading>
             <h2>{heading}</h2>
             <div class="filters">
-                <button class="primary" on:click=create>{new_label}</button>
+                {may_create.then(|| view! { <button class="primary" on:click=create>{new_label}</button> })}
                 <label>{t().search}
                     <input type="search" prop:value=search on:input=move |ev| search.set(event_target_value(&ev)) />
                 </label>

@@ -10,6 +10,7 @@
 
 mod dashboards;
 mod harness;
+mod hostile;
 mod workloads;
 
 use rand::rngs::SmallRng;
@@ -28,11 +29,7 @@ async fn main() -> Result<()> {
     let admin_url = std::env::var("DATABASE_URL").map_err(|_| "set DATABASE_URL (scripts/bench does)")?;
     let bmms = std::env::var("BMMS_BIN").unwrap_or_else(|_| "target/release/bmms".into());
     let name = format!("bmms_bench_{}", Uuid::new_v4().simple());
-    let database_url = {
-        let (head, query) = admin_url.split_once('?').map(|(h, q)| (h.to_owned(), format!("?{q}"))).unwrap_or((admin_url.clone(), String::new()));
-        let base = head.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(head);
-        format!("{base}/{name}{query}")
-    };
+    let database_url = database_url_named(&admin_url, &name);
 
     let (mut server, bench) = launch(&bmms, &database_url, 5_000).await?;
     // The same database behind a second server that keeps no documents in memory, to see
@@ -51,10 +48,35 @@ async fn main() -> Result<()> {
         uncached_server.kill().await.ok();
         return Ok(());
     }
+    // BMMS_BENCH_ONLY=hostile runs H1 and H2 (issue 12) with a pgbench baseline, prints
+    // them and writes their own section.
+    if std::env::var("BMMS_BENCH_ONLY").as_deref() == Ok("hostile") {
+        uncached_server.kill().await.ok();
+        let baseline = hostile::pgbench_baseline(&bench, &admin_url).await?;
+        println!("H1 hostile bodies ...");
+        let h1 = hostile::h1_hostile_bodies(bench.clone()).await?;
+        println!("H2 stalled exports ...");
+        let h2 = hostile::h2_stalled_exports(bench.clone()).await?;
+        let results = json!({"h1_hostile_bodies": h1, "h2_stalled_exports": h2, "baseline_pgbench": baseline});
+        let table = format!(
+            "| workload | figure | measured | target |\n|---|---|---|---|\n\
+             | H1 hostile bodies | server peak RSS, 8 bombs at once x 10 rounds | {} MB (before: {} MB) | ≤ 300 MB |\n\
+             | H1 hostile bodies | `/healthz` p50 / p99 meanwhile | {} ms / {} ms ({} answers, {} failed) | p99 ≤ 50 ms |\n\
+             | H2 stalled exports | another organization's requests p50 / p99, 10 exports unread | {} ms / {} ms | p99 ≤ 500 ms |\n\
+             | baseline | pgbench TPC-B-like, scale 10, 2 clients, 5 s | {} tps | |\n",
+            h1["server_rss_peak_mb"], h1["server_rss_before_mb"], h1["healthz_p50_ms"], h1["healthz_p99_ms"], h1["healthz_answers"],
+            h1["healthz_failures"], h2["other_p50_ms"], h2["other_p99_ms"], baseline["tps"],
+        );
+        println!("\n{table}\n{}", serde_json::to_string_pretty(&results)?);
+        write_section("hostile-bench", "Hostile input and slow clients (issue 12)", "BMMS_BENCH_ONLY=hostile scripts/bench", &table, &results)?;
+        server.kill().await.ok();
+        return Ok(());
+    }
     // BMMS_BENCH_ONLY=w5 runs just the load test, prints it and writes nothing (for tuning).
     if std::env::var("BMMS_BENCH_ONLY").as_deref() == Ok("w5") {
+        let baseline = hostile::pgbench_baseline(&bench, &admin_url).await?;
         let w5 = w5_load(bench.clone(), w5_sessions(&bench).await?).await?;
-        println!("{}", serde_json::to_string_pretty(&w5)?);
+        println!("{}", serde_json::to_string_pretty(&json!({"w5_load": w5, "baseline_pgbench": baseline}))?);
         return Ok(());
     }
     println!("W1 reconnect ...");
@@ -71,10 +93,13 @@ async fn main() -> Result<()> {
         "without_cache": w4_hot_documents(&uncached, &uncached.sign_in("MHSD", "bench.w4b").await?).await?,
     });
     uncached_server.kill().await.ok();
+    // The same cluster's pgbench figure, measured in this run: W5 is best compared across
+    // machines as a ratio to it.
+    let baseline = hostile::pgbench_baseline(&bench, &admin_url).await?;
     println!("W5 load ...");
     let w5 = w5_load(bench.clone(), w5_sessions(&bench).await?).await?;
 
-    let results = json!({"w1_reconnect": w1, "w2_conflict_storm": w2, "w3_cold_start": w3, "w4_hot_documents": w4, "w5_load": w5});
+    let results = json!({"w1_reconnect": w1, "w2_conflict_storm": w2, "w3_cold_start": w3, "w4_hot_documents": w4, "w5_load": w5, "baseline_pgbench": baseline});
     let table = format!(
         "| workload | figure | measured | target |\n|---|---|---|---|\n\
          | W1 reconnect | HTTP round trips | {} | 1 |\n\
@@ -88,7 +113,8 @@ async fn main() -> Result<()> {
          | W4 hot documents | latency p50, with / without the document cache | {} ms / {} ms | |\n\
          | W5 load | edits per second | {} | ≥ 5,000 |\n\
          | W5 load | latency p50 / p99 | {} ms / {} ms | p99 < 250 ms |\n\
-         | W5 load | PostgreSQL WAL bytes per edit | {} | |\n",
+         | W5 load | PostgreSQL WAL bytes per edit | {} | |\n\
+         | baseline | pgbench TPC-B-like on the same cluster (scale 10, 2 clients, 5 s) | {} tps (W5 edits per second / pgbench tps: {:.2}) | |\n",
         w1["round_trips"], w1["bytes_per_dirty_document"], w1["bytes_up_per_dirty_document"], w1["bytes_down_per_dirty_document"],
         w1["server_cpu_ms_per_edit"],
         w2["surfaced"], w2["true_conflicts"], w2["surfaced_percent"], w2["false_conflicts"],
@@ -97,6 +123,7 @@ async fn main() -> Result<()> {
         w4["with_cache"]["server_cpu_ms_per_edit"], w4["without_cache"]["server_cpu_ms_per_edit"],
         w4["with_cache"]["p50_ms"], w4["without_cache"]["p50_ms"],
         w5["edits_per_second"], w5["p50_ms"], w5["p99_ms"], w5["postgres_wal_bytes_per_edit"],
+        baseline["tps"], w5["edits_per_second"].as_f64().unwrap_or(0.0) / baseline["tps"].as_f64().unwrap_or(1.0).max(1.0),
     );
     println!("\n{table}\n{}", serde_json::to_string_pretty(&results)?);
     write_report(&table, &results)?;
@@ -115,6 +142,10 @@ async fn launch(bmms: &str, database_url: &str, cache_entries: usize) -> Result<
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", database_url)
         .env("BMMS_DOCUMENT_CACHE_ENTRIES", cache_entries.to_string())
+        // W5 plays 100 phones of each of its ten accounts, 50 syncing at once: more than
+        // the per-user limit lets one account have (phones of real officers are one or
+        // two per account). The limit is not what W5 measures.
+        .env("BMMS_SYNCS_PER_USER", "64")
         .env("BMMS_LOG", "warn,bmms=info")
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -149,6 +180,13 @@ async fn w5_sessions(bench: &Bench) -> Result<Vec<harness::Session>> {
         sessions.push(bench.sign_in(org, &format!("bench.w5.{}", org.to_lowercase())).await?);
     }
     Ok(sessions)
+}
+
+/// `admin_url` (a PostgreSQL URL) with its database replaced by `name`.
+pub fn database_url_named(admin_url: &str, name: &str) -> String {
+    let (head, query) = admin_url.split_once('?').map(|(h, q)| (h.to_owned(), format!("?{q}"))).unwrap_or((admin_url.to_owned(), String::new()));
+    let base = head.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(head);
+    format!("{base}/{name}{query}")
 }
 
 /// Replaces the sync section of docs/benchmarks.md with these figures.

@@ -74,6 +74,12 @@ impl SignedIn {
         ))
     }
 
+    /// Refuses (403) what the one policy of who may do what to records
+    /// (`bmms_shared::policy`, which the sync path asks too) does not allow this user.
+    pub fn require_allowed(&self, check: impl FnOnce(Role) -> Result<(), bmms_shared::policy::Denied>) -> Result<(), ApiError> {
+        check(self.role()).map_err(|denied| ApiError::forbidden("not_allowed", denied.0))
+    }
+
     /// The audit actor for this user.
     pub fn actor(&self) -> crate::audit::Actor {
         crate::audit::Actor::user(self.auth.user_id, &self.auth.username)
@@ -94,6 +100,15 @@ impl FromRequestParts<AppState> for SignedIn {
         let auth: SessionAuth = match session.get(AUTH_KEY).await {
             Ok(Some(auth)) => auth,
             Ok(None) => return Err(not_signed_in()),
+            // The database did not answer: the session may be perfectly good, so it is
+            // kept, and the client is asked to come back (an officer's phone backs off).
+            Err(tower_sessions::session::Error::Store(tower_sessions::session_store::Error::Backend(err))) => {
+                tracing::warn!(error = %err, "could not load a session");
+                return Err(ApiError::Unavailable {
+                    message: "The server cannot check your session just now; nothing was changed and you are still signed in.",
+                    retry_after: std::time::Duration::from_secs(5),
+                });
+            }
             // A session written by an older release that no longer reads: sign in again.
             Err(_) => {
                 session.flush().await.map_err(|e| ApiError::Internal(e.into()))?;

@@ -24,6 +24,25 @@ use std::str::FromStr;
 /// The schema, compiled into the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
+/// Runs a transaction's work again, once, when PostgreSQL aborted it for a deadlock or a
+/// serialization failure: the transaction was rolled back whole, so running it again
+/// changes nothing twice. Locks are taken in one order everywhere (documents by id, then
+/// their conflicts, then the organization's counter, its summary rows and its audit
+/// chain: see `sync::apply` and `routes::conflicts`), so this is a safety net.
+pub async fn retry_once<T, F, Fut>(mut work: F) -> Result<T, crate::error::ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::error::ApiError>>,
+{
+    match work().await {
+        Err(err) if err.is_transient_conflict() => {
+            tracing::warn!("a transaction was aborted by a deadlock or serialization failure; running it again");
+            work().await
+        }
+        done => done,
+    }
+}
+
 /// The login role of request traffic (see migrations/0001).
 pub const APP_ROLE: &str = "bmms_app";
 

@@ -46,7 +46,11 @@ pub async fn login(
     state
         .login_limiter
         .check(&account, address)
-        .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
+        .map_err(|retry_after| ApiError::TooManyRequests {
+            code: "too_many_attempts",
+            message: "Too many sign-in attempts.",
+            retry_after,
+        })?;
 
     let user = users::find_by_username(state.db.pool(), &account).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());

@@ -161,24 +161,39 @@ async fn settle(state: &AppState, signed_in: &SignedIn, ids: &[Uuid], value: &Va
     if reason.chars().count() > 1000 {
         return Err(ApiError::invalid_field("reason", "Keep the reason under 1,000 characters."));
     }
-    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
-    let supervisor: String = sqlx::query_scalar("select display_name from users where id = $1")
-        .bind(signed_in.user_id())
-        .fetch_one(&mut *tx)
-        .await?;
-    let mut settled = Vec::with_capacity(ids.len());
-    for &id in ids {
-        settled.push(settle_one(&mut tx, signed_in, &supervisor, id, value, reason).await?);
-    }
-    tx.commit().await?;
+    let settled = crate::db::retry_once(|| settle_in_one_transaction(state, signed_in, ids, value, reason)).await?;
     state.events.announce(signed_in.org_id(), Topic::Conflicts);
     state.events.announce(signed_in.org_id(), Topic::Records);
     Ok(settled)
 }
 
+async fn settle_in_one_transaction(state: &AppState, signed_in: &SignedIn, ids: &[Uuid], value: &Value, reason: &str) -> Result<Vec<Value>, ApiError> {
+    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
+    let supervisor: String = sqlx::query_scalar("select display_name from users where id = $1")
+        .bind(signed_in.user_id())
+        .fetch_one(&mut *tx)
+        .await?;
+    // The lock order of every writer of records (see `crate::db::retry_once`): the
+    // records first, by id, then their conflicts. A sync takes them in this order too;
+    // taking the conflict first deadlocked against it.
+    sqlx::query(
+        "select id from documents where id in (select doc_id from conflicts where id = any($1)) order by id for update",
+    )
+    .bind(ids)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("select id from conflicts where id = any($1) order by id for update").bind(ids).execute(&mut *tx).await?;
+    let mut settled = Vec::with_capacity(ids.len());
+    for &id in ids {
+        settled.push(settle_one(&mut tx, signed_in, &supervisor, id, value, reason).await?);
+    }
+    tx.commit().await?;
+    Ok(settled)
+}
+
 async fn settle_one(tx: &mut OrgTx, signed_in: &SignedIn, supervisor: &str, id: Uuid, value: &Value, reason: &str) -> Result<Value, ApiError> {
     let conflict: Option<(Uuid, String, Value, Option<DateTime<Utc>>, Option<String>, Option<String>)> = sqlx::query_as(
-        "select doc_id, field, candidates, resolved_at, resolution, reason from conflicts where id = $1 for update",
+        "select doc_id, field, candidates, resolved_at, resolution, reason from conflicts where id = $1",
     )
     .bind(id)
     .fetch_optional(&mut **tx)

@@ -8,7 +8,7 @@
 //! - the records behind the totals: OCM analysts (any organization, read-only) and
 //!   members of the organization; never OCM executives.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -25,7 +25,8 @@ use crate::auth::SignedIn;
 use crate::dashboard;
 use crate::db::{Db, ReadTx};
 use crate::error::ApiError;
-use crate::routes::records::{assessment_page, query_error, AssessmentQuery};
+use crate::routes::extract::ApiQuery;
+use crate::routes::records::{assessment_page, AssessmentQuery};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,9 +87,8 @@ pub async fn show(
     State(state): State<AppState>,
     signed_in: SignedIn,
     headers: HeaderMap,
-    query: Result<Query<DashboardQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(query): ApiQuery<DashboardQuery>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(query_error)?;
     let (org, organization) = scope(&state, &signed_in, query.org).await?;
     let body = match org {
         None => state.overview.get(&state.db).await?,
@@ -164,12 +164,11 @@ impl Overview {
 pub async fn records(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    query: Result<Query<DrillQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(query): ApiQuery<DrillQuery>,
 ) -> Result<Json<Value>, ApiError> {
     if !signed_in.role().may_drill_down() {
         return Err(ApiError::forbidden("totals_only", "Your role sees the dashboards' totals, not the records behind them."));
     }
-    let Query(query) = query.map_err(query_error)?;
     // Another organization is a 404 for a ministry user; for OCM, one that does not exist.
     let org = match (signed_in.role().oversees_all(), query.org) {
         (true, None) => return Err(ApiError::invalid_field("org", "Choose the organization whose records to open.")),

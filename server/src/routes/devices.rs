@@ -2,7 +2,7 @@
 //! contact, the last exchange the server answered, how many changes the device had
 //! waiting when it last called, its last refusal, and whether it has gone quiet.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::auth::SignedIn;
 use crate::db::OrgTx;
 use crate::error::ApiError;
-use crate::routes::records::query_error;
+use crate::routes::extract::ApiQuery;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,10 +33,9 @@ fn default_days() -> i32 {
 pub async fn health(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    query: Result<Query<HealthQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(query): ApiQuery<HealthQuery>,
 ) -> Result<Json<Value>, ApiError> {
     signed_in.require_supervisor("see the officers' devices")?;
-    let Query(query) = query.map_err(query_error)?;
     if !(1..=365).contains(&query.not_seen_days) {
         return Err(ApiError::invalid_field("not_seen_days", "Choose between 1 and 365 days."));
     }

@@ -1,27 +1,38 @@
 //! `GET /api/v1/assessments/export?format=csv|json|geojson&<the table's filters>`: the
-//! filtered assessments as a download. Rows stream from PostgreSQL to the client in
-//! chunks, so 100,000 rows never sit in memory at once.
+//! filtered assessments as a download. The matching ids are read first, in the chosen
+//! order; then rows are read a page at a time, each page in a short transaction of its
+//! own, and sent in chunks. So 100,000 rows never sit in memory at once, and no database
+//! connection is held while the client takes its time to read: a client that stops
+//! reading holds only its few chunks and its place in the per-user export limit, until
+//! [`SEND_TIMEOUT`] ends its download.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bmms_shared::records::mana;
+use bmms_shared::spreadsheet::csv_text;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use std::convert::Infallible;
+use std::time::Duration;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::SignedIn;
-use crate::db::OrgTx;
+use crate::db::{Db, OrgTx};
 use crate::error::ApiError;
-use crate::routes::records::{bind_filters, query_error, AssessmentQuery, ASSESSMENT_FILTERS};
+use crate::routes::extract::ApiQuery;
+use crate::routes::records::{bind_filters, AssessmentQuery, ASSESSMENT_FILTERS};
 
 /// Bytes gathered before a chunk goes out.
 const CHUNK_BYTES: usize = 64 * 1024;
+/// Rows read in one transaction.
+const PAGE_ROWS: usize = 1_000;
+/// How long a download waits for the client to take the next chunk before it ends.
+const SEND_TIMEOUT: Duration = Duration::from_secs(60);
 
 type Row = (
     Uuid,
@@ -71,10 +82,9 @@ const COLUMNS: [&str; 12] = [
 pub async fn assessments(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    query: Result<Query<AssessmentQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(query): ApiQuery<AssessmentQuery>,
 ) -> Result<Response, ApiError> {
     signed_in.require_desk()?;
-    let Query(query) = query.map_err(query_error)?;
     query.check()?;
     let format = match query.format.as_deref().unwrap_or("csv") {
         "csv" => Format::Csv,
@@ -82,18 +92,19 @@ pub async fn assessments(
         "geojson" => Format::GeoJson,
         _ => return Err(ApiError::invalid_field("format", "Export as csv, json or geojson.")),
     };
-    let sql = format!(
-        "select id, status, community, municipality, province, latitude, longitude, assessment_date, households,
-                population, respondents, needs, updated_at
-         from mana_assessments where {ASSESSMENT_FILTERS} {}",
-        query.order_by()?
-    );
-    // The transaction starts here, so a database that is down is an error status, not
+    let slot = state.limits.exports.enter(signed_in.user_id())?;
+    let ids_sql = format!("select id from mana_assessments where {ASSESSMENT_FILTERS} {}", query.order_by()?);
+    // Before the answer starts, so that a database that is down is an error status, not
     // an empty download.
-    let tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
+    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
+    let ids: Vec<(Uuid,)> = bind_filters(sqlx::query_as(&ids_sql), &query).fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    let (db, org_id) = (state.db.clone(), signed_in.org_id());
     let (sender, receiver) = mpsc::channel::<Bytes>(4);
     tokio::spawn(async move {
-        if let Err(err) = stream_rows(tx, &sql, &query, format, &sender).await {
+        let _slot = slot;
+        let ids: Vec<Uuid> = ids.into_iter().map(|(id,)| id).collect();
+        if let Err(err) = stream_rows(&db, org_id, &ids, format, &sender).await {
             // The status has gone out already; the client sees a cut-off download.
             tracing::error!(error = %err, "assessment export failed part-way");
         }
@@ -112,7 +123,14 @@ pub async fn assessments(
         .into_response())
 }
 
-async fn stream_rows(mut tx: OrgTx, sql: &str, query: &AssessmentQuery, format: Format, sender: &mpsc::Sender<Bytes>) -> anyhow::Result<()> {
+/// The columns of a row, in the order of [`Row`]; the rows of one page of `$1`'s ids,
+/// in its order.
+const PAGE_SQL: &str = "select m.id, m.status, m.community, m.municipality, m.province, m.latitude, m.longitude,
+        m.assessment_date, m.households, m.population, m.respondents, m.needs, m.updated_at
+    from unnest($1::uuid[]) with ordinality as page(id, n) join mana_assessments m on m.id = page.id
+    order by page.n";
+
+async fn stream_rows(db: &Db, org_id: Uuid, ids: &[Uuid], format: Format, sender: &mpsc::Sender<Bytes>) -> anyhow::Result<()> {
     let mut out = Vec::with_capacity(CHUNK_BYTES * 2);
     let sectors: Vec<&str> = mana::SECTORS.iter().map(|(s, _)| *s).collect();
     match format {
@@ -124,33 +142,47 @@ async fn stream_rows(mut tx: OrgTx, sql: &str, query: &AssessmentQuery, format: 
         Format::Json => out.extend_from_slice(b"["),
         Format::GeoJson => out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#),
     }
-    let mut rows = bind_filters(sqlx::query_as::<_, Row>(sql), query).fetch(&mut *tx);
     let mut first = true;
-    while let Some(row) = rows.next().await {
-        let row = row?;
-        match format {
-            Format::Csv => write_csv_row(&mut out, &row, &sectors)?,
-            Format::Json | Format::GeoJson => {
-                if !first {
-                    out.push(b',');
+    for page in ids.chunks(PAGE_ROWS) {
+        let mut tx = OrgTx::begin(db, org_id).await?;
+        let rows: Vec<Row> = sqlx::query_as(PAGE_SQL).bind(page).fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        for row in &rows {
+            match format {
+                Format::Csv => write_csv_row(&mut out, row, &sectors)?,
+                Format::Json | Format::GeoJson => {
+                    if !first {
+                        out.push(b',');
+                    }
+                    serde_json::to_writer(&mut out, &if format == Format::Json { row_json(row) } else { feature(row) })?;
                 }
-                serde_json::to_writer(&mut out, &if format == Format::Json { row_json(&row) } else { feature(&row) })?;
+            }
+            first = false;
+            if out.len() >= CHUNK_BYTES && !send(sender, std::mem::take(&mut out)).await {
+                return Ok(());
             }
         }
-        first = false;
-        if out.len() >= CHUNK_BYTES && sender.send(Bytes::from(std::mem::take(&mut out))).await.is_err() {
-            return Ok(()); // The client went away.
-        }
     }
-    drop(rows);
     match format {
         Format::Csv => {}
         Format::Json => out.extend_from_slice(b"]"),
         Format::GeoJson => out.extend_from_slice(b"]}"),
     }
-    let _ = sender.send(Bytes::from(out)).await;
-    tx.commit().await?;
+    send(sender, out).await;
     Ok(())
+}
+
+/// Hands a chunk to the client's connection; false when the client went away or has not
+/// read for [`SEND_TIMEOUT`] (its download then ends there).
+async fn send(sender: &mpsc::Sender<Bytes>, chunk: Vec<u8>) -> bool {
+    match tokio::time::timeout(SEND_TIMEOUT, sender.send(Bytes::from(chunk))).await {
+        Ok(Ok(())) => true,
+        Ok(Err(_)) => false,
+        Err(_) => {
+            tracing::warn!("an export's client stopped reading; its download was ended");
+            false
+        }
+    }
 }
 
 fn need_column(sector: &str) -> String {
@@ -159,12 +191,13 @@ fn need_column(sector: &str) -> String {
 
 fn write_csv_row(out: &mut Vec<u8>, row: &Row, sectors: &[&str]) -> anyhow::Result<()> {
     let (id, status, community, municipality, province, lat, lon, date, households, population, respondents, needs, updated) = row;
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    // Typed by people, so neutralized for spreadsheets (see `bmms_shared::spreadsheet`).
+    let text = |v: &Option<String>| csv_text(v.as_deref().unwrap_or_default()).into_owned();
     let num = |v: Option<i32>| v.map(|n| n.to_string()).unwrap_or_default();
     let float = |v: Option<f64>| v.map(|n| n.to_string()).unwrap_or_default();
     let mut record = vec![
         id.to_string(),
-        status.clone(),
+        csv_text(status).into_owned(),
         text(community),
         text(municipality),
         text(province),

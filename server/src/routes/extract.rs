@@ -1,11 +1,16 @@
 //! Extractors that turn axum's rejections into the API's JSON errors, each with a
-//! sentence a person can act on.
+//! sentence a person can act on. They are also the edge where text the database cannot
+//! hold is refused: a JSON body or an address's filters with a NUL or another control
+//! character is a 4xx naming the field, before any handler sees it
+//! (`bmms_shared::plain_text`).
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use bmms_shared::plain_text::{unusable_character, unusable_message};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::app::MAX_BODY_BYTES;
 use crate::error::ApiError;
@@ -22,9 +27,67 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let axum::Json(value) = axum::Json::<Value>::from_request(req, state).await.map_err(json_rejection)?;
+        if let Some((field, c)) = unusable_text_in(&value, String::new()) {
+            return Err(ApiError::invalid_field(field.clone(), format!("{field} {}.", unusable_message(c))));
+        }
+        serde_json::from_value(value).map(ApiJson).map_err(|e| {
+            ApiError::unprocessable("invalid_body", format!("The body does not have the expected fields: {e}."))
+        })
+    }
+}
+
+/// The first string (or key) of a JSON value with a character no field may hold, with
+/// the path to it (`reason`, `ids[2]`).
+fn unusable_text_in(value: &Value, path: String) -> Option<(String, char)> {
+    match value {
+        Value::String(s) => unusable_character(s).map(|c| (path_or_body(path), c)),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| unusable_text_in(item, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let at = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            match unusable_character(key) {
+                Some(c) => Some(("a field name".to_owned(), c)),
+                None => unusable_text_in(item, at),
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn path_or_body(path: String) -> String {
+    if path.is_empty() {
+        "the body".to_owned()
+    } else {
+        path
+    }
+}
+
+/// The address's query (`?status=draft&limit=50`). Unknown or malformed filters: 400;
+/// a filter with a character no field may hold: 422 naming it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            if let Some(c) = unusable_character(&name).or_else(|| unusable_character(&value)) {
+                let shown: String = name.chars().filter(|c| !bmms_shared::plain_text::is_unusable(*c)).take(40).collect();
+                return Err(ApiError::invalid_field(shown.clone(), format!("The filter {shown} {}.", unusable_message(c))));
+            }
+        }
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(ApiError::bad_request(
+                "invalid_query",
+                format!("The address's filters are not valid: {}.", rejection.body_text().trim_end_matches('.')),
+            )),
         }
     }
 }

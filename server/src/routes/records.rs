@@ -2,7 +2,7 @@
 //! the records table's filters and sorting), one record with its current values and open
 //! conflicts, and a record's history (who changed which field, when).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use bmms_shared::records::{self, mana, RecordKind};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::auth::SignedIn;
 use crate::db::OrgTx;
 use crate::error::ApiError;
-use crate::routes::extract::ApiPath;
+use crate::routes::extract::{ApiPath, ApiQuery};
 use crate::sync::{history, store};
 use bmms_shared::records::json as values;
 
@@ -70,10 +70,6 @@ fn page(limit: i64, offset: i64) -> Result<(i64, i64), ApiError> {
     Ok((limit, offset))
 }
 
-pub fn query_error(err: axum::extract::rejection::QueryRejection) -> ApiError {
-    ApiError::bad_request("invalid_query", format!("The address's filters are not valid: {}.", err.body_text().trim_end_matches('.')))
-}
-
 /// The `where` clause of the assessment filters; [`bind_filters`] binds `$1`..`$8`.
 pub const ASSESSMENT_FILTERS: &str = "($1::text is null or status = $1) and ($2::text is null or province = $2)
     and ($3::text is null or municipality = $3)
@@ -92,6 +88,13 @@ impl AssessmentQuery {
         }
         if self.min_severity.is_some_and(|s| !(1..=5).contains(&s)) {
             return Err(ApiError::invalid_field("min_severity", "Severity goes from 1 to 5."));
+        }
+        // The range a record's date can have (`FieldType::Date`); PostgreSQL would refuse
+        // some dates chrono reads, such as year -100000.
+        for (name, date) in [("from", self.from), ("to", self.to)] {
+            if date.is_some_and(|d| !(1900..=2100).contains(&chrono::Datelike::year(&d))) {
+                return Err(ApiError::invalid_field(name, "Choose a date between 1900-01-01 and 2100-12-31."));
+            }
         }
         if let (Some(from), Some(to)) = (self.from, self.to) {
             if from > to {
@@ -146,9 +149,8 @@ pub fn bind_filters<'q, O>(query: QueryAs<'q, Postgres, O, PgArguments>, filters
 pub async fn list_assessments(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    query: Result<Query<AssessmentQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(query): ApiQuery<AssessmentQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(query) = query.map_err(query_error)?;
     let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
     let page = assessment_page(&mut tx, &query).await?;
     tx.commit().await?;
@@ -183,9 +185,8 @@ pub async fn assessment_page(conn: &mut sqlx::PgConnection, query: &AssessmentQu
 pub async fn list_tasks(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    query: Result<Query<TaskQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(query): ApiQuery<TaskQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(query) = query.map_err(query_error)?;
     let (limit, offset) = page(query.limit, query.offset)?;
     let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
     type Row = (Uuid, String, Option<String>, Option<String>, Option<String>, Option<NaiveDate>, Option<i32>, bool, i64);

@@ -6,6 +6,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use bmms_shared::policy;
 use bmms_shared::records::fields::ChecklistItem;
 use bmms_shared::records::{FieldValue, RecordKind};
 use serde::Deserialize;
@@ -21,12 +22,14 @@ use crate::events::Topic;
 use crate::routes::extract::{ApiJson, ApiPath};
 use crate::sync::desk_edit;
 
-const WHAT: &str = "assign monitoring tasks";
-
 /// `POST /api/v1/tasks`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewTask {
+    /// Chosen by the client, so that the same request sent twice creates one task; a new
+    /// one when absent.
+    #[serde(default)]
+    pub id: Option<Uuid>,
     pub title: String,
     pub ppa: String,
     pub site: String,
@@ -74,7 +77,7 @@ fn required(field: &str, value: &str, label: &str) -> Result<FieldValue, ApiErro
 }
 
 pub async fn create(State(state): State<AppState>, signed_in: SignedIn, body: Result<ApiJson<NewTask>, ApiError>) -> Result<(StatusCode, Json<Value>), ApiError> {
-    signed_in.require_supervisor(WHAT)?;
+    signed_in.require_allowed(|role| policy::may_create(role, RecordKind::MonitoringTask))?;
     let ApiJson(task) = body?;
     let mut fields = vec![
         ("title", required("title", &task.title, "title")?),
@@ -92,9 +95,14 @@ pub async fn create(State(state): State<AppState>, signed_in: SignedIn, body: Re
     if !checklist.is_empty() {
         fields.push(("checklist", FieldValue::Checklist(checklist)));
     }
+    let id = task.id.unwrap_or_else(Uuid::new_v4);
     let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
     check_assignee(&mut tx, &task.assignee).await?;
-    let id = desk_edit::create(&mut tx, RecordKind::MonitoringTask, signed_in.user_id(), Box::new(move |doc| desk_edit::set_fields(doc, fields))).await?;
+    let write = Box::new(move |doc: &mut automerge::AutoCommit| desk_edit::set_fields(doc, fields));
+    if !desk_edit::create(&mut tx, id, RecordKind::MonitoringTask, signed_in.user_id(), write).await? {
+        drop(tx);
+        return already_created(&state, &signed_in, id).await;
+    }
     audit::append(&mut tx, Event {
         actor: &signed_in.actor(),
         action: "task.create",
@@ -107,13 +115,26 @@ pub async fn create(State(state): State<AppState>, signed_in: SignedIn, body: Re
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
 }
 
+/// The answer to a task whose id is taken: the same request sent again (a double click,
+/// a retry) finds its task and changes nothing; any other use of the id is refused
+/// without saying whether it exists elsewhere.
+async fn already_created(state: &AppState, signed_in: &SignedIn, id: Uuid) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
+    let kind: Option<String> = sqlx::query_scalar("select kind from documents where id = $1").bind(id).fetch_optional(&mut *tx).await?;
+    tx.commit().await?;
+    match kind.as_deref() {
+        Some(kind) if kind == RecordKind::MonitoringTask.as_str() => Ok((StatusCode::OK, Json(json!({"id": id})))),
+        _ => Err(ApiError::invalid_field("id", bmms_shared::sync::memory_server::UNUSABLE_ID)),
+    }
+}
+
 pub async fn assign(
     State(state): State<AppState>,
     signed_in: SignedIn,
     ApiPath(id): ApiPath<Uuid>,
     body: Result<ApiJson<Assign>, ApiError>,
 ) -> Result<Json<Value>, ApiError> {
-    signed_in.require_supervisor(WHAT)?;
+    signed_in.require_allowed(|role| policy::may_write(role, RecordKind::MonitoringTask, "assignee"))?;
     let ApiJson(Assign { assignee }) = body?;
     let assignee = assignee.trim().to_owned();
     let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;

@@ -2,12 +2,17 @@
 //! its record, or merge every document (each accepted or refused on its own), log the new
 //! changes, keep rows and conflicts current, audit, and answer with what the device lacks.
 
-use bmms_shared::sync::memory_server::merge_document;
-use bmms_shared::sync::protocol::{self, Rejection, RejectionCode, SyncRequest, SyncResponse};
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use bmms_shared::policy;
+use bmms_shared::sync::bounds::{Limit, MAX_OPERATIONS_PER_REQUEST};
+use bmms_shared::sync::memory_server::{merge_changes, read_changes, Merged};
+use bmms_shared::sync::protocol::{self, ProtocolError, Rejection, RejectionCode, SyncRequest, SyncResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::audit::{self, Event};
@@ -15,6 +20,7 @@ use crate::auth::SignedIn;
 use crate::db::{Db, OrgTx};
 use crate::error::ApiError;
 use crate::events::{Hub, Topic};
+use crate::limits::{CpuPool, Limits};
 use crate::sync::cache::DocumentCache;
 use crate::sync::{materialize, store};
 
@@ -25,10 +31,53 @@ struct Outcome {
     rejections: Vec<Rejection>,
 }
 
-/// Handles a request body; answers a response body.
-pub async fn exchange(db: &Db, cache: &DocumentCache, events: &Hub, signed_in: &SignedIn, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let request: SyncRequest = protocol::decode(body)
-        .map_err(|e| ApiError::bad_request("sync_unreadable", format!("{}.", capitalized(&e.to_string()))))?;
+/// Handles a request body; answers a response body. The CPU-heavy steps (decoding,
+/// merging, encoding the answer) run on the limited [`CpuPool`], never on the async threads.
+pub async fn exchange(
+    db: &Db,
+    cache: &DocumentCache,
+    events: &Hub,
+    limits: &Limits,
+    signed_in: &SignedIn,
+    body: Bytes,
+) -> Result<Vec<u8>, ApiError> {
+    let _slot = limits.syncs.enter(signed_in.user_id())?;
+    let (request, digest) = limits
+        .cpu
+        .run(move || protocol::decode_request(&body).map(|request| (Arc::new(request), Sha256::digest(&body).to_vec())))
+        .await?
+        .map_err(unreadable)?;
+    let exchanged = crate::db::retry_once(|| in_one_transaction(db, cache, &limits.cpu, signed_in, &request, &digest)).await?;
+    let org_id = signed_in.org_id();
+    events.announce(org_id, Topic::Devices);
+    if !exchanged.response.acknowledged.is_empty() {
+        // Conflicts may have opened or closed with any accepted change.
+        events.announce(org_id, Topic::Records);
+        events.announce(org_id, Topic::Conflicts);
+    }
+    for (doc_id, version, kind, doc) in exchanged.committed {
+        cache.put(org_id, doc_id, version, kind, doc);
+    }
+    let response = exchanged.response;
+    limits.cpu.run(move || protocol::encode(&response)).await
+}
+
+/// What a committed exchange answers, and the documents it left, for the cache.
+struct Exchanged {
+    response: SyncResponse,
+    committed: Vec<Committed>,
+}
+
+/// The database part of an exchange, in one transaction (run again if PostgreSQL aborts
+/// it for a deadlock: nothing of it is kept then).
+async fn in_one_transaction(
+    db: &Db,
+    cache: &DocumentCache,
+    cpu: &CpuPool,
+    signed_in: &SignedIn,
+    request: &Arc<SyncRequest>,
+    digest: &[u8],
+) -> Result<Exchanged, ApiError> {
     let mut tx = OrgTx::begin(db, signed_in.org_id()).await?;
     // One exchange per device at a time: a batch sent twice at once is applied once.
     sqlx::query("select pg_advisory_xact_lock(hashtextextended('sync:' || $1::text, 0))")
@@ -49,7 +98,6 @@ pub async fn exchange(db: &Db, cache: &DocumentCache, events: &Hub, signed_in: &
         }
     };
 
-    let digest = Sha256::digest(body).to_vec();
     // Documents as this batch leaves them; cached once the transaction has committed.
     let mut committed_documents = Vec::new();
     let earlier: Option<(Vec<u8>, Vec<u8>)> =
@@ -86,7 +134,7 @@ pub async fn exchange(db: &Db, cache: &DocumentCache, events: &Hub, signed_in: &
         // A request with no changes only asks for news: nothing to apply or to remember.
         None if request.documents.is_empty() => (Outcome { acknowledged: vec![], rejections: vec![] }, None),
         None => {
-            let applied = apply(&mut tx, cache, signed_in, &request, &actor, &mut committed_documents).await?;
+            let applied = apply(&mut tx, cache, cpu, signed_in, request, &actor, &mut committed_documents).await?;
             let outcome = applied.outcome.clone();
             sqlx::query(
                 "insert into sync_batches (org_id, device_id, batch_id, body_sha256, outcome) values ($1, $2, $3, $4, $5)",
@@ -94,7 +142,7 @@ pub async fn exchange(db: &Db, cache: &DocumentCache, events: &Hub, signed_in: &
             .bind(tx.org_id())
             .bind(request.device_id)
             .bind(request.batch_id)
-            .bind(&digest)
+            .bind(digest)
             .bind(protocol::encode(&outcome))
             .execute(&mut *tx)
             .await?;
@@ -109,17 +157,7 @@ pub async fn exchange(db: &Db, cache: &DocumentCache, events: &Hub, signed_in: &
     if let Some(applied) = applied {
         log_and_audit(&mut tx, applied, signed_in, &request).await?;
     }
-    let org_id = tx.org_id();
     tx.commit().await?;
-    events.announce(org_id, Topic::Devices);
-    if !outcome.acknowledged.is_empty() {
-        // Conflicts may have opened or closed with any accepted change.
-        events.announce(org_id, Topic::Records);
-        events.announce(org_id, Topic::Conflicts);
-    }
-    for (doc_id, version, kind, doc) in committed_documents {
-        cache.put(org_id, doc_id, version, kind, doc);
-    }
     let response = SyncResponse {
         batch_id: request.batch_id,
         acknowledged: outcome.acknowledged,
@@ -128,7 +166,17 @@ pub async fn exchange(db: &Db, cache: &DocumentCache, events: &Hub, signed_in: &
         conflicts,
         cursor: head,
     };
-    Ok(protocol::encode(&response))
+    Ok(Exchanged { response, committed: committed_documents })
+}
+
+/// A request that cannot be read: 413 when it is past a bound (the app then sends smaller
+/// batches), 400 when it is damaged.
+fn unreadable(error: ProtocolError) -> ApiError {
+    let message = format!("{}.", capitalized(&error.to_string()));
+    match error {
+        ProtocolError::TooLarge(_) => ApiError::client(StatusCode::PAYLOAD_TOO_LARGE, "sync_too_large", message),
+        _ => ApiError::bad_request("sync_unreadable", message),
+    }
 }
 
 /// Keeps the device's sync health, as the supervisor's screen shows it.
@@ -191,35 +239,23 @@ async fn log_and_audit(tx: &mut OrgTx, applied: Applied, signed_in: &SignedIn, r
 async fn apply(
     tx: &mut OrgTx,
     cache: &DocumentCache,
+    cpu: &CpuPool,
     signed_in: &SignedIn,
-    request: &SyncRequest,
+    request: &Arc<SyncRequest>,
     actor: &[u8],
     committed: &mut Vec<Committed>,
 ) -> Result<Applied, ApiError> {
-    let actor = automerge::ActorId::from(actor);
     let mut outcome = Outcome { acknowledged: vec![], rejections: vec![] };
     // A handful of statements per batch rather than per document: load every document at
     // once, reserve sequence numbers for all new changes at once, log them in one insert.
     let ids: Vec<Uuid> = request.documents.iter().map(|d| d.doc_id).collect();
-    let mut stored = store::load_documents_for_update(tx, &ids, cache).await?;
+    let stored = store::load_documents_for_update(tx, &ids, cache, cpu).await?;
+    let actor = automerge::ActorId::from(actor);
+    let (request_for_merge, role) = (Arc::clone(request), signed_in.role());
+    let merges = cpu.run(move || merge_batch(&request_for_merge, stored, &actor, role)).await?.map_err(unreadable)?;
     let mut merged_documents = Vec::new();
-    for incoming in &request.documents {
-        let before = stored.remove(&incoming.doc_id);
-        match merge_document(before.as_ref().map(|s| (&s.doc, s.kind)), incoming, &actor) {
-            Ok(merged) if !may_leave(signed_in.role(), before.as_ref().map(|s| &s.doc), &merged.doc) => {
-                outcome.rejections.push(Rejection {
-                    doc_id: incoming.doc_id,
-                    code: RejectionCode::NotAllowed,
-                    message: "Only a supervisor can mark an assessment validated. Set its status back to submitted; it is then sent again.".into(),
-                });
-            }
-            Ok(merged) if bmms_shared::records::resolution::written_by(&merged.doc, &actor) => {
-                outcome.rejections.push(Rejection {
-                    doc_id: incoming.doc_id,
-                    code: RejectionCode::NotAllowed,
-                    message: "A note that a conflict was settled can only come from a supervisor's decision at the desk.".into(),
-                });
-            }
+    for (incoming, (before, merge)) in request.documents.iter().zip(merges) {
+        match merge {
             Ok(merged) => {
                 let had_conflicts = before.as_ref().is_some_and(|s| !bmms_shared::records::conflicts(&s.doc).is_empty());
                 let version = before.as_ref().map(|s| s.version);
@@ -258,7 +294,7 @@ async fn apply(
                     applied.outcome.rejections.push(Rejection {
                         doc_id: incoming.doc_id,
                         code: RejectionCode::NotYours,
-                        message: "This record belongs to another organization.".into(),
+                        message: bmms_shared::sync::memory_server::UNUSABLE_ID.into(),
                     });
                     continue;
                 }
@@ -291,12 +327,51 @@ async fn apply(
     Ok(applied)
 }
 
-/// Role rules that the schema cannot express: only a supervisor moves an assessment to
-/// `validated` (a document that was validated before may stay so).
-fn may_leave(role: bmms_shared::Role, before: Option<&automerge::AutoCommit>, after: &automerge::AutoCommit) -> bool {
-    use bmms_shared::records::{self, FieldValue};
-    let validated = |doc: &automerge::AutoCommit| records::get(doc, "status") == Some(FieldValue::Choice("validated".into()));
-    role.may_validate_assessments() || !validated(after) || before.is_some_and(validated)
+/// A stored document (if any) and what merging the device's changes into it gave.
+type DocumentMerge = (Option<store::StoredDocument>, Result<Merged, Rejection>);
+
+/// The CPU-heavy half of applying a batch: decodes every document's changes, refuses the
+/// batch if applying them all would take more operations than a request may (checked
+/// before any is applied), then merges each into its stored state and checks what the
+/// device did against the one policy of who may do what. One result per document of the
+/// request, in its order.
+fn merge_batch(
+    request: &SyncRequest,
+    mut stored: BTreeMap<Uuid, store::StoredDocument>,
+    actor: &automerge::ActorId,
+    role: bmms_shared::Role,
+) -> Result<Vec<DocumentMerge>, ProtocolError> {
+    let decoded: Vec<_> = request.documents.iter().map(|incoming| read_changes(incoming, actor)).collect();
+    let operations: usize = decoded.iter().flatten().flatten().map(|change| change.len()).sum();
+    if operations > MAX_OPERATIONS_PER_REQUEST {
+        return Err(ProtocolError::TooLarge(Limit::Operations));
+    }
+    let merges = request.documents.iter().zip(decoded).map(|(incoming, changes)| {
+        let before = stored.remove(&incoming.doc_id);
+        let merged = changes
+            .and_then(|changes| merge_changes(before.as_ref().map(|s| (&s.doc, s.kind)), incoming, changes))
+            .and_then(|merged| allowed(role, actor, incoming, before.as_ref().map(|s| &s.doc), merged));
+        (before, merged)
+    });
+    Ok(merges.collect())
+}
+
+/// A merged document, if the device's person may do what its changes did: the same
+/// rules as the routes' (`bmms_shared::policy`), and no resolution notes, which only a
+/// supervisor's decision at the desk writes.
+fn allowed(
+    role: bmms_shared::Role,
+    actor: &automerge::ActorId,
+    incoming: &bmms_shared::sync::protocol::DocumentChanges,
+    before: Option<&automerge::AutoCommit>,
+    merged: Merged,
+) -> Result<Merged, Rejection> {
+    let refuse = |message: String| Rejection { doc_id: incoming.doc_id, code: RejectionCode::NotAllowed, message };
+    policy::check_change(role, incoming.kind, before, &merged.doc).map_err(|denied| refuse(denied.0))?;
+    if bmms_shared::records::resolution::written_by(&merged.doc, actor) {
+        return Err(refuse("A note that a conflict was settled can only come from a supervisor's decision at the desk.".into()));
+    }
+    Ok(merged)
 }
 
 fn capitalized(sentence: &str) -> String {

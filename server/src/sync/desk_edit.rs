@@ -56,19 +56,22 @@ pub async fn edit(tx: &mut OrgTx, doc_id: Uuid, user_id: Uuid, write: Write<'_>)
     Ok(Some((stored.kind, stored.doc)))
 }
 
-/// Creates a document of `kind` as `user_id`; returns its id.
-pub async fn create(tx: &mut OrgTx, kind: RecordKind, user_id: Uuid, write: Write<'_>) -> Result<Uuid, ApiError> {
-    let doc_id = Uuid::new_v4();
+/// Creates the document `doc_id` of `kind` as `user_id`. False, with nothing written,
+/// when the id is already taken (in this organization or another): the caller decides
+/// whether that was the same request sent twice.
+pub async fn create(tx: &mut OrgTx, doc_id: Uuid, kind: RecordKind, user_id: Uuid, write: Write<'_>) -> Result<bool, ApiError> {
     let mut doc = records::new_document(doc_id, kind, desk_actor(user_id));
     write(&mut doc).map_err(field_error)?;
     doc.commit();
-    let changes = records::changes_since(&mut doc, &[]);
-    let first_seq = store::append_changes(tx, doc_id, &changes, Uuid::nil(), user_id)
-        .await?
-        .expect("a new document has at least one change");
-    if store::insert_documents(tx, &[(doc_id, kind, doc.save(), first_seq)]).await?.is_empty() {
-        return Err(ApiError::Internal(anyhow::anyhow!("a fresh document id {doc_id} was already taken")));
+    // The row first: a concurrent request with the same id waits here for this one, then
+    // finds the id taken; its first sequence number is set as its changes are logged.
+    if store::insert_documents(tx, &[(doc_id, kind, doc.save(), 0)]).await?.is_empty() {
+        return Ok(false);
     }
+    let changes = records::changes_since(&mut doc, &[]);
+    let entries: Vec<store::LogEntry> =
+        changes.into_iter().enumerate().map(|(i, change)| store::LogEntry { offset: i as u64 + 1, doc_id, change }).collect();
+    store::log_changes(tx, &entries, &[(doc_id, 1)], Uuid::nil(), user_id).await?;
     materialize::materialize(tx, doc_id, kind, &doc).await?;
-    Ok(doc_id)
+    Ok(true)
 }

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 use crate::db::OrgTx;
+use crate::error::ApiError;
+use crate::limits::CpuPool;
 use crate::sync::cache::DocumentCache;
 
 /// A stored document.
@@ -24,12 +26,14 @@ pub async fn load_document_for_update(tx: &mut OrgTx, doc_id: Uuid) -> anyhow::R
 }
 
 /// Loads the documents of a batch, locking their rows (as above): versions first, then
-/// the bytes of only those the cache does not hold at that version.
+/// the bytes of only those the cache does not hold at that version, which are parsed on
+/// the CPU pool (Automerge's load is the costly part).
 pub async fn load_documents_for_update(
     tx: &mut OrgTx,
     ids: &[Uuid],
     cache: &DocumentCache,
-) -> anyhow::Result<BTreeMap<Uuid, StoredDocument>> {
+    cpu: &CpuPool,
+) -> Result<BTreeMap<Uuid, StoredDocument>, ApiError> {
     let org_id = tx.org_id();
     let rows: Vec<(Uuid, String, i64)> =
         sqlx::query_as("select id, kind, version from documents where id = any($1) order by id for update")
@@ -54,11 +58,18 @@ pub async fn load_documents_for_update(
             .await?
             .into_iter()
             .collect();
-        for (id, kind, version) in missing {
-            let kind = RecordKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("stored document {id} has kind {kind}"))?;
-            let bytes = data.get(&id).ok_or_else(|| anyhow::anyhow!("stored document {id} vanished"))?;
-            documents.insert(id, StoredDocument { kind, doc: bmms_shared::records::load_saved(bytes)?, version });
-        }
+        let loaded = cpu
+            .run(move || -> anyhow::Result<Vec<(Uuid, StoredDocument)>> {
+                let mut loaded = Vec::with_capacity(missing.len());
+                for (id, kind, version) in missing {
+                    let kind = RecordKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("stored document {id} has kind {kind}"))?;
+                    let bytes = data.get(&id).ok_or_else(|| anyhow::anyhow!("stored document {id} vanished"))?;
+                    loaded.push((id, StoredDocument { kind, doc: bmms_shared::records::load_saved(bytes)?, version }));
+                }
+                Ok(loaded)
+            })
+            .await??;
+        documents.extend(loaded);
     }
     Ok(documents)
 }

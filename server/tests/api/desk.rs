@@ -312,3 +312,37 @@ async fn a_desk_screen_hears_about_a_sync_without_asking() {
         seen.push_str(&String::from_utf8_lossy(&chunk));
     }
 }
+
+#[tokio::test]
+async fn a_task_sent_twice_at_once_is_created_once_and_its_id_cannot_be_taken_elsewhere() {
+    let app = spawn_app().await;
+    let (_ana, _ben, sofia, _) = team(&app).await;
+    let logged = app.count("change_log").await;
+    let id = Uuid::new_v4();
+    let task = json!({"id": id, "title": "Visit the water system", "ppa": "Water for all", "site": "Tamontaka",
+                      "due_date": "2027-01-31", "assignee": "ana"});
+    // A double click: the same request twice at the same moment, then once more later.
+    let (first, second) = tokio::join!(post(&app, "/api/v1/tasks", &sofia, task.clone()), post(&app, "/api/v1/tasks", &sofia, task.clone()));
+    let mut statuses = vec![first.status().as_u16(), second.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, vec![200, 201], "one creates it, the other finds it");
+    for answer in [first, second] {
+        assert_eq!(answer.json::<Value>().await.unwrap()["id"], json!(id));
+    }
+    assert_eq!(post(&app, "/api/v1/tasks", &sofia, task.clone()).await.status(), 200);
+    let tasks = json_of(&app, "/api/v1/tasks", &sofia).await;
+    assert_eq!(tasks["total"], 1, "one task, not three");
+    assert_eq!(app.count("change_log").await, logged + 1, "the task's change, logged once");
+
+    // Another organization's supervisor with the same id is refused, as any unusable id is.
+    app.create_user("MOH", "mara", Role::Supervisor).await;
+    app.create_user("MOH", "hana", Role::FieldOfficer).await;
+    let mara = app.sign_in("mara").await;
+    let mut theirs = task.clone();
+    theirs["assignee"] = json!("hana");
+    let (status, code, message) = error_of(post(&app, "/api/v1/tasks", &mara, theirs).await).await;
+    assert_eq!((status, code.as_str()), (422, "invalid_field"), "{message}");
+    assert!(message.contains("cannot be used"), "{message}");
+    let unknown_elsewhere = json!({"id": Uuid::new_v4(), "title": "t", "ppa": "p", "site": "s", "due_date": "2027-01-01", "assignee": "hana"});
+    assert_eq!(post(&app, "/api/v1/tasks", &mara, unknown_elsewhere).await.status(), 201, "a fresh id is fine");
+}

@@ -35,7 +35,7 @@ pub struct Browser {
     pub csrf: String,
 }
 
-fn admin_options() -> PgConnectOptions {
+pub fn admin_options() -> PgConnectOptions {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     PgConnectOptions::from_str(&url).expect("DATABASE_URL is a PostgreSQL URL")
 }
@@ -45,6 +45,16 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_through(configure, |options| async move { options }).await
+}
+
+/// A server whose requests reach the database the way `route` says (through a
+/// [`crate::chaos_proxy::ChaosProxy`], say); requests give up on a connection after ten seconds.
+pub async fn spawn_app_through<F, Fut>(configure: impl FnOnce(&mut Settings), route: F) -> TestApp
+where
+    F: FnOnce(PgConnectOptions) -> Fut,
+    Fut: std::future::Future<Output = PgConnectOptions>,
+{
     let name = format!("bmms_test_{}", Uuid::new_v4().simple());
     let admin = admin_options();
     let mut conn = PgConnection::connect_with(&admin).await.expect("PostgreSQL is reachable (set DATABASE_URL)");
@@ -56,7 +66,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let owner = PgPoolOptions::new().max_connections(2).connect_with(owner_options.clone()).await.unwrap();
     let app_pool = PgPoolOptions::new()
         .max_connections(4)
-        .connect_with(db::app_connect_options(None, &owner_options).unwrap())
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(route(db::app_connect_options(None, &owner_options).unwrap()).await)
         .await
         .unwrap();
 
@@ -68,6 +79,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         trust_forwarded_for: false,
         login_limits: Default::default(),
         document_cache_entries: 100,
+        syncs_per_user: 4,
     };
     configure(&mut settings);
     let state = AppState::new(Db::new(app_pool), settings);

@@ -13,9 +13,10 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-/// MILG with two assessments in Datu Piang and a task; MOH with one assessment.
+/// MILG with two assessments in Datu Piang and a task; MOH with one assessment. Ana
+/// supervises, since she also hands out the task.
 async fn two_ministries(app: &TestApp) -> (Device, Uuid) {
-    app.create_user("MILG", "ana", Role::FieldOfficer).await;
+    app.create_user("MILG", "ana", Role::Supervisor).await;
     app.create_user("MOH", "hana", Role::FieldOfficer).await;
     let (mut ana, mut hana) = (Device::register(app, "ana").await, Device::register(app, "hana").await);
     let first = Uuid::new_v4();
@@ -153,8 +154,9 @@ async fn maintained_and_recomputed(app: &TestApp) -> Vec<(String, Vec<String>, V
 
 async fn random_workload(seed: u64) {
     let app = spawn_app().await;
-    app.create_user("MILG", "ana", Role::FieldOfficer).await;
-    app.create_user("MOH", "hana", Role::FieldOfficer).await;
+    // Supervisors: the random work creates tasks and sets their due dates too.
+    app.create_user("MILG", "ana", Role::Supervisor).await;
+    app.create_user("MOH", "hana", Role::Supervisor).await;
     let mut devices = vec![Device::register(&app, "ana").await, Device::register(&app, "ana").await, Device::register(&app, "hana").await];
     let mut rng = SmallRng::seed_from_u64(seed);
     let places = ["Datu Piang", "Marawi City", "Jolo"];

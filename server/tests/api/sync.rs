@@ -130,21 +130,21 @@ async fn a_lost_answer_then_a_retry_stores_every_change_exactly_once() {
     let app = spawn_app().await;
     let (mut ana, _) = two_officers(&app).await;
     let doc = Uuid::new_v4();
-    ana.client.create(doc, RecordKind::MonitoringTask);
-    set(&mut ana, doc, "title", FieldValue::Text("Visit the water system".into()));
-    set(&mut ana, doc, "progress_percent", FieldValue::Integer(40));
+    ana.client.create(doc, RecordKind::ManaAssessment);
+    set(&mut ana, doc, "community", FieldValue::Text("Tamontaka".into()));
+    set(&mut ana, doc, "households", FieldValue::Integer(40));
     assert_eq!(ana.sync_with(&app, true).await, 200, "the server committed; the answer is lost");
     assert_eq!(ana.client.pending_count(), 3, "unacknowledged changes stay in the outbox");
     ana.sync(&app).await;
     assert_eq!(ana.client.pending_count(), 0);
     assert_eq!(app.count("change_log").await, 3);
     assert_eq!(app.count("sync_batches").await, 1, "the retry was the same batch");
-    let progress: Option<i32> = sqlx::query_scalar("select progress_percent from monitoring_tasks where id = $1")
+    let households: Option<i32> = sqlx::query_scalar("select households from mana_assessments where id = $1")
         .bind(doc)
         .fetch_one(&app.owner)
         .await
         .unwrap();
-    assert_eq!(progress, Some(40));
+    assert_eq!(households, Some(40));
 }
 
 #[tokio::test]

@@ -13,14 +13,14 @@ use reqwest::header::{CONTENT_TYPE as CT, COOKIE};
 use uuid::Uuid;
 
 /// Sends raw documents in one batch from `device` and returns the answer.
-async fn send(app: &TestApp, device: &Device, documents: Vec<DocumentChanges>) -> SyncResponse {
+pub async fn send(app: &TestApp, device: &Device, documents: Vec<DocumentChanges>) -> SyncResponse {
     let request = SyncRequest { device_id: device.client.device_id(), batch_id: Uuid::new_v4(), cursor: 0, documents };
     let response = post_sync(app, &device.browser, protocol::encode(&request)).await;
     assert_eq!(response.status(), 200);
     protocol::decode(&response.bytes().await.unwrap()).unwrap()
 }
 
-fn changes_of(device: &Device, doc: Uuid) -> DocumentChanges {
+pub fn changes_of(device: &Device, doc: Uuid) -> DocumentChanges {
     let local = &device.client.documents()[&doc];
     DocumentChanges {
         doc_id: doc,

@@ -34,6 +34,9 @@ impl FieldSpec {
     /// Says why `value` cannot go in this field, if it cannot.
     pub fn check(&self, value: &FieldValue) -> Result<(), FieldError> {
         let bad = |why: String| Err(FieldError::new(&self.name, why));
+        if let Some(c) = value.texts().find_map(crate::plain_text::unusable_character) {
+            return bad(crate::plain_text::unusable_message(c));
+        }
         match (&self.ty, value) {
             (FieldType::Text { max_chars }, FieldValue::Text(s)) => {
                 if s.chars().count() > *max_chars {
@@ -114,6 +117,16 @@ impl FieldValue {
         }
     }
 
+    /// Every piece of text the value holds.
+    fn texts(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        match self {
+            FieldValue::Text(s) | FieldValue::Date(s) | FieldValue::Choice(s) => Box::new(std::iter::once(s.as_str())),
+            FieldValue::Integer(_) | FieldValue::Decimal(_) => Box::new(std::iter::empty()),
+            FieldValue::TextList(items) => Box::new(items.iter().map(String::as_str)),
+            FieldValue::Checklist(items) => Box::new(items.iter().map(|i| i.text.as_str())),
+        }
+    }
+
     /// Reads a stored value as the type `spec` expects.
     pub(crate) fn read(doc: &AutoCommit, spec: &FieldSpec, value: Value<'_>, id: &ObjId) -> Result<Self, FieldError> {
         let wrong = || FieldError::new(&spec.name, "holds a value of the wrong type".to_owned());
@@ -145,14 +158,34 @@ impl FieldValue {
                     if !matches!(v, Value::Object(ObjType::Map)) {
                         return Err(wrong());
                     }
+                    // Nothing but `text` and `done`: whatever else a device put in an item
+                    // would be stored and shown (in a conflict) without any check.
+                    if doc.keys(&item).any(|key| key != "text" && key != "done") {
+                        return Err(wrong());
+                    }
                     let text = match doc.get(&item, "text") {
                         Ok(Some((Value::Scalar(s), _))) => s.to_str().map(str::to_owned).ok_or_else(wrong)?,
                         _ => return Err(wrong()),
                     };
-                    let done = match doc.get(&item, "done") {
-                        Ok(Some((Value::Scalar(s), _))) => matches!(s.as_ref(), ScalarValue::Boolean(true)),
-                        _ => false,
-                    };
+                    let mut done = false;
+                    for (value, _) in doc.get_all(&item, "done").unwrap_or_default() {
+                        match value {
+                            Value::Scalar(s) => match s.as_ref() {
+                                ScalarValue::Boolean(b) => done = done || *b,
+                                _ => return Err(wrong()),
+                            },
+                            _ => return Err(wrong()),
+                        }
+                    }
+                    if doc.get_all(&item, "text").unwrap_or_default().len() > 1 {
+                        // Concurrent edits of one item's text: each must be valid text too.
+                        for (value, _) in doc.get_all(&item, "text").unwrap_or_default() {
+                            match value {
+                                Value::Scalar(s) if s.to_str().is_some_and(|t| crate::plain_text::unusable_character(t).is_none()) => {}
+                                _ => return Err(wrong()),
+                            }
+                        }
+                    }
                     items.push(ChecklistItem { text, done });
                 }
                 FieldValue::Checklist(items)
@@ -197,8 +230,14 @@ pub struct FieldError {
 }
 
 impl FieldError {
+    /// `field` is shown as a person can read it: a key a hostile device sent may hold
+    /// anything, and this sentence is stored and shown (the device's last refusal).
     pub fn new(field: &str, problem: String) -> Self {
-        FieldError { field: field.to_owned(), problem }
+        let mut shown: String = field.chars().take(100).map(|c| if crate::plain_text::is_unusable(c) { '\u{FFFD}' } else { c }).collect();
+        if field.chars().count() > 100 {
+            shown.push('…');
+        }
+        FieldError { field: shown, problem }
     }
 
     pub fn unknown(field: &str) -> Self {

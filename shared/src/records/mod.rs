@@ -145,6 +145,11 @@ pub fn validate(doc: &AutoCommit, expected: RecordKind) -> Result<(), DocumentEr
     }
     for key in doc.keys(ROOT) {
         if key == ID_KEY || key == KIND_KEY || key == VERSION_KEY {
+            // Written once, by the device that made the record: two values mean a forged
+            // change, and the other value would be stored unchecked as a conflict.
+            if doc.get_all(ROOT, key.as_str()).unwrap_or_default().len() > 1 {
+                return Err(FieldError::new(&key, "was written twice; the record's identity cannot change".to_owned()).into());
+            }
             continue;
         }
         if resolution::is_note_key(kind, &key) {
@@ -205,6 +210,10 @@ fn collect_conflicts(doc: &AutoCommit, obj: &automerge::ObjId, prefix: String, f
 }
 
 /// A value as people would read it.
+pub fn shown_value(doc: &AutoCommit, value: &Value<'_>, id: &automerge::ObjId) -> String {
+    show(doc, value, id)
+}
+
 fn show(doc: &AutoCommit, value: &Value<'_>, id: &automerge::ObjId) -> String {
     match value {
         Value::Scalar(s) => match s.as_ref() {

@@ -26,25 +26,53 @@ pub struct Merged {
 
 /// Merges `incoming` into the stored document (or a new one), refusing it whole if any
 /// change does not decode, was made by another actor than the device's, or leaves the
-/// document outside its schema.
+/// document outside its schema: [`read_changes`], then [`merge_changes`].
 pub fn merge_document(
     stored: Option<(&AutoCommit, RecordKind)>,
     incoming: &DocumentChanges,
     device_actor: &ActorId,
 ) -> Result<Merged, Rejection> {
+    let changes = read_changes(incoming, device_actor)?;
+    merge_changes(stored, incoming, changes)
+}
+
+/// The one refusal for a record id that cannot be used here, whatever the reason (it is
+/// another organization's, or another kind of record's, or the changes name another id):
+/// the same words for all, so that the answer does not tell whether an id exists
+/// elsewhere.
+pub const UNUSABLE_ID: &str = "This record's id cannot be used on the server. Copy what it holds into a new record.";
+
+/// Automerge's chunk types, at byte 8 of a change (after its magic bytes and checksum).
+const CHANGE_CHUNK: u8 = 1;
+
+/// Decodes a document's incoming changes and checks that the device made them. Each
+/// change must come as it was made ([`Change::raw_bytes`]): Automerge would inflate a
+/// compressed change without bound. What the changes will cost once applied is
+/// [`Change::len`], their operations (see `bounds::MAX_OPERATIONS_PER_REQUEST`).
+pub fn read_changes(incoming: &DocumentChanges, device_actor: &ActorId) -> Result<Vec<Change>, Rejection> {
     let refuse = |code, message: String| Rejection { doc_id: incoming.doc_id, code, message };
     let mut changes = Vec::with_capacity(incoming.changes.len());
     for bytes in &incoming.changes {
-        let change = Change::from_bytes(bytes.clone())
-            .map_err(|_| refuse(RejectionCode::Undecodable, "A change to this record is damaged and could not be read. Keep the record; support can recover it.".into()))?;
+        let damaged = || refuse(RejectionCode::Undecodable, "A change to this record is damaged and could not be read. Keep the record; support can recover it.".into());
+        if bytes.get(8) != Some(&CHANGE_CHUNK) {
+            return Err(damaged());
+        }
+        let change = Change::from_bytes(bytes.clone()).map_err(|_| damaged())?;
         if change.actor_id() != device_actor {
             return Err(refuse(RejectionCode::WrongActor, "A change to this record was not made on this device.".into()));
         }
         changes.push(change);
     }
+    Ok(changes)
+}
+
+/// Merges decoded changes (see [`read_changes`]) into the stored document or a new one,
+/// and checks the result against the schema.
+pub fn merge_changes(stored: Option<(&AutoCommit, RecordKind)>, incoming: &DocumentChanges, changes: Vec<Change>) -> Result<Merged, Rejection> {
+    let refuse = |code, message: String| Rejection { doc_id: incoming.doc_id, code, message };
     if let Some((_, kind)) = stored {
         if kind != incoming.kind {
-            return Err(refuse(RejectionCode::NotYours, "This record is of another kind on the server.".into()));
+            return Err(refuse(RejectionCode::NotYours, UNUSABLE_ID.into()));
         }
     }
     let mut doc = match stored {
@@ -73,12 +101,12 @@ pub fn merge_document(
             RejectionCode::NewerSchema,
             format!("This record was made by a newer version of BMMS (schema {version}). Update the app, then sync again."),
         ),
-        DocumentError::WrongKind { .. } => refuse(RejectionCode::NotYours, format!("This record cannot be saved: {err}.")),
+        DocumentError::WrongKind { .. } => refuse(RejectionCode::NotYours, UNUSABLE_ID.into()),
         other => refuse(RejectionCode::Invalid, format!("This record cannot be saved: {other}.")),
     })?;
     // Changes copied from another record would otherwise land here.
     if records::id_of(&doc) != Some(incoming.doc_id) {
-        return Err(refuse(RejectionCode::NotYours, "These changes belong to another record.".into()));
+        return Err(refuse(RejectionCode::NotYours, UNUSABLE_ID.into()));
     }
     // What is accepted must load again as it is. Automerge 0.6 applies some damaged changes
     // without complaint and would save a document that no longer loads: an operation on an

@@ -2,6 +2,7 @@
 //! keeps a device's outbox and cursor, and an in-memory server with the same rules as the
 //! real one, so that the invariants can be tested as properties without sockets.
 
+pub mod bounds;
 pub mod client;
 pub mod memory_server;
 pub mod protocol;

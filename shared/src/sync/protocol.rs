@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use uuid::Uuid;
 
+use super::bounds::{Limit, Reading, RequestSeed, MAX_INFLATED_BYTES};
 use crate::records::{Conflict, RecordKind};
 
 /// The version byte every message starts with.
@@ -18,8 +19,9 @@ pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 pub const CONTENT_TYPE: &str = "application/vnd.bmms.sync.v1";
 
 /// A device's exchange: its unsynced changes for every dirty document, and how far it has
-/// read the organization's change log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// read the organization's change log. Read within the bounds of [`super::bounds`],
+/// whichever way it is decoded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SyncRequest {
     pub device_id: Uuid,
     /// Chosen by the device; sending the same batch again has the effect of sending it once.
@@ -27,6 +29,12 @@ pub struct SyncRequest {
     /// The server sequence number up to which the device has everything.
     pub cursor: u64,
     pub documents: Vec<DocumentChanges>,
+}
+
+impl<'de> Deserialize<'de> for SyncRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::DeserializeSeed::deserialize(RequestSeed(&Reading::new()), deserializer)
+    }
 }
 
 /// New changes to one document.
@@ -114,14 +122,14 @@ pub enum ProtocolError {
     UnknownVersion(u8),
     #[error("the sync message is damaged and cannot be read")]
     Malformed,
+    #[error("the sync message {0}; the app sends its changes in smaller batches")]
+    TooLarge(Limit),
 }
 
 const UNCOMPRESSED: u8 = 0;
 const DEFLATE: u8 = 1;
 /// Below this, compressing costs more than it saves.
 const COMPRESS_FROM_BYTES: usize = 200;
-/// A decompressed message may be at most this large (no "zip bombs").
-const MAX_DECOMPRESSED_BYTES: usize = 8 * MAX_REQUEST_BYTES;
 
 /// Encodes a message with its version and compression bytes.
 pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
@@ -151,16 +159,28 @@ pub fn encode_uncompressed<T: Serialize>(message: &T) -> Vec<u8> {
 
 /// Decodes a message, checking its version and compression. Never panics, whatever the bytes.
 pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ProtocolError> {
+    postcard::from_bytes(&body_of(bytes)?).map_err(|_| ProtocolError::Malformed)
+}
+
+/// Decodes a device's request, saying which bound it broke if it broke one (see
+/// [`super::bounds`]); [`decode`] refuses such a request too, only less helpfully.
+pub fn decode_request(bytes: &[u8]) -> Result<SyncRequest, ProtocolError> {
+    let body = body_of(bytes)?;
+    let reading = Reading::new();
+    let mut deserializer = postcard::Deserializer::from_bytes(&body);
+    serde::de::DeserializeSeed::deserialize(RequestSeed(&reading), &mut deserializer)
+        .map_err(|_| reading.exceeded.get().map_or(ProtocolError::Malformed, ProtocolError::TooLarge))
+}
+
+/// The postcard body of a message: its version checked, inflated if it was compressed.
+fn body_of(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, ProtocolError> {
     let (version, rest) = bytes.split_first().ok_or(ProtocolError::Empty)?;
     if *version != PROTOCOL_VERSION {
         return Err(ProtocolError::UnknownVersion(*version));
     }
     match rest.split_first() {
-        Some((&UNCOMPRESSED, body)) => postcard::from_bytes(body).map_err(|_| ProtocolError::Malformed),
-        Some((&DEFLATE, compressed)) => {
-            let body = inflate(compressed).ok_or(ProtocolError::Malformed)?;
-            postcard::from_bytes(&body).map_err(|_| ProtocolError::Malformed)
-        }
+        Some((&UNCOMPRESSED, body)) => Ok(std::borrow::Cow::Borrowed(body)),
+        Some((&DEFLATE, compressed)) => inflate(compressed).map(std::borrow::Cow::Owned),
         _ => Err(ProtocolError::Malformed),
     }
 }
@@ -174,12 +194,27 @@ fn deflate(body: &[u8], level: u32) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
-/// `None` for damaged data, or data that would inflate beyond `MAX_DECOMPRESSED_BYTES`.
-fn inflate(compressed: &[u8]) -> Option<Vec<u8>> {
+/// Refuses damaged data, and data that would inflate beyond [`MAX_INFLATED_BYTES`]
+/// (no "zip bombs": reading stops at the bound).
+fn inflate(compressed: &[u8]) -> Result<Vec<u8>, ProtocolError> {
+    let mut decoder = flate2::read::DeflateDecoder::new(compressed);
     let mut body = Vec::new();
-    let limit = MAX_DECOMPRESSED_BYTES as u64 + 1;
-    flate2::read::DeflateDecoder::new(compressed).take(limit).read_to_end(&mut body).ok()?;
-    (body.len() <= MAX_DECOMPRESSED_BYTES).then_some(body)
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let read = decoder.read(&mut chunk).map_err(|_| ProtocolError::Malformed)?;
+        if read == 0 {
+            return Ok(body);
+        }
+        if body.len() + read > MAX_INFLATED_BYTES {
+            return Err(ProtocolError::TooLarge(Limit::InflatedBytes));
+        }
+        // Doubling, but never past the bound: a body near the bound holds no more than it.
+        if body.capacity() < body.len() + read {
+            let wanted = (body.len() * 2).clamp(body.len() + read, MAX_INFLATED_BYTES);
+            body.reserve_exact(wanted - body.len());
+        }
+        body.extend_from_slice(&chunk[..read]);
+    }
 }
 
 #[cfg(test)]
@@ -218,10 +253,11 @@ mod tests {
 
     #[test]
     fn a_decompression_bomb_is_refused() {
-        let huge = vec![0u8; MAX_DECOMPRESSED_BYTES + 1];
+        let huge = vec![0u8; MAX_INFLATED_BYTES + 1];
         let bomb = [&[PROTOCOL_VERSION, DEFLATE][..], &deflate(&huge, 6)].concat();
         assert!(bomb.len() < 100_000);
-        assert_eq!(decode::<SyncRequest>(&bomb), Err(ProtocolError::Malformed));
+        assert_eq!(decode_request(&bomb), Err(ProtocolError::TooLarge(Limit::InflatedBytes)));
+        assert_eq!(decode::<SyncRequest>(&bomb), Err(ProtocolError::TooLarge(Limit::InflatedBytes)));
     }
 
     #[test]

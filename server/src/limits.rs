@@ -1,0 +1,120 @@
+//! Resources no client can hold for long: how much CPU-heavy work runs at once, and how
+//! many exchanges and exports one user may have open. Each limit is listed in
+//! docs/security.md.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// Exports one user may be downloading at once.
+pub const EXPORTS_PER_USER: usize = 2;
+/// What a refused client is told to wait.
+const RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// Every limit of the server, shared by its handlers.
+#[derive(Debug)]
+pub struct Limits {
+    pub cpu: CpuPool,
+    pub syncs: PerUser,
+    pub exports: PerUser,
+}
+
+impl Limits {
+    /// `syncs_per_user`: sync exchanges one user may have in progress (a setting, since
+    /// the load benchmark plays many phones of one account at once).
+    pub fn new(syncs_per_user: usize) -> Self {
+        Limits {
+            cpu: CpuPool::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+            syncs: PerUser::new(syncs_per_user.max(1), "sync_busy", "This account already has sync exchanges in progress."),
+            exports: PerUser::new(EXPORTS_PER_USER, "exports_busy", "This account already has downloads in progress."),
+        }
+    }
+}
+
+/// Runs CPU-heavy work (decoding, merging and saving documents) on the blocking threads,
+/// at most one job per core at a time, so that the async threads stay free to answer
+/// (`/healthz`, sign-in, other organizations) and memory stays bounded by what a few
+/// jobs hold, however many requests arrive.
+#[derive(Debug)]
+pub struct CpuPool {
+    permits: Semaphore,
+}
+
+impl CpuPool {
+    pub fn new(jobs: usize) -> Self {
+        CpuPool { permits: Semaphore::new(jobs.max(1)) }
+    }
+
+    /// Runs `job` when a core is free; a panic in it is an internal error, not a crash.
+    pub async fn run<R: Send + 'static>(&self, job: impl FnOnce() -> R + Send + 'static) -> Result<R, ApiError> {
+        let _permit = self.permits.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
+        tokio::task::spawn_blocking(job).await.map_err(|e| ApiError::Internal(anyhow::anyhow!("a CPU job failed: {e}")))
+    }
+}
+
+/// How many of one kind of request each user may have in progress.
+#[derive(Debug)]
+pub struct PerUser {
+    max: usize,
+    code: &'static str,
+    message: &'static str,
+    open: Arc<Mutex<HashMap<Uuid, usize>>>,
+}
+
+impl PerUser {
+    fn new(max: usize, code: &'static str, message: &'static str) -> Self {
+        PerUser { max, code, message, open: Arc::default() }
+    }
+
+    /// A place for `user`'s request, held until the guard drops; 429 with `Retry-After`
+    /// when they already have as many as allowed.
+    pub fn enter(&self, user: Uuid) -> Result<Slot, ApiError> {
+        let mut open = self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = open.entry(user).or_insert(0);
+        if *count >= self.max {
+            return Err(ApiError::TooManyRequests { code: self.code, message: self.message, retry_after: RETRY_AFTER });
+        }
+        *count += 1;
+        Ok(Slot { user, open: Arc::clone(&self.open) })
+    }
+}
+
+/// One request's place in a [`PerUser`] limit.
+#[derive(Debug)]
+pub struct Slot {
+    user: Uuid,
+    open: Arc<Mutex<HashMap<Uuid, usize>>>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(count) = open.get_mut(&self.user) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.user);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_gets_as_many_slots_as_allowed_and_more_once_one_ends() {
+        let limit = PerUser::new(2, "busy", "Busy.");
+        let (ana, ben) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let first = limit.enter(ana).unwrap();
+        let _second = limit.enter(ana).unwrap();
+        assert!(matches!(limit.enter(ana), Err(ApiError::TooManyRequests { .. })));
+        let _other_user = limit.enter(ben).unwrap();
+        drop(first);
+        assert!(limit.enter(ana).is_ok());
+    }
+}
