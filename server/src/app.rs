@@ -86,7 +86,7 @@ impl AppState {
         let login_limiter = Arc::new(LoginLimiter::new(settings.login_limits));
         let documents = Arc::new(DocumentCache::new(settings.document_cache_entries));
         let (events, overview) = (Arc::new(Hub::default()), Arc::new(Overview::default()));
-        let limits = Arc::new(Limits::new(settings.syncs_per_user));
+        let limits = Arc::new(Limits::new(settings.syncs_per_user, db.pool().options().get_max_connections() as usize));
         AppState { db, settings: Arc::new(settings), login_limiter, documents, events, overview, limits }
     }
 }
@@ -123,18 +123,18 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Headers every answer carries: no framing of BMMS by other sites (clickjacking), no
-/// content-type guessing, no full addresses leaked to other sites. Over HTTPS (seen
-/// directly, or said by a trusted proxy's `X-Forwarded-Proto`), HSTS too: browsers then
-/// refuse plain http for this host for a year, so a café's network cannot strip TLS.
+/// content-type guessing, no full addresses leaked to other sites. Over HTTPS, HSTS too:
+/// browsers then refuse plain http for this host for a year, so a café's network cannot
+/// strip TLS. BMMS itself speaks plain HTTP behind a TLS proxy, so HTTPS is what a
+/// trusted proxy says in `X-Forwarded-Proto` (with `BMMS_TRUST_FORWARDED_FOR`).
 async fn security_headers(
     axum::extract::State(settings): axum::extract::State<Arc<Settings>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::http::{header, HeaderValue};
-    let forwarded_https = settings.trust_forwarded_for
+    let https = settings.trust_forwarded_for
         && request.headers().get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"));
-    let https = request.uri().scheme_str() == Some("https") || forwarded_https;
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -21,16 +21,52 @@ pub struct Limits {
     pub cpu: CpuPool,
     pub syncs: PerUser,
     pub exports: PerUser,
+    /// Sync exchanges that may hold a database connection at once. An exchange keeps its
+    /// transaction open while its documents merge on the [`CpuPool`], so without this
+    /// bound, exchanges waiting for a core could take every connection, and sign-ins
+    /// and other requests would wait for one.
+    pub sync_transactions: Gate,
 }
 
 impl Limits {
     /// `syncs_per_user`: sync exchanges one user may have in progress (a setting, since
     /// the load benchmark plays many phones of one account at once).
-    pub fn new(syncs_per_user: usize) -> Self {
+    /// `db_connections`: the size of the request pool, of which syncs may hold all but
+    /// two (one is the live events' listener, one is kept for everything else).
+    pub fn new(syncs_per_user: usize, db_connections: usize) -> Self {
         Limits {
             cpu: CpuPool::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             syncs: PerUser::new(syncs_per_user.max(1), "sync_busy", "This account already has sync exchanges in progress."),
             exports: PerUser::new(EXPORTS_PER_USER, "exports_busy", "This account already has downloads in progress."),
+            sync_transactions: Gate::new(db_connections.saturating_sub(2).max(1)),
+        }
+    }
+}
+
+/// A bounded number of holders at once; the others wait their turn, up to
+/// [`GATE_WAIT`], then get 503 with `Retry-After`.
+#[derive(Debug)]
+pub struct Gate {
+    permits: Arc<Semaphore>,
+}
+
+/// How long a request waits at a [`Gate`] before it is told to come back.
+const GATE_WAIT: Duration = Duration::from_secs(30);
+
+impl Gate {
+    pub fn new(holders: usize) -> Self {
+        Gate { permits: Arc::new(Semaphore::new(holders.max(1))) }
+    }
+
+    /// A place, held until the permit drops.
+    pub async fn enter(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        match tokio::time::timeout(GATE_WAIT, Arc::clone(&self.permits).acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(closed)) => Err(ApiError::Internal(closed.into())),
+            Err(_) => Err(ApiError::Unavailable {
+                message: "The server is busy with other devices' syncs; nothing was changed.",
+                retry_after: RETRY_AFTER,
+            }),
         }
     }
 }
@@ -41,18 +77,24 @@ impl Limits {
 /// jobs hold, however many requests arrive.
 #[derive(Debug)]
 pub struct CpuPool {
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
 }
 
 impl CpuPool {
     pub fn new(jobs: usize) -> Self {
-        CpuPool { permits: Semaphore::new(jobs.max(1)) }
+        CpuPool { permits: Arc::new(Semaphore::new(jobs.max(1))) }
     }
 
     /// Runs `job` when a core is free; a panic in it is an internal error, not a crash.
+    /// The job holds its core until it ends, even if the request that asked for it has
+    /// gone (a client that hangs up cannot free a core for more jobs).
     pub async fn run<R: Send + 'static>(&self, job: impl FnOnce() -> R + Send + 'static) -> Result<R, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
-        tokio::task::spawn_blocking(job).await.map_err(|e| ApiError::Internal(anyhow::anyhow!("a CPU job failed: {e}")))
+        let permit = Arc::clone(&self.permits).acquire_owned().await.map_err(|e| ApiError::Internal(e.into()))?;
+        let held = move || {
+            let _permit = permit;
+            job()
+        };
+        tokio::task::spawn_blocking(held).await.map_err(|e| ApiError::Internal(anyhow::anyhow!("a CPU job failed: {e}")))
     }
 }
 

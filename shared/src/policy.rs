@@ -8,7 +8,7 @@
 //! - may it **write** a given field of one;
 //! - may it **move** the record's status from one value to another.
 
-use automerge::{AutoCommit, ReadDoc};
+use automerge::{AutoCommit, ObjId, ObjType, Prop, ReadDoc, Value, ROOT};
 
 use crate::records::{self, FieldValue, RecordKind};
 use crate::Role;
@@ -95,30 +95,121 @@ pub fn check_change(role: Role, kind: RecordKind, before: Option<&AutoCommit>, a
 }
 
 /// The root fields whose values differ between `before` and `after` (every field of a
-/// new record), compared value by value, conflicting values included. A record's
-/// identity keys and resolution notes are not fields; the schema checks guard those.
+/// new record), compared in full: every value of a field, conflicting ones included, and
+/// for a list or map everything inside it, keys and types too (a lost concurrent tick of
+/// a checklist item is a write like any other). A record's identity keys and resolution
+/// notes are not fields; the schema checks guard those.
 fn written_fields(before: Option<&AutoCommit>, after: &AutoCommit) -> Vec<String> {
     let kind = records::kind_of(after).ok();
-    let values = |doc: &AutoCommit, key: &str| -> Vec<String> {
-        doc.get_all(automerge::ROOT, key)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(value, id)| records::shown_value(doc, &value, &id))
-            .collect()
-    };
-    let mut keys: Vec<String> = after.keys(automerge::ROOT).collect();
+    let mut keys: Vec<String> = after.keys(ROOT).collect();
     if let Some(before) = before {
-        keys.extend(before.keys(automerge::ROOT).filter(|k| !keys.contains(k)).collect::<Vec<_>>());
+        keys.extend(before.keys(ROOT).filter(|k| !keys.contains(k)).collect::<Vec<_>>());
     }
     keys.into_iter()
         .filter(|key| kind.is_some_and(|k| k.field(key).is_some()))
-        .filter(|key| before.is_none_or(|before| values(before, key) != values(after, key)))
+        .filter(|key| before.is_none_or(|before| fingerprint(before, &ROOT, key.as_str().into()) != fingerprint(after, &ROOT, key.as_str().into())))
         .collect()
+}
+
+/// Everything `prop` of `obj` holds, written out: each of its values (all of them, where
+/// devices wrote it concurrently) with its type, and the contents of objects, recursively.
+fn fingerprint(doc: &AutoCommit, obj: &ObjId, prop: Prop) -> String {
+    let mut out = String::new();
+    for (value, id) in doc.get_all(obj, prop).unwrap_or_default() {
+        write_value(doc, &value, &id, &mut out);
+        out.push(';');
+    }
+    out
+}
+
+fn write_value(doc: &AutoCommit, value: &Value<'_>, id: &ObjId, out: &mut String) {
+    use std::fmt::Write;
+    match value {
+        Value::Scalar(scalar) => {
+            let _ = write!(out, "{scalar:?}");
+        }
+        Value::Object(ObjType::Text) => {
+            let _ = write!(out, "text{:?}", doc.text(id).unwrap_or_default());
+        }
+        Value::Object(ObjType::List) => {
+            out.push_str("list[");
+            for index in 0..doc.length(id) {
+                out.push_str(&fingerprint(doc, id, index.into()));
+                out.push(',');
+            }
+            out.push(']');
+        }
+        Value::Object(_) => {
+            out.push_str("map{");
+            for key in doc.keys(id) {
+                let _ = write!(out, "{key:?}=");
+                out.push_str(&fingerprint(doc, id, key.as_str().into()));
+                out.push(',');
+            }
+            out.push('}');
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use automerge::transaction::Transactable;
+
+    fn task_with(edit: impl FnOnce(&mut AutoCommit)) -> AutoCommit {
+        let mut doc = records::new_document(uuid::Uuid::from_u128(1), RecordKind::MonitoringTask, automerge::ActorId::from(vec![1u8; 16]));
+        edit(&mut doc);
+        doc.commit();
+        doc
+    }
+
+    /// `before` changed on another device by `edit`, merged back.
+    fn merged_with(before: &mut AutoCommit, edit: impl FnOnce(&mut AutoCommit)) -> AutoCommit {
+        let mut other = before.fork().with_actor(automerge::ActorId::from(vec![2u8; 16]));
+        edit(&mut other);
+        other.commit();
+        let mut after = before.clone();
+        after.merge(&mut other).unwrap();
+        after
+    }
+
+    #[test]
+    fn a_write_inside_a_list_and_a_losing_concurrent_value_count_as_writes() {
+        let mut before = task_with(|d| {
+            let list = d.put_object(ROOT, "checklist", ObjType::List).unwrap();
+            let item = d.insert_object(&list, 0, ObjType::Map).unwrap();
+            d.put(&item, "text", "Walk the site").unwrap();
+            d.put(&item, "done", false).unwrap();
+            let issues = d.put_object(ROOT, "issues_found", ObjType::List).unwrap();
+            d.insert(&issues, 0, "a, b").unwrap();
+            d.put(ROOT, "title", "Visit").unwrap();
+        });
+        let ticked = merged_with(&mut before, |d| {
+            let list = d.get(ROOT, "checklist").unwrap().unwrap().1;
+            let item = d.get(&list, 0).unwrap().unwrap().1;
+            d.put(&item, "done", true).unwrap();
+        });
+        assert_eq!(written_fields(Some(&before), &ticked), vec!["checklist"]);
+        let split = merged_with(&mut before, |d| {
+            let issues = d.put_object(ROOT, "issues_found", ObjType::List).unwrap();
+            d.insert(&issues, 0, "a").unwrap();
+            d.insert(&issues, 1, "b").unwrap();
+        });
+        assert_eq!(written_fields(Some(&before), &split), vec!["issues_found"]);
+        // A concurrent title: whichever value wins, the device wrote the title.
+        let mut server = before.clone();
+        let concurrent = merged_with(&mut before, |d| {
+            d.put(ROOT, "title", "Another visit").unwrap();
+        });
+        server.put(ROOT, "title", "The supervisor's visit").unwrap();
+        server.commit();
+        let mut after = server.clone();
+        after.merge(&mut concurrent.clone()).unwrap();
+        assert_eq!(written_fields(Some(&server), &after), vec!["title"]);
+        assert!(check_change(Role::FieldOfficer, RecordKind::MonitoringTask, Some(&server), &after).is_err());
+        // Nothing written, nothing checked.
+        assert!(written_fields(Some(&before), &before.clone()).is_empty());
+    }
 
     #[test]
     fn officers_capture_and_work_tasks_supervisors_hand_them_out() {

@@ -160,3 +160,52 @@ fn every_bound_is_refused_by_name_and_a_request_within_them_is_read() {
     let message = ProtocolError::TooLarge(Limit::Documents).to_string();
     assert!(message.contains("more than 10000 records") && message.contains("smaller batches"), "{message}");
 }
+
+/// Syncs `client` with `server` until nothing is left to send; returns the request bodies.
+fn sync_everything(client: &mut bmms_shared::sync::client::SyncClient, server: &mut bmms_shared::sync::memory_server::MemoryServer) -> Vec<Vec<u8>> {
+    let mut bodies = Vec::new();
+    let mut now = 0;
+    while client.has_unsent() {
+        now += 1;
+        let (_, body) = client.next_request(now, Uuid::new_v4()).unwrap();
+        let answer = server.handle(&body).unwrap();
+        client.on_response(&answer).unwrap();
+        bodies.push(body);
+        assert!(bodies.len() < 50, "the backlog drains");
+    }
+    bodies
+}
+
+#[test]
+fn a_backlog_past_one_requests_bounds_goes_out_in_several_that_fit() {
+    use bmms_shared::records::FieldValue;
+    use bmms_shared::sync::client::SyncClient;
+    use bmms_shared::sync::memory_server::MemoryServer;
+    let actor = automerge::ActorId::from(vec![9u8; 16]);
+    let mut server = MemoryServer::default();
+    server.register_device(Uuid::from_u128(1), actor.clone());
+
+    // More records than a request may hold.
+    let mut client = SyncClient::new(Uuid::from_u128(1), actor.clone());
+    for i in 0..bounds::MAX_DOCUMENTS_PER_REQUEST as u128 + 500 {
+        client.create(Uuid::from_u128(1_000 + i), RecordKind::ManaAssessment);
+    }
+    let bodies = sync_everything(&mut client, &mut server);
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(server.document_ids().len(), bounds::MAX_DOCUMENTS_PER_REQUEST + 500, "every record arrived");
+
+    // One record whose changes are more bytes than a request body may be.
+    let mut client = SyncClient::new(Uuid::from_u128(1), actor);
+    let doc = client.create(Uuid::from_u128(7), RecordKind::MonitoringTask);
+    for i in 0..700 {
+        let notes = format!("{i:05} {}", "visit notes ".repeat(800));
+        client.edit(doc, |e| e.set("observations", FieldValue::Text(notes))).unwrap();
+    }
+    let bodies = sync_everything(&mut client, &mut server);
+    assert!(bodies.len() >= 2, "split into {} requests", bodies.len());
+    for body in &bodies {
+        assert!(body.len() <= MAX_REQUEST_BYTES, "{} bytes", body.len());
+        assert!(protocol::decode_request(body).is_ok());
+    }
+    assert!(!client.has_unsent());
+}

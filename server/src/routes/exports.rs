@@ -15,7 +15,8 @@ use bmms_shared::spreadsheet::csv_text;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -101,17 +102,31 @@ pub async fn assessments(
     tx.commit().await?;
     let (db, org_id) = (state.db.clone(), signed_in.org_id());
     let (sender, receiver) = mpsc::channel::<Bytes>(4);
+    let complete = Arc::new(AtomicBool::new(false));
+    let finished = Arc::clone(&complete);
     tokio::spawn(async move {
-        let _slot = slot;
         let ids: Vec<Uuid> = ids.into_iter().map(|(id,)| id).collect();
-        if let Err(err) = stream_rows(&db, org_id, &ids, format, &sender).await {
-            // The status has gone out already; the client sees a cut-off download.
-            tracing::error!(error = %err, "assessment export failed part-way");
+        match stream_rows(&db, org_id, &ids, format, &sender).await {
+            Ok(true) => finished.store(true, Ordering::Release),
+            Ok(false) => {}
+            Err(err) => tracing::error!(error = %err, "assessment export failed part-way"),
         }
     });
-    // Fused: the compression layer polls once more after the end.
-    let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|chunk| (Ok::<_, Infallible>(chunk), receiver))
+    // The body holds the user's export slot for as long as the connection takes it. A
+    // download that did not finish (a database error, a client that stopped reading)
+    // ends in an error, so that the connection is cut and the client sees a broken
+    // download, never a file that looks whole but lacks rows. Fused: the compression
+    // layer polls once more after the end.
+    let chunks = futures_util::stream::unfold(Some((receiver, slot)), move |state| {
+        let complete = Arc::clone(&complete);
+        async move {
+            let (mut receiver, slot) = state?;
+            match receiver.recv().await {
+                Some(chunk) => Some((Ok(chunk), Some((receiver, slot)))),
+                None if complete.load(Ordering::Acquire) => None,
+                None => Some((Err(std::io::Error::other("the export was cut off")), None)),
+            }
+        }
     });
     let body = Body::from_stream(chunks.fuse());
     let filename = format!("attachment; filename=\"assessments-{}.{}\"", Utc::now().format("%Y-%m-%d"), format.extension());
@@ -130,7 +145,8 @@ const PAGE_SQL: &str = "select m.id, m.status, m.community, m.municipality, m.pr
     from unnest($1::uuid[]) with ordinality as page(id, n) join mana_assessments m on m.id = page.id
     order by page.n";
 
-async fn stream_rows(db: &Db, org_id: Uuid, ids: &[Uuid], format: Format, sender: &mpsc::Sender<Bytes>) -> anyhow::Result<()> {
+/// Sends the rows of `ids`; true when every byte went to the client.
+async fn stream_rows(db: &Db, org_id: Uuid, ids: &[Uuid], format: Format, sender: &mpsc::Sender<Bytes>) -> anyhow::Result<bool> {
     let mut out = Vec::with_capacity(CHUNK_BYTES * 2);
     let sectors: Vec<&str> = mana::SECTORS.iter().map(|(s, _)| *s).collect();
     match format {
@@ -159,7 +175,7 @@ async fn stream_rows(db: &Db, org_id: Uuid, ids: &[Uuid], format: Format, sender
             }
             first = false;
             if out.len() >= CHUNK_BYTES && !send(sender, std::mem::take(&mut out)).await {
-                return Ok(());
+                return Ok(false);
             }
         }
     }
@@ -168,8 +184,7 @@ async fn stream_rows(db: &Db, org_id: Uuid, ids: &[Uuid], format: Format, sender
         Format::Json => out.extend_from_slice(b"]"),
         Format::GeoJson => out.extend_from_slice(b"]}"),
     }
-    send(sender, out).await;
-    Ok(())
+    Ok(send(sender, out).await)
 }
 
 /// Hands a chunk to the client's connection; false when the client went away or has not

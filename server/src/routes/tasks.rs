@@ -101,7 +101,7 @@ pub async fn create(State(state): State<AppState>, signed_in: SignedIn, body: Re
     let write = Box::new(move |doc: &mut automerge::AutoCommit| desk_edit::set_fields(doc, fields));
     if !desk_edit::create(&mut tx, id, RecordKind::MonitoringTask, signed_in.user_id(), write).await? {
         drop(tx);
-        return already_created(&state, &signed_in, id).await;
+        return already_created(&state, &signed_in, id, &task).await;
     }
     audit::append(&mut tx, Event {
         actor: &signed_in.actor(),
@@ -116,15 +116,40 @@ pub async fn create(State(state): State<AppState>, signed_in: SignedIn, body: Re
 }
 
 /// The answer to a task whose id is taken: the same request sent again (a double click,
-/// a retry) finds its task and changes nothing; any other use of the id is refused
-/// without saying whether it exists elsewhere.
-async fn already_created(state: &AppState, signed_in: &SignedIn, id: Uuid) -> Result<(StatusCode, Json<Value>), ApiError> {
+/// a retry) finds its task and changes nothing; the same id with other details is 409
+/// (the first request's task stands); any other use of the id is refused without saying
+/// whether it exists elsewhere.
+async fn already_created(state: &AppState, signed_in: &SignedIn, id: Uuid, task: &NewTask) -> Result<(StatusCode, Json<Value>), ApiError> {
     let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
-    let kind: Option<String> = sqlx::query_scalar("select kind from documents where id = $1").bind(id).fetch_optional(&mut *tx).await?;
+    #[derive(sqlx::FromRow, PartialEq)]
+    struct Details {
+        title: Option<String>,
+        ppa: Option<String>,
+        site: Option<String>,
+        assignee: Option<String>,
+        due_date: Option<String>,
+    }
+    let stored: Option<Details> =
+        sqlx::query_as("select title, ppa, site, assignee, to_char(due_date, 'YYYY-MM-DD') as due_date from monitoring_tasks where id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
     tx.commit().await?;
-    match kind.as_deref() {
-        Some(kind) if kind == RecordKind::MonitoringTask.as_str() => Ok((StatusCode::OK, Json(json!({"id": id})))),
-        _ => Err(ApiError::invalid_field("id", bmms_shared::sync::memory_server::UNUSABLE_ID)),
+    let sent = Details {
+        title: Some(task.title.trim().to_owned()),
+        ppa: Some(task.ppa.trim().to_owned()),
+        site: Some(task.site.trim().to_owned()),
+        assignee: Some(task.assignee.trim().to_owned()),
+        due_date: Some(task.due_date.trim().to_owned()),
+    };
+    match stored {
+        Some(stored) if stored == sent => Ok((StatusCode::OK, Json(json!({"id": id})))),
+        Some(_) => Err(ApiError::client(
+            StatusCode::CONFLICT,
+            "task_exists",
+            "A task with this id was already created with other details; it is in the task list. Open the form again to create another.",
+        )),
+        None => Err(ApiError::invalid_field("id", bmms_shared::sync::memory_server::UNUSABLE_ID)),
     }
 }
 

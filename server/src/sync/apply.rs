@@ -5,7 +5,7 @@
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use bmms_shared::policy;
-use bmms_shared::sync::bounds::{Limit, MAX_OPERATIONS_PER_REQUEST};
+use bmms_shared::sync::bounds::MAX_OPERATIONS_PER_REQUEST;
 use bmms_shared::sync::memory_server::{merge_changes, read_changes, Merged};
 use bmms_shared::sync::protocol::{self, ProtocolError, Rejection, RejectionCode, SyncRequest, SyncResponse};
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,9 @@ pub async fn exchange(
         .run(move || protocol::decode_request(&body).map(|request| (Arc::new(request), Sha256::digest(&body).to_vec())))
         .await?
         .map_err(unreadable)?;
+    let connection = limits.sync_transactions.enter().await?;
     let exchanged = crate::db::retry_once(|| in_one_transaction(db, cache, &limits.cpu, signed_in, &request, &digest)).await?;
+    drop(connection);
     let org_id = signed_in.org_id();
     events.announce(org_id, Topic::Devices);
     if !exchanged.response.acknowledged.is_empty() {
@@ -252,7 +254,7 @@ async fn apply(
     let stored = store::load_documents_for_update(tx, &ids, cache, cpu).await?;
     let actor = automerge::ActorId::from(actor);
     let (request_for_merge, role) = (Arc::clone(request), signed_in.role());
-    let merges = cpu.run(move || merge_batch(&request_for_merge, stored, &actor, role)).await?.map_err(unreadable)?;
+    let merges = cpu.run(move || merge_batch(&request_for_merge, stored, &actor, role)).await?;
     let mut merged_documents = Vec::new();
     for (incoming, (before, merge)) in request.documents.iter().zip(merges) {
         match merge {
@@ -330,30 +332,26 @@ async fn apply(
 /// A stored document (if any) and what merging the device's changes into it gave.
 type DocumentMerge = (Option<store::StoredDocument>, Result<Merged, Rejection>);
 
-/// The CPU-heavy half of applying a batch: decodes every document's changes, refuses the
-/// batch if applying them all would take more operations than a request may (checked
-/// before any is applied), then merges each into its stored state and checks what the
-/// device did against the one policy of who may do what. One result per document of the
-/// request, in its order.
+/// The CPU-heavy half of applying a batch: decodes every document's changes within the
+/// request's allowance of operations (`bounds::MAX_OPERATIONS_PER_REQUEST`, counted from
+/// the bytes before Automerge reads them), merges each into its stored state, and checks
+/// what the device did against the one policy of who may do what. One result per
+/// document of the request, in its order.
 fn merge_batch(
     request: &SyncRequest,
     mut stored: BTreeMap<Uuid, store::StoredDocument>,
     actor: &automerge::ActorId,
     role: bmms_shared::Role,
-) -> Result<Vec<DocumentMerge>, ProtocolError> {
-    let decoded: Vec<_> = request.documents.iter().map(|incoming| read_changes(incoming, actor)).collect();
-    let operations: usize = decoded.iter().flatten().flatten().map(|change| change.len()).sum();
-    if operations > MAX_OPERATIONS_PER_REQUEST {
-        return Err(ProtocolError::TooLarge(Limit::Operations));
-    }
-    let merges = request.documents.iter().zip(decoded).map(|(incoming, changes)| {
+) -> Vec<DocumentMerge> {
+    let mut operations_left = MAX_OPERATIONS_PER_REQUEST as u64;
+    let merges = request.documents.iter().map(|incoming| {
         let before = stored.remove(&incoming.doc_id);
-        let merged = changes
+        let merged = read_changes(incoming, actor, &mut operations_left)
             .and_then(|changes| merge_changes(before.as_ref().map(|s| (&s.doc, s.kind)), incoming, changes))
             .and_then(|merged| allowed(role, actor, incoming, before.as_ref().map(|s| &s.doc), merged));
         (before, merged)
     });
-    Ok(merges.collect())
+    merges.collect()
 }
 
 /// A merged document, if the device's person may do what its changes did: the same

@@ -330,6 +330,11 @@ async fn a_task_sent_twice_at_once_is_created_once_and_its_id_cannot_be_taken_el
         assert_eq!(answer.json::<Value>().await.unwrap()["id"], json!(id));
     }
     assert_eq!(post(&app, "/api/v1/tasks", &sofia, task.clone()).await.status(), 200);
+    // The same id with other details: the first task stands, and the answer says so.
+    let mut changed = task.clone();
+    changed["title"] = json!("Visit the health station");
+    let (status, code, _) = error_of(post(&app, "/api/v1/tasks", &sofia, changed).await).await;
+    assert_eq!((status, code.as_str()), (409, "task_exists"));
     let tasks = json_of(&app, "/api/v1/tasks", &sofia).await;
     assert_eq!(tasks["total"], 1, "one task, not three");
     assert_eq!(app.count("change_log").await, logged + 1, "the task's change, logged once");

@@ -68,3 +68,18 @@ async fn the_app_is_served_compressed_with_immutable_hashed_files() {
         assert!(page.text().await.unwrap().contains("app shell"), "{path}");
     }
 }
+
+#[tokio::test]
+async fn hsts_is_sent_when_a_trusted_proxy_says_the_request_came_over_https() {
+    let hsts = |response: &reqwest::Response| response.headers().get("strict-transport-security").map(|v| v.to_str().unwrap().to_owned());
+    let behind_proxy = spawn_app_with(|settings| settings.trust_forwarded_for = true).await;
+    let url = format!("{}/healthz", behind_proxy.base);
+    let over_https = behind_proxy.http.get(&url).header("x-forwarded-proto", "https").send().await.unwrap();
+    assert_eq!(hsts(&over_https).as_deref(), Some("max-age=31536000"));
+    let over_http = behind_proxy.http.get(&url).header("x-forwarded-proto", "http").send().await.unwrap();
+    assert_eq!(hsts(&over_http), None, "plain http says nothing of HTTPS");
+    // Without a trusted proxy, anyone could send the header: it is not believed.
+    let direct = spawn_app().await;
+    let claimed = direct.http.get(format!("{}/healthz", direct.base)).header("x-forwarded-proto", "https").send().await.unwrap();
+    assert_eq!(hsts(&claimed), None);
+}

@@ -202,3 +202,37 @@ async fn a_key_no_field_has_is_refused_with_a_readable_name() {
     assert_eq!(answer.rejections.len(), 1);
     assert!(answer.rejections[0].message.contains("evil\u{FFFD}key is not a field"), "{}", answer.rejections[0].message);
 }
+
+/// A change chunk of a hundred bytes whose action column claims 2^60 operations: a run
+/// of that many copies of one action. Automerge would walk them all to decode it.
+fn operation_bomb(actor: &[u8]) -> Vec<u8> {
+    let run = [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10, 1];
+    let mut data = vec![0, actor.len() as u8];
+    data.extend(actor);
+    data.extend([1, 1, 0, 0, 0]); // seq, start op, time, message, other actors
+    data.extend([1, 4 << 4 | 2, run.len() as u8]); // one column: actions
+    data.extend(run);
+    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 1, data.len() as u8];
+    chunk.extend(data);
+    chunk
+}
+
+#[tokio::test]
+async fn a_change_claiming_billions_of_operations_is_refused_alone_without_being_read() {
+    let app = spawn_app().await;
+    app.create_user("MILG", "ana", Role::FieldOfficer).await;
+    let mut ana = Device::register(&app, "ana").await;
+    let good = Uuid::new_v4();
+    ana.client.create(good, RecordKind::ManaAssessment);
+    let bomb = Uuid::new_v4();
+    let actor = ana.client.actor().to_bytes().to_vec();
+    let batch = vec![
+        changes_of(&ana, good),
+        bmms_shared::sync::protocol::DocumentChanges { doc_id: bomb, kind: RecordKind::ManaAssessment, changes: vec![operation_bomb(&actor)] },
+    ];
+    let answer = send(&app, &ana, batch).await;
+    assert_eq!(answer.acknowledged, vec![good]);
+    assert_eq!(answer.rejections.len(), 1);
+    assert_eq!(answer.rejections[0].code, RejectionCode::Invalid);
+    assert!(answer.rejections[0].message.contains("edit operations"), "{}", answer.rejections[0].message);
+}

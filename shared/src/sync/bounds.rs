@@ -24,7 +24,9 @@ pub const MAX_CHANGES_PER_REQUEST: usize = 100_000;
 /// Bytes of one Automerge change (an officer's edit is a few hundred).
 pub const MAX_CHANGE_BYTES: usize = 1024 * 1024;
 /// Automerge operations in one request, all changes together: a change's columns can
-/// encode many operations in a few bytes, and each costs memory once applied.
+/// encode many operations in a few bytes, and each costs CPU when decoded and memory once
+/// applied. Counted from the bytes before Automerge reads a change (`super::operations`);
+/// the records past the allowance are refused (`invalid`), the others stored.
 pub const MAX_OPERATIONS_PER_REQUEST: usize = 1_000_000;
 
 /// The bound a request went past.
@@ -34,7 +36,6 @@ pub enum Limit {
     Documents,
     Changes,
     ChangeBytes,
-    Operations,
 }
 
 impl fmt::Display for Limit {
@@ -44,7 +45,6 @@ impl fmt::Display for Limit {
             Limit::Documents => write!(f, "holds more than {MAX_DOCUMENTS_PER_REQUEST} records"),
             Limit::Changes => write!(f, "holds more than {MAX_CHANGES_PER_REQUEST} changes"),
             Limit::ChangeBytes => write!(f, "holds a change larger than {} MiB", MAX_CHANGE_BYTES >> 20),
-            Limit::Operations => write!(f, "holds more than {MAX_OPERATIONS_PER_REQUEST} edit operations"),
         }
     }
 }

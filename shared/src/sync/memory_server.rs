@@ -1,12 +1,16 @@
-//! The server's sync rules over an in-memory store. [`merge_document`] is the pure core
-//! (decode, check the actor, merge, validate) that the PostgreSQL server uses too;
-//! [`MemoryServer`] adds a change log, batch idempotency and the answer, so that whole
-//! fleets of devices can be simulated deterministically in tests.
+//! The server's sync rules over an in-memory store. [`read_changes`] and
+//! [`merge_changes`] are the pure core (count and decode the changes, check the actor,
+//! merge, validate) that the PostgreSQL server uses too; [`MemoryServer`] adds a change
+//! log, batch idempotency and the answer, so that whole fleets of devices can be
+//! simulated deterministically in tests. It knows no people: the policy of who may do
+//! what (`crate::policy`) and the per-user limits are the PostgreSQL server's, tested there.
 
 use automerge::{ActorId, AutoCommit, Change, ChangeHash};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
 
+use super::bounds::MAX_OPERATIONS_PER_REQUEST;
+use super::operations::{operations_in_change, Uncountable};
 use super::protocol::{
     self, DocumentChanges, DocumentConflicts, DocumentUpdate, ProtocolError, Rejection, RejectionCode,
     SyncRequest, SyncResponse, UpdateContent,
@@ -32,7 +36,8 @@ pub fn merge_document(
     incoming: &DocumentChanges,
     device_actor: &ActorId,
 ) -> Result<Merged, Rejection> {
-    let changes = read_changes(incoming, device_actor)?;
+    let mut operations_left = MAX_OPERATIONS_PER_REQUEST as u64;
+    let changes = read_changes(incoming, device_actor, &mut operations_left)?;
     merge_changes(stored, incoming, changes)
 }
 
@@ -42,20 +47,26 @@ pub fn merge_document(
 /// elsewhere.
 pub const UNUSABLE_ID: &str = "This record's id cannot be used on the server. Copy what it holds into a new record.";
 
-/// Automerge's chunk types, at byte 8 of a change (after its magic bytes and checksum).
-const CHANGE_CHUNK: u8 = 1;
-
 /// Decodes a document's incoming changes and checks that the device made them. Each
-/// change must come as it was made ([`Change::raw_bytes`]): Automerge would inflate a
-/// compressed change without bound. What the changes will cost once applied is
-/// [`Change::len`], their operations (see `bounds::MAX_OPERATIONS_PER_REQUEST`).
-pub fn read_changes(incoming: &DocumentChanges, device_actor: &ActorId) -> Result<Vec<Change>, Rejection> {
+/// change's operations are counted first, from its bytes, and taken from
+/// `operations_left`, the request's allowance ([`operations_in_change`]): Automerge walks
+/// every operation a change claims when it decodes it, and a few bytes can claim billions.
+/// A change must come as it was made ([`Change::raw_bytes`]): Automerge would inflate a
+/// compressed one without bound.
+pub fn read_changes(incoming: &DocumentChanges, device_actor: &ActorId, operations_left: &mut u64) -> Result<Vec<Change>, Rejection> {
     let refuse = |code, message: String| Rejection { doc_id: incoming.doc_id, code, message };
     let mut changes = Vec::with_capacity(incoming.changes.len());
     for bytes in &incoming.changes {
         let damaged = || refuse(RejectionCode::Undecodable, "A change to this record is damaged and could not be read. Keep the record; support can recover it.".into());
-        if bytes.get(8) != Some(&CHANGE_CHUNK) {
-            return Err(damaged());
+        match operations_in_change(bytes, *operations_left) {
+            Ok(operations) => *operations_left -= operations,
+            Err(Uncountable::Damaged) => return Err(damaged()),
+            Err(Uncountable::TooMany) => {
+                return Err(refuse(
+                    RejectionCode::Invalid,
+                    format!("The changes to this record hold more than {MAX_OPERATIONS_PER_REQUEST} edit operations, more than one sync may carry."),
+                ))
+            }
         }
         let change = Change::from_bytes(bytes.clone()).map_err(|_| damaged())?;
         if change.actor_id() != device_actor {

@@ -5,4 +5,5 @@
 pub mod bounds;
 pub mod client;
 pub mod memory_server;
+pub mod operations;
 pub mod protocol;

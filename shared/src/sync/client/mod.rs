@@ -16,13 +16,17 @@ mod stored;
 pub use local::LocalDocument;
 pub use stored::{RestoreError, StoredChange, StoredRecord};
 
+use super::bounds;
 use super::protocol::{
-    self, DocumentChanges, ProtocolError, Rejection, SyncRequest, SyncResponse, UpdateContent,
+    self, DocumentChanges, ProtocolError, Rejection, SyncRequest, SyncResponse, UpdateContent, MAX_REQUEST_BYTES,
 };
 use crate::records::{self, Conflict, RecordKind};
 
 /// Waits between failed exchanges: 2 s, doubling, at most 5 minutes.
 const FIRST_RETRY_MS: u64 = 2_000;
+/// The changes one request carries, in bytes before compression: within the server's
+/// body limit even if they do not compress, with room for the request's other fields.
+const MAX_BATCH_BYTES: usize = MAX_REQUEST_BYTES - 64 * 1024;
 const MAX_RETRY_MS: u64 = 300_000;
 
 /// A change the server has not acknowledged.
@@ -221,11 +225,32 @@ impl SyncClient {
         let batch_id = fresh_batch_id;
         let mut documents = Vec::new();
         let mut sent = BTreeMap::new();
+        // Within the server's bounds (`bounds`): what does not fit goes in the next
+        // exchange. A record's changes may be split, oldest first (each depends only on
+        // those before it); a single change larger than the body limit still goes alone.
+        let (mut changes_left, mut bytes_left) = (bounds::MAX_CHANGES_PER_REQUEST, MAX_BATCH_BYTES);
         for (doc_id, pending) in &self.outbox {
-            let fresh: Vec<&PendingChange> = pending.iter().filter(|c| c.rejected.is_none()).collect();
+            if documents.len() == bounds::MAX_DOCUMENTS_PER_REQUEST || changes_left == 0 {
+                break;
+            }
+            let mut fresh: Vec<&PendingChange> = Vec::new();
+            for change in pending.iter().filter(|c| c.rejected.is_none()) {
+                // A change's bytes, and its length and the document's fields around them.
+                let cost = change.bytes.len() + 48;
+                let first_of_all = documents.is_empty() && fresh.is_empty();
+                if fresh.len() == changes_left || (cost > bytes_left && !first_of_all) {
+                    break;
+                }
+                bytes_left = bytes_left.saturating_sub(cost);
+                fresh.push(change);
+            }
             if fresh.is_empty() {
+                if pending.iter().any(|c| c.rejected.is_none()) {
+                    break; // Full: this record goes in the next exchange.
+                }
                 continue;
             }
+            changes_left -= fresh.len();
             let kind = self.documents.get(doc_id).map(|d| d.kind).unwrap_or(RecordKind::ManaAssessment);
             documents.push(DocumentChanges { doc_id: *doc_id, kind, changes: fresh.iter().map(|c| c.bytes.clone()).collect() });
             sent.insert(*doc_id, fresh.iter().map(|c| c.hash).collect());
