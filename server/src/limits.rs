@@ -32,13 +32,16 @@ impl Limits {
     /// `syncs_per_user`: sync exchanges one user may have in progress (a setting, since
     /// the load benchmark plays many phones of one account at once).
     /// `db_connections`: the size of the request pool, of which syncs may hold all but
-    /// two (one is the live events' listener, one is kept for everything else).
+    /// the one the live events' listener keeps: then a sync waiting for a core holds at
+    /// most that many, and other requests get the next one a sync releases (a sync's
+    /// transaction lasts milliseconds). Keeping one more aside cost W5 about a tenth of
+    /// its throughput (docs/benchmarks.md).
     pub fn new(syncs_per_user: usize, db_connections: usize) -> Self {
         Limits {
             cpu: CpuPool::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             syncs: PerUser::new(syncs_per_user.max(1), "sync_busy", "This account already has sync exchanges in progress."),
             exports: PerUser::new(EXPORTS_PER_USER, "exports_busy", "This account already has downloads in progress."),
-            sync_transactions: Gate::new(db_connections.saturating_sub(2).max(1)),
+            sync_transactions: Gate::new(db_connections.saturating_sub(1).max(1)),
         }
     }
 }
@@ -71,6 +74,16 @@ impl Gate {
     }
 }
 
+/// Below this much input, merging and loading documents run where the request is (see
+/// [`CpuPool::run_sized`]): a millisecond or two of work at most, which costs less than
+/// handing it to another thread (in the W5 load benchmark, handing every exchange over
+/// cost about a tenth more server CPU per request, docs/benchmarks.md).
+const INLINE_BYTES: usize = 32 * 1024;
+
+/// Below this many bytes (inflated), decoding a sync request and encoding its answer run
+/// where the request is: DEFLATE and postcard go through that in well under a millisecond.
+pub const INLINE_CODEC_BYTES: usize = 256 * 1024;
+
 /// Runs CPU-heavy work (decoding, merging and saving documents) on the blocking threads,
 /// at most one job per core at a time, so that the async threads stay free to answer
 /// (`/healthz`, sign-in, other organizations) and memory stays bounded by what a few
@@ -83,6 +96,16 @@ pub struct CpuPool {
 impl CpuPool {
     pub fn new(jobs: usize) -> Self {
         CpuPool { permits: Arc::new(Semaphore::new(jobs.max(1))) }
+    }
+
+    /// Runs `job`, whose size is about `bytes` of input: a small one at once, where the
+    /// request is (handing it to another thread would cost more than it; a phone's usual
+    /// exchange is a few kilobytes), a larger one on a blocking thread when a core is free.
+    pub async fn run_sized<R: Send + 'static>(&self, bytes: usize, job: impl FnOnce() -> R + Send + 'static) -> Result<R, ApiError> {
+        if bytes < INLINE_BYTES {
+            return Ok(job());
+        }
+        self.run(job).await
     }
 
     /// Runs `job` when a core is free; a panic in it is an internal error, not a crash.

@@ -5,7 +5,7 @@
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use bmms_shared::policy;
-use bmms_shared::sync::bounds::MAX_OPERATIONS_PER_REQUEST;
+use bmms_shared::sync::bounds::{Limit, MAX_OPERATIONS_PER_REQUEST};
 use bmms_shared::sync::memory_server::{merge_changes, read_changes, Merged};
 use bmms_shared::sync::protocol::{self, ProtocolError, Rejection, RejectionCode, SyncRequest, SyncResponse};
 use serde::{Deserialize, Serialize};
@@ -20,7 +20,7 @@ use crate::auth::SignedIn;
 use crate::db::{Db, OrgTx};
 use crate::error::ApiError;
 use crate::events::{Hub, Topic};
-use crate::limits::{CpuPool, Limits};
+use crate::limits::{CpuPool, Limits, INLINE_CODEC_BYTES};
 use crate::sync::cache::DocumentCache;
 use crate::sync::{materialize, store};
 
@@ -42,11 +42,18 @@ pub async fn exchange(
     body: Bytes,
 ) -> Result<Vec<u8>, ApiError> {
     let _slot = limits.syncs.enter(signed_in.user_id())?;
-    let (request, digest) = limits
-        .cpu
-        .run(move || protocol::decode_request(&body).map(|request| (Arc::new(request), Sha256::digest(&body).to_vec())))
-        .await?
-        .map_err(unreadable)?;
+    // Most exchanges are small: decoded where they arrive if they inflate to at most
+    // INLINE_CODEC_BYTES, otherwise (or a bomb) on the CPU pool, within the full bounds.
+    let read = |body: &[u8], max_inflated| {
+        protocol::decode_request_within(body, max_inflated).map(|request| (Arc::new(request), Sha256::digest(body).to_vec()))
+    };
+    let (request, digest) = match read(&body, INLINE_CODEC_BYTES) {
+        Err(ProtocolError::TooLarge(Limit::InflatedBytes)) => {
+            limits.cpu.run(move || read(&body, bmms_shared::sync::bounds::MAX_INFLATED_BYTES)).await?
+        }
+        small => small,
+    }
+    .map_err(unreadable)?;
     let connection = limits.sync_transactions.enter().await?;
     let exchanged = crate::db::retry_once(|| in_one_transaction(db, cache, &limits.cpu, signed_in, &request, &digest)).await?;
     drop(connection);
@@ -61,7 +68,19 @@ pub async fn exchange(
         cache.put(org_id, doc_id, version, kind, doc);
     }
     let response = exchanged.response;
+    let weight: usize = response.updates.iter().map(update_bytes).sum();
+    if weight < INLINE_CODEC_BYTES {
+        return Ok(protocol::encode(&response));
+    }
     limits.cpu.run(move || protocol::encode(&response)).await
+}
+
+/// The bytes of what a device lacks of one document, as the answer will carry them.
+fn update_bytes(update: &bmms_shared::sync::protocol::DocumentUpdate) -> usize {
+    match &update.content {
+        bmms_shared::sync::protocol::UpdateContent::Changes(changes) => changes.iter().map(Vec::len).sum(),
+        bmms_shared::sync::protocol::UpdateContent::Snapshot(saved) => saved.len(),
+    }
 }
 
 /// What a committed exchange answers, and the documents it left, for the cache.
@@ -254,7 +273,9 @@ async fn apply(
     let stored = store::load_documents_for_update(tx, &ids, cache, cpu).await?;
     let actor = automerge::ActorId::from(actor);
     let (request_for_merge, role) = (Arc::clone(request), signed_in.role());
-    let merges = cpu.run(move || merge_batch(&request_for_merge, stored, &actor, role)).await?;
+    // The changes' bytes, and each stored document at a few KiB of work.
+    let weight = request.documents.iter().flat_map(|d| &d.changes).map(Vec::len).sum::<usize>() + stored.len() * 8 * 1024;
+    let merges = cpu.run_sized(weight, move || merge_batch(&request_for_merge, stored, &actor, role)).await?;
     let mut merged_documents = Vec::new();
     for (incoming, (before, merge)) in request.documents.iter().zip(merges) {
         match merge {

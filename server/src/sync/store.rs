@@ -58,8 +58,9 @@ pub async fn load_documents_for_update(
             .await?
             .into_iter()
             .collect();
+        let weight = data.values().map(Vec::len).sum();
         let loaded = cpu
-            .run(move || -> anyhow::Result<Vec<(Uuid, StoredDocument)>> {
+            .run_sized(weight, move || -> anyhow::Result<Vec<(Uuid, StoredDocument)>> {
                 let mut loaded = Vec::with_capacity(missing.len());
                 for (id, kind, version) in missing {
                     let kind = RecordKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("stored document {id} has kind {kind}"))?;

@@ -165,7 +165,14 @@ pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Protoco
 /// Decodes a device's request, saying which bound it broke if it broke one (see
 /// [`super::bounds`]); [`decode`] refuses such a request too, only less helpfully.
 pub fn decode_request(bytes: &[u8]) -> Result<SyncRequest, ProtocolError> {
-    let body = body_of(bytes)?;
+    decode_request_within(bytes, MAX_INFLATED_BYTES)
+}
+
+/// [`decode_request`], refusing a body that inflates beyond `max_inflated` bytes (at most
+/// [`MAX_INFLATED_BYTES`]): a server decodes small requests where they arrive and hands
+/// the others to threads of their own.
+pub fn decode_request_within(bytes: &[u8], max_inflated: usize) -> Result<SyncRequest, ProtocolError> {
+    let body = body_of_within(bytes, max_inflated.min(MAX_INFLATED_BYTES))?;
     let reading = Reading::new();
     let mut deserializer = postcard::Deserializer::from_bytes(&body);
     serde::de::DeserializeSeed::deserialize(RequestSeed(&reading), &mut deserializer)
@@ -174,13 +181,17 @@ pub fn decode_request(bytes: &[u8]) -> Result<SyncRequest, ProtocolError> {
 
 /// The postcard body of a message: its version checked, inflated if it was compressed.
 fn body_of(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, ProtocolError> {
+    body_of_within(bytes, MAX_INFLATED_BYTES)
+}
+
+fn body_of_within(bytes: &[u8], max_inflated: usize) -> Result<std::borrow::Cow<'_, [u8]>, ProtocolError> {
     let (version, rest) = bytes.split_first().ok_or(ProtocolError::Empty)?;
     if *version != PROTOCOL_VERSION {
         return Err(ProtocolError::UnknownVersion(*version));
     }
     match rest.split_first() {
         Some((&UNCOMPRESSED, body)) => Ok(std::borrow::Cow::Borrowed(body)),
-        Some((&DEFLATE, compressed)) => inflate(compressed).map(std::borrow::Cow::Owned),
+        Some((&DEFLATE, compressed)) => inflate(compressed, max_inflated).map(std::borrow::Cow::Owned),
         _ => Err(ProtocolError::Malformed),
     }
 }
@@ -194,9 +205,9 @@ fn deflate(body: &[u8], level: u32) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
-/// Refuses damaged data, and data that would inflate beyond [`MAX_INFLATED_BYTES`]
-/// (no "zip bombs": reading stops at the bound).
-fn inflate(compressed: &[u8]) -> Result<Vec<u8>, ProtocolError> {
+/// Refuses damaged data, and data that would inflate beyond `max_inflated` bytes (no "zip
+/// bombs": reading stops at the bound).
+fn inflate(compressed: &[u8], max_inflated: usize) -> Result<Vec<u8>, ProtocolError> {
     let mut decoder = flate2::read::DeflateDecoder::new(compressed);
     let mut body = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
@@ -205,12 +216,12 @@ fn inflate(compressed: &[u8]) -> Result<Vec<u8>, ProtocolError> {
         if read == 0 {
             return Ok(body);
         }
-        if body.len() + read > MAX_INFLATED_BYTES {
+        if body.len() + read > max_inflated {
             return Err(ProtocolError::TooLarge(Limit::InflatedBytes));
         }
         // Doubling, but never past the bound: a body near the bound holds no more than it.
         if body.capacity() < body.len() + read {
-            let wanted = (body.len() * 2).clamp(body.len() + read, MAX_INFLATED_BYTES);
+            let wanted = (body.len() * 2).clamp(body.len() + read, max_inflated);
             body.reserve_exact(wanted - body.len());
         }
         body.extend_from_slice(&chunk[..read]);
