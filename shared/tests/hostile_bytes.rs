@@ -167,3 +167,11 @@ fn a_change_that_skips_its_devices_numbering_is_refused() {
     // The same edit as the device really numbered it goes through.
     assert!(merge_document(Some((&stored.doc, kind)), &send(vec![second.raw_bytes().to_vec()]), &actor()).is_ok());
 }
+
+#[test]
+fn a_saved_document_that_made_automerge_0_12_run_out_of_memory_is_refused_or_loaded() {
+    // 46 bytes that made Automerge 0.12 try to allocate more than 4 GiB
+    // (fuzz/regressions); 0.6.1 refuses them at once.
+    let bytes = include_bytes!("../../fuzz/regressions/load_document-oom-46-bytes.bin");
+    assert!(bmms_shared::records::load_saved(bytes).is_err());
+}
