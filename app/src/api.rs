@@ -50,8 +50,15 @@ pub struct DeviceRegistration {
 
 /// Registers this device for the signed-in person.
 pub async fn register_device(csrf_token: &str) -> Result<DeviceRegistration, String> {
+    // One key for this page's registrations: a retry after a lost answer gets the device
+    // the server already made, not a second one.
+    thread_local! {
+        static REGISTRATION_KEY: String = uuid::Uuid::new_v4().to_string();
+    }
+    let key = REGISTRATION_KEY.with(String::clone);
     let response = Request::post("/api/v1/devices")
         .header(CSRF_HEADER, csrf_token)
+        .header("idempotency-key", &key)
         .send()
         .await
         .map_err(|_| t().cannot_reach_server.to_owned())?;

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bmms_shared::sync::protocol::{CONTENT_TYPE, MAX_REQUEST_BYTES};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -26,18 +27,46 @@ pub struct DeviceRegistration {
     pub actor: String,
 }
 
-/// `POST /api/v1/devices`: a new device for the signed-in user.
-pub async fn register_device(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<DeviceRegistration>, ApiError> {
-    let device_id = Uuid::new_v4();
+/// The header that makes a registration sent twice register one device.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// `POST /api/v1/devices`: a new device for the signed-in user. With an `Idempotency-Key`
+/// header (the app sends one per page), the same key from the same user always names the
+/// same device: a registration sent twice, or retried after a lost answer, registers one
+/// device and answers with it each time.
+pub async fn register_device(State(state): State<AppState>, signed_in: SignedIn, headers: HeaderMap) -> Result<Json<DeviceRegistration>, ApiError> {
+    let device_id = match headers.get(IDEMPOTENCY_KEY) {
+        None => Uuid::new_v4(),
+        Some(key) => {
+            let key = key.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 128).ok_or_else(|| {
+                ApiError::bad_request("invalid_idempotency_key", "The Idempotency-Key header must be 1 to 128 visible characters.")
+            })?;
+            // Derived, so that nothing needs remembering: one key of one user, one device.
+            let digest = Sha256::digest(format!("bmms-device:{}:{key}", signed_in.user_id()));
+            Uuid::from_slice(&digest[..16]).map_err(|e| ApiError::Internal(e.into()))?
+        }
+    };
     let actor = Uuid::new_v4().as_bytes().to_vec();
     let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
-    sqlx::query("insert into devices (org_id, id, user_id, actor) values ($1, $2, $3, $4)")
-        .bind(tx.org_id())
-        .bind(device_id)
-        .bind(signed_in.user_id())
-        .bind(&actor)
-        .execute(&mut *tx)
-        .await?;
+    let inserted: Option<Uuid> = sqlx::query_scalar(
+        "insert into devices (org_id, id, user_id, actor) values ($1, $2, $3, $4) on conflict (org_id, id) do nothing returning id",
+    )
+    .bind(tx.org_id())
+    .bind(device_id)
+    .bind(signed_in.user_id())
+    .bind(&actor)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if inserted.is_none() {
+        // Registered before with this key: the same device, as it was.
+        let actor: Vec<u8> = sqlx::query_scalar("select actor from devices where id = $1 and user_id = $2")
+            .bind(device_id)
+            .bind(signed_in.user_id())
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        return Ok(Json(DeviceRegistration { device_id, actor: hex::encode(actor) }));
+    }
     audit::append(&mut tx, Event {
         actor: &signed_in.actor(),
         action: "device.register",

@@ -351,3 +351,30 @@ async fn a_task_sent_twice_at_once_is_created_once_and_its_id_cannot_be_taken_el
     let unknown_elsewhere = json!({"id": Uuid::new_v4(), "title": "t", "ppa": "p", "site": "s", "due_date": "2027-01-01", "assignee": "hana"});
     assert_eq!(post(&app, "/api/v1/tasks", &mara, unknown_elsewhere).await.status(), 201, "a fresh id is fine");
 }
+
+#[tokio::test]
+async fn a_device_registration_sent_twice_with_its_key_registers_one_device() {
+    let app = spawn_app().await;
+    app.create_user("MILG", "ana", Role::FieldOfficer).await;
+    app.create_user("MILG", "ben", Role::FieldOfficer).await;
+    let (ana, ben) = (app.sign_in("ana").await, app.sign_in("ben").await);
+    let register = |who: &Browser, key: &'static str| {
+        app.http
+            .post(format!("{}/api/v1/devices", app.base))
+            .header("cookie", &who.cookie)
+            .header("x-csrf-token", &who.csrf)
+            .header("idempotency-key", key)
+            .send()
+    };
+    let before = app.count("devices").await;
+    let (first, second) = tokio::join!(register(&ana, "page-1"), register(&ana, "page-1"));
+    let (first, second): (Value, Value) = (first.unwrap().json().await.unwrap(), second.unwrap().json().await.unwrap());
+    assert_eq!(first, second, "the same device and actor, twice");
+    assert_eq!(app.count("devices").await, before + 1);
+    // Another key, or the same key of another user: another device.
+    let other: Value = register(&ana, "page-2").await.unwrap().json().await.unwrap();
+    let bens: Value = register(&ben, "page-1").await.unwrap().json().await.unwrap();
+    assert_ne!(other["device_id"], first["device_id"]);
+    assert_ne!(bens["device_id"], first["device_id"]);
+    assert_eq!(app.count("devices").await, before + 3);
+}
