@@ -80,6 +80,10 @@ impl Gate {
 /// cost about a tenth more server CPU per request, docs/benchmarks.md).
 const INLINE_BYTES: usize = 32 * 1024;
 
+/// At most this many operations, all changes together, in an exchange that merges inline
+/// (W5's exchanges hold about 50).
+pub const INLINE_OPERATIONS: u64 = 2_000;
+
 /// Below this many bytes (inflated), decoding a sync request and encoding its answer run
 /// where the request is: DEFLATE and postcard go through that in well under a millisecond.
 pub const INLINE_CODEC_BYTES: usize = 256 * 1024;

@@ -107,22 +107,37 @@ fn written_fields(before: Option<&AutoCommit>, after: &AutoCommit) -> Vec<String
     }
     keys.into_iter()
         .filter(|key| kind.is_some_and(|k| k.field(key).is_some()))
-        .filter(|key| before.is_none_or(|before| fingerprint(before, &ROOT, key.as_str().into()) != fingerprint(after, &ROOT, key.as_str().into())))
+        .filter(|key| {
+            before.is_none_or(|before| {
+                let (was, is) = (fingerprint(before, &ROOT, key.as_str().into(), 0), fingerprint(after, &ROOT, key.as_str().into(), 0));
+                // Too deep to compare (no field of the schema nests so far): a write.
+                was.is_none() || is.is_none() || was != is
+            })
+        })
         .collect()
 }
 
+/// How deep a field's objects are followed. The deepest field of the schema is a
+/// checklist (list, item, value: 3); a device could nest a losing concurrent value far
+/// deeper, and following it without end would overflow the stack.
+const MAX_DEPTH: usize = 8;
+
 /// Everything `prop` of `obj` holds, written out: each of its values (all of them, where
 /// devices wrote it concurrently) with its type, and the contents of objects, recursively.
-fn fingerprint(doc: &AutoCommit, obj: &ObjId, prop: Prop) -> String {
+/// None when it nests deeper than [`MAX_DEPTH`].
+fn fingerprint(doc: &AutoCommit, obj: &ObjId, prop: Prop, depth: usize) -> Option<String> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
     let mut out = String::new();
     for (value, id) in doc.get_all(obj, prop).unwrap_or_default() {
-        write_value(doc, &value, &id, &mut out);
+        write_value(doc, &value, &id, &mut out, depth)?;
         out.push(';');
     }
-    out
+    Some(out)
 }
 
-fn write_value(doc: &AutoCommit, value: &Value<'_>, id: &ObjId, out: &mut String) {
+fn write_value(doc: &AutoCommit, value: &Value<'_>, id: &ObjId, out: &mut String, depth: usize) -> Option<()> {
     use std::fmt::Write;
     match value {
         Value::Scalar(scalar) => {
@@ -134,7 +149,7 @@ fn write_value(doc: &AutoCommit, value: &Value<'_>, id: &ObjId, out: &mut String
         Value::Object(ObjType::List) => {
             out.push_str("list[");
             for index in 0..doc.length(id) {
-                out.push_str(&fingerprint(doc, id, index.into()));
+                out.push_str(&fingerprint(doc, id, index.into(), depth + 1)?);
                 out.push(',');
             }
             out.push(']');
@@ -143,12 +158,13 @@ fn write_value(doc: &AutoCommit, value: &Value<'_>, id: &ObjId, out: &mut String
             out.push_str("map{");
             for key in doc.keys(id) {
                 let _ = write!(out, "{key:?}=");
-                out.push_str(&fingerprint(doc, id, key.as_str().into()));
+                out.push_str(&fingerprint(doc, id, key.as_str().into(), depth + 1)?);
                 out.push(',');
             }
             out.push('}');
         }
     }
+    Some(())
 }
 
 #[cfg(test)]
@@ -209,6 +225,27 @@ mod tests {
         assert!(check_change(Role::FieldOfficer, RecordKind::MonitoringTask, Some(&server), &after).is_err());
         // Nothing written, nothing checked.
         assert!(written_fields(Some(&before), &before.clone()).is_empty());
+    }
+
+    #[test]
+    fn a_losing_value_nested_far_deeper_than_any_field_is_a_write_not_a_stack_overflow() {
+        let mut before = task_with(|d| {
+            let issues = d.put_object(ROOT, "issues_found", ObjType::List).unwrap();
+            d.insert(&issues, 0, "a").unwrap();
+        });
+        let deep = merged_with(&mut before, |d| {
+            let issues = d.get(ROOT, "issues_found").unwrap().unwrap().1;
+            let mut list = d.put_object(&issues, 0, ObjType::List).unwrap();
+            for _ in 0..100_000 {
+                list = d.insert_object(&list, 0, ObjType::List).unwrap();
+            }
+        });
+        let mut server = before.clone();
+        server.put(&server.get(ROOT, "issues_found").unwrap().unwrap().1, 0, "b").unwrap();
+        server.commit();
+        let mut after = server.clone();
+        after.merge(&mut deep.clone()).unwrap();
+        assert_eq!(written_fields(Some(&server), &after), vec!["issues_found"]);
     }
 
     #[test]

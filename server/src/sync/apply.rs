@@ -20,7 +20,7 @@ use crate::auth::SignedIn;
 use crate::db::{Db, OrgTx};
 use crate::error::ApiError;
 use crate::events::{Hub, Topic};
-use crate::limits::{CpuPool, Limits, INLINE_CODEC_BYTES};
+use crate::limits::{CpuPool, Limits, INLINE_CODEC_BYTES, INLINE_OPERATIONS};
 use crate::sync::cache::DocumentCache;
 use crate::sync::{materialize, store};
 
@@ -273,8 +273,20 @@ async fn apply(
     let stored = store::load_documents_for_update(tx, &ids, cache, cpu).await?;
     let actor = automerge::ActorId::from(actor);
     let (request_for_merge, role) = (Arc::clone(request), signed_in.role());
-    // The changes' bytes, and each stored document at a few KiB of work.
-    let weight = request.documents.iter().flat_map(|d| &d.changes).map(Vec::len).sum::<usize>() + stored.len() * 8 * 1024;
+    // Inline only new records of a few edits (a phone's usual exchange): the cost of a
+    // merge grows with operations and with the stored documents, which bytes do not say.
+    let mut operations_left = INLINE_OPERATIONS;
+    let small = stored.is_empty()
+        && request.documents.iter().flat_map(|d| &d.changes).all(|c| {
+            match bmms_shared::sync::operations::operations_in_change(c, operations_left) {
+                Ok(operations) => {
+                    operations_left -= operations;
+                    true
+                }
+                Err(_) => false,
+            }
+        });
+    let weight = if small { request.documents.iter().flat_map(|d| &d.changes).map(Vec::len).sum() } else { usize::MAX };
     let merges = cpu.run_sized(weight, move || merge_batch(&request_for_merge, stored, &actor, role)).await?;
     let mut merged_documents = Vec::new();
     for (incoming, (before, merge)) in request.documents.iter().zip(merges) {

@@ -27,7 +27,8 @@ pub async fn load_document_for_update(tx: &mut OrgTx, doc_id: Uuid) -> anyhow::R
 
 /// Loads the documents of a batch, locking their rows (as above): versions first, then
 /// the bytes of only those the cache does not hold at that version, which are parsed on
-/// the CPU pool (Automerge's load is the costly part).
+/// the CPU pool (Automerge's load is the costly part, and grows with a document's
+/// operations, not its bytes).
 pub async fn load_documents_for_update(
     tx: &mut OrgTx,
     ids: &[Uuid],
@@ -58,9 +59,9 @@ pub async fn load_documents_for_update(
             .await?
             .into_iter()
             .collect();
-        let weight = data.values().map(Vec::len).sum();
+        // Always on the pool: a small saved document can hold many operations.
         let loaded = cpu
-            .run_sized(weight, move || -> anyhow::Result<Vec<(Uuid, StoredDocument)>> {
+            .run(move || -> anyhow::Result<Vec<(Uuid, StoredDocument)>> {
                 let mut loaded = Vec::with_capacity(missing.len());
                 for (id, kind, version) in missing {
                     let kind = RecordKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("stored document {id} has kind {kind}"))?;

@@ -190,6 +190,7 @@ fn body_of_within(bytes: &[u8], max_inflated: usize) -> Result<std::borrow::Cow<
         return Err(ProtocolError::UnknownVersion(*version));
     }
     match rest.split_first() {
+        Some((&UNCOMPRESSED, body)) if body.len() > max_inflated => Err(ProtocolError::TooLarge(Limit::InflatedBytes)),
         Some((&UNCOMPRESSED, body)) => Ok(std::borrow::Cow::Borrowed(body)),
         Some((&DEFLATE, compressed)) => inflate(compressed, max_inflated).map(std::borrow::Cow::Owned),
         _ => Err(ProtocolError::Malformed),
