@@ -4,9 +4,7 @@
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
-use bmms_shared::policy;
-use bmms_shared::sync::bounds::{Limit, MAX_OPERATIONS_PER_REQUEST};
-use bmms_shared::sync::memory_server::{merge_changes, read_changes, Merged};
+use bmms_shared::sync::bounds::Limit;
 use bmms_shared::sync::protocol::{self, ProtocolError, Rejection, RejectionCode, SyncRequest, SyncResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -22,7 +20,7 @@ use crate::error::ApiError;
 use crate::events::{Hub, Topic};
 use crate::limits::{CpuPool, Limits, INLINE_CODEC_BYTES, INLINE_OPERATIONS};
 use crate::sync::cache::DocumentCache;
-use crate::sync::{materialize, store};
+use crate::sync::{materialize, merge, store};
 
 /// What a batch did, kept so that the same batch sent again gets the same answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -287,7 +285,7 @@ async fn apply(
             }
         });
     let weight = if small { request.documents.iter().flat_map(|d| &d.changes).map(Vec::len).sum() } else { usize::MAX };
-    let merges = cpu.run_sized(weight, move || merge_batch(&request_for_merge, stored, &actor, role)).await?;
+    let merges = cpu.run_sized(weight, move || merge::merge_batch(&request_for_merge, stored, &actor, role)).await?;
     let mut merged_documents = Vec::new();
     for (incoming, (before, merge)) in request.documents.iter().zip(merges) {
         match merge {
@@ -360,49 +358,6 @@ async fn apply(
     }
     applied.outcome.rejections.sort_by_key(|r| ids.iter().position(|id| *id == r.doc_id));
     Ok(applied)
-}
-
-/// A stored document (if any) and what merging the device's changes into it gave.
-type DocumentMerge = (Option<store::StoredDocument>, Result<Merged, Rejection>);
-
-/// The CPU-heavy half of applying a batch: decodes every document's changes within the
-/// request's allowance of operations (`bounds::MAX_OPERATIONS_PER_REQUEST`, counted from
-/// the bytes before Automerge reads them), merges each into its stored state, and checks
-/// what the device did against the one policy of who may do what. One result per
-/// document of the request, in its order.
-fn merge_batch(
-    request: &SyncRequest,
-    mut stored: BTreeMap<Uuid, store::StoredDocument>,
-    actor: &automerge::ActorId,
-    role: bmms_shared::Role,
-) -> Vec<DocumentMerge> {
-    let mut operations_left = MAX_OPERATIONS_PER_REQUEST as u64;
-    let merges = request.documents.iter().map(|incoming| {
-        let before = stored.remove(&incoming.doc_id);
-        let merged = read_changes(incoming, actor, &mut operations_left)
-            .and_then(|changes| merge_changes(before.as_ref().map(|s| (&s.doc, s.kind)), incoming, changes))
-            .and_then(|merged| allowed(role, actor, incoming, before.as_ref().map(|s| &s.doc), merged));
-        (before, merged)
-    });
-    merges.collect()
-}
-
-/// A merged document, if the device's person may do what its changes did: the same
-/// rules as the routes' (`bmms_shared::policy`), and no resolution notes, which only a
-/// supervisor's decision at the desk writes.
-fn allowed(
-    role: bmms_shared::Role,
-    actor: &automerge::ActorId,
-    incoming: &bmms_shared::sync::protocol::DocumentChanges,
-    before: Option<&automerge::AutoCommit>,
-    merged: Merged,
-) -> Result<Merged, Rejection> {
-    let refuse = |message: String| Rejection { doc_id: incoming.doc_id, code: RejectionCode::NotAllowed, message };
-    policy::check_change(role, incoming.kind, before, &merged.doc).map_err(|denied| refuse(denied.0))?;
-    if bmms_shared::records::resolution::written_by(&merged.doc, actor) {
-        return Err(refuse("A note that a conflict was settled can only come from a supervisor's decision at the desk.".into()));
-    }
-    Ok(merged)
 }
 
 fn capitalized(sentence: &str) -> String {

@@ -8,4 +8,5 @@ pub mod cache;
 pub mod desk_edit;
 pub mod history;
 pub mod materialize;
+pub mod merge;
 pub mod store;
