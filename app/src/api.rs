@@ -1,13 +1,53 @@
-//! Calls to the BMMS server. Errors come back as the sentence the server wrote for people.
+//! Calls to the BMMS server, and the one reader of its answers: a failure comes back as
+//! the sentence the server wrote for people (its `ErrorBody`), with the input field it is
+//! about where there is one. The desk's calls (`crate::desk::api`) read answers here too.
 
-use bmms_shared::api::{ErrorBody, LoginRequest, Me, CSRF_HEADER};
+use bmms_shared::api::{DeviceRegistration, ErrorBody, LoginRequest, Me, SignedOut, CSRF_HEADER};
 use bmms_shared::sync::protocol::CONTENT_TYPE;
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::text::t;
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// The input the message is about, if any (only the desk's forms show it there).
+    #[cfg_attr(not(feature = "desk"), allow(dead_code))]
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl Problem {
+    /// No answer: the network or the server is down.
+    pub fn unreachable() -> Self {
+        Problem { field: None, message: t().cannot_reach_server.to_owned() }
+    }
+}
+
+impl From<Problem> for String {
+    fn from(problem: Problem) -> String {
+        problem.message
+    }
+}
+
+/// The answer's body as `T`, or why there is none: the server's `ErrorBody` for a
+/// failure, "The server answered N." when a failure has no readable body.
+pub async fn read<T: DeserializeOwned>(response: Response) -> Result<T, Problem> {
+    if response.ok() {
+        return response.json::<T>().await.map_err(|e| Problem { field: None, message: e.to_string() });
+    }
+    Err(problem(response).await)
+}
+
+/// The one reader of a failed answer.
+async fn problem(response: Response) -> Problem {
+    let status = response.status();
+    match response.json::<ErrorBody>().await {
+        Ok(body) => Problem { field: body.field, message: body.message },
+        Err(_) => Problem { field: None, message: format!("The server answered {status}.") },
+    }
+}
 
 /// Signs in; the server sets the session cookie.
 pub async fn login(request: &LoginRequest) -> Result<Me, String> {
@@ -16,18 +56,18 @@ pub async fn login(request: &LoginRequest) -> Result<Me, String> {
         .map_err(|e| e.to_string())?
         .send()
         .await
-        .map_err(|_| t().cannot_reach_server.to_owned())?;
-    read(response).await
+        .map_err(|_| Problem::unreachable())?;
+    Ok(read(response).await?)
 }
 
 /// Who is signed in: `Ok(None)` when nobody is (or the session ended), `Err` when the
 /// server cannot be reached.
 pub async fn me() -> Result<Option<Me>, String> {
-    let response = Request::get("/api/v1/me").send().await.map_err(|_| t().cannot_reach_server.to_owned())?;
+    let response = Request::get("/api/v1/me").send().await.map_err(|_| Problem::unreachable())?;
     if response.status() == 401 {
         return Ok(None);
     }
-    read(response).await.map(Some)
+    Ok(Some(read(response).await?))
 }
 
 /// Signs out; the server deletes the session.
@@ -36,16 +76,9 @@ pub async fn logout(csrf_token: &str) -> Result<(), String> {
         .header(CSRF_HEADER, csrf_token)
         .send()
         .await
-        .map_err(|_| t().cannot_reach_server.to_owned())?;
-    read::<serde_json::Value>(response).await.map(|_| ())
-}
-
-/// The server's registration of this device.
-#[derive(Debug, Deserialize)]
-pub struct DeviceRegistration {
-    pub device_id: Uuid,
-    /// Hex of the Automerge actor id every change of this device must carry.
-    pub actor: String,
+        .map_err(|_| Problem::unreachable())?;
+    read::<SignedOut>(response).await?;
+    Ok(())
 }
 
 /// Registers this device for the signed-in person.
@@ -61,8 +94,8 @@ pub async fn register_device(csrf_token: &str) -> Result<DeviceRegistration, Str
         .header("idempotency-key", &key)
         .send()
         .await
-        .map_err(|_| t().cannot_reach_server.to_owned())?;
-    read(response).await
+        .map_err(|_| Problem::unreachable())?;
+    Ok(read(response).await?)
 }
 
 /// How one sync exchange ended.
@@ -99,30 +132,15 @@ pub async fn sync(csrf_token: &str, body: &[u8]) -> SyncAnswer {
     };
     let response = match response {
         Ok(response) => response,
-        Err(_) => return SyncAnswer::Failed(t().cannot_reach_server.to_owned()),
+        Err(_) => return SyncAnswer::Failed(Problem::unreachable().message),
     };
     match response.status() {
         200 => match response.binary().await {
             Ok(body) => SyncAnswer::Answered(body),
-            Err(_) => SyncAnswer::Failed(t().cannot_reach_server.to_owned()),
+            Err(_) => SyncAnswer::Failed(Problem::unreachable().message),
         },
         401 | 403 => SyncAnswer::SignInAgain,
-        status @ 400..=499 => SyncAnswer::BatchRefused(message(response, status).await),
-        status => SyncAnswer::Failed(message(response, status).await),
+        400..=499 => SyncAnswer::BatchRefused(problem(response).await.message),
+        _ => SyncAnswer::Failed(problem(response).await.message),
     }
-}
-
-async fn message(response: Response, status: u16) -> String {
-    match response.json::<ErrorBody>().await {
-        Ok(body) => body.message,
-        Err(_) => format!("The server answered {status}."),
-    }
-}
-
-async fn read<T: DeserializeOwned>(response: Response) -> Result<T, String> {
-    if response.ok() {
-        return response.json::<T>().await.map_err(|e| e.to_string());
-    }
-    let status = response.status();
-    Err(message(response, status).await)
 }

@@ -20,7 +20,7 @@ use crate::device::summary::Summary;
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
-use uuid::Uuid;
+use bmms_shared::{DeviceId, DocId, UserId};
 use wasm_bindgen::JsValue;
 
 const NAME: &str = "bmms";
@@ -32,10 +32,10 @@ const DEVICE: &str = "device";
 /// Who this device is to the server, and how far it has read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Identity {
-    pub device_id: Uuid,
+    pub device_id: DeviceId,
     pub actor: Vec<u8>,
     /// The person the device was registered for: its changes are theirs.
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub display_name: String,
     pub cursor: u64,
 }

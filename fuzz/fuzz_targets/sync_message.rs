@@ -2,7 +2,7 @@
 //! would, must end in a value or an error, never a crash.
 #![no_main]
 
-use bmms_shared::sync::memory_server::merge_document;
+use bmms_shared::sync::merge::merge_document;
 use bmms_shared::sync::protocol::{self, SyncRequest, SyncResponse};
 use libfuzzer_sys::fuzz_target;
 

@@ -9,6 +9,7 @@ use anyhow::Context;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use bmms_shared::OrgId;
 use uuid::Uuid;
 
 /// The hash before an organization's first entry.
@@ -48,7 +49,7 @@ pub struct Event<'a> {
 /// A stored entry, as read back for verification.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Entry {
-    pub org_id: Uuid,
+    pub org_id: OrgId,
     pub seq: i64,
     pub at: DateTime<Utc>,
     pub actor_user_id: Option<Uuid>,
@@ -70,7 +71,7 @@ impl Entry {
             hasher.update(bytes);
         };
         field(prev_hash);
-        field(self.org_id.as_bytes());
+        field(self.org_id.uuid().as_bytes());
         field(&self.seq.to_le_bytes());
         field(self.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true).as_bytes());
         field(self.actor_user_id.map(|id| id.to_string()).unwrap_or_default().as_bytes());
@@ -150,7 +151,7 @@ pub struct Report {
 
 /// Walks every organization's chain in order, each inside its own [`OrgTx`].
 pub async fn verify(db: &Db) -> anyhow::Result<Report> {
-    let orgs: Vec<(Uuid, String)> = sqlx::query_as("select id, code from organizations order by code")
+    let orgs: Vec<(OrgId, String)> = sqlx::query_as("select id, code from organizations order by code")
         .fetch_all(db.pool())
         .await?;
     let mut report = Report { organizations: orgs.len(), ..Report::default() };
@@ -213,7 +214,7 @@ mod tests {
     use serde_json::json;
 
     fn chain(n: i64) -> Vec<Entry> {
-        let org_id = Uuid::nil();
+        let org_id = OrgId(Uuid::nil());
         let mut prev = GENESIS.to_vec();
         (1..=n)
             .map(|seq| {

@@ -3,94 +3,13 @@
 //! The same queries serve a ministry (its [`ReadTx`] sees its own totals) and the
 //! Office of the Chief Minister (every organization's, or the one it picked).
 
-use chrono::NaiveDate;
-use serde::Serialize;
-use uuid::Uuid;
+use bmms_shared::api::{Figures, OrgFigures, TaskTotals, Totals};
+use bmms_shared::OrgId;
 
 use crate::db::ReadTx;
 
-#[derive(Debug, Serialize, PartialEq)]
-pub struct Dashboard {
-    pub assessments: Totals,
-    pub assessments_by_status: Vec<ByStatus>,
-    pub provinces: Vec<Place>,
-    pub municipalities: Vec<Place>,
-    pub assessments_by_month: Vec<ByMonth>,
-    /// How many assessments rate each sector's need at each severity.
-    pub needs: Vec<Need>,
-    pub tasks: TaskTotals,
-    pub tasks_by_status: Vec<ByStatus>,
-    pub tasks_by_month: Vec<ByMonth>,
-    /// One row per organization: only across organizations.
-    pub organizations: Vec<Organization>,
-}
-
-#[derive(Debug, Serialize, PartialEq, sqlx::FromRow)]
-pub struct Totals {
-    pub assessments: i64,
-    pub households: i64,
-    pub population: i64,
-}
-
-#[derive(Debug, Serialize, PartialEq, sqlx::FromRow)]
-pub struct ByStatus {
-    pub status: String,
-    pub count: i64,
-}
-
-/// A province (municipality empty) or a municipality, with the mean GPS point of its
-/// located assessments for the map.
-#[derive(Debug, Serialize, PartialEq, sqlx::FromRow)]
-pub struct Place {
-    pub province: String,
-    pub municipality: String,
-    pub assessments: i64,
-    pub households: i64,
-    pub population: i64,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-}
-
-/// A month (`None`: records without a date) and how many records fall in it.
-#[derive(Debug, Serialize, PartialEq, sqlx::FromRow)]
-pub struct ByMonth {
-    pub month: Option<NaiveDate>,
-    pub count: i64,
-    /// Tasks only: how many of them are done.
-    pub done: i64,
-}
-
-#[derive(Debug, Serialize, PartialEq, sqlx::FromRow)]
-pub struct Need {
-    pub sector: String,
-    pub severity: i32,
-    pub assessments: i64,
-}
-
-#[derive(Debug, Serialize, PartialEq, sqlx::FromRow)]
-pub struct TaskTotals {
-    pub tasks: i64,
-    pub overdue: i64,
-    /// Whole percent, over the tasks that report progress.
-    pub average_progress: Option<i64>,
-}
-
-#[derive(Debug, Serialize, PartialEq, sqlx::FromRow)]
-pub struct Organization {
-    pub id: Uuid,
-    pub code: String,
-    pub name: String,
-    pub assessments: i64,
-    pub households: i64,
-    pub population: i64,
-    pub tasks: i64,
-    pub tasks_done: i64,
-    pub overdue: i64,
-    pub average_progress: Option<i64>,
-}
-
 /// Reads the figures of `org` (None: every organization `tx` can see).
-pub async fn load(tx: &mut ReadTx, org: Option<Uuid>) -> sqlx::Result<Dashboard> {
+pub async fn load(tx: &mut ReadTx, org: Option<OrgId>) -> sqlx::Result<Figures> {
     let assessments: Totals = sqlx::query_as(
         "select coalesce(sum(assessments), 0)::int8 as assessments, coalesce(sum(households), 0)::int8 as households,
                 coalesce(sum(population), 0)::int8 as population
@@ -119,7 +38,7 @@ pub async fn load(tx: &mut ReadTx, org: Option<Uuid>) -> sqlx::Result<Dashboard>
     let provinces = sqlx::query_as(&places(false)).bind(org).fetch_all(&mut **tx).await?;
     let municipalities = sqlx::query_as(&places(true)).bind(org).fetch_all(&mut **tx).await?;
     let assessments_by_month = sqlx::query_as(
-        "select nullif(month, 'infinity') as month, sum(assessments)::int8 as count, 0::int8 as done
+        "select to_char(nullif(month, 'infinity'), 'YYYY-MM-DD') as month, sum(assessments)::int8 as count, 0::int8 as done
          from agg_assessments_month where ($1::uuid is null or org_id = $1)
          group by month having sum(assessments) > 0 order by month",
     )
@@ -151,7 +70,7 @@ pub async fn load(tx: &mut ReadTx, org: Option<Uuid>) -> sqlx::Result<Dashboard>
     .fetch_all(&mut **tx)
     .await?;
     let tasks_by_month = sqlx::query_as(
-        "select nullif(month, 'infinity') as month, sum(tasks)::int8 as count,
+        "select to_char(nullif(month, 'infinity'), 'YYYY-MM-DD') as month, sum(tasks)::int8 as count,
                 coalesce(sum(tasks) filter (where status = 'done'), 0)::int8 as done
          from agg_tasks_month where ($1::uuid is null or org_id = $1)
          group by month having sum(tasks) > 0 order by month",
@@ -160,7 +79,7 @@ pub async fn load(tx: &mut ReadTx, org: Option<Uuid>) -> sqlx::Result<Dashboard>
     .fetch_all(&mut **tx)
     .await?;
     let organizations = if org.is_none() { compare_organizations(tx).await? } else { Vec::new() };
-    Ok(Dashboard {
+    Ok(Figures {
         assessments,
         assessments_by_status,
         provinces,
@@ -176,7 +95,7 @@ pub async fn load(tx: &mut ReadTx, org: Option<Uuid>) -> sqlx::Result<Dashboard>
 
 /// Every organization `tx` can see the totals of, side by side (ministries, offices and
 /// agencies only: the three with special powers hold no field records).
-async fn compare_organizations(tx: &mut ReadTx) -> sqlx::Result<Vec<Organization>> {
+async fn compare_organizations(tx: &mut ReadTx) -> sqlx::Result<Vec<OrgFigures>> {
     sqlx::query_as(
         "with a as (select org_id, sum(assessments) as assessments, sum(households) as households,
                            sum(population) as population

@@ -10,6 +10,7 @@
 //! Announcements waiting at the same moment are merged into one notice per organization
 //! and topic.
 
+use bmms_shared::OrgId;
 use serde::Serialize;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
@@ -17,7 +18,6 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
-use uuid::Uuid;
 
 /// The PostgreSQL notification channel.
 const CHANNEL: &str = "bmms_changes";
@@ -47,7 +47,7 @@ impl Topic {
     }
 }
 
-type Change = (Uuid, Topic);
+type Change = (OrgId, Topic);
 
 /// This replica's side of live updates.
 #[derive(Debug)]
@@ -79,7 +79,7 @@ impl Default for Hub {
 impl Hub {
     /// Tells every replica's screens that `topic` changed in `org_id`. Call it after the
     /// write committed.
-    pub fn announce(&self, org_id: Uuid, topic: Topic) {
+    pub fn announce(&self, org_id: OrgId, topic: Topic) {
         // Fails only once the server is shutting down.
         let _ = self.outgoing.send((org_id, topic));
     }

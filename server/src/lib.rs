@@ -13,3 +13,4 @@ pub mod events;
 pub mod limits;
 pub mod routes;
 pub mod sync;
+pub mod wire;

@@ -2,11 +2,12 @@
 //! many exchanges and exports one user may have open. Each limit is listed in
 //! docs/security.md.
 
+use bmms_shared::UserId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use uuid::Uuid;
+
 
 use crate::error::ApiError;
 
@@ -131,7 +132,7 @@ pub struct PerUser {
     max: usize,
     code: &'static str,
     message: &'static str,
-    open: Arc<Mutex<HashMap<Uuid, usize>>>,
+    open: Arc<Mutex<HashMap<UserId, usize>>>,
 }
 
 impl PerUser {
@@ -141,7 +142,7 @@ impl PerUser {
 
     /// A place for `user`'s request, held until the guard drops; 429 with `Retry-After`
     /// when they already have as many as allowed.
-    pub fn enter(&self, user: Uuid) -> Result<Slot, ApiError> {
+    pub fn enter(&self, user: UserId) -> Result<Slot, ApiError> {
         let mut open = self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let count = open.entry(user).or_insert(0);
         if *count >= self.max {
@@ -155,8 +156,8 @@ impl PerUser {
 /// One request's place in a [`PerUser`] limit.
 #[derive(Debug)]
 pub struct Slot {
-    user: Uuid,
-    open: Arc<Mutex<HashMap<Uuid, usize>>>,
+    user: UserId,
+    open: Arc<Mutex<HashMap<UserId, usize>>>,
 }
 
 impl Drop for Slot {
@@ -178,7 +179,7 @@ mod tests {
     #[test]
     fn a_user_gets_as_many_slots_as_allowed_and_more_once_one_ends() {
         let limit = PerUser::new(2, "busy", "Busy.");
-        let (ana, ben) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let (ana, ben) = (UserId(uuid::Uuid::from_u128(1)), UserId(uuid::Uuid::from_u128(2)));
         let first = limit.enter(ana).unwrap();
         let _second = limit.enter(ana).unwrap();
         assert!(matches!(limit.enter(ana), Err(ApiError::TooManyRequests { .. })));

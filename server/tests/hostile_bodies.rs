@@ -9,6 +9,7 @@
 #[path = "api/helpers.rs"]
 mod helpers;
 
+use bmms_shared::{BatchId, DeviceId, DocId};
 use bmms_shared::records::RecordKind;
 use bmms_shared::sync::protocol::{self, DocumentChanges, SyncRequest, CONTENT_TYPE};
 use bmms_shared::Role;
@@ -52,10 +53,10 @@ const MIB: isize = 1024 * 1024;
 /// One document whose change list claims `count` changes and holds `present` empty ones.
 fn claiming(count: u64, present: usize) -> Vec<u8> {
     let request = SyncRequest {
-        device_id: Uuid::new_v4(),
-        batch_id: Uuid::new_v4(),
+        device_id: DeviceId(Uuid::new_v4()),
+        batch_id: BatchId(Uuid::new_v4()),
         cursor: 0,
-        documents: vec![DocumentChanges { doc_id: Uuid::new_v4(), kind: RecordKind::ManaAssessment, changes: vec![] }],
+        documents: vec![DocumentChanges { doc_id: DocId(Uuid::new_v4()), kind: RecordKind::ManaAssessment, changes: vec![] }],
     };
     let mut body = postcard::to_allocvec(&request).unwrap();
     body.pop();
@@ -158,7 +159,7 @@ async fn eight_hostile_bodies_at_once_are_refused_in_bounded_memory_while_the_se
         .unwrap();
     let request = SyncRequest {
         device_id: device["device_id"].as_str().unwrap().parse().unwrap(),
-        batch_id: Uuid::new_v4(),
+        batch_id: BatchId(Uuid::new_v4()),
         cursor: 0,
         documents: vec![],
     };

@@ -6,6 +6,7 @@ use automerge::ActorId;
 use bmms_shared::records::{FieldValue, RecordKind};
 use bmms_shared::sync::client::SyncClient;
 use bmms_shared::sync::protocol;
+use bmms_shared::{DeviceId, DocId};
 use uuid::Uuid;
 
 const MUNICIPALITIES: [(&str, &str); 6] = [
@@ -21,9 +22,9 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let count: u128 = args.next().and_then(|n| n.parse().ok()).expect("usage: make_export N PATH");
     let path = args.next().expect("usage: make_export N PATH");
-    let mut client = SyncClient::new(Uuid::from_u128(1), ActorId::from(vec![0xbe; 16]));
+    let mut client = SyncClient::new(DeviceId(Uuid::from_u128(1)), ActorId::from(vec![0xbe; 16]));
     for i in 0..count {
-        let id = client.create(Uuid::from_u128(0xa55e_0000_0000 + i), RecordKind::ManaAssessment);
+        let id = client.create(DocId(Uuid::from_u128(0xa55e_0000_0000 + i)), RecordKind::ManaAssessment);
         let (municipality, province) = MUNICIPALITIES[(i % MUNICIPALITIES.len() as u128) as usize];
         client
             .edit(id, |e| {

@@ -2,6 +2,7 @@
 //! what organizations are, and the JSON shapes of the HTTP API.
 
 pub mod api;
+pub mod ids;
 pub mod plain_text;
 pub mod policy;
 pub mod records;
@@ -9,4 +10,5 @@ pub mod sync;
 pub mod roles;
 pub mod spreadsheet;
 
+pub use ids::{BatchId, DeviceId, DocId, OrgId, UserId};
 pub use roles::{OrgKind, Role};

@@ -173,7 +173,7 @@ mod tests {
     use automerge::transaction::Transactable;
 
     fn task_with(edit: impl FnOnce(&mut AutoCommit)) -> AutoCommit {
-        let mut doc = records::new_document(uuid::Uuid::from_u128(1), RecordKind::MonitoringTask, automerge::ActorId::from(vec![1u8; 16]));
+        let mut doc = records::new_document(crate::DocId(uuid::Uuid::from_u128(1)), RecordKind::MonitoringTask, automerge::ActorId::from(vec![1u8; 16]));
         edit(&mut doc);
         doc.commit();
         doc

@@ -8,6 +8,7 @@ use bmms_shared::records::{self, FieldValue, RecordKind};
 use bmms_shared::sync::client::{RecordSyncState, StoredRecord, SyncClient};
 use bmms_shared::sync::memory_server::MemoryServer;
 use bmms_shared::sync::protocol;
+use bmms_shared::{BatchId, DeviceId, DocId};
 use uuid::Uuid;
 
 fn actor() -> ActorId {
@@ -15,7 +16,7 @@ fn actor() -> ActorId {
 }
 
 /// Saves what the client says is unsaved into `store`, as the app does after each step.
-fn save(client: &mut SyncClient, store: &mut std::collections::BTreeMap<Uuid, Vec<u8>>) {
+fn save(client: &mut SyncClient, store: &mut std::collections::BTreeMap<DocId, Vec<u8>>) {
     let (ids, _) = client.take_unsaved();
     for id in ids {
         let record = client.stored_record(id).expect("an unsaved record exists");
@@ -23,7 +24,7 @@ fn save(client: &mut SyncClient, store: &mut std::collections::BTreeMap<Uuid, Ve
     }
 }
 
-fn restore(client: &SyncClient, store: &std::collections::BTreeMap<Uuid, Vec<u8>>) -> SyncClient {
+fn restore(client: &SyncClient, store: &std::collections::BTreeMap<DocId, Vec<u8>>) -> SyncClient {
     let records: Vec<StoredRecord> = store.values().map(|b| protocol::decode(b).unwrap()).collect();
     SyncClient::restore(client.device_id(), actor(), client.cursor(), records).unwrap()
 }
@@ -31,20 +32,20 @@ fn restore(client: &SyncClient, store: &std::collections::BTreeMap<Uuid, Vec<u8>
 #[test]
 fn a_restored_device_has_its_records_and_outbox_and_syncs_them_once() {
     let mut server = MemoryServer::default();
-    let device_id = Uuid::from_u128(1);
+    let device_id = DeviceId(Uuid::from_u128(1));
     server.register_device(device_id, actor());
     let mut client = SyncClient::new(device_id, actor());
     let mut store = Default::default();
 
-    let synced = client.create(Uuid::from_u128(10), RecordKind::ManaAssessment);
+    let synced = client.create(DocId(Uuid::from_u128(10)), RecordKind::ManaAssessment);
     client.edit(synced, |e| e.set("community", FieldValue::Text("Poblacion".into()))).unwrap();
-    let (_, body) = client.next_request(0, Uuid::from_u128(100)).unwrap();
+    let (_, body) = client.next_request(0, BatchId(Uuid::from_u128(100))).unwrap();
     client.on_response(&server.handle(&body).unwrap()).unwrap();
     save(&mut client, &mut store);
     assert_eq!(client.record_state(synced), RecordSyncState::Synced);
 
     // Offline: a new record and an edit of the synced one; then the app is closed.
-    let fresh = client.create(Uuid::from_u128(11), RecordKind::MonitoringTask);
+    let fresh = client.create(DocId(Uuid::from_u128(11)), RecordKind::MonitoringTask);
     client.edit(fresh, |e| e.set("progress_percent", FieldValue::Integer(40))).unwrap();
     client.edit(synced, |e| e.set("households", FieldValue::Integer(120))).unwrap();
     save(&mut client, &mut store);
@@ -55,7 +56,7 @@ fn a_restored_device_has_its_records_and_outbox_and_syncs_them_once() {
     assert_eq!(records::get(&reopened.documents()[&synced].doc(), "households"), Some(FieldValue::Integer(120)));
     assert_eq!(reopened.take_unsaved(), (vec![], false), "nothing to write right after loading");
 
-    let (_, body) = reopened.next_request(0, Uuid::from_u128(101)).unwrap();
+    let (_, body) = reopened.next_request(0, BatchId(Uuid::from_u128(101))).unwrap();
     let summary = reopened.on_response(&server.handle(&body).unwrap()).unwrap();
     assert_eq!(summary.acknowledged, 3);
     assert_eq!(reopened.pending_count(), 0);
@@ -69,11 +70,11 @@ fn a_restored_device_has_its_records_and_outbox_and_syncs_them_once() {
 
 #[test]
 fn an_import_file_with_a_damaged_record_is_refused_whole() {
-    let mut client = SyncClient::new(Uuid::from_u128(1), actor());
-    let doc = client.create(Uuid::from_u128(10), RecordKind::ManaAssessment);
+    let mut client = SyncClient::new(DeviceId(Uuid::from_u128(1)), actor());
+    let doc = client.create(DocId(Uuid::from_u128(10)), RecordKind::ManaAssessment);
     let mut exported = client.export_unsynced();
     exported[0].document = vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3];
-    let mut elsewhere = SyncClient::new(Uuid::from_u128(1), actor());
+    let mut elsewhere = SyncClient::new(DeviceId(Uuid::from_u128(1)), actor());
     assert!(elsewhere.import_unsynced(exported).is_err());
     assert!(!elsewhere.documents().contains_key(&doc));
     assert_eq!(elsewhere.pending_count(), 0);
@@ -81,13 +82,13 @@ fn an_import_file_with_a_damaged_record_is_refused_whole() {
 
 #[test]
 fn exported_unsynced_edits_come_back_once() {
-    let mut client = SyncClient::new(Uuid::from_u128(1), actor());
-    let doc = client.create(Uuid::from_u128(10), RecordKind::ManaAssessment);
+    let mut client = SyncClient::new(DeviceId(Uuid::from_u128(1)), actor());
+    let doc = client.create(DocId(Uuid::from_u128(10)), RecordKind::ManaAssessment);
     client.edit(doc, |e| e.set("respondents", FieldValue::Integer(12))).unwrap();
     let exported = protocol::encode(&client.export_unsynced());
 
     // Imported into an empty device (the browser's storage was cleared): all come back.
-    let mut emptied = SyncClient::new(Uuid::from_u128(1), actor());
+    let mut emptied = SyncClient::new(DeviceId(Uuid::from_u128(1)), actor());
     let records: Vec<StoredRecord> = protocol::decode(&exported).unwrap();
     assert_eq!(emptied.import_unsynced(records.clone()).unwrap(), 2);
     assert_eq!(records::get(&emptied.documents()[&doc].doc(), "respondents"), Some(FieldValue::Integer(12)));
@@ -99,29 +100,29 @@ fn exported_unsynced_edits_come_back_once() {
 #[test]
 fn a_refused_record_is_sent_again_once_the_officer_edits_it() {
     let mut server = MemoryServer::default();
-    let device_id = Uuid::from_u128(1);
+    let device_id = DeviceId(Uuid::from_u128(1));
     server.register_device(device_id, actor());
     let mut client = SyncClient::new(device_id, actor());
-    let doc = client.create(Uuid::from_u128(10), RecordKind::ManaAssessment);
+    let doc = client.create(DocId(Uuid::from_u128(10)), RecordKind::ManaAssessment);
     // A value the schema forbids, as an older or faulty app could write it.
     client
         .edit_unchecked(doc, |d| {
             automerge::transaction::Transactable::put(d, automerge::ROOT, "households", -4).unwrap();
         })
         .unwrap();
-    let (_, body) = client.next_request(0, Uuid::from_u128(100)).unwrap();
+    let (_, body) = client.next_request(0, BatchId(Uuid::from_u128(100))).unwrap();
     client.on_response(&server.handle(&body).unwrap()).unwrap();
     let RecordSyncState::Refused(rejection) = client.record_state(doc) else { panic!("not refused") };
     assert!(rejection.message.contains("households"), "{}", rejection.message);
     // Nothing new to send while the record waits for its fix.
-    let (_, body) = client.next_request(0, Uuid::from_u128(101)).unwrap();
+    let (_, body) = client.next_request(0, BatchId(Uuid::from_u128(101))).unwrap();
     let request: protocol::SyncRequest = protocol::decode(&body).unwrap();
     assert!(request.documents.is_empty());
     client.on_response(&server.handle(&body).unwrap()).unwrap();
 
     client.edit(doc, |e| e.set("households", FieldValue::Integer(4))).unwrap();
     assert_eq!(client.record_state(doc), RecordSyncState::Waiting(3));
-    let (_, body) = client.next_request(0, Uuid::from_u128(102)).unwrap();
+    let (_, body) = client.next_request(0, BatchId(Uuid::from_u128(102))).unwrap();
     client.on_response(&server.handle(&body).unwrap()).unwrap();
     assert_eq!(client.record_state(doc), RecordSyncState::Synced);
     assert_eq!(records::get(server.document(doc).unwrap(), "households"), Some(FieldValue::Integer(4)));
@@ -130,22 +131,22 @@ fn a_refused_record_is_sent_again_once_the_officer_edits_it() {
 #[test]
 fn a_stored_record_that_no_longer_loads_is_repaired_from_the_server_with_its_unsent_edits() {
     let mut server = MemoryServer::default();
-    let (mine, theirs) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    let (mine, theirs) = (DeviceId(Uuid::from_u128(1)), DeviceId(Uuid::from_u128(2)));
     server.register_device(mine, actor());
     server.register_device(theirs, ActorId::from(vec![7u8; 16]));
     let mut client = SyncClient::new(mine, actor());
     let mut other = SyncClient::new(theirs, ActorId::from(vec![7u8; 16]));
     let mut store = Default::default();
-    let doc = client.create(Uuid::from_u128(10), RecordKind::ManaAssessment);
-    let (_, body) = client.next_request(0, Uuid::from_u128(100)).unwrap();
+    let doc = client.create(DocId(Uuid::from_u128(10)), RecordKind::ManaAssessment);
+    let (_, body) = client.next_request(0, BatchId(Uuid::from_u128(100))).unwrap();
     client.on_response(&server.handle(&body).unwrap()).unwrap();
-    let (_, body) = other.next_request(0, Uuid::from_u128(200)).unwrap();
+    let (_, body) = other.next_request(0, BatchId(Uuid::from_u128(200))).unwrap();
     other.on_response(&server.handle(&body).unwrap()).unwrap();
     // An edit waits on this device; the other device changes another field meanwhile.
     client.edit(doc, |e| e.set("households", FieldValue::Integer(40))).unwrap();
     save(&mut client, &mut store);
     other.edit(doc, |e| e.set("community", FieldValue::Text("Poblacion".into()))).unwrap();
-    let (_, body) = other.next_request(0, Uuid::from_u128(201)).unwrap();
+    let (_, body) = other.next_request(0, BatchId(Uuid::from_u128(201))).unwrap();
     other.on_response(&server.handle(&body).unwrap()).unwrap();
 
     // The stored document is damaged; its unsent change is not.
@@ -157,7 +158,7 @@ fn a_stored_record_that_no_longer_loads_is_repaired_from_the_server_with_its_uns
     // The news is mere changes, which the damaged copy cannot take: the device asks for
     // everything again, which comes whole and repairs it.
     for batch in [300, 301] {
-        let (_, body) = reopened.next_request(0, Uuid::from_u128(batch)).unwrap();
+        let (_, body) = reopened.next_request(0, BatchId(Uuid::from_u128(batch))).unwrap();
         reopened.on_response(&server.handle(&body).unwrap()).unwrap();
     }
     let repaired = reopened.documents()[&doc].doc();
@@ -169,11 +170,11 @@ fn a_stored_record_that_no_longer_loads_is_repaired_from_the_server_with_its_uns
 
 #[test]
 fn a_stored_record_that_no_longer_loads_is_kept_as_stored_and_the_others_open() {
-    let mut client = SyncClient::new(Uuid::from_u128(1), actor());
+    let mut client = SyncClient::new(DeviceId(Uuid::from_u128(1)), actor());
     let mut store = Default::default();
-    let good = client.create(Uuid::from_u128(10), RecordKind::ManaAssessment);
+    let good = client.create(DocId(Uuid::from_u128(10)), RecordKind::ManaAssessment);
     client.edit(good, |e| e.set("community", FieldValue::Text("Poblacion".into()))).unwrap();
-    let bad = client.create(Uuid::from_u128(11), RecordKind::ManaAssessment);
+    let bad = client.create(DocId(Uuid::from_u128(11)), RecordKind::ManaAssessment);
     save(&mut client, &mut store);
     // The stored document of `bad` is damaged on the device (its unsent changes are not).
     let mut damaged: StoredRecord = protocol::decode(&store[&bad]).unwrap();

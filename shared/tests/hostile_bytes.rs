@@ -6,10 +6,11 @@
 use automerge::ActorId;
 use bmms_shared::records::{FieldValue, RecordKind};
 use bmms_shared::sync::client::SyncClient;
-use bmms_shared::sync::memory_server::merge_document;
+use bmms_shared::sync::merge::merge_document;
 use bmms_shared::sync::protocol::{self, SyncRequest};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use bmms_shared::{BatchId, DeviceId, DocId};
 use uuid::Uuid;
 
 fn actor() -> ActorId {
@@ -18,14 +19,14 @@ fn actor() -> ActorId {
 
 /// A realistic request: three records with a few edits each.
 fn sample_request() -> Vec<u8> {
-    let mut client = SyncClient::new(Uuid::from_u128(1), actor());
+    let mut client = SyncClient::new(DeviceId(Uuid::from_u128(1)), actor());
     for i in 0..3u128 {
-        let doc = client.create(Uuid::from_u128(100 + i), RecordKind::ManaAssessment);
+        let doc = client.create(DocId(Uuid::from_u128(100 + i)), RecordKind::ManaAssessment);
         client.edit(doc, |e| e.set("community", FieldValue::Text(format!("Barangay {i}")))).unwrap();
         client.edit(doc, |e| e.set("households", FieldValue::Integer(40 + i as i64))).unwrap();
         client.edit(doc, |e| e.set("team_members", FieldValue::TextList(vec!["Ana".into(), "Ben".into()]))).unwrap();
     }
-    client.next_request(0, Uuid::from_u128(2)).unwrap().1
+    client.next_request(0, BatchId(Uuid::from_u128(2))).unwrap().1
 }
 
 fn mutate(rng: &mut SmallRng, bytes: &mut Vec<u8>) {
@@ -105,7 +106,7 @@ fn damaged_saved_documents_are_an_error_not_a_crash() {
     // Found by fuzz/load_document: Automerge 0.12 panics loading these bytes.
     let damaged = include_bytes!("regressions/automerge-load-panic.bin");
     assert!(bmms_shared::records::load_saved(damaged).is_err());
-    let mut doc = bmms_shared::records::new_document(Uuid::from_u128(5), RecordKind::MonitoringTask, actor());
+    let mut doc = bmms_shared::records::new_document(DocId(Uuid::from_u128(5)), RecordKind::MonitoringTask, actor());
     let saved = doc.save();
     assert!(bmms_shared::records::load_saved(&saved).is_ok());
 }
@@ -147,7 +148,7 @@ fn renumbered(change: &[u8], seq: u8) -> Vec<u8> {
 fn a_change_that_skips_its_devices_numbering_is_refused() {
     use bmms_shared::records::{self, changes_since};
     use bmms_shared::sync::protocol::{DocumentChanges, RejectionCode};
-    let (doc_id, kind) = (Uuid::from_u128(9), RecordKind::MonitoringTask);
+    let (doc_id, kind) = (DocId(Uuid::from_u128(9)), RecordKind::MonitoringTask);
     let send = |changes: Vec<Vec<u8>>| DocumentChanges { doc_id, kind, changes };
     let mut doc = records::new_document(doc_id, kind, actor());
     let first = changes_since(&mut doc, &[]).iter().map(|c| c.raw_bytes().to_vec()).collect();

@@ -10,6 +10,7 @@ use bmms_shared::sync::protocol::{self, DocumentChanges, ProtocolError, SyncRequ
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::Write;
+use bmms_shared::{BatchId, DeviceId, DocId};
 use uuid::Uuid;
 
 /// Counts the bytes this thread has allocated and not freed, and the most it reached:
@@ -63,10 +64,10 @@ const MIB: usize = 1024 * 1024;
 /// `present` empty ones, as postcard writes it (the body, before the two header bytes).
 fn one_document_claiming(count: u64, present: usize) -> Vec<u8> {
     let request = SyncRequest {
-        device_id: Uuid::from_u128(1),
-        batch_id: Uuid::from_u128(2),
+        device_id: DeviceId(Uuid::from_u128(1)),
+        batch_id: BatchId(Uuid::from_u128(2)),
         cursor: 0,
-        documents: vec![DocumentChanges { doc_id: Uuid::from_u128(3), kind: RecordKind::ManaAssessment, changes: vec![] }],
+        documents: vec![DocumentChanges { doc_id: DocId(Uuid::from_u128(3)), kind: RecordKind::ManaAssessment, changes: vec![] }],
     };
     let mut body = postcard::to_allocvec(&request).unwrap();
     assert_eq!(body.pop(), Some(0), "the change count is the last byte");
@@ -132,12 +133,12 @@ fn a_list_that_claims_more_than_the_message_holds_is_damaged_and_costs_nothing()
 #[test]
 fn every_bound_is_refused_by_name_and_a_request_within_them_is_read() {
     let request = |documents: usize, changes_each: usize, change_bytes: usize| SyncRequest {
-        device_id: Uuid::from_u128(1),
-        batch_id: Uuid::from_u128(2),
+        device_id: DeviceId(Uuid::from_u128(1)),
+        batch_id: BatchId(Uuid::from_u128(2)),
         cursor: 0,
         documents: (0..documents)
             .map(|i| DocumentChanges {
-                doc_id: Uuid::from_u128(i as u128),
+                doc_id: DocId(Uuid::from_u128(i as u128)),
                 kind: RecordKind::MonitoringTask,
                 changes: vec![vec![7; change_bytes]; changes_each],
             })
@@ -167,7 +168,7 @@ fn sync_everything(client: &mut bmms_shared::sync::client::SyncClient, server: &
     let mut now = 0;
     while client.has_unsent() {
         now += 1;
-        let (_, body) = client.next_request(now, Uuid::new_v4()).unwrap();
+        let (_, body) = client.next_request(now, BatchId(Uuid::new_v4())).unwrap();
         let answer = server.handle(&body).unwrap();
         client.on_response(&answer).unwrap();
         bodies.push(body);
@@ -183,20 +184,20 @@ fn a_backlog_past_one_requests_bounds_goes_out_in_several_that_fit() {
     use bmms_shared::sync::memory_server::MemoryServer;
     let actor = automerge::ActorId::from(vec![9u8; 16]);
     let mut server = MemoryServer::default();
-    server.register_device(Uuid::from_u128(1), actor.clone());
+    server.register_device(DeviceId(Uuid::from_u128(1)), actor.clone());
 
     // More records than a request may hold.
-    let mut client = SyncClient::new(Uuid::from_u128(1), actor.clone());
+    let mut client = SyncClient::new(DeviceId(Uuid::from_u128(1)), actor.clone());
     for i in 0..bounds::MAX_DOCUMENTS_PER_REQUEST as u128 + 500 {
-        client.create(Uuid::from_u128(1_000 + i), RecordKind::ManaAssessment);
+        client.create(DocId(Uuid::from_u128(1_000 + i)), RecordKind::ManaAssessment);
     }
     let bodies = sync_everything(&mut client, &mut server);
     assert_eq!(bodies.len(), 2);
     assert_eq!(server.document_ids().len(), bounds::MAX_DOCUMENTS_PER_REQUEST + 500, "every record arrived");
 
     // One record whose changes are more bytes than a request body may be.
-    let mut client = SyncClient::new(Uuid::from_u128(1), actor);
-    let doc = client.create(Uuid::from_u128(7), RecordKind::MonitoringTask);
+    let mut client = SyncClient::new(DeviceId(Uuid::from_u128(1)), actor);
+    let doc = client.create(DocId(Uuid::from_u128(7)), RecordKind::MonitoringTask);
     for i in 0..700 {
         let notes = format!("{i:05} {}", "visit notes ".repeat(800));
         client.edit(doc, |e| e.set("observations", FieldValue::Text(notes))).unwrap();

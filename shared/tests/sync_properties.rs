@@ -10,6 +10,7 @@ use bmms_shared::sync::memory_server::MemoryServer;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, BTreeSet};
+use bmms_shared::{BatchId, DeviceId, DocId};
 use uuid::Uuid;
 
 const FIELDS: [&str; 4] = ["community", "municipality", "province", "notes"];
@@ -25,7 +26,7 @@ struct Device {
 /// One write: the value it put, and the values of that field the writer could see (which
 /// its write therefore replaced).
 struct Write {
-    doc: Uuid,
+    doc: DocId,
     field: &'static str,
     value: String,
     replaced: BTreeSet<String>,
@@ -47,8 +48,8 @@ impl Sim {
         let mut server = MemoryServer::default();
         let devices = (0..device_count)
             .map(|i| {
-                let device_id = Uuid::from_u128(0xD000 + i as u128);
-                let actor = ActorId::from(device_id.as_bytes().to_vec());
+                let device_id = DeviceId(Uuid::from_u128(0xD000 + i as u128));
+                let actor = ActorId::from(device_id.uuid().as_bytes().to_vec());
                 server.register_device(device_id, actor.clone());
                 Device { client: SyncClient::new(device_id, actor), made: BTreeSet::new(), acked: BTreeSet::new() }
             })
@@ -67,13 +68,13 @@ impl Sim {
     }
 
     fn create(&mut self, d: usize) {
-        let doc = Uuid::from_u128(self.rng.gen());
+        let doc = DocId(Uuid::from_u128(self.rng.gen()));
         self.devices[d].client.create(doc, RecordKind::ManaAssessment);
         self.note_new_changes(d);
     }
 
     fn edit(&mut self, d: usize) {
-        let docs: Vec<Uuid> = self.devices[d].client.documents().keys().copied().collect();
+        let docs: Vec<DocId> = self.devices[d].client.documents().keys().copied().collect();
         if docs.is_empty() {
             return self.create(d);
         }
@@ -89,7 +90,7 @@ impl Sim {
 
     /// One exchange of device `d`, with the network's `fate`.
     fn sync(&mut self, d: usize, fate: u32) {
-        let batch = Uuid::from_u128(self.rng.gen());
+        let batch = BatchId(Uuid::from_u128(self.rng.gen()));
         let Some((_, body)) = self.devices[d].client.next_request(self.now, batch) else { return };
         let before = self.outbox_hashes(d);
         match fate {
@@ -225,7 +226,7 @@ fn check_converged(sim: &Sim) -> usize {
 
     // Conflicts: the values that survive are exactly the writes nobody overwrote after
     // seeing them; two or more survivors are one conflict, and a lone survivor none.
-    let mut survivors: BTreeMap<(Uuid, &str), BTreeSet<String>> = BTreeMap::new();
+    let mut survivors: BTreeMap<(DocId, &str), BTreeSet<String>> = BTreeMap::new();
     for write in &sim.writes {
         let superseded = sim
             .writes
@@ -276,7 +277,7 @@ fn random_offline_schedules_converge_and_lose_nothing() {
 #[test]
 fn concurrent_writes_to_different_fields_raise_no_conflict() {
     let mut sim = Sim::new(1_000, 2);
-    let doc = Uuid::from_u128(42);
+    let doc = DocId(Uuid::from_u128(42));
     sim.devices[0].client.create(doc, RecordKind::ManaAssessment);
     sim.note_new_changes(0);
     sim.quiesce();
@@ -296,7 +297,7 @@ fn concurrent_writes_to_different_fields_raise_no_conflict() {
 #[test]
 fn the_same_field_written_on_two_devices_is_one_conflict_with_both_values() {
     let mut sim = Sim::new(2_000, 2);
-    let doc = Uuid::from_u128(43);
+    let doc = DocId(Uuid::from_u128(43));
     sim.devices[0].client.create(doc, RecordKind::ManaAssessment);
     sim.note_new_changes(0);
     sim.quiesce();

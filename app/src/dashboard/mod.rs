@@ -5,11 +5,11 @@
 mod charts;
 mod table;
 
+use bmms_shared::api::{self as wire, AssessmentRow, DashboardQuery, DrillQuery, Page};
 use bmms_shared::records::mana::SECTORS;
+use bmms_shared::OrgId;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::desk::api;
 use crate::device::Status;
@@ -17,95 +17,11 @@ use crate::text::t;
 use charts::{Bars, CoverageMap, MonthLine, Spot};
 use table::{Cell, DataTable};
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-struct Response {
-    organization: Option<Organization>,
-    figures: Figures,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-struct Organization {
-    id: Uuid,
-    code: String,
-    name: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-struct Figures {
-    assessments: Totals,
-    assessments_by_status: Vec<ByStatus>,
-    provinces: Vec<Place>,
-    municipalities: Vec<Place>,
-    assessments_by_month: Vec<ByMonth>,
-    needs: Vec<Need>,
-    tasks: TaskTotals,
-    tasks_by_status: Vec<ByStatus>,
-    organizations: Vec<OrgRow>,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-struct Totals {
-    assessments: i64,
-    households: i64,
-    population: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-struct ByStatus {
-    status: String,
-    count: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-struct Place {
-    province: String,
-    municipality: String,
-    assessments: i64,
-    households: i64,
-    population: i64,
-    latitude: Option<f64>,
-    longitude: Option<f64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-struct ByMonth {
-    month: Option<String>,
-    count: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-struct Need {
-    sector: String,
-    severity: i32,
-    assessments: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-struct TaskTotals {
-    tasks: i64,
-    overdue: i64,
-    average_progress: Option<i64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-struct OrgRow {
-    id: Uuid,
-    code: String,
-    name: String,
-    assessments: i64,
-    households: i64,
-    population: i64,
-    tasks: i64,
-    tasks_done: i64,
-    overdue: i64,
-    average_progress: Option<i64>,
-}
-
 /// Where in the drill-down the reader is: the organization (None: all of them), and a
 /// municipality whose records are open.
 #[derive(Clone, Debug, PartialEq, Default)]
 struct Focus {
-    org: Option<Uuid>,
+    org: Option<OrgId>,
     municipality: Option<(String, String)>,
 }
 
@@ -119,13 +35,10 @@ pub fn Dashboard() -> impl IntoView {
     let role = status.me.get_untracked().map(|me| me.role);
     let may_drill = role.is_some_and(|r| r.may_drill_down());
     let focus = RwSignal::new(Focus::default());
-    let data = RwSignal::new(None::<Result<Response, String>>);
+    let data = RwSignal::new(None::<Result<wire::Dashboard, String>>);
     Effect::new(move |_| {
-        let path = match focus.with(|f| f.org) {
-            Some(org) => format!("/api/v1/dashboard?org={org}"),
-            None => "/api/v1/dashboard".to_owned(),
-        };
-        spawn_local(async move { data.set(Some(api::get::<Response>(&path).await)) });
+        let path = api::address("/api/v1/dashboard", &DashboardQuery { org: focus.with(|f| f.org) });
+        spawn_local(async move { data.set(Some(api::get::<wire::Dashboard>(&path).await)) });
     });
     view! {
         <section class="card desk dashboard" id="dashboard">
@@ -139,7 +52,7 @@ pub fn Dashboard() -> impl IntoView {
 }
 
 #[component]
-fn Figures(response: Response, focus: RwSignal<Focus>, may_drill: bool) -> impl IntoView {
+fn Figures(response: wire::Dashboard, focus: RwSignal<Focus>, may_drill: bool) -> impl IntoView {
     let d = t().dashboard;
     let f = response.figures;
     let heading = match &response.organization {
@@ -217,29 +130,21 @@ fn Tile(label: &'static str, value: String) -> impl IntoView {
     view! { <div class="tile"><span class="tile-value">{value}</span><span class="tile-label">{label}</span></div> }
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-struct RecordRow {
-    community: Option<String>,
-    status: String,
-    assessment_date: Option<String>,
-    households: Option<i32>,
-    population: Option<i32>,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-struct RecordPage {
-    items: Vec<RecordRow>,
-    total: i64,
-}
-
 /// The assessments of one municipality of one organization (analysts and the
 /// organization's own people), read-only.
 #[component]
-fn Records(org: Uuid, province: String, municipality: String) -> impl IntoView {
+fn Records(org: OrgId, province: String, municipality: String) -> impl IntoView {
     let d = t().dashboard;
-    let page = RwSignal::new(None::<Result<RecordPage, String>>);
-    let query = api::query_string(&[("org", org.to_string()), ("province", province.clone()), ("municipality", municipality.clone())]);
-    spawn_local(async move { page.set(Some(api::get::<RecordPage>(&format!("/api/v1/dashboard/records?{query}&limit=200")).await)) });
+    let page = RwSignal::new(None::<Result<Page<AssessmentRow>, String>>);
+    let query = DrillQuery {
+        org: Some(org),
+        province: api::filled(&province),
+        municipality: api::filled(&municipality),
+        limit: 200,
+        ..DrillQuery::default()
+    };
+    let path = api::address("/api/v1/dashboard/records", &query);
+    spawn_local(async move { page.set(Some(api::get::<Page<AssessmentRow>>(&path).await)) });
     let caption = (d.records_of)(&municipality, &province);
     view! {
         {move || match page.get() {

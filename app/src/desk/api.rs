@@ -1,28 +1,20 @@
 //! JSON calls of the desk screens. They need the server; a failure comes back as the
-//! sentence the server wrote, with the input field it is about where there is one.
+//! sentence the server wrote, with the input field it is about where there is one
+//! (read by [`crate::api::read`], the app's one reader of answers). The bodies and
+//! queries are `bmms_shared::api`'s, as the server declares them.
 
-use bmms_shared::api::{ErrorBody, CSRF_HEADER};
-use gloo_net::http::{Request, Response};
+use bmms_shared::api::CSRF_HEADER;
+use gloo_net::http::Request;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 
-use crate::text::t;
-
-/// Why a call failed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
-    /// The input the message is about, if any.
-    pub field: Option<String>,
-    pub message: String,
-}
+pub use crate::api::Problem;
+use crate::api::read;
 
 impl Problem {
-    fn unreachable() -> Self {
-        Problem { field: None, message: t().cannot_reach_server.to_owned() }
-    }
-
     /// The message, if it is about `field`.
     pub fn about(problem: &Option<Problem>, field: &str) -> Option<String> {
         problem.as_ref().filter(|p| p.field.as_deref() == Some(field)).map(|p| p.message.clone())
@@ -34,32 +26,15 @@ impl Problem {
     }
 }
 
-/// The lists of the API: `{"items": [...]}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Items<T> {
-    pub items: Vec<T>,
-}
-
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, String> {
-    let response = Request::get(path).send().await.map_err(|_| t().cannot_reach_server.to_owned())?;
-    read(response).await.map_err(|p| p.message)
+    let response = Request::get(path).send().await.map_err(|_| Problem::unreachable())?;
+    Ok(read(response).await?)
 }
 
 pub async fn post<T: DeserializeOwned>(path: &str, csrf_token: &str, body: &impl Serialize) -> Result<T, Problem> {
     let request = Request::post(path).header(CSRF_HEADER, csrf_token).json(body).map_err(|_| Problem::unreachable())?;
     let response = request.send().await.map_err(|_| Problem::unreachable())?;
     read(response).await
-}
-
-async fn read<T: DeserializeOwned>(response: Response) -> Result<T, Problem> {
-    if response.ok() {
-        return response.json::<T>().await.map_err(|e| Problem { field: None, message: e.to_string() });
-    }
-    let status = response.status();
-    match response.json::<ErrorBody>().await {
-        Ok(body) => Err(Problem { field: body.field, message: body.message }),
-        Err(_) => Err(Problem { field: None, message: format!("The server answered {status}.") }),
-    }
 }
 
 /// Keeps `into` loaded from the address `path()` gives: now, whenever a signal that
@@ -75,12 +50,29 @@ where
     });
 }
 
-/// `key=value&...` of the filters that are set, encoded for an address.
-pub fn query_string(pairs: &[(&str, String)]) -> String {
-    pairs
-        .iter()
-        .filter(|(_, value)| !value.trim().is_empty())
-        .map(|(key, value)| format!("{key}={}", String::from(js_sys::encode_uri_component(value.trim()))))
-        .collect::<Vec<_>>()
-        .join("&")
+/// `path?key=value&...` for one of the API's query types: the fields it serializes (it
+/// leaves out what is not set), encoded for an address; `path` alone when none is.
+pub fn address(path: &str, query: &impl Serialize) -> String {
+    let Ok(Value::Object(fields)) = serde_json::to_value(query) else { return path.to_owned() };
+    let pairs: Vec<String> = fields
+        .into_iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(key, value)| {
+            let value = match value {
+                Value::String(text) => text,
+                other => other.to_string(),
+            };
+            format!("{key}={}", String::from(js_sys::encode_uri_component(&value)))
+        })
+        .collect();
+    if pairs.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", pairs.join("&"))
+    }
+}
+
+/// A filter as typed: trimmed, and not set when blank.
+pub fn filled(text: &str) -> Option<String> {
+    Some(text.trim()).filter(|t| !t.is_empty()).map(str::to_owned)
 }

@@ -1,68 +1,37 @@
 //! The supervisor's conflict queue: the open conflicts, several settled at once when the
 //! same decision applies, and one conflict's values side by side.
 
+use bmms_shared::api::{ConflictDetail as Detail, Items, QueuedConflict, Resolution, Resolve, ResolveMany};
 use bmms_shared::records::{json, RecordKind};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Deserialize;
-use serde_json::{json as body, Value};
+use serde_json::Value;
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
-use super::api::{self, Items, Problem};
+use super::api::{self, Problem};
 use super::live::Live;
 use super::{csrf_token, when};
 use crate::device::Status;
 use crate::pages::{parse_input, Screen};
 use crate::text::t;
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct QueueRow {
-    id: Uuid,
-    record_kind: String,
-    record_label: Option<String>,
-    field: String,
-    field_label: String,
-    candidates: Vec<String>,
-    detected_at: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct Written {
-    value: Option<Value>,
-    shown: String,
-    before: Option<String>,
-    written_by: Option<String>,
-    device_id: Option<Uuid>,
-    received_at: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct Settled {
-    at: String,
-    by: Option<String>,
-    value: Option<String>,
-    reason: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct Detail {
-    record_kind: String,
-    record_label: Option<String>,
-    field: String,
-    field_label: String,
-    detected_at: String,
-    values: Vec<Written>,
-    resolved: Option<Settled>,
-}
-
 fn record_name(label: &Option<String>) -> String {
     label.clone().filter(|l| !l.is_empty()).unwrap_or_else(|| t().desk.unnamed_record.to_owned())
 }
 
+/// The candidates, as people read them: `3 | 4`.
+fn candidates_shown(candidates: &Value) -> String {
+    let shown = |value: &Value| value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string());
+    match candidates {
+        Value::Array(values) => values.iter().map(shown).collect::<Vec<_>>().join(" | "),
+        other => shown(other),
+    }
+}
+
 /// Reads what the supervisor typed as a value of the conflict's field, as the API's JSON.
-fn typed_value(kind: &str, field: &str, input: &str) -> Result<Value, Problem> {
-    let spec = RecordKind::parse(kind).and_then(|k| k.field(field));
+fn typed_value(kind: RecordKind, field: &str, input: &str) -> Result<Value, Problem> {
+    let spec = kind.field(field);
     let problem = |message: String| Problem { field: Some("value".into()), message };
     let spec = spec.ok_or_else(|| problem(t().desk.cannot_settle_here.to_owned()))?;
     match parse_input(spec, input).map_err(problem)? {
@@ -76,7 +45,7 @@ fn typed_value(kind: &str, field: &str, input: &str) -> Result<Value, Problem> {
 pub fn ConflictQueue() -> impl IntoView {
     let live = expect_context::<Live>();
     let screen = expect_context::<RwSignal<Screen>>();
-    let queue = RwSignal::new(None::<Result<Items<QueueRow>, String>>);
+    let queue = RwSignal::new(None::<Result<Items<QueuedConflict>, String>>);
     api::keep_loaded(live.conflicts, || "/api/v1/conflicts".into(), queue);
     let selected = RwSignal::new(BTreeSet::<Uuid>::new());
     let rows = move || queue.get().and_then(Result::ok).map(|q| q.items).unwrap_or_default();
@@ -108,7 +77,7 @@ pub fn ConflictQueue() -> impl IntoView {
                                         on:change=move |ev| selected.update(|s| { if event_target_checked(&ev) { s.insert(id); } else { s.remove(&id); } }) /></td>
                                     <td>{record_name(&row.record_label)}</td>
                                     <td>{row.field_label.clone()}</td>
-                                    <td>{row.candidates.join(" | ")}</td>
+                                    <td>{candidates_shown(&row.candidates)}</td>
                                     <td>{when(&row.detected_at)}</td>
                                     <td><button class="open-conflict" on:click=move |_| screen.set(Screen::Conflict(id))>{t().desk.compare}</button></td>
                                 </tr>
@@ -124,7 +93,7 @@ pub fn ConflictQueue() -> impl IntoView {
 
 /// One decision for every selected conflict (all of one field).
 #[component]
-fn SettleMany(rows: Memo<Vec<QueueRow>>, selected: RwSignal<BTreeSet<Uuid>>) -> impl IntoView {
+fn SettleMany(rows: Memo<Vec<QueuedConflict>>, selected: RwSignal<BTreeSet<Uuid>>) -> impl IntoView {
     let live = expect_context::<Live>();
     let status = expect_context::<Status>();
     let value = RwSignal::new(String::new());
@@ -132,19 +101,19 @@ fn SettleMany(rows: Memo<Vec<QueueRow>>, selected: RwSignal<BTreeSet<Uuid>>) -> 
     let problem = RwSignal::new(None::<Problem>);
     let same_field = move || {
         let rows = rows.get();
-        let first = rows.first().map(|r| (r.record_kind.clone(), r.field.clone()));
-        first.filter(|f| rows.iter().all(|r| (r.record_kind.clone(), r.field.clone()) == *f))
+        let first = rows.first().map(|r| (r.record_kind, r.field.clone()));
+        first.filter(|f| rows.iter().all(|r| (r.record_kind, r.field.clone()) == *f))
     };
     let settle = move |_| {
         let Some((kind, field)) = same_field() else { return };
-        let typed = match typed_value(&kind, &field, &value.get_untracked()) {
+        let typed = match typed_value(kind, &field, &value.get_untracked()) {
             Ok(typed) => typed,
             Err(p) => return problem.set(Some(p)),
         };
         let ids: Vec<Uuid> = selected.get_untracked().into_iter().collect();
-        let request = body!({"ids": ids, "value": typed, "reason": reason.get_untracked()});
+        let request = ResolveMany { ids, value: typed, reason: reason.get_untracked() };
         spawn_local(async move {
-            match api::post::<Value>("/api/v1/conflicts/resolve", &csrf_token(status), &request).await {
+            match api::post::<Items<Resolution>>("/api/v1/conflicts/resolve", &csrf_token(status), &request).await {
                 Ok(_) => {
                     problem.set(None);
                     selected.set(BTreeSet::new());
@@ -209,21 +178,21 @@ fn Compare(id: Uuid, detail: Detail) -> impl IntoView {
     let other = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<Problem>);
-    let (kind, field) = (detail.record_kind.clone(), detail.field.clone());
+    let (kind, field) = (detail.record_kind, detail.field.clone());
     let written = detail.values.clone();
     let settle = move |_| {
         let value = match choice.get_untracked() {
             Choice::Written(at) => Ok(written[at].value.clone().unwrap_or(Value::Null)),
-            Choice::Other => typed_value(&kind, &field, &other.get_untracked()),
+            Choice::Other => typed_value(kind, &field, &other.get_untracked()),
             Choice::None => Err(Problem { field: Some("value".into()), message: t().desk.choose_a_value.to_owned() }),
         };
         let value = match value {
             Ok(value) => value,
             Err(p) => return problem.set(Some(p)),
         };
-        let request = body!({"value": value, "reason": reason.get_untracked()});
+        let request = Resolve { value, reason: reason.get_untracked() };
         spawn_local(async move {
-            match api::post::<Value>(&format!("/api/v1/conflicts/{id}/resolve"), &csrf_token(status), &request).await {
+            match api::post::<Resolution>(&format!("/api/v1/conflicts/{id}/resolve"), &csrf_token(status), &request).await {
                 Ok(_) => {
                     problem.set(None);
                     live.conflicts.update(|n| *n += 1);
@@ -250,7 +219,7 @@ fn Compare(id: Uuid, detail: Detail) -> impl IntoView {
                             <input type="radio" name="choice" on:change=move |_| choice.set(Choice::Written(at)) />
                             <strong class="candidate-value">{w.shown.clone()}</strong>
                             <span>{(t().desk.written_by)(&w.written_by.clone().unwrap_or_default())}</span>
-                            <span>{w.device_id.map(|d| (t().desk.from_device)(&d.simple().to_string()[..8]))}</span>
+                            <span>{w.device_id.map(|d| (t().desk.from_device)(&d.uuid().simple().to_string()[..8]))}</span>
                             <span>{w.received_at.as_deref().map(|r| (t().desk.reached_server)(&when(r)))}</span>
                             <span>{(t().desk.before)(w.before.as_deref().unwrap_or("—"))}</span>
                         </label>

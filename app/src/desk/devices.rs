@@ -1,40 +1,22 @@
 //! Sync health for supervisors: per officer and device, the last sync, the edits it had
 //! waiting at its last contact, its last refusal, and the devices gone quiet.
 
+use bmms_shared::api::{DeviceHealthList, HealthQuery};
 use leptos::prelude::*;
-use serde::Deserialize;
-use uuid::Uuid;
 
 use super::api;
 use super::live::Live;
 use super::when;
 use crate::text::t;
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct DeviceRow {
-    device_id: Uuid,
-    username: String,
-    display_name: String,
-    registered_at: String,
-    last_sync_at: Option<String>,
-    pending_reported: Option<i32>,
-    last_refusal: Option<String>,
-    last_refusal_at: Option<String>,
-    quiet: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct Health {
-    items: Vec<DeviceRow>,
-}
-
 #[component]
 pub fn SyncHealth() -> impl IntoView {
     let live = expect_context::<Live>();
-    let days = RwSignal::new(3_u32);
+    // Clamped to 1..=365 below, so it fits the query's i32.
+    let days = RwSignal::new(HealthQuery::default().not_seen_days as u32);
     let quiet_only = RwSignal::new(false);
-    let health = RwSignal::new(None::<Result<Health, String>>);
-    let path = move || format!("/api/v1/devices?not_seen_days={}&quiet_only={}", days.get(), quiet_only.get());
+    let health = RwSignal::new(None::<Result<DeviceHealthList, String>>);
+    let path = move || api::address("/api/v1/devices", &HealthQuery { not_seen_days: days.get() as i32, quiet_only: quiet_only.get() });
     api::keep_loaded(live.devices, path, health);
     view! {
         <section class="card desk" id="sync-health">
@@ -61,7 +43,7 @@ pub fn SyncHealth() -> impl IntoView {
                             <tr class:quiet=d.quiet data-username=d.username.clone()>
                                 <th scope="row">{d.display_name.clone()} " (" {d.username.clone()} ")"
                                     {d.quiet.then(|| view! { " " <span class="badge refused">{(t().desk.quiet)(days.get_untracked())}</span> })}</th>
-                                <td title=d.device_id.to_string()>{d.device_id.simple().to_string()[..8].to_owned()}
+                                <td title=d.device_id.to_string()>{d.device_id.uuid().simple().to_string()[..8].to_owned()}
                                     <br /><small>{(t().desk.registered)(&when(&d.registered_at))}</small></td>
                                 <td>{d.last_sync_at.as_deref().map(when).unwrap_or_else(|| t().desk.never.to_owned())}</td>
                                 <td>{d.pending_reported.map(|n| n.to_string()).unwrap_or_else(|| "—".into())}</td>

@@ -2,39 +2,19 @@
 //! and sector need, sorted by any column, exported as CSV, JSON or GeoJSON with the same
 //! filters; and one record's values and history (who changed which field, when).
 
+use bmms_shared::api::{AssessmentQuery, AssessmentRow, ChangeKind, Page, Record, RecordHistory as History};
 use bmms_shared::records::mana::{SECTORS, STATUSES};
-use bmms_shared::records::RecordKind;
+use bmms_shared::DocId;
 use leptos::prelude::*;
-use serde::Deserialize;
-use serde_json::{Map, Value};
-use uuid::Uuid;
+use serde_json::Value;
 
-use super::api::{self, query_string};
+use super::api::{self, filled};
 use super::live::Live;
 use super::when;
 use crate::pages::Screen;
 use crate::text::t;
 
 const PAGE: usize = 50;
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct Row {
-    id: Uuid,
-    status: String,
-    community: Option<String>,
-    municipality: Option<String>,
-    province: Option<String>,
-    assessment_date: Option<String>,
-    households: Option<i32>,
-    population: Option<i32>,
-    needs: Map<String, Value>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct Page {
-    items: Vec<Row>,
-    total: i64,
-}
 
 /// The filters, one signal each, named as the API's query parameters.
 #[derive(Clone, Copy)]
@@ -54,13 +34,23 @@ impl Filters {
         self.fields.iter().find(|(n, _)| *n == name).map(|(_, s)| *s).expect("a known filter")
     }
 
-    /// The query string of the filters and the sort order (tracked).
-    fn query(&self) -> String {
+    /// The filters and the sort order, for the table and its exports (tracked).
+    fn query(&self) -> AssessmentQuery {
         let (column, descending) = self.sort.get();
-        let mut pairs: Vec<(&str, String)> = self.fields.iter().map(|(n, s)| (*n, s.get())).collect();
-        pairs.push(("sort", column));
-        pairs.push(("order", if descending { "desc" } else { "asc" }.into()));
-        query_string(&pairs)
+        let set = |name: &str| filled(&self.get(name).get());
+        AssessmentQuery {
+            search: set("search"),
+            municipality: set("municipality"),
+            province: set("province"),
+            status: set("status"),
+            from: set("from"),
+            to: set("to"),
+            sector: set("sector"),
+            min_severity: set("min_severity").and_then(|n| n.parse().ok()),
+            sort: Some(column),
+            order: Some(if descending { "desc" } else { "asc" }.into()),
+            ..AssessmentQuery::default()
+        }
     }
 }
 
@@ -69,8 +59,11 @@ pub fn RecordsTable() -> impl IntoView {
     let live = expect_context::<Live>();
     let screen = expect_context::<RwSignal<Screen>>();
     let filters = Filters::new();
-    let page = RwSignal::new(None::<Result<Page, String>>);
-    let path = move || format!("/api/v1/assessments?{}&limit={PAGE}&offset={}", filters.query(), filters.offset.get());
+    let page = RwSignal::new(None::<Result<Page<AssessmentRow>, String>>);
+    let path = move || {
+        let query = AssessmentQuery { limit: PAGE as i64, offset: filters.offset.get() as i64, ..filters.query() };
+        api::address("/api/v1/assessments", &query)
+    };
     api::keep_loaded(live.records, path, page);
     let text_filter = move |name: &'static str, label: &'static str, kind: &'static str| {
         let value = filters.get(name);
@@ -114,7 +107,7 @@ pub fn RecordsTable() -> impl IntoView {
         }
     };
     let export = move |format: &'static str, label: &'static str| {
-        view! { <a class="button export" download="" href=move || format!("/api/v1/assessments/export?format={format}&{}", filters.query())>{label}</a> }
+        view! { <a class="button export" download="" href=move || api::address("/api/v1/assessments/export", &AssessmentQuery { format: Some(format.into()), ..filters.query() })>{label}</a> }
     };
     view! {
         <section class="card desk" id="records-table">
@@ -170,7 +163,8 @@ pub fn RecordsTable() -> impl IntoView {
 }
 
 /// The most severe need, e.g. "Health 4".
-fn top_need(needs: &Map<String, Value>) -> String {
+fn top_need(needs: &Value) -> String {
+    let Some(needs) = needs.as_object() else { return String::new() };
     needs
         .iter()
         .filter_map(|(sector, severity)| Some((severity.as_i64()?, sector)))
@@ -180,33 +174,6 @@ fn top_need(needs: &Map<String, Value>) -> String {
             format!("{label} {severity}")
         })
         .unwrap_or_default()
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct ChangedField {
-    label: String,
-    kind: String,
-    value: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct Entry {
-    at: String,
-    by: String,
-    device_id: Option<Uuid>,
-    fields: Vec<ChangedField>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct History {
-    items: Vec<Entry>,
-}
-
-/// `GET /api/v1/records/{id}`: the current values.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct Current {
-    kind: RecordKind,
-    fields: Map<String, Value>,
 }
 
 /// A value of the API as people read it.
@@ -220,11 +187,11 @@ fn shown(value: &Value) -> String {
 
 /// One record: its current values, then its history, newest first.
 #[component]
-pub fn RecordHistory(id: Uuid) -> impl IntoView {
+pub fn RecordHistory(id: DocId) -> impl IntoView {
     let live = expect_context::<Live>();
     let screen = expect_context::<RwSignal<Screen>>();
     let history = RwSignal::new(None::<Result<History, String>>);
-    let current = RwSignal::new(None::<Result<Current, String>>);
+    let current = RwSignal::new(None::<Result<Record, String>>);
     api::keep_loaded(live.records, move || format!("/api/v1/records/{id}/history"), history);
     api::keep_loaded(live.records, move || format!("/api/v1/records/{id}"), current);
     view! {
@@ -244,10 +211,10 @@ pub fn RecordHistory(id: Uuid) -> impl IntoView {
                     <ol class="history">{history.items.into_iter().map(|entry| view! {
                         <li>
                             <strong>{when(&entry.at)}</strong> " — " {entry.by.clone()}
-                            {entry.device_id.map(|d| format!(" ({})", (t().desk.from_device)(&d.simple().to_string()[..8])))}
+                            {entry.device_id.map(|d| format!(" ({})", (t().desk.from_device)(&d.uuid().simple().to_string()[..8])))}
                             <ul>{entry.fields.into_iter().map(|f| view! {
-                                <li>{if f.kind == "resolution" { (t().desk.conflict_settled_on)(&f.label) } else { f.label.clone() }}
-                                    {(f.kind != "resolution").then(|| format!(": {}", f.value.clone().unwrap_or_else(|| t().desk.cleared.to_owned())))}</li>
+                                <li>{if f.kind == ChangeKind::Resolution { (t().desk.conflict_settled_on)(&f.label) } else { f.label.clone() }}
+                                    {(f.kind != ChangeKind::Resolution).then(|| format!(": {}", f.value.clone().unwrap_or_else(|| t().desk.cleared.to_owned())))}</li>
                             }).collect_view()}</ul>
                         </li>
                     }).collect_view()}</ol>

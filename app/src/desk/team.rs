@@ -2,49 +2,21 @@
 //! organization's tasks (overdue ones stand out) with reassignment, and each officer's
 //! progress. Everything reloads when the server announces a change of records.
 
+use bmms_shared::api::{Assign, Assigned, Items, NewTask as NewTaskBody, OfficerProgress as Officer, Page, TaskCreated, TaskQuery, TaskRow};
 use bmms_shared::records::task::CHECKLIST_TEMPLATES;
+use bmms_shared::DocId;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Deserialize;
-use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::api::{self, Items, Problem};
+use super::api::{self, Problem};
 use super::csrf_token;
 use super::live::Live;
 use crate::device::Status;
 use crate::text::t;
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct Officer {
-    username: String,
-    display_name: String,
-    tasks: i64,
-    todo: i64,
-    in_progress: i64,
-    blocked: i64,
-    done: i64,
-    overdue: i64,
-    average_progress: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct TaskRow {
-    id: Uuid,
-    status: String,
-    title: Option<String>,
-    site: Option<String>,
-    assignee: Option<String>,
-    due_date: Option<String>,
-    progress_percent: Option<i32>,
-    overdue: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct TaskPage {
-    items: Vec<TaskRow>,
-    total: i64,
-}
+/// The task list as the team screen reads it.
+type TaskPage = Page<TaskRow>;
 
 #[component]
 pub fn Team() -> impl IntoView {
@@ -52,7 +24,7 @@ pub fn Team() -> impl IntoView {
     let officers = RwSignal::new(None::<Result<Items<Officer>, String>>);
     let tasks = RwSignal::new(None::<Result<TaskPage, String>>);
     api::keep_loaded(live.records, || "/api/v1/officers".into(), officers);
-    api::keep_loaded(live.records, || "/api/v1/tasks?limit=200".into(), tasks);
+    api::keep_loaded(live.records, || api::address("/api/v1/tasks", &TaskQuery { limit: 200, ..TaskQuery::default() }), tasks);
     let officer_list = Signal::derive(move || officers.get().and_then(Result::ok).map(|o| o.items).unwrap_or_default());
     view! {
         <section class="card desk" id="team">
@@ -100,9 +72,9 @@ fn TaskTable(page: TaskPage, officers: Signal<Vec<Officer>>) -> impl IntoView {
     let status = expect_context::<Status>();
     let live = expect_context::<Live>();
     let problem = RwSignal::new(None::<String>);
-    let reassign = move |id: Uuid, assignee: String| {
+    let reassign = move |id: DocId, assignee: String| {
         spawn_local(async move {
-            let answer = api::post::<Value>(&format!("/api/v1/tasks/{id}/assign"), &csrf_token(status), &json!({"assignee": assignee})).await;
+            let answer = api::post::<Assigned>(&format!("/api/v1/tasks/{id}/assign"), &csrf_token(status), &Assign { assignee }).await;
             problem.set(answer.err().map(|p| p.message));
             live.records.update(|n| *n += 1);
         });
@@ -151,7 +123,7 @@ fn NewTask(officers: Signal<Vec<Officer>>) -> impl IntoView {
     let created = RwSignal::new(None::<String>);
     // The task's id is chosen here, once per task: a request sent twice (a double click, a
     // retry after a lost answer) creates it once. A new id only after it was created.
-    let task_id = RwSignal::new(Uuid::new_v4());
+    let task_id = RwSignal::new(DocId(Uuid::new_v4()));
     let sending = RwSignal::new(false);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -159,20 +131,27 @@ fn NewTask(officers: Signal<Vec<Officer>>) -> impl IntoView {
             return;
         }
         sending.set(true);
-        let checklist: Vec<&str> =
-            CHECKLIST_TEMPLATES.iter().find(|(name, _, _)| *name == template.get_untracked()).map(|(_, _, items)| items.to_vec()).unwrap_or_default();
-        let request = json!({
-            "id": task_id.get_untracked(),
-            "title": title.get_untracked(), "ppa": ppa.get_untracked(), "site": site.get_untracked(),
-            "description": description.get_untracked(), "due_date": due_date.get_untracked(),
-            "assignee": assignee.get_untracked(), "checklist": checklist,
-        });
+        let checklist: Vec<String> = CHECKLIST_TEMPLATES
+            .iter()
+            .find(|(name, _, _)| *name == template.get_untracked())
+            .map(|(_, _, items)| items.iter().map(|item| item.to_string()).collect())
+            .unwrap_or_default();
+        let request = NewTaskBody {
+            id: Some(task_id.get_untracked()),
+            title: title.get_untracked(),
+            ppa: ppa.get_untracked(),
+            site: site.get_untracked(),
+            description: description.get_untracked(),
+            due_date: due_date.get_untracked(),
+            assignee: assignee.get_untracked(),
+            checklist,
+        };
         spawn_local(async move {
-            let answer = api::post::<Value>("/api/v1/tasks", &csrf_token(status), &request).await;
+            let answer = api::post::<TaskCreated>("/api/v1/tasks", &csrf_token(status), &request).await;
             sending.set(false);
             match answer {
                 Ok(_) => {
-                    task_id.set(Uuid::new_v4());
+                    task_id.set(DocId(Uuid::new_v4()));
                     problem.set(None);
                     created.set(Some((t().desk.task_created)(&assignee.get_untracked())));
                     [title, ppa, site, description].iter().for_each(|f| f.set(String::new()));

@@ -20,6 +20,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use bmms_shared::DocId;
 use uuid::Uuid;
 
 use crate::api;
@@ -43,11 +44,11 @@ thread_local! {
     static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
     /// How often each record was written since the app started: lists cache what they
     /// show of a record until this changes.
-    static VERSIONS: RefCell<HashMap<Uuid, u64>> = RefCell::new(HashMap::new());
+    static VERSIONS: RefCell<HashMap<DocId, u64>> = RefCell::new(HashMap::new());
 }
 
 /// Changes whenever the record (its document, changes, refusal or conflicts) changes.
-pub fn record_version(id: Uuid) -> u64 {
+pub fn record_version(id: DocId) -> u64 {
     VERSIONS.with_borrow(|versions| versions.get(&id).copied().unwrap_or(0))
 }
 
@@ -300,7 +301,7 @@ async fn persist(status: Status, last_sync: Option<&str>) -> Result<(), String> 
     // The screens see the new state at once (a second tap on a checklist starts from the
     // first one), while "saved" waits for the write below.
     status.changed();
-    let ids: Vec<Uuid> = records.iter().map(|r| r.doc_id).collect();
+    let ids: Vec<DocId> = records.iter().map(|r| r.doc_id).collect();
     let result = storage.save(records, summaries.clone(), identity.as_ref(), last_sync).await;
     match result {
         Ok(()) => summary::written(summaries),
@@ -313,8 +314,8 @@ async fn persist(status: Status, last_sync: Option<&str>) -> Result<(), String> 
 }
 
 /// Creates a record on this device; returns its id once it is stored.
-pub async fn create(status: Status, kind: RecordKind) -> Result<Uuid, String> {
-    let id = Uuid::new_v4();
+pub async fn create(status: Status, kind: RecordKind) -> Result<DocId, String> {
+    let id = DocId(Uuid::new_v4());
     LOCAL
         .with_borrow_mut(|local| local.as_mut().and_then(|l| l.client.as_mut()).map(|c| c.create(id, kind)))
         .ok_or_else(|| t().sign_in_needs_network.to_owned())?;
@@ -326,7 +327,7 @@ pub async fn create(status: Status, kind: RecordKind) -> Result<Uuid, String> {
 /// Edits a record through the schema-checked editor; returns once the edit is stored.
 pub async fn edit(
     status: Status,
-    doc_id: Uuid,
+    doc_id: DocId,
     edit: impl FnOnce(&mut RecordEditor<'_>) -> Result<(), FieldError>,
 ) -> Result<(), String> {
     let started = crate::browser::now();

@@ -7,7 +7,7 @@ use bmms_shared::sync::client::LocalDocument;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use uuid::Uuid;
+use bmms_shared::DocId;
 
 /// The fields the lists show or filter on, of either kind of record.
 const LIST_FIELDS: [&str; 9] =
@@ -16,14 +16,14 @@ const LIST_FIELDS: [&str; 9] =
 /// What a list shows of one record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
-    pub doc_id: Uuid,
+    pub doc_id: DocId,
     /// (field, value as text) for the list fields the record has.
     fields: Vec<(String, String)>,
 }
 
 impl Summary {
     /// The summary of a record as it is now (loads its document).
-    pub fn of(doc_id: Uuid, local: &LocalDocument) -> Summary {
+    pub fn of(doc_id: DocId, local: &LocalDocument) -> Summary {
         let fields = LIST_FIELDS
             .iter()
             .filter_map(|field| {
@@ -46,7 +46,7 @@ impl Summary {
 
 thread_local! {
     /// The summaries as storage holds them: read at start, then as written since.
-    static STORED: RefCell<HashMap<Uuid, Summary>> = RefCell::new(HashMap::new());
+    static STORED: RefCell<HashMap<DocId, Summary>> = RefCell::new(HashMap::new());
 }
 
 /// Keeps the summaries read from storage at start.
@@ -56,7 +56,7 @@ pub(super) fn remember_stored(summaries: Vec<Summary>) {
 
 /// The record's summary: the stored one while the record is as it was stored, else made
 /// from its document.
-pub fn current(doc_id: Uuid, local: &LocalDocument) -> Summary {
+pub fn current(doc_id: DocId, local: &LocalDocument) -> Summary {
     let stored = local.is_as_stored().then(|| STORED.with_borrow(|stored| stored.get(&doc_id).cloned())).flatten();
     stored.unwrap_or_else(|| Summary::of(doc_id, local))
 }
@@ -64,7 +64,7 @@ pub fn current(doc_id: Uuid, local: &LocalDocument) -> Summary {
 /// The summaries to write with these records: those that differ from the stored one (most
 /// edits change no listed field, and then nothing is written). [`written`] counts them as
 /// stored once their write has committed.
-pub(super) fn to_store(client: &bmms_shared::sync::client::SyncClient, ids: &[Uuid]) -> Vec<Summary> {
+pub(super) fn to_store(client: &bmms_shared::sync::client::SyncClient, ids: &[DocId]) -> Vec<Summary> {
     let documents = client.documents();
     STORED.with_borrow(|stored| {
         let mut changed = Vec::new();

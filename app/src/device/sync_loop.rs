@@ -5,6 +5,7 @@
 use bmms_shared::sync::client::SyncClient;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use bmms_shared::BatchId;
 use uuid::Uuid;
 
 use super::{now_ms, persist, read, write, Status};
@@ -70,7 +71,7 @@ pub async fn sync_now(status: Status, force: bool) {
     status.syncing.set(true);
     status.last_poll_ms.set(now_ms());
     for _ in 0..MAX_EXCHANGES_IN_A_ROW {
-        let request = write(|client| client.next_request(now_ms() as u64, Uuid::new_v4())).flatten();
+        let request = write(|client| client.next_request(now_ms() as u64, BatchId(Uuid::new_v4()))).flatten();
         let Some((_, body)) = request else { break };
         let answer = api::sync(&csrf_token, &body).await;
         let now = now_ms() as u64;

@@ -8,7 +8,7 @@ use bmms_shared::records::{self, FieldSpec, FieldType, FieldValue, RecordKind};
 use bmms_shared::sync::client::RecordSyncState;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use uuid::Uuid;
+use bmms_shared::DocId;
 
 use super::lists::badge;
 use super::Screen;
@@ -24,16 +24,16 @@ enum Saved {
     Refused(String),
 }
 
-fn current(id: Uuid, field: &str) -> Option<FieldValue> {
+fn current(id: DocId, field: &str) -> Option<FieldValue> {
     device::read(|client| client.documents().get(&id).and_then(|local| records::get(&local.doc(), field))).flatten()
 }
 
-fn kind_of(id: Uuid) -> Option<RecordKind> {
+fn kind_of(id: DocId) -> Option<RecordKind> {
     device::read(|client| client.documents().get(&id).map(|local| local.kind)).flatten()
 }
 
 /// Saves `value` (or clears the field) on the device; says how it went.
-async fn save(status: Status, id: Uuid, spec: &'static FieldSpec, value: Option<FieldValue>) -> Saved {
+async fn save(status: Status, id: DocId, spec: &'static FieldSpec, value: Option<FieldValue>) -> Saved {
     if let Some(value) = &value {
         if let Err(err) = spec.check(value) {
             return Saved::Refused(err.problem);
@@ -84,7 +84,7 @@ fn shown(value: Option<FieldValue>) -> String {
 
 /// One record's form.
 #[component]
-pub fn RecordForm(id: Uuid) -> impl IntoView {
+pub fn RecordForm(id: DocId) -> impl IntoView {
     let status = expect_context::<Status>();
     let screen = expect_context::<RwSignal<Screen>>();
     let Some(kind) = kind_of(id) else {
@@ -133,7 +133,7 @@ fn label_of(kind: RecordKind, field: &str) -> String {
 
 /// One field: its input, and what happened when it was last saved.
 #[component]
-fn Field(id: Uuid, kind: RecordKind, spec: &'static FieldSpec) -> impl IntoView {
+fn Field(id: DocId, kind: RecordKind, spec: &'static FieldSpec) -> impl IntoView {
     let status = expect_context::<Status>();
     // What the person may not change is shown, not offered: the server would refuse it
     // (the one policy, `bmms_shared::policy`).
@@ -233,7 +233,7 @@ fn Field(id: Uuid, kind: RecordKind, spec: &'static FieldSpec) -> impl IntoView 
 
 /// A task's checklist: tick items, add and remove them.
 #[component]
-fn Checklist(id: Uuid, spec: &'static FieldSpec, saved: RwSignal<Saved>) -> impl IntoView {
+fn Checklist(id: DocId, spec: &'static FieldSpec, saved: RwSignal<Saved>) -> impl IntoView {
     let status = expect_context::<Status>();
     let items = Memo::new(move |_| {
         status.revision.track();
@@ -284,7 +284,7 @@ fn Checklist(id: Uuid, spec: &'static FieldSpec, saved: RwSignal<Saved>) -> impl
 
 /// Fills the record's latitude, longitude (and accuracy) from the device's GPS.
 #[component]
-fn GpsCapture(id: Uuid, kind: RecordKind) -> impl IntoView {
+fn GpsCapture(id: DocId, kind: RecordKind) -> impl IntoView {
     let status = expect_context::<Status>();
     let message = RwSignal::new(None::<String>);
     let capture = move |_| {

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use uuid::Uuid;
+use bmms_shared::DocId;
 
 use super::Screen;
 use crate::browser;
@@ -20,7 +20,7 @@ const MAX_ROWS: usize = 200;
 /// One row of a list.
 #[derive(Clone, Debug, PartialEq)]
 struct Row {
-    id: Uuid,
+    id: DocId,
     title: String,
     detail: String,
     status: String,
@@ -32,10 +32,10 @@ struct Row {
 thread_local! {
     /// Rows already read, with the record version they were read at: reading thousands of
     /// documents again for every keystroke in the search box would be too slow on a phone.
-    static ROWS: RefCell<HashMap<Uuid, (u64, Row)>> = RefCell::new(HashMap::new());
+    static ROWS: RefCell<HashMap<DocId, (u64, Row)>> = RefCell::new(HashMap::new());
 }
 
-fn row(client: &SyncClient, id: Uuid, local: &LocalDocument) -> Row {
+fn row(client: &SyncClient, id: DocId, local: &LocalDocument) -> Row {
     let kind = local.kind;
     let summary = device::summary::current(id, local);
     let text = |field| summary.get(field);

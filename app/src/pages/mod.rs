@@ -12,6 +12,7 @@ pub use form::parse_input;
 use bmms_shared::records::RecordKind;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use bmms_shared::DocId;
 use uuid::Uuid;
 
 use crate::browser;
@@ -26,7 +27,7 @@ use crate::text::t;
 pub enum Screen {
     Home,
     List(RecordKind),
-    Record(Uuid),
+    Record(DocId),
     Device,
     // The desk screens (see `crate::desk`).
     Conflicts,
@@ -34,7 +35,7 @@ pub enum Screen {
     Team,
     Devices,
     Records,
-    DeskRecord(Uuid),
+    DeskRecord(DocId),
     Dashboard,
 }
 

@@ -8,6 +8,7 @@
 //! - what keeping the totals current adds to a synced edit: the same edits synced with
 //!   the triggers on and off, alternately.
 
+use bmms_shared::DocId;
 use bmms_shared::records::{FieldValue, RecordKind};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -79,7 +80,7 @@ async fn repeatedly(bench: &Bench, session: &Session, path: &str, times: usize) 
 /// A device with a new assessment of five edits that all move totals.
 async fn busy_device(bench: &Bench, session: &Session, i: usize) -> Result<Device> {
     let mut device = bench.device(session).await?;
-    let doc = device.client.create(Uuid::new_v4(), RecordKind::ManaAssessment);
+    let doc = device.client.create(DocId(Uuid::new_v4()), RecordKind::ManaAssessment);
     let edits = [
         ("municipality", FieldValue::Text(format!("Municipality {}", i % 120))),
         ("province", FieldValue::Text(format!("Province {}", i % 8))),

@@ -1,6 +1,8 @@
 //! The measuring kit: a byte-counting loopback proxy in front of the server, and a
 //! client that signs in, registers devices and syncs them over real HTTP.
 
+use bmms_shared::DeviceId;
+use bmms_shared::BatchId;
 use automerge::ActorId;
 use bmms_shared::sync::client::SyncClient;
 use bmms_shared::sync::protocol::CONTENT_TYPE;
@@ -173,7 +175,7 @@ impl Bench {
             .send()
             .await?;
         let body: Value = response.json().await?;
-        let device_id: Uuid = body["device_id"].as_str().ok_or("no device id")?.parse()?;
+        let device_id: DeviceId = body["device_id"].as_str().ok_or("no device id")?.parse()?;
         let actor = ActorId::from(hex::decode(body["actor"].as_str().ok_or("no actor")?)?);
         Ok(Device { session: session.clone(), client: SyncClient::new(device_id, actor), now: 0 })
     }
@@ -203,7 +205,7 @@ impl Bench {
     /// The device's next request body, as the phone would build it.
     pub fn prepare(device: &mut Device) -> Result<Vec<u8>> {
         device.now += 1_000_000;
-        let (_, body) = device.client.next_request(device.now, Uuid::new_v4()).ok_or("nothing due")?;
+        let (_, body) = device.client.next_request(device.now, BatchId(Uuid::new_v4())).ok_or("nothing due")?;
         Ok(body)
     }
 

@@ -9,6 +9,7 @@
 //! Baseline: pgbench's built-in TPC-B-like script for 5 s on the same cluster, so that a
 //! figure can be compared across machines as a ratio.
 
+use bmms_shared::{BatchId, DeviceId, DocId};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -41,11 +42,11 @@ fn rss_mb(pid: u32) -> f64 {
 /// A compression bomb: one document claiming `count` changes, all empty, deflated.
 fn bomb(count: u64) -> Vec<u8> {
     let request = bmms_shared::sync::protocol::SyncRequest {
-        device_id: Uuid::new_v4(),
-        batch_id: Uuid::new_v4(),
+        device_id: DeviceId(Uuid::new_v4()),
+        batch_id: BatchId(Uuid::new_v4()),
         cursor: 0,
         documents: vec![bmms_shared::sync::protocol::DocumentChanges {
-            doc_id: Uuid::new_v4(),
+            doc_id: DocId(Uuid::new_v4()),
             kind: bmms_shared::records::RecordKind::ManaAssessment,
             changes: vec![],
         }],

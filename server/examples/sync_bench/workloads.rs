@@ -1,5 +1,6 @@
 //! The workloads of issue 3's benchmark, each returning its figures as JSON.
 
+use bmms_shared::DocId;
 use bmms_shared::records::{FieldValue, RecordKind};
 use rand::rngs::SmallRng;
 use rand::Rng;
@@ -11,13 +12,13 @@ use uuid::Uuid;
 
 use crate::harness::{at_most, Bench, Device, Result, Session, TEXT_FIELDS};
 
-fn edit(device: &mut Device, doc: Uuid, field: &str, value: String) {
+fn edit(device: &mut Device, doc: DocId, field: &str, value: String) {
     device.client.edit(doc, |e| e.set(field, FieldValue::Text(value))).expect("a valid edit");
 }
 
 pub async fn w1_reconnect(bench: &Bench, session: &Session) -> Result<Value> {
     let mut device = bench.device(session).await?;
-    let docs: Vec<Uuid> = (0..500).map(|_| device.client.create(Uuid::new_v4(), RecordKind::ManaAssessment)).collect();
+    let docs: Vec<DocId> = (0..500).map(|_| device.client.create(DocId(Uuid::new_v4()), RecordKind::ManaAssessment)).collect();
     for (i, doc) in docs.iter().enumerate() {
         edit(&mut device, *doc, "community", format!("Barangay {i}"));
     }
@@ -48,7 +49,7 @@ pub async fn w2_conflict_storm(bench: &Bench, sessions: &[Session], rng: &mut Sm
     for i in 0..5 {
         devices.push(bench.device(&sessions[i % sessions.len()]).await?);
     }
-    let docs: Vec<Uuid> = (0..20).map(|_| devices[0].client.create(Uuid::new_v4(), RecordKind::ManaAssessment)).collect();
+    let docs: Vec<DocId> = (0..20).map(|_| devices[0].client.create(DocId(Uuid::new_v4()), RecordKind::ManaAssessment)).collect();
     bench.sync(&mut devices[0]).await?;
     for device in devices.iter_mut().skip(1) {
         bench.sync(device).await?;
@@ -79,13 +80,13 @@ pub async fn w2_conflict_storm(bench: &Bench, sessions: &[Session], rng: &mut Sm
             bench.sync(device).await?;
         }
     }
-    let ids: Vec<Uuid> = docs.clone();
-    let surfaced: Vec<(Uuid, String)> =
+    let ids: Vec<DocId> = docs.clone();
+    let surfaced: Vec<(DocId, String)> =
         sqlx::query_as("select doc_id, field from conflicts where resolved_at is null and doc_id = any($1)")
             .bind(&ids)
             .fetch_all(&bench.owner)
             .await?;
-    let surfaced: std::collections::BTreeSet<(Uuid, String)> = surfaced.into_iter().collect();
+    let surfaced: std::collections::BTreeSet<(DocId, String)> = surfaced.into_iter().collect();
     let found = surfaced.intersection(&truly_concurrent).count();
     let false_ones = surfaced.difference(&truly_concurrent).count();
     Ok(json!({
@@ -103,7 +104,7 @@ pub async fn w3_cold_start(bench: &Bench, session: &Session) -> Result<Value> {
     for target in [1_000, 10_000] {
         while made < target {
             for _ in 0..500 {
-                let doc = writer.client.create(Uuid::new_v4(), RecordKind::ManaAssessment);
+                let doc = writer.client.create(DocId(Uuid::new_v4()), RecordKind::ManaAssessment);
                 edit(&mut writer, doc, "community", format!("Barangay {made}"));
                 edit(&mut writer, doc, "municipality", "Datu Odin Sinsuat".into());
                 made += 1;
@@ -133,7 +134,7 @@ pub async fn w4_hot_documents(bench: &Bench, session: &Session) -> Result<Value>
     for _ in 0..5 {
         devices.push(bench.device(session).await?);
     }
-    let docs: Vec<Uuid> = (0..20).map(|_| devices[0].client.create(Uuid::new_v4(), RecordKind::ManaAssessment)).collect();
+    let docs: Vec<DocId> = (0..20).map(|_| devices[0].client.create(DocId(Uuid::new_v4()), RecordKind::ManaAssessment)).collect();
     bench.sync(&mut devices[0]).await?;
     for device in devices.iter_mut() {
         bench.sync(device).await?;
@@ -172,7 +173,7 @@ pub async fn w5_load(bench: Arc<Bench>, sessions: Vec<Session>) -> Result<Value>
     let mut devices = Vec::new();
     for (i, mut device) in registered.into_iter().enumerate() {
         for _ in 0..5 {
-            let doc = device.client.create(Uuid::new_v4(), RecordKind::ManaAssessment);
+            let doc = device.client.create(DocId(Uuid::new_v4()), RecordKind::ManaAssessment);
             for field in &TEXT_FIELDS[..5] {
                 edit(&mut device, doc, field, format!("{field} from device {i}"));
             }

@@ -1,17 +1,18 @@
 //! [`SignedIn`]: the extractor every authenticated handler takes. It finds the session,
 //! enforces the absolute session lifetime, and refuses cookie-authenticated writes that
-//! do not carry the session's CSRF token.
+//! do not carry the session's CSRF token. Who may call a route is not decided here but
+//! by the check the handler takes first (`require_member`, `require_writer`, …).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::Method;
 use bmms_shared::api::CSRF_HEADER;
-use bmms_shared::Role;
+use bmms_shared::{OrgId, Role, UserId};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
-use uuid::Uuid;
 
+use super::Caller;
 use crate::app::AppState;
 use crate::error::ApiError;
 
@@ -28,45 +29,49 @@ const TOUCH_EVERY_IDLE_FRACTION: u32 = 20;
 /// What a session remembers about its user.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionAuth {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub username: String,
-    pub org_id: Uuid,
+    pub org_id: OrgId,
     pub role: Role,
     pub csrf_token: String,
     /// Unix seconds; the session ends a fixed time after this, active or not.
     pub signed_in_at: i64,
 }
 
-/// A request from a signed-in user.
+/// A request from a signed-in user. It says who the user is only through one of its
+/// `require_…` checks, each of which returns the [`Caller`]: the first statement of every
+/// signed-in handler, so that "who may call this route" is read in its first lines (a
+/// test, server/tests/api/routes.rs, holds every handler to it).
 #[derive(Debug, Clone)]
 pub struct SignedIn {
-    pub auth: SessionAuth,
-    pub session: Session,
+    auth: SessionAuth,
+    session: Session,
 }
 
 impl SignedIn {
-    pub fn user_id(&self) -> Uuid {
-        self.auth.user_id
+    /// Anyone signed in, reading what their own organization has (or, for OCM, the
+    /// totals every organization has).
+    pub fn require_member(&self) -> Result<Caller, ApiError> {
+        Ok(self.caller())
     }
-    pub fn org_id(&self) -> Uuid {
-        self.auth.org_id
-    }
-    pub fn role(&self) -> Role {
-        self.auth.role
-    }
-    /// Refuses (403) anyone who does not supervise field work; `what` completes
-    /// "Only a supervisor can ...".
-    pub fn require_supervisor(&self, what: &str) -> Result<(), ApiError> {
-        if self.role().supervises() {
-            return Ok(());
+
+    /// The read-only rule: the Office of the Chief Minister's oversight accounts read every
+    /// organization's totals but change nothing. Every handler that changes data calls it
+    /// first (or [`SignedIn::require_allowed`], which does).
+    pub fn require_writer(&self) -> Result<Caller, ApiError> {
+        if self.auth.role.oversees_all() {
+            return Err(ApiError::forbidden(
+                "read_only_role",
+                "The Office of the Chief Minister's accounts can read every organization's totals but change nothing.",
+            ));
         }
-        Err(ApiError::forbidden("not_a_supervisor", format!("Only a supervisor can {what}.")))
+        Ok(self.caller())
     }
 
     /// Refuses (403) anyone who does not work with the organization's records at a desk.
-    pub fn require_desk(&self) -> Result<(), ApiError> {
-        if self.role().works_at_desk() {
-            return Ok(());
+    pub fn require_desk(&self) -> Result<Caller, ApiError> {
+        if self.auth.role.works_at_desk() {
+            return Ok(self.caller());
         }
         Err(ApiError::forbidden(
             "not_desk_staff",
@@ -74,15 +79,51 @@ impl SignedIn {
         ))
     }
 
-    /// Refuses (403) what the one policy of who may do what to records
-    /// (`bmms_shared::policy`, which the sync path asks too) does not allow this user.
-    pub fn require_allowed(&self, check: impl FnOnce(Role) -> Result<(), bmms_shared::policy::Denied>) -> Result<(), ApiError> {
-        check(self.role()).map_err(|denied| ApiError::forbidden("not_allowed", denied.0))
+    /// Refuses (403) anyone who does not supervise field work; `what` completes
+    /// "Only a supervisor can ...". A supervisor is never an oversight account, but a
+    /// handler that changes data still calls [`SignedIn::require_writer`] first, so that
+    /// OCM hears the read-only rule rather than this.
+    pub fn require_supervisor(&self, what: &str) -> Result<Caller, ApiError> {
+        if self.auth.role.supervises() {
+            return Ok(self.caller());
+        }
+        Err(ApiError::forbidden("not_a_supervisor", format!("Only a supervisor can {what}.")))
     }
 
-    /// The audit actor for this user.
-    pub fn actor(&self) -> crate::audit::Actor {
-        crate::audit::Actor::user(self.auth.user_id, &self.auth.username)
+    /// Refuses (403) a role that sees the dashboards' totals only, not the records behind them.
+    pub fn require_drill_down(&self) -> Result<Caller, ApiError> {
+        if self.auth.role.may_drill_down() {
+            return Ok(self.caller());
+        }
+        Err(ApiError::forbidden("totals_only", "Your role sees the dashboards' totals, not the records behind them."))
+    }
+
+    /// Refuses (403) a change that the one policy of who may do what to records
+    /// (`bmms_shared::policy`, which the sync path asks too) does not allow this user;
+    /// the read-only rule comes first.
+    pub fn require_allowed(&self, check: impl FnOnce(Role) -> Result<(), bmms_shared::policy::Denied>) -> Result<Caller, ApiError> {
+        let caller = self.require_writer()?;
+        check(caller.role).map_err(|denied| ApiError::forbidden("not_allowed", denied.0))?;
+        Ok(caller)
+    }
+
+    /// The session itself, to end it (sign-out).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The token this session's writes must carry (the app reads it from `/me`).
+    pub fn csrf_token(&self) -> &str {
+        &self.auth.csrf_token
+    }
+
+    fn caller(&self) -> Caller {
+        Caller {
+            user_id: self.auth.user_id,
+            username: self.auth.username.clone(),
+            org_id: self.auth.org_id,
+            role: self.auth.role,
+        }
     }
 }
 
@@ -133,15 +174,6 @@ impl FromRequestParts<AppState> for SignedIn {
         }
 
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        // Oversight is read-only: the one chokepoint every write route passes.
-        // (Nested routers see the path without its prefix; the original is kept aside.)
-        let path = parts.extensions.get::<axum::extract::OriginalUri>().map_or(parts.uri.path(), |o| o.path());
-        if !safe && auth.role.oversees_all() && path != "/api/v1/auth/logout" {
-            return Err(ApiError::forbidden(
-                "read_only_role",
-                "The Office of the Chief Minister's accounts can read every organization's totals but change nothing.",
-            ));
-        }
         if !safe {
             let sent = parts.headers.get(CSRF_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
             if sent.is_empty() || !bool::from(sent.ct_eq(auth.csrf_token.as_bytes())) {

@@ -1,6 +1,7 @@
 //! Users and memberships: the queries shared by sign-in, `/me` and the admin CLI.
 
 use bmms_shared::api::{OrganizationSummary, UserSummary};
+use bmms_shared::{OrgId, UserId};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -18,7 +19,7 @@ pub struct UserRecord {
 
 impl UserRecord {
     pub fn summary(&self) -> UserSummary {
-        UserSummary { id: self.id, username: self.username.clone(), display_name: self.display_name.clone() }
+        UserSummary { id: UserId(self.id), username: self.username.clone(), display_name: self.display_name.clone() }
     }
 }
 
@@ -50,7 +51,7 @@ pub async fn find_by_id(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<UserReco
 /// The organization an [`OrgTx`] is scoped to.
 pub async fn organization(tx: &mut OrgTx) -> sqlx::Result<OrganizationSummary> {
     let org_id = tx.org_id();
-    let (id, code, name, kind): (Uuid, String, String, String) =
+    let (id, code, name, kind): (OrgId, String, String, String) =
         sqlx::query_as("select id, code, name, kind from organizations where id = $1")
             .bind(org_id)
             .fetch_one(&mut **tx)

@@ -3,6 +3,7 @@
 use anyhow::{bail, Context};
 use bmms_shared::{OrgKind, Role};
 use serde_json::json;
+use bmms_shared::OrgId;
 use uuid::Uuid;
 
 use crate::audit::{self, Actor, Event};
@@ -38,9 +39,9 @@ pub async fn run(db: &Db, command: AdminCommand) -> anyhow::Result<()> {
 }
 
 /// Creates an organization, audited in its own new chain.
-pub async fn create_org(db: &Db, actor: &Actor, code: &str, name: &str, kind: OrgKind) -> anyhow::Result<Uuid> {
+pub async fn create_org(db: &Db, actor: &Actor, code: &str, name: &str, kind: OrgKind) -> anyhow::Result<OrgId> {
     let code = code.trim().to_uppercase();
-    let id = Uuid::new_v4();
+    let id = OrgId(Uuid::new_v4());
     // The organization row is reference data (no RLS); its audit entry is tenant data.
     let mut tx = OrgTx::begin(db, id).await?;
     sqlx::query("insert into organizations (id, code, name, kind) values ($1, $2, $3, $4)")
@@ -156,8 +157,8 @@ async fn user_tx(db: &Db, username: &str) -> anyhow::Result<(Uuid, OrgTx)> {
     Ok((user.id, tx))
 }
 
-async fn org_by_code(db: &Db, code: &str) -> anyhow::Result<(Uuid, OrgKind)> {
-    let row: Option<(Uuid, String)> = sqlx::query_as("select id, kind from organizations where code = $1")
+async fn org_by_code(db: &Db, code: &str) -> anyhow::Result<(OrgId, OrgKind)> {
+    let row: Option<(OrgId, String)> = sqlx::query_as("select id, kind from organizations where code = $1")
         .bind(code.trim().to_uppercase())
         .fetch_optional(db.pool())
         .await?;

@@ -10,9 +10,9 @@
 //! still answers nothing, because no organization is set. Only callers that checked
 //! [`bmms_shared::Role::oversees_all`] open one.
 
+use bmms_shared::OrgId;
 use sqlx::{PgConnection, Postgres, Transaction};
 use std::ops::{Deref, DerefMut};
-use uuid::Uuid;
 
 use super::{Db, OrgTx};
 
@@ -25,7 +25,7 @@ pub enum ReadTx {
 }
 
 impl ReadTx {
-    pub async fn organization(db: &Db, org_id: Uuid) -> Result<Self, sqlx::Error> {
+    pub async fn organization(db: &Db, org_id: OrgId) -> Result<Self, sqlx::Error> {
         let mut tx = OrgTx::begin(db, org_id).await?;
         sqlx::query("set transaction read only").execute(&mut *tx).await?;
         Ok(ReadTx::Organization(tx))

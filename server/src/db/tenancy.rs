@@ -3,7 +3,7 @@
 //! against that setting (migrations/0001), so what an `OrgTx` can read and write is
 //! exactly its organization's rows, enforced by PostgreSQL rather than by each query.
 
-use bmms_shared::Role;
+use bmms_shared::{OrgId, Role};
 use sqlx::{PgConnection, Postgres, Transaction};
 use std::ops::{Deref, DerefMut};
 use uuid::Uuid;
@@ -15,12 +15,12 @@ use super::Db;
 #[derive(Debug)]
 pub struct OrgTx {
     tx: Transaction<'static, Postgres>,
-    org_id: Uuid,
+    org_id: OrgId,
 }
 
 impl OrgTx {
     /// Begins a transaction in which only `org_id`'s tenant rows exist.
-    pub async fn begin(db: &Db, org_id: Uuid) -> Result<Self, sqlx::Error> {
+    pub async fn begin(db: &Db, org_id: OrgId) -> Result<Self, sqlx::Error> {
         let mut tx = db.pool().begin().await?;
         // `true`: local to this transaction, so the pooled connection forgets it afterwards.
         sqlx::query("select set_config('app.org_id', $1, true)")
@@ -31,7 +31,7 @@ impl OrgTx {
     }
 
     /// The organization this transaction is scoped to.
-    pub fn org_id(&self) -> Uuid {
+    pub fn org_id(&self) -> OrgId {
         self.org_id
     }
 
@@ -57,7 +57,7 @@ impl DerefMut for OrgTx {
 /// A user's place in an organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Membership {
-    pub org_id: Uuid,
+    pub org_id: OrgId,
     pub role: Role,
 }
 
@@ -73,7 +73,7 @@ pub async fn begin_for_member(
         .bind(user_id.to_string())
         .execute(&mut *tx)
         .await?;
-    let row: Option<(Uuid, String)> =
+    let row: Option<(OrgId, String)> =
         sqlx::query_as("select org_id, role from memberships where user_id = $1")
             .bind(user_id)
             .fetch_optional(&mut *tx)

@@ -3,7 +3,8 @@
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::Json;
-use bmms_shared::api::{LoginRequest, Me};
+use bmms_shared::api::{LoginRequest, Me, SignedOut};
+use bmms_shared::UserId;
 use rand::distributions::{Alphanumeric, DistString};
 use serde_json::json;
 use std::net::{IpAddr, SocketAddr};
@@ -84,7 +85,7 @@ pub async fn login(
     }
 
     let auth = SessionAuth {
-        user_id: user.id,
+        user_id: UserId(user.id),
         username: user.username.clone(),
         org_id: membership.org_id,
         role: membership.role,
@@ -105,28 +106,31 @@ pub async fn login(
 }
 
 /// `POST /api/v1/auth/logout`: the session is deleted on the server, not just forgotten.
-pub async fn logout(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<serde_json::Value>, ApiError> {
-    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
+/// Oversight accounts sign out too: ending one's own session changes no data.
+pub async fn logout(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<SignedOut>, ApiError> {
+    let caller = signed_in.require_member()?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     audit::append(&mut tx, Event {
-        actor: &signed_in.actor(),
+        actor: &caller.actor(),
         action: "auth.sign_out",
-        subject: format!("user:{}", signed_in.user_id()),
+        subject: format!("user:{}", caller.user_id),
         details: json!({}),
     })
     .await?;
     tx.commit().await?;
-    signed_in.session.flush().await.map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(Json(json!({ "signed_out": true })))
+    signed_in.session().flush().await.map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Json(SignedOut { signed_out: true }))
 }
 
 /// `GET /api/v1/me`: who is signed in, for which organization, with which role.
 pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<Me>, ApiError> {
-    let user = users::find_by_id(state.db.pool(), signed_in.user_id())
+    let caller = signed_in.require_member()?;
+    let user = users::find_by_id(state.db.pool(), caller.user_id.uuid())
         .await?
         .ok_or_else(|| ApiError::unauthorized("not_signed_in", "Your account no longer exists. Sign in again."))?;
-    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
-    let membership = Membership { org_id: signed_in.org_id(), role: signed_in.role() };
-    let me = me_of(&mut tx, &user, membership, signed_in.auth.csrf_token.clone()).await?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let membership = Membership { org_id: caller.org_id, role: caller.role };
+    let me = me_of(&mut tx, &user, membership, signed_in.csrf_token().to_owned()).await?;
     tx.commit().await?;
     Ok(Json(me))
 }

@@ -12,44 +12,20 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use bmms_shared::api::{AssessmentQuery, AssessmentRow, Dashboard, DashboardOrganization, DashboardQuery, DrillQuery, Page};
 use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use uuid::Uuid;
+use bmms_shared::OrgId;
 
 use crate::app::AppState;
-use crate::auth::SignedIn;
+use crate::auth::{Caller, SignedIn};
 use crate::dashboard;
 use crate::db::{Db, ReadTx};
 use crate::error::ApiError;
 use crate::routes::extract::ApiQuery;
-use crate::routes::records::{assessment_page, AssessmentQuery};
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DashboardQuery {
-    pub org: Option<Uuid>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DrillQuery {
-    pub org: Option<Uuid>,
-    pub province: Option<String>,
-    pub municipality: Option<String>,
-    pub status: Option<String>,
-    #[serde(default = "default_limit")]
-    pub limit: i64,
-    #[serde(default)]
-    pub offset: i64,
-}
-
-fn default_limit() -> i64 {
-    50
-}
+use crate::routes::records::assessment_page;
 
 /// A dashboard may be reused by the browser, after asking whether it changed.
 const REVALIDATE: &str = "private, no-cache";
@@ -58,28 +34,28 @@ fn not_visible() -> ApiError {
     ApiError::not_found("There is no such organization among those you can see.")
 }
 
-/// The organization `id`, as `{id, code, name}`, if it exists.
-async fn organization(state: &AppState, id: Uuid) -> Result<Value, ApiError> {
+/// The organization `id`, if it exists.
+async fn organization(state: &AppState, id: OrgId) -> Result<DashboardOrganization, ApiError> {
     let row: Option<(String, String)> = sqlx::query_as("select code, name from organizations where id = $1")
         .bind(id)
         .fetch_optional(state.db.pool())
         .await?;
     let (code, name) = row.ok_or_else(not_visible)?;
-    Ok(json!({"id": id, "code": code, "name": name}))
+    Ok(DashboardOrganization { code, id, name })
 }
 
 /// The organization a request may look at: OCM may pick any (or none: all of them);
 /// everyone else gets their own.
-async fn scope(state: &AppState, signed_in: &SignedIn, asked: Option<Uuid>) -> Result<(Option<Uuid>, Value), ApiError> {
-    if signed_in.role().oversees_all() {
+async fn scope(state: &AppState, caller: &Caller, asked: Option<OrgId>) -> Result<(Option<OrgId>, Option<DashboardOrganization>), ApiError> {
+    if caller.role.oversees_all() {
         return match asked {
-            Some(id) => Ok((Some(id), organization(state, id).await?)),
-            None => Ok((None, Value::Null)),
+            Some(id) => Ok((Some(id), Some(organization(state, id).await?))),
+            None => Ok((None, None)),
         };
     }
     match asked {
-        Some(id) if id != signed_in.org_id() => Err(not_visible()),
-        _ => Ok((Some(signed_in.org_id()), organization(state, signed_in.org_id()).await?)),
+        Some(id) if id != caller.org_id => Err(not_visible()),
+        _ => Ok((Some(caller.org_id), Some(organization(state, caller.org_id).await?))),
     }
 }
 
@@ -89,10 +65,11 @@ pub async fn show(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<DashboardQuery>,
 ) -> Result<Response, ApiError> {
-    let (org, organization) = scope(&state, &signed_in, query.org).await?;
+    let caller = signed_in.require_member()?;
+    let (org, organization) = scope(&state, &caller, query.org).await?;
     let body = match org {
         None => state.overview.get(&state.db).await?,
-        Some(id) if !signed_in.role().oversees_all() => Arc::new(figures_body(ReadTx::organization(&state.db, id).await?, org, organization).await?),
+        Some(id) if !caller.role.oversees_all() => Arc::new(figures_body(ReadTx::organization(&state.db, id).await?, org, organization).await?),
         Some(_) => Arc::new(figures_body(ReadTx::oversight(&state.db).await?, org, organization).await?),
     };
     // The tag is the body's digest: an unchanged dashboard is answered 304, with no body.
@@ -112,10 +89,10 @@ pub async fn show(
 }
 
 /// The answer's body: the figures `tx` reads for `org`.
-async fn figures_body(mut tx: ReadTx, org: Option<Uuid>, organization: Value) -> Result<Vec<u8>, ApiError> {
+async fn figures_body(mut tx: ReadTx, org: Option<OrgId>, organization: Option<DashboardOrganization>) -> Result<Vec<u8>, ApiError> {
     let figures = dashboard::load(&mut tx, org).await?;
     tx.finish().await?;
-    serde_json::to_vec(&json!({"organization": organization, "figures": figures})).map_err(|e| ApiError::Internal(e.into()))
+    serde_json::to_vec(&Dashboard { figures, organization }).map_err(|e| ApiError::Internal(e.into()))
 }
 
 /// The government overview sums every organization's totals (tens of thousands of summary
@@ -155,7 +132,7 @@ impl Overview {
 
     async fn compute(&self, db: &Db) -> Result<Arc<Vec<u8>>, ApiError> {
         let started = Instant::now();
-        let body = Arc::new(figures_body(ReadTx::oversight(db).await?, None, Value::Null).await?);
+        let body = Arc::new(figures_body(ReadTx::oversight(db).await?, None, None).await?);
         *self.latest.lock().expect("not poisoned") = Some((started, Arc::clone(&body)));
         Ok(body)
     }
@@ -165,14 +142,12 @@ pub async fn records(
     State(state): State<AppState>,
     signed_in: SignedIn,
     ApiQuery(query): ApiQuery<DrillQuery>,
-) -> Result<Json<Value>, ApiError> {
-    if !signed_in.role().may_drill_down() {
-        return Err(ApiError::forbidden("totals_only", "Your role sees the dashboards' totals, not the records behind them."));
-    }
+) -> Result<Json<Page<AssessmentRow>>, ApiError> {
+    let caller = signed_in.require_drill_down()?;
     // Another organization is a 404 for a ministry user; for OCM, one that does not exist.
-    let org = match (signed_in.role().oversees_all(), query.org) {
+    let org = match (caller.role.oversees_all(), query.org) {
         (true, None) => return Err(ApiError::invalid_field("org", "Choose the organization whose records to open.")),
-        (_, asked) => scope(&state, &signed_in, asked).await?.0.unwrap_or(signed_in.org_id()),
+        (_, asked) => scope(&state, &caller, asked).await?.0.unwrap_or(caller.org_id),
     };
     let filters = AssessmentQuery {
         status: query.status,

@@ -19,6 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use bmms_shared::OrgId;
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -26,7 +28,8 @@ use crate::auth::SignedIn;
 use crate::db::{Db, OrgTx};
 use crate::error::ApiError;
 use crate::routes::extract::ApiQuery;
-use crate::routes::records::{bind_filters, AssessmentQuery, ASSESSMENT_FILTERS};
+use crate::routes::records::{bind_filters, AssessmentFilters, ASSESSMENT_FILTERS};
+use bmms_shared::api::AssessmentQuery;
 
 /// Bytes gathered before a chunk goes out.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -35,21 +38,23 @@ const PAGE_ROWS: usize = 1_000;
 /// How long a download waits for the client to take the next chunk before it ends.
 const SEND_TIMEOUT: Duration = Duration::from_secs(60);
 
-type Row = (
-    Uuid,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<f64>,
-    Option<f64>,
-    Option<NaiveDate>,
-    Option<i32>,
-    Option<i32>,
-    Option<i32>,
-    Value,
-    DateTime<Utc>,
-);
+/// An assessment as the export writes it; JSON keeps these names.
+#[derive(sqlx::FromRow, Serialize)]
+struct Row {
+    id: Uuid,
+    status: String,
+    community: Option<String>,
+    municipality: Option<String>,
+    province: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    assessment_date: Option<NaiveDate>,
+    households: Option<i32>,
+    population: Option<i32>,
+    respondents: Option<i32>,
+    needs: Value,
+    updated_at: DateTime<Utc>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Format {
@@ -85,22 +90,22 @@ pub async fn assessments(
     signed_in: SignedIn,
     ApiQuery(query): ApiQuery<AssessmentQuery>,
 ) -> Result<Response, ApiError> {
-    signed_in.require_desk()?;
-    query.check()?;
+    let caller = signed_in.require_desk()?;
+    let filters = AssessmentFilters::read(&query)?;
     let format = match query.format.as_deref().unwrap_or("csv") {
         "csv" => Format::Csv,
         "json" => Format::Json,
         "geojson" => Format::GeoJson,
         _ => return Err(ApiError::invalid_field("format", "Export as csv, json or geojson.")),
     };
-    let slot = state.limits.exports.enter(signed_in.user_id())?;
-    let ids_sql = format!("select id from mana_assessments where {ASSESSMENT_FILTERS} {}", query.order_by()?);
+    let slot = state.limits.exports.enter(caller.user_id)?;
+    let ids_sql = format!("select id from mana_assessments where {ASSESSMENT_FILTERS} {}", filters.order_by()?);
     // Before the answer starts, so that a database that is down is an error status, not
     // an empty download.
-    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
-    let ids: Vec<(Uuid,)> = bind_filters(sqlx::query_as(&ids_sql), &query).fetch_all(&mut *tx).await?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let ids: Vec<(Uuid,)> = bind_filters(sqlx::query_as(&ids_sql), &filters).fetch_all(&mut *tx).await?;
     tx.commit().await?;
-    let (db, org_id) = (state.db.clone(), signed_in.org_id());
+    let (db, org_id) = (state.db.clone(), caller.org_id);
     let (sender, receiver) = mpsc::channel::<Bytes>(4);
     let complete = Arc::new(AtomicBool::new(false));
     let finished = Arc::clone(&complete);
@@ -146,7 +151,7 @@ const PAGE_SQL: &str = "select m.id, m.status, m.community, m.municipality, m.pr
     order by page.n";
 
 /// Sends the rows of `ids`; true when every byte went to the client.
-async fn stream_rows(db: &Db, org_id: Uuid, ids: &[Uuid], format: Format, sender: &mpsc::Sender<Bytes>) -> anyhow::Result<bool> {
+async fn stream_rows(db: &Db, org_id: OrgId, ids: &[Uuid], format: Format, sender: &mpsc::Sender<Bytes>) -> anyhow::Result<bool> {
     let mut out = Vec::with_capacity(CHUNK_BYTES * 2);
     let sectors: Vec<&str> = mana::SECTORS.iter().map(|(s, _)| *s).collect();
     match format {
@@ -205,26 +210,25 @@ fn need_column(sector: &str) -> String {
 }
 
 fn write_csv_row(out: &mut Vec<u8>, row: &Row, sectors: &[&str]) -> anyhow::Result<()> {
-    let (id, status, community, municipality, province, lat, lon, date, households, population, respondents, needs, updated) = row;
     // Typed by people, so neutralized for spreadsheets (see `bmms_shared::spreadsheet`).
     let text = |v: &Option<String>| csv_text(v.as_deref().unwrap_or_default()).into_owned();
     let num = |v: Option<i32>| v.map(|n| n.to_string()).unwrap_or_default();
     let float = |v: Option<f64>| v.map(|n| n.to_string()).unwrap_or_default();
     let mut record = vec![
-        id.to_string(),
-        csv_text(status).into_owned(),
-        text(community),
-        text(municipality),
-        text(province),
-        float(*lat),
-        float(*lon),
-        date.map(|d| d.to_string()).unwrap_or_default(),
-        num(*households),
-        num(*population),
-        num(*respondents),
-        updated.to_rfc3339(),
+        row.id.to_string(),
+        csv_text(&row.status).into_owned(),
+        text(&row.community),
+        text(&row.municipality),
+        text(&row.province),
+        float(row.latitude),
+        float(row.longitude),
+        row.assessment_date.map(|d| d.to_string()).unwrap_or_default(),
+        num(row.households),
+        num(row.population),
+        num(row.respondents),
+        row.updated_at.to_rfc3339(),
     ];
-    record.extend(sectors.iter().map(|s| needs.get(*s).map(|v| v.to_string()).unwrap_or_default()));
+    record.extend(sectors.iter().map(|s| row.needs.get(*s).map(|v| v.to_string()).unwrap_or_default()));
     let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(out);
     writer.write_record(&record)?;
     writer.flush()?;
@@ -232,17 +236,14 @@ fn write_csv_row(out: &mut Vec<u8>, row: &Row, sectors: &[&str]) -> anyhow::Resu
 }
 
 fn row_json(row: &Row) -> Value {
-    let (id, status, community, municipality, province, lat, lon, date, households, population, respondents, needs, updated) = row;
-    json!({"id": id, "status": status, "community": community, "municipality": municipality, "province": province,
-           "latitude": lat, "longitude": lon, "assessment_date": date, "households": households, "population": population,
-           "respondents": respondents, "needs": needs, "updated_at": updated})
+    serde_json::to_value(row).unwrap_or(Value::Null)
 }
 
 /// A GeoJSON feature; an assessment without a GPS point has a null geometry (still valid
 /// GeoJSON), so the export holds the same rows as the others.
 fn feature(row: &Row) -> Value {
     let mut properties = row_json(row);
-    let (lat, lon) = (row.5, row.6);
+    let (lat, lon) = (row.latitude, row.longitude);
     if let Some(map) = properties.as_object_mut() {
         map.remove("latitude");
         map.remove("longitude");
@@ -251,5 +252,5 @@ fn feature(row: &Row) -> Value {
         (Some(lat), Some(lon)) => json!({"type": "Point", "coordinates": [lon, lat]}),
         _ => Value::Null,
     };
-    json!({"type": "Feature", "id": row.0, "geometry": geometry, "properties": properties})
+    json!({"type": "Feature", "id": row.id, "geometry": geometry, "properties": properties})
 }

@@ -147,3 +147,17 @@ where
         }
     }
 }
+
+/// The paging of every list: `limit` rows (50 unless the address says, at most 200)
+/// from `offset`; the query types of `bmms_shared::api` default `limit` to `api::DEFAULT_LIMIT`.
+pub mod paging {
+    use crate::error::ApiError;
+
+    /// The `limit` and `offset` to use, or a 422 a person can act on.
+    pub fn check(limit: i64, offset: i64) -> Result<(i64, i64), ApiError> {
+        if !(1..=200).contains(&limit) || offset < 0 {
+            return Err(ApiError::unprocessable("invalid_paging", "limit must be between 1 and 200, and offset 0 or more."));
+        }
+        Ok((limit, offset))
+    }
+}

@@ -19,39 +19,97 @@ use axum::extract::Request;
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
 use crate::app::AppState;
 use crate::error::{error_body, ApiError};
 
+/// Who may reach a route before its handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: sign-in, which has no session yet.
+    Public,
+    /// A signed-in session; the handler's first statement is the `SignedIn::require_…`
+    /// check that says which of them.
+    SignedIn,
+}
+
+/// One method of one API route, as [`api_routes`] lists them.
+pub struct ApiRoute {
+    pub method: Method,
+    /// The path under `/api/v1`, with `{id}` for a path parameter.
+    pub path: &'static str,
+    /// The handler's Rust path (`bmms_server::routes::records::show`), so that a test can
+    /// read its first lines.
+    pub handler: &'static str,
+    pub access: Access,
+    route: MethodRouter<AppState>,
+}
+
+impl ApiRoute {
+    fn new<H, T>(access: Access, method: Method, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).expect("an API route's method is a standard one");
+        let name = std::any::type_name_of_val(&handler);
+        ApiRoute { method, path, handler: name, access, route: on(filter, handler) }
+    }
+
+    fn public<H: Handler<T, AppState>, T: 'static>(method: Method, path: &'static str, handler: H) -> Self {
+        Self::new(Access::Public, method, path, handler)
+    }
+
+    fn signed_in<H: Handler<T, AppState>, T: 'static>(method: Method, path: &'static str, handler: H) -> Self {
+        Self::new(Access::SignedIn, method, path, handler)
+    }
+
+    /// A larger body limit than the API's default, for this route alone.
+    fn body_limit(mut self, bytes: usize) -> Self {
+        self.route = self.route.layer(DefaultBodyLimit::max(bytes));
+        self
+    }
+}
+
+/// Every API route, one line each: the method, the path, the handler. The table is the
+/// router (see [`api_router`]) and what server/tests/api/routes.rs walks.
+pub fn api_routes() -> Vec<ApiRoute> {
+    use Method as M;
+    vec![
+        ApiRoute::public(M::POST, "/auth/login", auth::login),
+        ApiRoute::signed_in(M::POST, "/auth/logout", auth::logout),
+        ApiRoute::signed_in(M::GET, "/me", auth::me),
+        ApiRoute::signed_in(M::GET, "/organizations", organizations::list),
+        ApiRoute::signed_in(M::GET, "/organizations/{id}", organizations::show),
+        ApiRoute::signed_in(M::POST, "/devices", devices::register),
+        ApiRoute::signed_in(M::GET, "/devices", devices::health),
+        ApiRoute::signed_in(M::GET, "/assessments", records::list_assessments),
+        ApiRoute::signed_in(M::GET, "/assessments/export", exports::assessments),
+        ApiRoute::signed_in(M::GET, "/tasks", tasks::list),
+        ApiRoute::signed_in(M::POST, "/tasks", tasks::create),
+        ApiRoute::signed_in(M::POST, "/tasks/{id}/assign", tasks::assign),
+        ApiRoute::signed_in(M::GET, "/officers", tasks::progress),
+        ApiRoute::signed_in(M::GET, "/records/{id}", records::show),
+        ApiRoute::signed_in(M::GET, "/records/{id}/history", records::history),
+        ApiRoute::signed_in(M::GET, "/conflicts", conflicts::list),
+        ApiRoute::signed_in(M::POST, "/conflicts/resolve", conflicts::resolve_many),
+        ApiRoute::signed_in(M::GET, "/conflicts/{id}", conflicts::show),
+        ApiRoute::signed_in(M::POST, "/conflicts/{id}/resolve", conflicts::resolve),
+        ApiRoute::signed_in(M::GET, "/events", events::stream),
+        ApiRoute::signed_in(M::GET, "/dashboard", dashboard::show),
+        ApiRoute::signed_in(M::GET, "/dashboard/records", dashboard::records),
+        ApiRoute::signed_in(M::POST, "/sync", sync::sync).body_limit(bmms_shared::sync::protocol::MAX_REQUEST_BYTES),
+    ]
+}
+
 /// Routes under `/api`.
 pub fn api_router() -> Router<AppState> {
-    let v1 = Router::new()
-        .route("/auth/login", post(auth::login))
-        .route("/auth/logout", post(auth::logout))
-        .route("/me", get(auth::me))
-        .route("/organizations", get(organizations::list))
-        .route("/organizations/{id}", get(organizations::show))
-        .route("/devices", post(sync::register_device).get(devices::health))
-        .route("/assessments", get(records::list_assessments))
-        .route("/assessments/export", get(exports::assessments))
-        .route("/tasks", get(records::list_tasks).post(tasks::create))
-        .route("/tasks/{id}/assign", post(tasks::assign))
-        .route("/officers", get(tasks::progress))
-        .route("/records/{id}", get(records::show))
-        .route("/records/{id}/history", get(records::history))
-        .route("/conflicts", get(conflicts::list))
-        .route("/conflicts/resolve", post(conflicts::resolve_many))
-        .route("/conflicts/{id}", get(conflicts::show))
-        .route("/conflicts/{id}/resolve", post(conflicts::resolve))
-        .route("/events", get(events::stream))
-        .route("/dashboard", get(dashboard::show))
-        .route("/dashboard/records", get(dashboard::records))
-        .route(
-            "/sync",
-            post(sync::sync).layer(axum::extract::DefaultBodyLimit::max(bmms_shared::sync::protocol::MAX_REQUEST_BYTES)),
-        );
+    // Two methods of one path merge into one route.
+    let v1 = api_routes().into_iter().fold(Router::new(), |router, api| router.route(api.path, api.route));
     Router::new()
         .nest("/v1", v1)
         .fallback(api_not_found)

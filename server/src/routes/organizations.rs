@@ -4,22 +4,29 @@
 use axum::extract::State;
 use axum::Json;
 use bmms_shared::api::OrganizationSummary;
-use uuid::Uuid;
+use bmms_shared::OrgId;
 
 use crate::app::AppState;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 use crate::routes::extract::ApiPath;
 
-type Row = (Uuid, String, String, String);
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: OrgId,
+    code: String,
+    name: String,
+    kind: String,
+}
 
-fn summary((id, code, name, kind): Row) -> Result<OrganizationSummary, ApiError> {
-    let kind = kind.parse().map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?;
-    Ok(OrganizationSummary { id, code, name, kind })
+fn summary(row: Row) -> Result<OrganizationSummary, ApiError> {
+    let kind = row.kind.parse().map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?;
+    Ok(OrganizationSummary { id: row.id, code: row.code, name: row.name, kind })
 }
 
 /// `GET /api/v1/organizations`: every organization, by code.
-pub async fn list(State(state): State<AppState>, _: SignedIn) -> Result<Json<Vec<OrganizationSummary>>, ApiError> {
+pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<Vec<OrganizationSummary>>, ApiError> {
+    signed_in.require_member()?;
     let rows: Vec<Row> = sqlx::query_as("select id, code, name, kind from organizations order by code")
         .fetch_all(state.db.pool())
         .await?;
@@ -29,9 +36,10 @@ pub async fn list(State(state): State<AppState>, _: SignedIn) -> Result<Json<Vec
 /// `GET /api/v1/organizations/{id}`.
 pub async fn show(
     State(state): State<AppState>,
-    _: SignedIn,
-    ApiPath(id): ApiPath<Uuid>,
+    signed_in: SignedIn,
+    ApiPath(id): ApiPath<OrgId>,
 ) -> Result<Json<OrganizationSummary>, ApiError> {
+    signed_in.require_member()?;
     let row: Option<Row> = sqlx::query_as("select id, code, name, kind from organizations where id = $1")
         .bind(id)
         .fetch_optional(state.db.pool())

@@ -4,9 +4,10 @@
 
 use axum::extract::State;
 use axum::Json;
+use bmms_shared::api::{AssessmentQuery, AssessmentRow, HistoryEntry, Page, Record, RecordConflict, RecordHistory};
 use bmms_shared::records::{self, mana, RecordKind};
+use bmms_shared::{DeviceId, DocId};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use sqlx::postgres::{PgArguments, Postgres};
 use sqlx::query::QueryAs;
@@ -16,59 +17,10 @@ use crate::app::AppState;
 use crate::auth::SignedIn;
 use crate::db::OrgTx;
 use crate::error::ApiError;
-use crate::routes::extract::{ApiPath, ApiQuery};
+use crate::routes::extract::{paging, ApiPath, ApiQuery};
 use crate::sync::{history, store};
+use crate::wire::{maybe_date, timestamp};
 use bmms_shared::records::json as values;
-
-/// Filters of the assessments table (and of its export).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AssessmentQuery {
-    pub status: Option<String>,
-    pub province: Option<String>,
-    pub municipality: Option<String>,
-    /// Assessment date from and to, inclusive.
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
-    /// Only assessments that rate this sector's need at `min_severity` or more.
-    pub sector: Option<String>,
-    pub min_severity: Option<i32>,
-    /// Part of the community's name.
-    pub search: Option<String>,
-    #[serde(default)]
-    pub sort: Option<String>,
-    #[serde(default)]
-    pub order: Option<String>,
-    #[serde(default = "default_limit")]
-    pub limit: i64,
-    #[serde(default)]
-    pub offset: i64,
-    /// For the export only: csv, json or geojson.
-    pub format: Option<String>,
-}
-
-/// Filters of the task list.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TaskQuery {
-    pub status: Option<String>,
-    pub assignee: Option<String>,
-    #[serde(default = "default_limit")]
-    pub limit: i64,
-    #[serde(default)]
-    pub offset: i64,
-}
-
-fn default_limit() -> i64 {
-    50
-}
-
-fn page(limit: i64, offset: i64) -> Result<(i64, i64), ApiError> {
-    if !(1..=200).contains(&limit) || offset < 0 {
-        return Err(ApiError::unprocessable("invalid_paging", "limit must be between 1 and 200, and offset 0 or more."));
-    }
-    Ok((limit, offset))
-}
 
 /// The `where` clause of the assessment filters; [`bind_filters`] binds `$1`..`$8`.
 pub const ASSESSMENT_FILTERS: &str = "($1::text is null or status = $1) and ($2::text is null or province = $2)
@@ -77,16 +29,43 @@ pub const ASSESSMENT_FILTERS: &str = "($1::text is null or status = $1) and ($2:
     and ($6::text is null or (needs ->> $6)::int >= coalesce($7, 1))
     and ($8::text is null or community ilike '%' || $8 || '%')";
 
-impl AssessmentQuery {
+/// The filters of an [`AssessmentQuery`], checked, as the SQL binds them.
+pub struct AssessmentFilters<'q> {
+    query: &'q AssessmentQuery,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+/// A date of the address's filters; one that is not a date is refused as serde refused
+/// it when the query held dates.
+fn filter_date(name: &str, text: Option<&String>) -> Result<Option<NaiveDate>, ApiError> {
+    text.map(|text| {
+        text.parse::<NaiveDate>().map_err(|err| {
+            ApiError::bad_request(
+                "invalid_query",
+                format!("The address's filters are not valid: Failed to deserialize query string: {name}: {err}."),
+            )
+        })
+    })
+    .transpose()
+}
+
+impl<'q> AssessmentFilters<'q> {
     /// Refuses filters that cannot mean anything, with the field to fix.
-    pub fn check(&self) -> Result<(), ApiError> {
-        if let Some(sector) = &self.sector {
+    pub fn read(query: &'q AssessmentQuery) -> Result<Self, ApiError> {
+        let filters = AssessmentFilters { query, from: filter_date("from", query.from.as_ref())?, to: filter_date("to", query.to.as_ref())? };
+        filters.check()?;
+        Ok(filters)
+    }
+
+    fn check(&self) -> Result<(), ApiError> {
+        if let Some(sector) = &self.query.sector {
             if !mana::SECTORS.iter().any(|(s, _)| s == sector) {
                 let known: Vec<&str> = mana::SECTORS.iter().map(|(s, _)| *s).collect();
                 return Err(ApiError::invalid_field("sector", format!("Choose one of the sectors: {}.", known.join(", "))));
             }
         }
-        if self.min_severity.is_some_and(|s| !(1..=5).contains(&s)) {
+        if self.query.min_severity.is_some_and(|s| !(1..=5).contains(&s)) {
             return Err(ApiError::invalid_field("min_severity", "Severity goes from 1 to 5."));
         }
         // The range a record's date can have (`FieldType::Date`); PostgreSQL would refuse
@@ -106,7 +85,7 @@ impl AssessmentQuery {
 
     /// `order by` for the chosen column; only known columns reach the SQL.
     pub fn order_by(&self) -> Result<String, ApiError> {
-        let column = match self.sort.as_deref().unwrap_or("updated_at") {
+        let column = match self.query.sort.as_deref().unwrap_or("updated_at") {
             "updated_at" => "updated_at",
             "assessment_date" => "assessment_date",
             "community" => "community",
@@ -122,7 +101,7 @@ impl AssessmentQuery {
                 ))
             }
         };
-        let direction = match self.order.as_deref() {
+        let direction = match self.query.order.as_deref() {
             None if column == "updated_at" => "desc",
             None | Some("asc") => "asc",
             Some("desc") => "desc",
@@ -133,16 +112,17 @@ impl AssessmentQuery {
 }
 
 /// Binds the filters of [`ASSESSMENT_FILTERS`].
-pub fn bind_filters<'q, O>(query: QueryAs<'q, Postgres, O, PgArguments>, filters: &'q AssessmentQuery) -> QueryAs<'q, Postgres, O, PgArguments> {
+pub fn bind_filters<'q, O>(query: QueryAs<'q, Postgres, O, PgArguments>, filters: &AssessmentFilters<'q>) -> QueryAs<'q, Postgres, O, PgArguments> {
+    let asked = filters.query;
     query
-        .bind(&filters.status)
-        .bind(&filters.province)
-        .bind(&filters.municipality)
+        .bind(&asked.status)
+        .bind(&asked.province)
+        .bind(&asked.municipality)
         .bind(filters.from)
         .bind(filters.to)
-        .bind(&filters.sector)
-        .bind(filters.min_severity)
-        .bind(filters.search.as_deref().map(|s| s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+        .bind(&asked.sector)
+        .bind(asked.min_severity)
+        .bind(asked.search.as_deref().map(|s| s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
 }
 
 /// `GET /api/v1/assessments?status=&province=&municipality=&from=&to=&sector=&min_severity=&search=&sort=&order=&limit=&offset=`
@@ -150,86 +130,84 @@ pub async fn list_assessments(
     State(state): State<AppState>,
     signed_in: SignedIn,
     ApiQuery(query): ApiQuery<AssessmentQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
+) -> Result<Json<Page<AssessmentRow>>, ApiError> {
+    let caller = signed_in.require_member()?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let page = assessment_page(&mut tx, &query).await?;
     tx.commit().await?;
     Ok(Json(page))
 }
 
+/// An assessment as the assessments table reads it.
+#[derive(sqlx::FromRow)]
+struct StoredAssessment {
+    id: DocId,
+    status: String,
+    community: Option<String>,
+    municipality: Option<String>,
+    province: Option<String>,
+    assessment_date: Option<NaiveDate>,
+    households: Option<i32>,
+    population: Option<i32>,
+    needs: Value,
+    /// Of the whole filtered list, not of this page.
+    total: i64,
+}
+
 /// A page of the assessments `conn` can see, as `GET /api/v1/assessments` answers.
-pub async fn assessment_page(conn: &mut sqlx::PgConnection, query: &AssessmentQuery) -> Result<Value, ApiError> {
-    let (limit, offset) = page(query.limit, query.offset)?;
-    query.check()?;
+pub async fn assessment_page(conn: &mut sqlx::PgConnection, query: &AssessmentQuery) -> Result<Page<AssessmentRow>, ApiError> {
+    let (limit, offset) = paging::check(query.limit, query.offset)?;
+    let filters = AssessmentFilters::read(query)?;
     let sql = format!(
         "select id, status, community, municipality, province, assessment_date, households, population, needs,
                 count(*) over () as total
          from mana_assessments where {ASSESSMENT_FILTERS} {} limit $9 offset $10",
-        query.order_by()?
+        filters.order_by()?
     );
-    type Row = (Uuid, String, Option<String>, Option<String>, Option<String>, Option<NaiveDate>, Option<i32>, Option<i32>, Value, i64);
-    let rows: Vec<Row> = bind_filters(sqlx::query_as(&sql), query).bind(limit).bind(offset).fetch_all(&mut *conn).await?;
-    let total = rows.first().map(|r| r.9).unwrap_or(0);
-    let items: Vec<Value> = rows
+    let rows: Vec<StoredAssessment> = bind_filters(sqlx::query_as(&sql), &filters).bind(limit).bind(offset).fetch_all(&mut *conn).await?;
+    let total = rows.first().map(|r| r.total).unwrap_or(0);
+    let items = rows
         .into_iter()
-        .map(|(id, status, community, municipality, province, date, households, population, needs, _)| {
-            json!({"id": id, "status": status, "community": community, "municipality": municipality,
-                   "province": province, "assessment_date": date, "households": households, "population": population,
-                   "needs": needs})
+        .map(|r| AssessmentRow {
+            assessment_date: maybe_date(r.assessment_date),
+            community: r.community,
+            households: r.households,
+            id: r.id,
+            municipality: r.municipality,
+            needs: r.needs,
+            population: r.population,
+            province: r.province,
+            status: r.status,
         })
         .collect();
-    Ok(json!({"items": items, "total": total, "limit": limit, "offset": offset}))
-}
-
-/// `GET /api/v1/tasks?status=&assignee=&limit=&offset=`
-pub async fn list_tasks(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
-    ApiQuery(query): ApiQuery<TaskQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let (limit, offset) = page(query.limit, query.offset)?;
-    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
-    type Row = (Uuid, String, Option<String>, Option<String>, Option<String>, Option<NaiveDate>, Option<i32>, bool, i64);
-    let rows: Vec<Row> = sqlx::query_as(
-        "select id, status, title, site, assignee, due_date, progress_percent,
-                coalesce(status <> 'done' and due_date < current_date, false) as overdue, count(*) over () as total
-         from monitoring_tasks
-         where ($1::text is null or status = $1) and ($2::text is null or assignee = $2)
-         order by due_date nulls last, id limit $3 offset $4",
-    )
-    .bind(&query.status)
-    .bind(&query.assignee)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let total = rows.first().map(|r| r.8).unwrap_or(0);
-    let items: Vec<Value> = rows
-        .into_iter()
-        .map(|(id, status, title, site, assignee, due, progress, overdue, _)| {
-            json!({"id": id, "status": status, "title": title, "site": site, "assignee": assignee, "due_date": due,
-                   "progress_percent": progress, "overdue": overdue})
-        })
-        .collect();
-    Ok(Json(json!({"items": items, "total": total, "limit": limit, "offset": offset})))
+    Ok(Page { items, limit, offset, total })
 }
 
 /// `GET /api/v1/records/{id}`: every field's current value, and the open conflicts.
-pub async fn show(State(state): State<AppState>, signed_in: SignedIn, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Value>, ApiError> {
-    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
+pub async fn show(State(state): State<AppState>, signed_in: SignedIn, ApiPath(id): ApiPath<DocId>) -> Result<Json<Record>, ApiError> {
+    let caller = signed_in.require_member()?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let stored = store::load_document(&mut tx, id).await?.ok_or_else(|| ApiError::not_found("There is no such record in your organization."))?;
-    let conflicts: Vec<(Uuid, String, Value, DateTime<Utc>)> = sqlx::query_as(
+    let conflicts: Vec<OpenConflict> = sqlx::query_as(
         "select id, field, candidates, detected_at from conflicts where doc_id = $1 and resolved_at is null order by field",
     )
     .bind(id)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Json(record_json(id, stored.kind, &stored.doc, conflicts)))
+    Ok(Json(record(id, stored.kind, &stored.doc, conflicts)))
 }
 
-fn record_json(id: Uuid, kind: RecordKind, doc: &automerge::AutoCommit, conflicts: Vec<(Uuid, String, Value, DateTime<Utc>)>) -> Value {
+/// A conflict of the record that no supervisor has settled yet.
+#[derive(sqlx::FromRow)]
+struct OpenConflict {
+    id: Uuid,
+    field: String,
+    candidates: Value,
+    detected_at: DateTime<Utc>,
+}
+
+fn record(id: DocId, kind: RecordKind, doc: &automerge::AutoCommit, conflicts: Vec<OpenConflict>) -> Record {
     let mut fields = Map::new();
     let mut notes = Map::new();
     for spec in kind.fields() {
@@ -240,21 +218,29 @@ fn record_json(id: Uuid, kind: RecordKind, doc: &automerge::AutoCommit, conflict
             notes.insert(spec.name.clone(), json!(note));
         }
     }
-    let conflicts: Vec<Value> = conflicts
+    let conflicts = conflicts
         .into_iter()
-        .map(|(conflict_id, field, candidates, detected_at)| {
-            json!({"id": conflict_id, "field": field, "candidates": candidates, "detected_at": detected_at})
-        })
+        .map(|c| RecordConflict { candidates: c.candidates, detected_at: timestamp(c.detected_at), field: c.field, id: c.id })
         .collect();
-    json!({"id": id, "kind": kind, "fields": fields, "resolutions": notes, "conflicts": conflicts})
+    Record { conflicts, fields, id, kind, resolutions: notes }
+}
+
+/// One change of a record's log, with who made it.
+#[derive(sqlx::FromRow)]
+struct LoggedChange {
+    seq: i64,
+    hash: Vec<u8>,
+    device_id: DeviceId,
+    display_name: String,
+    created_at: DateTime<Utc>,
 }
 
 /// `GET /api/v1/records/{id}/history`: the record's changes, newest first (the last 500).
-pub async fn history(State(state): State<AppState>, signed_in: SignedIn, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Value>, ApiError> {
-    signed_in.require_desk()?;
-    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
+pub async fn history(State(state): State<AppState>, signed_in: SignedIn, ApiPath(id): ApiPath<DocId>) -> Result<Json<RecordHistory>, ApiError> {
+    let caller = signed_in.require_desk()?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let mut stored = store::load_document(&mut tx, id).await?.ok_or_else(|| ApiError::not_found("There is no such record in your organization."))?;
-    let log: Vec<(i64, Vec<u8>, Uuid, String, DateTime<Utc>)> = sqlx::query_as(
+    let log: Vec<LoggedChange> = sqlx::query_as(
         "select l.seq, l.hash, l.device_id, u.display_name, l.created_at from change_log l join users u on u.id = l.user_id
          where l.doc_id = $1 order by l.seq desc limit 500",
     )
@@ -262,12 +248,16 @@ pub async fn history(State(state): State<AppState>, signed_in: SignedIn, ApiPath
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    let entries: Vec<Value> = log
+    let items = log
         .into_iter()
-        .map(|(seq, hash, device_id, name, at)| {
-            let changed = history::fields_changed(&mut stored.doc, stored.kind, &hash);
-            json!({"seq": seq, "at": at, "by": name, "device_id": (!device_id.is_nil()).then_some(device_id), "fields": changed})
+        .map(|change| HistoryEntry {
+            at: timestamp(change.created_at),
+            by: change.display_name,
+            // The nil device is a desk edit, made on no device.
+            device_id: (!change.device_id.uuid().is_nil()).then_some(change.device_id),
+            fields: history::fields_changed(&mut stored.doc, stored.kind, &change.hash),
+            seq: change.seq,
         })
         .collect();
-    Ok(Json(json!({"id": id, "kind": stored.kind, "items": entries})))
+    Ok(Json(RecordHistory { id, items, kind: stored.kind }))
 }

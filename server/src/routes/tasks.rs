@@ -1,4 +1,4 @@
-//! Supervisors hand out monitoring tasks: create one (PPA, site, due date, a checklist
+//! Monitoring tasks: the organization's task list, and supervisors hand them out: create one (PPA, site, due date, a checklist
 //! from a template), assign or reassign it, and follow each officer's progress. A task is
 //! an Automerge document like any other, written by the supervisor's desk actor, so the
 //! officer's device receives a new or changed task as a delta at its next sync.
@@ -9,47 +9,20 @@ use axum::Json;
 use bmms_shared::policy;
 use bmms_shared::records::fields::ChecklistItem;
 use bmms_shared::records::{FieldValue, RecordKind};
-use serde::Deserialize;
-use serde_json::{json, Value};
-use uuid::Uuid;
+use bmms_shared::api::{Assign, Assigned, Items, NewTask, OfficerProgress, Page, TaskCreated, TaskQuery, TaskRow};
+use bmms_shared::{DocId, Role};
+use chrono::NaiveDate;
+use serde_json::json;
 
 use crate::app::AppState;
 use crate::audit::{self, Event};
-use crate::auth::SignedIn;
+use crate::auth::{Caller, SignedIn};
 use crate::db::OrgTx;
 use crate::error::ApiError;
 use crate::events::Topic;
-use crate::routes::extract::{ApiJson, ApiPath};
+use crate::routes::extract::{paging, ApiJson, ApiPath, ApiQuery};
 use crate::sync::desk_edit;
-
-/// `POST /api/v1/tasks`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewTask {
-    /// Chosen by the client, so that the same request sent twice creates one task; a new
-    /// one when absent.
-    #[serde(default)]
-    pub id: Option<Uuid>,
-    pub title: String,
-    pub ppa: String,
-    pub site: String,
-    #[serde(default)]
-    pub description: String,
-    /// `YYYY-MM-DD`.
-    pub due_date: String,
-    /// The officer's username.
-    pub assignee: String,
-    /// The checklist's items, e.g. from one of `bmms_shared::records::task::CHECKLIST_TEMPLATES`.
-    #[serde(default)]
-    pub checklist: Vec<String>,
-}
-
-/// `POST /api/v1/tasks/{id}/assign`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Assign {
-    pub assignee: String,
-}
+use crate::wire::maybe_date;
 
 /// The assignee must be an active field officer or supervisor of the organization.
 async fn check_assignee(tx: &mut OrgTx, username: &str) -> Result<(), ApiError> {
@@ -76,8 +49,64 @@ fn required(field: &str, value: &str, label: &str) -> Result<FieldValue, ApiErro
     }
 }
 
-pub async fn create(State(state): State<AppState>, signed_in: SignedIn, body: Result<ApiJson<NewTask>, ApiError>) -> Result<(StatusCode, Json<Value>), ApiError> {
-    signed_in.require_allowed(|role| policy::may_create(role, RecordKind::MonitoringTask))?;
+/// A task as the task list reads it.
+#[derive(sqlx::FromRow)]
+struct StoredTask {
+    id: DocId,
+    status: String,
+    title: Option<String>,
+    site: Option<String>,
+    assignee: Option<String>,
+    due_date: Option<NaiveDate>,
+    progress_percent: Option<i32>,
+    overdue: bool,
+    /// Of the whole filtered list, not of this page.
+    total: i64,
+}
+
+/// `GET /api/v1/tasks?status=&assignee=&limit=&offset=`
+pub async fn list(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    ApiQuery(query): ApiQuery<TaskQuery>,
+) -> Result<Json<Page<TaskRow>>, ApiError> {
+    let caller = signed_in.require_member()?;
+    let (limit, offset) = paging::check(query.limit, query.offset)?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let rows: Vec<StoredTask> = sqlx::query_as(
+        "select id, status, title, site, assignee, due_date, progress_percent,
+                coalesce(status <> 'done' and due_date < current_date, false) as overdue, count(*) over () as total
+         from monitoring_tasks
+         where ($1::text is null or status = $1) and ($2::text is null or assignee = $2)
+         order by due_date nulls last, id limit $3 offset $4",
+    )
+    .bind(&query.status)
+    .bind(&query.assignee)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let total = rows.first().map(|r| r.total).unwrap_or(0);
+    let items = rows
+        .into_iter()
+        .map(|t| TaskRow {
+            assignee: t.assignee,
+            due_date: maybe_date(t.due_date),
+            id: t.id,
+            overdue: t.overdue,
+            progress_percent: t.progress_percent,
+            site: t.site,
+            status: t.status,
+            title: t.title,
+        })
+        .collect();
+    Ok(Json(Page { items, limit, offset, total }))
+}
+
+/// `POST /api/v1/tasks`: a new task, assigned.
+pub async fn create(State(state): State<AppState>, signed_in: SignedIn, body: Result<ApiJson<NewTask>, ApiError>) -> Result<(StatusCode, Json<TaskCreated>), ApiError> {
+    let caller = signed_in.require_allowed(|role| policy::may_create(role, RecordKind::MonitoringTask))?;
     let ApiJson(task) = body?;
     let mut fields = vec![
         ("title", required("title", &task.title, "title")?),
@@ -95,32 +124,32 @@ pub async fn create(State(state): State<AppState>, signed_in: SignedIn, body: Re
     if !checklist.is_empty() {
         fields.push(("checklist", FieldValue::Checklist(checklist)));
     }
-    let id = task.id.unwrap_or_else(Uuid::new_v4);
-    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
+    let id = task.id.unwrap_or_else(|| DocId::random());
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     check_assignee(&mut tx, &task.assignee).await?;
     let write = Box::new(move |doc: &mut automerge::AutoCommit| desk_edit::set_fields(doc, fields));
-    if !desk_edit::create(&mut tx, id, RecordKind::MonitoringTask, signed_in.user_id(), write).await? {
+    if !desk_edit::create(&mut tx, id, RecordKind::MonitoringTask, caller.user_id, write).await? {
         drop(tx);
-        return already_created(&state, &signed_in, id, &task).await;
+        return already_created(&state, &caller, id, &task).await;
     }
     audit::append(&mut tx, Event {
-        actor: &signed_in.actor(),
+        actor: &caller.actor(),
         action: "task.create",
         subject: format!("record:{id}"),
         details: json!({"title": task.title.trim(), "assignee": task.assignee.trim(), "due_date": task.due_date.trim()}),
     })
     .await?;
     tx.commit().await?;
-    state.events.announce(signed_in.org_id(), Topic::Records);
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+    state.events.announce(caller.org_id, Topic::Records);
+    Ok((StatusCode::CREATED, Json(TaskCreated { id })))
 }
 
 /// The answer to a task whose id is taken: the same request sent again (a double click,
 /// a retry) finds its task and changes nothing; the same id with other details is 409
 /// (the first request's task stands); any other use of the id is refused without saying
 /// whether it exists elsewhere.
-async fn already_created(state: &AppState, signed_in: &SignedIn, id: Uuid, task: &NewTask) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
+async fn already_created(state: &AppState, caller: &Caller, id: DocId, task: &NewTask) -> Result<(StatusCode, Json<TaskCreated>), ApiError> {
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     #[derive(sqlx::FromRow, PartialEq)]
     struct Details {
         title: Option<String>,
@@ -143,58 +172,73 @@ async fn already_created(state: &AppState, signed_in: &SignedIn, id: Uuid, task:
         due_date: Some(task.due_date.trim().to_owned()),
     };
     match stored {
-        Some(stored) if stored == sent => Ok((StatusCode::OK, Json(json!({"id": id})))),
+        Some(stored) if stored == sent => Ok((StatusCode::OK, Json(TaskCreated { id }))),
         Some(_) => Err(ApiError::client(
             StatusCode::CONFLICT,
             "task_exists",
             "A task with this id was already created with other details; it is in the task list. Open the form again to create another.",
         )),
-        None => Err(ApiError::invalid_field("id", bmms_shared::sync::memory_server::UNUSABLE_ID)),
+        None => Err(ApiError::invalid_field("id", bmms_shared::sync::merge::UNUSABLE_ID)),
     }
 }
 
 pub async fn assign(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<DocId>,
     body: Result<ApiJson<Assign>, ApiError>,
-) -> Result<Json<Value>, ApiError> {
-    signed_in.require_allowed(|role| policy::may_write(role, RecordKind::MonitoringTask, "assignee"))?;
+) -> Result<Json<Assigned>, ApiError> {
+    let caller = signed_in.require_allowed(|role| policy::may_write(role, RecordKind::MonitoringTask, "assignee"))?;
     let ApiJson(Assign { assignee }) = body?;
     let assignee = assignee.trim().to_owned();
-    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let kind: Option<String> = sqlx::query_scalar("select kind from documents where id = $1").bind(id).fetch_optional(&mut *tx).await?;
     if kind.as_deref() != Some(RecordKind::MonitoringTask.as_str()) {
         return Err(ApiError::not_found("There is no such monitoring task in your organization."));
     }
     check_assignee(&mut tx, &assignee).await?;
     let value = FieldValue::Text(assignee.clone());
-    desk_edit::edit(&mut tx, id, signed_in.user_id(), Box::new(move |doc| desk_edit::set_fields(doc, vec![("assignee", value)]))).await?;
+    desk_edit::edit(&mut tx, id, caller.user_id, Box::new(move |doc| desk_edit::set_fields(doc, vec![("assignee", value)]))).await?;
     audit::append(&mut tx, Event {
-        actor: &signed_in.actor(),
+        actor: &caller.actor(),
         action: "task.assign",
         subject: format!("record:{id}"),
         details: json!({"assignee": assignee}),
     })
     .await?;
     tx.commit().await?;
-    state.events.announce(signed_in.org_id(), Topic::Records);
-    Ok(Json(json!({"id": id, "assignee": assignee})))
+    state.events.announce(caller.org_id, Topic::Records);
+    Ok(Json(Assigned { assignee, id }))
+}
+
+/// One officer's tasks, counted by status, as read.
+#[derive(sqlx::FromRow)]
+struct OfficerCounts {
+    username: String,
+    display_name: String,
+    role: String,
+    tasks: i64,
+    todo: i64,
+    in_progress: i64,
+    blocked: i64,
+    done: i64,
+    overdue: i64,
+    average_progress: Option<f64>,
 }
 
 /// `GET /api/v1/officers`: each field officer's and supervisor's tasks by status, the
 /// overdue ones, and their average progress.
-pub async fn progress(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<Value>, ApiError> {
-    signed_in.require_supervisor("see the officers' progress")?;
-    let mut tx = OrgTx::begin(&state.db, signed_in.org_id()).await?;
-    type Row = (String, String, String, i64, i64, i64, i64, i64, i64, Option<f64>);
-    let rows: Vec<Row> = sqlx::query_as(
+pub async fn progress(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<Items<OfficerProgress>>, ApiError> {
+    let caller = signed_in.require_supervisor("see the officers' progress")?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let rows: Vec<OfficerCounts> = sqlx::query_as(
         "select u.username, u.display_name, m.role,
-                count(t.id), count(t.id) filter (where t.status = 'todo'),
-                count(t.id) filter (where t.status = 'in_progress'), count(t.id) filter (where t.status = 'blocked'),
-                count(t.id) filter (where t.status = 'done'),
-                count(t.id) filter (where t.status <> 'done' and t.due_date < current_date),
-                avg(t.progress_percent)::float8
+                count(t.id) as tasks, count(t.id) filter (where t.status = 'todo') as todo,
+                count(t.id) filter (where t.status = 'in_progress') as in_progress,
+                count(t.id) filter (where t.status = 'blocked') as blocked,
+                count(t.id) filter (where t.status = 'done') as done,
+                count(t.id) filter (where t.status <> 'done' and t.due_date < current_date) as overdue,
+                avg(t.progress_percent)::float8 as average_progress
          from memberships m join users u on u.id = m.user_id
          left join monitoring_tasks t on t.assignee = u.username
          where m.role in ('field_officer', 'supervisor') and u.disabled_at is null
@@ -203,13 +247,23 @@ pub async fn progress(State(state): State<AppState>, signed_in: SignedIn) -> Res
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    let items: Vec<Value> = rows
+    let items = rows
         .into_iter()
-        .map(|(username, name, role, total, todo, in_progress, blocked, done, overdue, progress)| {
-            json!({"username": username, "display_name": name, "role": role, "tasks": total, "todo": todo,
-                   "in_progress": in_progress, "blocked": blocked, "done": done, "overdue": overdue,
-                   "average_progress": progress.map(|p| p.round() as i64)})
+        .map(|o| {
+            let role: Role = o.role.parse().map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?;
+            Ok(OfficerProgress {
+                average_progress: o.average_progress.map(|p| p.round() as i64),
+                blocked: o.blocked,
+                display_name: o.display_name,
+                done: o.done,
+                in_progress: o.in_progress,
+                overdue: o.overdue,
+                role,
+                tasks: o.tasks,
+                todo: o.todo,
+                username: o.username,
+            })
         })
-        .collect();
-    Ok(Json(json!({"items": items})))
+        .collect::<Result<_, ApiError>>()?;
+    Ok(Json(Items { items }))
 }

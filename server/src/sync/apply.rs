@@ -1,76 +1,81 @@
-//! One sync exchange, in one transaction: check the device, answer a resent batch from
-//! its record, or merge every document (each accepted or refused on its own), log the new
-//! changes, keep rows and conflicts current, audit, and answer with what the device lacks.
+//! One sync exchange, told in order. [`exchange`]: decode the body (within the bounds),
+//! then in one transaction ([`in_one_transaction`]) check the device and whether the batch
+//! was seen before, read the news, merge every document (each accepted or refused on its
+//! own: [`apply`], with the CPU-heavy half in `merge.rs`), store the documents, their log,
+//! rows and conflicts (`store.rs`, `materialize.rs`), audit, commit; then tell the desk
+//! screens, cache the documents, and answer with what the device lacks. The SQL of
+//! devices and batches is in `batches.rs`.
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
+use bmms_shared::records::RecordKind;
 use bmms_shared::sync::bounds::Limit;
 use bmms_shared::sync::protocol::{self, ProtocolError, Rejection, RejectionCode, SyncRequest, SyncResponse};
-use serde::{Deserialize, Serialize};
+use bmms_shared::DocId;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use uuid::Uuid;
 
 use crate::audit::{self, Event};
-use crate::auth::SignedIn;
+use crate::auth::Caller;
 use crate::db::{Db, OrgTx};
 use crate::error::ApiError;
 use crate::events::{Hub, Topic};
 use crate::limits::{CpuPool, Limits, INLINE_CODEC_BYTES, INLINE_OPERATIONS};
+use crate::sync::batches::{self, Outcome, Seen};
 use crate::sync::cache::DocumentCache;
 use crate::sync::{materialize, merge, store};
 
-/// What a batch did, kept so that the same batch sent again gets the same answer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Outcome {
-    acknowledged: Vec<Uuid>,
-    rejections: Vec<Rejection>,
-}
-
-/// Handles a request body; answers a response body. The CPU-heavy steps (decoding,
-/// merging, encoding the answer) run on the limited [`CpuPool`], never on the async threads.
+/// Handles a request body from `caller`; answers a response body. The CPU-heavy steps
+/// (decoding, merging, encoding the answer) run on the limited [`CpuPool`], never on the
+/// async threads.
 pub async fn exchange(
     db: &Db,
     cache: &DocumentCache,
     events: &Hub,
     limits: &Limits,
-    signed_in: &SignedIn,
+    caller: &Caller,
     body: Bytes,
 ) -> Result<Vec<u8>, ApiError> {
-    let _slot = limits.syncs.enter(signed_in.user_id())?;
-    // Most exchanges are small: decoded where they arrive if they inflate to at most
-    // INLINE_CODEC_BYTES, otherwise (or a bomb) on the CPU pool, within the full bounds.
+    let _slot = limits.syncs.enter(caller.user_id)?;
+    let (request, digest) = decode(&limits.cpu, body).await?;
+    let connection = limits.sync_transactions.enter().await?;
+    let exchanged = crate::db::retry_once(|| in_one_transaction(db, cache, &limits.cpu, caller, &request, &digest)).await?;
+    drop(connection);
+    events.announce(caller.org_id, Topic::Devices);
+    if !exchanged.response.acknowledged.is_empty() {
+        // Conflicts may have opened or closed with any accepted change.
+        events.announce(caller.org_id, Topic::Records);
+        events.announce(caller.org_id, Topic::Conflicts);
+    }
+    for document in exchanged.committed {
+        cache.put(caller.org_id, document.doc_id, document.version, document.kind, document.doc);
+    }
+    answer(&limits.cpu, exchanged.response).await
+}
+
+/// The request, and the SHA-256 of its body (a batch sent again must be the same bytes).
+/// Most exchanges are small: decoded where they arrive if they inflate to at most
+/// INLINE_CODEC_BYTES, otherwise (or a bomb) on the CPU pool, within the full bounds.
+async fn decode(cpu: &CpuPool, body: Bytes) -> Result<(Arc<SyncRequest>, Vec<u8>), ApiError> {
     let read = |body: &[u8], max_inflated| {
         protocol::decode_request_within(body, max_inflated).map(|request| (Arc::new(request), Sha256::digest(body).to_vec()))
     };
-    let (request, digest) = match read(&body, INLINE_CODEC_BYTES) {
-        Err(ProtocolError::TooLarge(Limit::InflatedBytes)) => {
-            limits.cpu.run(move || read(&body, bmms_shared::sync::bounds::MAX_INFLATED_BYTES)).await?
-        }
+    match read(&body, INLINE_CODEC_BYTES) {
+        Err(ProtocolError::TooLarge(Limit::InflatedBytes)) => cpu.run(move || read(&body, bmms_shared::sync::bounds::MAX_INFLATED_BYTES)).await?,
         small => small,
     }
-    .map_err(unreadable)?;
-    let connection = limits.sync_transactions.enter().await?;
-    let exchanged = crate::db::retry_once(|| in_one_transaction(db, cache, &limits.cpu, signed_in, &request, &digest)).await?;
-    drop(connection);
-    let org_id = signed_in.org_id();
-    events.announce(org_id, Topic::Devices);
-    if !exchanged.response.acknowledged.is_empty() {
-        // Conflicts may have opened or closed with any accepted change.
-        events.announce(org_id, Topic::Records);
-        events.announce(org_id, Topic::Conflicts);
-    }
-    for (doc_id, version, kind, doc) in exchanged.committed {
-        cache.put(org_id, doc_id, version, kind, doc);
-    }
-    let response = exchanged.response;
+    .map_err(unreadable)
+}
+
+/// The response body; a large one is encoded on the CPU pool.
+async fn answer(cpu: &CpuPool, response: SyncResponse) -> Result<Vec<u8>, ApiError> {
     let weight: usize = response.updates.iter().map(update_bytes).sum();
     if weight < INLINE_CODEC_BYTES {
         return Ok(protocol::encode(&response));
     }
-    limits.cpu.run(move || protocol::encode(&response)).await
+    cpu.run(move || protocol::encode(&response)).await
 }
 
 /// The bytes of what a device lacks of one document, as the answer will carry them.
@@ -87,59 +92,39 @@ struct Exchanged {
     committed: Vec<Committed>,
 }
 
+/// A document as a batch left it, for the cache once the transaction has committed.
+struct Committed {
+    doc_id: DocId,
+    /// The stored row's version (see [`DocumentCache`]).
+    version: i64,
+    kind: RecordKind,
+    doc: automerge::AutoCommit,
+}
+
 /// The database part of an exchange, in one transaction (run again if PostgreSQL aborts
 /// it for a deadlock: nothing of it is kept then).
 async fn in_one_transaction(
     db: &Db,
     cache: &DocumentCache,
     cpu: &CpuPool,
-    signed_in: &SignedIn,
+    caller: &Caller,
     request: &Arc<SyncRequest>,
     digest: &[u8],
 ) -> Result<Exchanged, ApiError> {
-    let mut tx = OrgTx::begin(db, signed_in.org_id()).await?;
-    // One exchange per device at a time: a batch sent twice at once is applied once.
-    sqlx::query("select pg_advisory_xact_lock(hashtextextended('sync:' || $1::text, 0))")
-        .bind(request.device_id)
-        .execute(&mut *tx)
-        .await?;
-    let device: Option<(Vec<u8>, Uuid)> = sqlx::query_as("select actor, user_id from devices where id = $1")
-        .bind(request.device_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let actor = match device {
-        Some((actor, owner)) if owner == signed_in.user_id() => actor,
-        _ => {
-            return Err(ApiError::forbidden(
-                "unknown_device",
-                "This device is not registered to you. Sign in again on this device; your changes are kept.",
-            ))
-        }
-    };
-
-    // Documents as this batch leaves them; cached once the transaction has committed.
-    let mut committed_documents = Vec::new();
-    let earlier: Option<(Vec<u8>, Vec<u8>)> =
-        sqlx::query_as("select body_sha256, outcome from sync_batches where device_id = $1 and batch_id = $2")
-            .bind(request.device_id)
-            .bind(request.batch_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let earlier_outcome = match earlier {
-        Some((sha, _)) if sha != digest => {
+    let mut tx = OrgTx::begin(db, caller.org_id).await?;
+    batches::lock_device(&mut tx, request.device_id).await?;
+    let actor = batches::device_actor(&mut tx, request.device_id, caller.user_id).await?;
+    let earlier = match batches::seen(&mut tx, request, digest).await? {
+        Seen::New => None,
+        Seen::Before(outcome) => Some(outcome),
+        Seen::WithOtherContent => {
             tracing::warn!(device.id = %request.device_id, batch.id = %request.batch_id, "batch id reused with other content");
             let message = "This batch id was already used for other changes. Nothing was applied; the app will send them again as a new batch.";
             // Nothing of the batch is kept, but the supervisor's sync health shows the error.
-            sqlx::query("update devices set last_contact_at = now(), last_refusal = $2, last_refusal_at = now() where id = $1")
-                .bind(request.device_id)
-                .bind(message)
-                .execute(&mut *tx)
-                .await?;
+            batches::record_refusal(&mut tx, request.device_id, message).await?;
             tx.commit().await?;
-            return Err(ApiError::client(axum::http::StatusCode::CONFLICT, "batch_reused", message));
+            return Err(ApiError::client(StatusCode::CONFLICT, "batch_reused", message));
         }
-        Some((_, outcome)) => Some(protocol::decode::<Outcome>(&outcome).map_err(|e| ApiError::Internal(e.into()))?),
-        None => None,
     };
 
     // The news is read first, before applying takes the organization's sequence and audit
@@ -148,34 +133,25 @@ async fn in_one_transaction(
     let head = store::head(&mut tx).await?;
     let updates = store::updates_since(&mut tx, request.cursor, head, &actor).await?;
 
-    let (outcome, applied) = match earlier_outcome {
+    let (outcome, applied) = match earlier {
         Some(outcome) => (outcome, None),
         // A request with no changes only asks for news: nothing to apply or to remember.
-        None if request.documents.is_empty() => (Outcome { acknowledged: vec![], rejections: vec![] }, None),
+        None if request.documents.is_empty() => (Outcome::default(), None),
         None => {
-            let applied = apply(&mut tx, cache, cpu, signed_in, request, &actor, &mut committed_documents).await?;
-            let outcome = applied.outcome.clone();
-            sqlx::query(
-                "insert into sync_batches (org_id, device_id, batch_id, body_sha256, outcome) values ($1, $2, $3, $4, $5)",
-            )
-            .bind(tx.org_id())
-            .bind(request.device_id)
-            .bind(request.batch_id)
-            .bind(digest)
-            .bind(protocol::encode(&outcome))
-            .execute(&mut *tx)
-            .await?;
-            (outcome, Some(applied))
+            let applied = apply(&mut tx, cache, cpu, caller, request, &actor).await?;
+            batches::remember(&mut tx, request, digest, &applied.outcome).await?;
+            (applied.outcome.clone(), Some(applied))
         }
     };
 
-    record_contact(&mut tx, &request, &outcome).await?;
-    let touched: BTreeSet<Uuid> =
+    batches::record_contact(&mut tx, request, &outcome).await?;
+    let touched: BTreeSet<DocId> =
         request.documents.iter().map(|d| d.doc_id).chain(updates.iter().map(|u| u.doc_id)).collect();
     let conflicts = store::open_conflicts(&mut tx, &touched.into_iter().collect::<Vec<_>>()).await?;
-    if let Some(applied) = applied {
-        log_and_audit(&mut tx, applied, signed_in, &request).await?;
-    }
+    let committed = match applied {
+        Some(applied) => log_and_audit(&mut tx, applied, caller, request).await?,
+        None => Vec::new(),
+    };
     tx.commit().await?;
     let response = SyncResponse {
         batch_id: request.batch_id,
@@ -185,7 +161,7 @@ async fn in_one_transaction(
         conflicts,
         cursor: head,
     };
-    Ok(Exchanged { response, committed: committed_documents })
+    Ok(Exchanged { response, committed })
 }
 
 /// A request that cannot be read: 413 when it is past a bound (the app then sends smaller
@@ -198,27 +174,6 @@ fn unreadable(error: ProtocolError) -> ApiError {
     }
 }
 
-/// Keeps the device's sync health, as the supervisor's screen shows it.
-async fn record_contact(tx: &mut OrgTx, request: &SyncRequest, outcome: &Outcome) -> sqlx::Result<()> {
-    let pending: usize = request.documents.iter().map(|d| d.changes.len()).sum();
-    let refusal = outcome.rejections.first().map(|r| r.message.clone());
-    sqlx::query(
-        "update devices set last_contact_at = now(), last_sync_at = now(), pending_reported = $2,
-             last_refusal = coalesce($3, last_refusal),
-             last_refusal_at = case when $3::text is null then last_refusal_at else now() end
-         where id = $1",
-    )
-    .bind(request.device_id)
-    .bind(i32::try_from(pending).unwrap_or(i32::MAX))
-    .bind(refusal)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// A document's state after the batch, for the cache: (id, version, kind, document).
-type Committed = (Uuid, i64, bmms_shared::records::RecordKind, automerge::AutoCommit);
-
 /// A batch applied to its own documents, with what remains to write under the
 /// organization's locks ([`log_and_audit`]).
 struct Applied {
@@ -226,22 +181,25 @@ struct Applied {
     /// The accepted changes in batch order, each with its place in the batch (1, 2, …).
     log: Vec<store::LogEntry>,
     /// The new documents, with the place of their first change.
-    first_offsets: Vec<(Uuid, u64)>,
+    first_offsets: Vec<(DocId, u64)>,
     rows: materialize::Rows,
+    /// The documents as the batch leaves them.
+    committed: Vec<Committed>,
 }
 
 /// The part of an exchange that serializes the organization's writers: sequence numbers
 /// for the batch's changes and the change log, the materialized rows (their summary
 /// totals are shared by the whole organization) and the audit entry. Done last, just
-/// before commit, so that the locks are held as briefly as possible.
-async fn log_and_audit(tx: &mut OrgTx, applied: Applied, signed_in: &SignedIn, request: &SyncRequest) -> Result<(), ApiError> {
+/// before commit, so that the locks are held as briefly as possible. Returns the
+/// documents as the batch left them.
+async fn log_and_audit(tx: &mut OrgTx, applied: Applied, caller: &Caller, request: &SyncRequest) -> Result<Vec<Committed>, ApiError> {
     if !applied.log.is_empty() {
-        store::log_changes(tx, &applied.log, &applied.first_offsets, request.device_id, signed_in.user_id()).await?;
+        store::log_changes(tx, &applied.log, &applied.first_offsets, request.device_id, caller.user_id).await?;
     }
     applied.rows.write(tx).await?;
     let outcome = &applied.outcome;
     audit::append(tx, Event {
-        actor: &signed_in.actor(),
+        actor: &caller.actor(),
         action: "sync.batch",
         subject: format!("device:{}", request.device_id),
         details: json!({
@@ -252,25 +210,26 @@ async fn log_and_audit(tx: &mut OrgTx, applied: Applied, signed_in: &SignedIn, r
         }),
     })
     .await?;
-    Ok(())
+    Ok(applied.committed)
 }
 
+/// Merges every document of the batch and stores each document that was accepted; what
+/// needs the organization's locks is left to [`log_and_audit`].
 async fn apply(
     tx: &mut OrgTx,
     cache: &DocumentCache,
     cpu: &CpuPool,
-    signed_in: &SignedIn,
+    caller: &Caller,
     request: &Arc<SyncRequest>,
     actor: &[u8],
-    committed: &mut Vec<Committed>,
 ) -> Result<Applied, ApiError> {
-    let mut outcome = Outcome { acknowledged: vec![], rejections: vec![] };
+    let mut outcome = Outcome::default();
     // A handful of statements per batch rather than per document: load every document at
     // once, reserve sequence numbers for all new changes at once, log them in one insert.
-    let ids: Vec<Uuid> = request.documents.iter().map(|d| d.doc_id).collect();
+    let ids: Vec<DocId> = request.documents.iter().map(|d| d.doc_id).collect();
     let stored = store::load_documents_for_update(tx, &ids, cache, cpu).await?;
     let actor = automerge::ActorId::from(actor);
-    let (request_for_merge, role) = (Arc::clone(request), signed_in.role());
+    let (request_for_merge, role) = (Arc::clone(request), caller.role);
     // Inline only new records of a few edits (a phone's usual exchange): the cost of a
     // merge grows with operations and with the stored documents, which bytes do not say.
     let mut operations_left = INLINE_OPERATIONS;
@@ -309,7 +268,7 @@ async fn apply(
         .collect();
     // New documents in one insert (their first sequence number is set with the log); an
     // id another organization holds is not inserted.
-    let mut new_documents: Vec<(Uuid, bmms_shared::records::RecordKind, Vec<u8>, u64)> = Vec::new();
+    let mut new_documents: Vec<(DocId, RecordKind, Vec<u8>, u64)> = Vec::new();
     for (incoming, merged, stored_version, _) in merged_documents.iter_mut() {
         if stored_version.is_none() && !new_documents.iter().any(|(id, ..)| *id == incoming.doc_id) {
             new_documents.push((incoming.doc_id, incoming.kind, merged.saved.clone(), 0));
@@ -317,9 +276,10 @@ async fn apply(
     }
     // Taken out as each is accepted, so a document sent twice in a batch counts once.
     let mut inserted = store::insert_documents(tx, &new_documents).await?;
-    let mut applied = Applied { outcome, log: Vec::new(), first_offsets: Vec::new(), rows: materialize::Rows::default() };
+    let mut applied =
+        Applied { outcome, log: Vec::new(), first_offsets: Vec::new(), rows: materialize::Rows::default(), committed: Vec::new() };
     // The documents whose rows change, by id (the last state wins), written at the end.
-    let mut changed_rows: BTreeMap<Uuid, usize> = BTreeMap::new();
+    let mut changed_rows: BTreeMap<DocId, usize> = BTreeMap::new();
     for ((incoming, merged, stored_version, had_conflicts), first_offset) in merged_documents.iter_mut().zip(first_offsets) {
         let version = match stored_version {
             None => {
@@ -327,7 +287,7 @@ async fn apply(
                     applied.outcome.rejections.push(Rejection {
                         doc_id: incoming.doc_id,
                         code: RejectionCode::NotYours,
-                        message: bmms_shared::sync::memory_server::UNUSABLE_ID.into(),
+                        message: bmms_shared::sync::merge::UNUSABLE_ID.into(),
                     });
                     continue;
                 }
@@ -337,9 +297,9 @@ async fn apply(
             Some(version) if merged.new_changes.is_empty() => *version,
             Some(_) => store::save_document(tx, incoming.doc_id, &merged.saved).await?,
         };
-        committed.push((incoming.doc_id, version, incoming.kind, merged.doc.clone()));
+        applied.committed.push(Committed { doc_id: incoming.doc_id, version, kind: incoming.kind, doc: merged.doc.clone() });
         if !merged.new_changes.is_empty() {
-            changed_rows.insert(incoming.doc_id, committed.len() - 1);
+            changed_rows.insert(incoming.doc_id, applied.committed.len() - 1);
         }
         if *had_conflicts || !merged.conflicts.is_empty() {
             store::refresh_conflicts(tx, incoming.doc_id, &merged.conflicts).await?;
@@ -353,8 +313,8 @@ async fn apply(
         applied.outcome.acknowledged.push(incoming.doc_id);
     }
     for (doc_id, at) in changed_rows {
-        let (_, _, kind, doc) = &committed[at];
-        applied.rows.add(doc_id, *kind, doc);
+        let document = &applied.committed[at];
+        applied.rows.add(doc_id, document.kind, &document.doc);
     }
     applied.outcome.rejections.sort_by_key(|r| ids.iter().position(|id| *id == r.doc_id));
     Ok(applied)

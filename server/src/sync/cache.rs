@@ -9,7 +9,7 @@ use lru::LruCache;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use uuid::Uuid;
+use bmms_shared::{DocId, OrgId};
 
 struct Entry {
     version: i64,
@@ -19,7 +19,7 @@ struct Entry {
 
 /// Documents by (organization, id).
 pub struct DocumentCache {
-    entries: Option<Mutex<LruCache<(Uuid, Uuid), Entry>>>,
+    entries: Option<Mutex<LruCache<(OrgId, DocId), Entry>>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -38,7 +38,7 @@ impl DocumentCache {
     }
 
     /// A copy of the document if the cache holds exactly `version` of it.
-    pub fn get(&self, org_id: Uuid, doc_id: Uuid, version: i64) -> Option<(RecordKind, AutoCommit)> {
+    pub fn get(&self, org_id: OrgId, doc_id: DocId, version: i64) -> Option<(RecordKind, AutoCommit)> {
         let found = self.entries.as_ref().and_then(|entries| {
             let mut entries = entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             entries.get(&(org_id, doc_id)).filter(|e| e.version == version).map(|e| (e.kind, e.doc.clone()))
@@ -49,7 +49,7 @@ impl DocumentCache {
     }
 
     /// Remembers a committed version of a document.
-    pub fn put(&self, org_id: Uuid, doc_id: Uuid, version: i64, kind: RecordKind, doc: AutoCommit) {
+    pub fn put(&self, org_id: OrgId, doc_id: DocId, version: i64, kind: RecordKind, doc: AutoCommit) {
         if let Some(entries) = &self.entries {
             let mut entries = entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             entries.put((org_id, doc_id), Entry { version, kind, doc });

@@ -6,6 +6,7 @@
 use automerge::{ActorId, AutoCommit};
 use bmms_shared::records::{self, FieldError, RecordEditor, RecordKind};
 use sha2::{Digest, Sha256};
+use bmms_shared::{DeviceId, DocId, UserId};
 use uuid::Uuid;
 
 use crate::db::OrgTx;
@@ -14,10 +15,13 @@ use crate::sync::{materialize, store};
 
 /// The Automerge actor of a person's desk edits (one per person, so the document's
 /// history says who decided). Devices have random actors of their own.
-pub fn desk_actor(user_id: Uuid) -> ActorId {
+pub fn desk_actor(user_id: UserId) -> ActorId {
     let digest = Sha256::digest(format!("bmms-supervisor:{user_id}"));
     ActorId::from(&digest[..16])
 }
+
+/// The device of a desk edit, made on no device: the change log says so with the nil id.
+pub const DESK: DeviceId = DeviceId(Uuid::nil());
 
 fn field_error(err: FieldError) -> ApiError {
     ApiError::invalid_field(err.field.clone(), format!("{err}."))
@@ -37,7 +41,7 @@ pub fn set_fields(doc: &mut AutoCommit, values: Vec<(&str, records::FieldValue)>
 
 /// Changes a stored document as `user_id`; the document as saved, or None if the
 /// organization has no such document.
-pub async fn edit(tx: &mut OrgTx, doc_id: Uuid, user_id: Uuid, write: Write<'_>) -> Result<Option<(RecordKind, AutoCommit)>, ApiError> {
+pub async fn edit(tx: &mut OrgTx, doc_id: DocId, user_id: UserId, write: Write<'_>) -> Result<Option<(RecordKind, AutoCommit)>, ApiError> {
     let Some(mut stored) = store::load_document_for_update(tx, doc_id).await? else {
         return Ok(None);
     };
@@ -48,7 +52,7 @@ pub async fn edit(tx: &mut OrgTx, doc_id: Uuid, user_id: Uuid, write: Write<'_>)
     doc.commit();
     let changes = records::changes_since(doc, &before);
     if !changes.is_empty() {
-        store::append_changes(tx, doc_id, &changes, Uuid::nil(), user_id).await?;
+        store::append_changes(tx, doc_id, &changes, DESK, user_id).await?;
         store::save_document(tx, doc_id, &doc.save()).await?;
         materialize::materialize(tx, doc_id, stored.kind, doc).await?;
         store::refresh_conflicts(tx, doc_id, &records::conflicts(doc)).await?;
@@ -59,7 +63,7 @@ pub async fn edit(tx: &mut OrgTx, doc_id: Uuid, user_id: Uuid, write: Write<'_>)
 /// Creates the document `doc_id` of `kind` as `user_id`. False, with nothing written,
 /// when the id is already taken (in this organization or another): the caller decides
 /// whether that was the same request sent twice.
-pub async fn create(tx: &mut OrgTx, doc_id: Uuid, kind: RecordKind, user_id: Uuid, write: Write<'_>) -> Result<bool, ApiError> {
+pub async fn create(tx: &mut OrgTx, doc_id: DocId, kind: RecordKind, user_id: UserId, write: Write<'_>) -> Result<bool, ApiError> {
     let mut doc = records::new_document(doc_id, kind, desk_actor(user_id));
     write(&mut doc).map_err(field_error)?;
     doc.commit();
@@ -71,7 +75,7 @@ pub async fn create(tx: &mut OrgTx, doc_id: Uuid, kind: RecordKind, user_id: Uui
     let changes = records::changes_since(&mut doc, &[]);
     let entries: Vec<store::LogEntry> =
         changes.into_iter().enumerate().map(|(i, change)| store::LogEntry { offset: i as u64 + 1, doc_id, change }).collect();
-    store::log_changes(tx, &entries, &[(doc_id, 1)], Uuid::nil(), user_id).await?;
+    store::log_changes(tx, &entries, &[(doc_id, 1)], DESK, user_id).await?;
     materialize::materialize(tx, doc_id, kind, &doc).await?;
     Ok(true)
 }

@@ -4,11 +4,11 @@
 use automerge::{AutoCommit, ChangeHash, PatchAction, Prop};
 use bmms_shared::records::resolution::NOTE_PREFIX;
 use bmms_shared::records::{self, RecordKind};
-use serde_json::{json, Value};
+use bmms_shared::api::{ChangeKind, ChangedField};
 use std::collections::BTreeSet;
 
-/// The fields the change with `hash` wrote: `{field, label, value}` each, in field order.
-pub fn fields_changed(doc: &mut AutoCommit, kind: RecordKind, hash: &[u8]) -> Vec<Value> {
+/// The fields the change with `hash` wrote, in field order.
+pub fn fields_changed(doc: &mut AutoCommit, kind: RecordKind, hash: &[u8]) -> Vec<ChangedField> {
     let Ok(hash) = ChangeHash::try_from(hash) else { return Vec::new() };
     let Some(deps) = doc.get_change_by_hash(&hash).map(|c| c.deps().to_vec()) else { return Vec::new() };
     let mut keys = BTreeSet::new();
@@ -24,11 +24,16 @@ pub fn fields_changed(doc: &mut AutoCommit, kind: RecordKind, hash: &[u8]) -> Ve
     keys.into_iter()
         .filter_map(|key| {
             let (field, what) = match key.strip_prefix(NOTE_PREFIX) {
-                Some(field) => (field, "resolution"),
-                None => (key.as_str(), "value"),
+                Some(field) => (field, ChangeKind::Resolution),
+                None => (key.as_str(), ChangeKind::Value),
             };
             let spec = kind.field(field)?;
-            Some(json!({"field": field, "label": spec.label, "kind": what, "value": records::shown_at(doc, &key, &[hash])}))
+            Some(ChangedField {
+                field: field.to_owned(),
+                kind: what,
+                label: spec.label.clone(),
+                value: records::shown_at(doc, &key, &[hash]),
+            })
         })
         .collect()
 }

@@ -5,7 +5,7 @@
 use automerge::AutoCommit;
 use bmms_shared::records::{self, mana, FieldValue, RecordKind};
 use chrono::NaiveDate;
-use uuid::Uuid;
+use bmms_shared::DocId;
 
 use crate::db::OrgTx;
 
@@ -18,7 +18,7 @@ pub struct Rows {
 
 #[derive(Debug, Default)]
 struct Assessments {
-    id: Vec<Uuid>,
+    id: Vec<DocId>,
     status: Vec<String>,
     community: Vec<Option<String>>,
     municipality: Vec<Option<String>>,
@@ -34,7 +34,7 @@ struct Assessments {
 
 #[derive(Debug, Default)]
 struct Tasks {
-    id: Vec<Uuid>,
+    id: Vec<DocId>,
     status: Vec<String>,
     title: Vec<Option<String>>,
     ppa: Vec<Option<String>>,
@@ -79,7 +79,7 @@ impl Reader<'_> {
 
 impl Rows {
     /// Adds the row of one document.
-    pub fn add(&mut self, doc_id: Uuid, kind: RecordKind, doc: &AutoCommit) {
+    pub fn add(&mut self, doc_id: DocId, kind: RecordKind, doc: &AutoCommit) {
         let r = Reader { doc, kind };
         match kind {
             RecordKind::ManaAssessment => {
@@ -179,7 +179,7 @@ impl Rows {
 }
 
 /// Writes one document's row.
-pub async fn materialize(tx: &mut OrgTx, doc_id: Uuid, kind: RecordKind, doc: &AutoCommit) -> sqlx::Result<()> {
+pub async fn materialize(tx: &mut OrgTx, doc_id: DocId, kind: RecordKind, doc: &AutoCommit) -> sqlx::Result<()> {
     let mut rows = Rows::default();
     rows.add(doc_id, kind, doc);
     rows.write(tx).await

@@ -5,10 +5,10 @@
 
 use bmms_shared::policy;
 use bmms_shared::sync::bounds::MAX_OPERATIONS_PER_REQUEST;
-use bmms_shared::sync::memory_server::{merge_changes, read_changes, Merged};
+use bmms_shared::sync::merge::{merge_changes, read_changes, Merged};
 use bmms_shared::sync::protocol::{DocumentChanges, Rejection, RejectionCode, SyncRequest};
 use std::collections::BTreeMap;
-use uuid::Uuid;
+use bmms_shared::DocId;
 
 use crate::sync::store;
 
@@ -22,7 +22,7 @@ pub type DocumentMerge = (Option<store::StoredDocument>, Result<Merged, Rejectio
 /// document of the request, in its order.
 pub fn merge_batch(
     request: &SyncRequest,
-    mut stored: BTreeMap<Uuid, store::StoredDocument>,
+    mut stored: BTreeMap<DocId, store::StoredDocument>,
     actor: &automerge::ActorId,
     role: bmms_shared::Role,
 ) -> Vec<DocumentMerge> {

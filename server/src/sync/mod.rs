@@ -4,6 +4,7 @@
 //! See docs/sync-protocol.md.
 
 pub mod apply;
+pub mod batches;
 pub mod cache;
 pub mod desk_edit;
 pub mod history;

@@ -4,7 +4,7 @@ use automerge::{AutoCommit, Change};
 use bmms_shared::records::{Conflict, RecordKind};
 use bmms_shared::sync::protocol::{DocumentConflicts, DocumentUpdate, UpdateContent};
 use std::collections::{BTreeMap, BTreeSet};
-use uuid::Uuid;
+use bmms_shared::{DeviceId, DocId, UserId};
 
 use crate::db::OrgTx;
 use crate::error::ApiError;
@@ -21,7 +21,7 @@ pub struct StoredDocument {
 
 /// Loads a document to change it, locking its row until the transaction ends, so that
 /// two batches merging into the same document one after the other both count.
-pub async fn load_document_for_update(tx: &mut OrgTx, doc_id: Uuid) -> anyhow::Result<Option<StoredDocument>> {
+pub async fn load_document_for_update(tx: &mut OrgTx, doc_id: DocId) -> anyhow::Result<Option<StoredDocument>> {
     load(tx, doc_id, "select kind, data, version from documents where id = $1 for update").await
 }
 
@@ -31,12 +31,12 @@ pub async fn load_document_for_update(tx: &mut OrgTx, doc_id: Uuid) -> anyhow::R
 /// operations, not its bytes).
 pub async fn load_documents_for_update(
     tx: &mut OrgTx,
-    ids: &[Uuid],
+    ids: &[DocId],
     cache: &DocumentCache,
     cpu: &CpuPool,
-) -> Result<BTreeMap<Uuid, StoredDocument>, ApiError> {
+) -> Result<BTreeMap<DocId, StoredDocument>, ApiError> {
     let org_id = tx.org_id();
-    let rows: Vec<(Uuid, String, i64)> =
+    let rows: Vec<(DocId, String, i64)> =
         sqlx::query_as("select id, kind, version from documents where id = any($1) order by id for update")
             .bind(ids)
             .fetch_all(&mut **tx)
@@ -52,8 +52,8 @@ pub async fn load_documents_for_update(
         }
     }
     if !missing.is_empty() {
-        let missing_ids: Vec<Uuid> = missing.iter().map(|m| m.0).collect();
-        let data: BTreeMap<Uuid, Vec<u8>> = sqlx::query_as::<_, (Uuid, Vec<u8>)>("select id, data from documents where id = any($1)")
+        let missing_ids: Vec<DocId> = missing.iter().map(|m| m.0).collect();
+        let data: BTreeMap<DocId, Vec<u8>> = sqlx::query_as::<_, (DocId, Vec<u8>)>("select id, data from documents where id = any($1)")
             .bind(&missing_ids)
             .fetch_all(&mut **tx)
             .await?
@@ -61,7 +61,7 @@ pub async fn load_documents_for_update(
             .collect();
         // Always on the pool: a small saved document can hold many operations.
         let loaded = cpu
-            .run(move || -> anyhow::Result<Vec<(Uuid, StoredDocument)>> {
+            .run(move || -> anyhow::Result<Vec<(DocId, StoredDocument)>> {
                 let mut loaded = Vec::with_capacity(missing.len());
                 for (id, kind, version) in missing {
                     let kind = RecordKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("stored document {id} has kind {kind}"))?;
@@ -77,16 +77,21 @@ pub async fn load_documents_for_update(
 }
 
 /// Loads a document to read it.
-pub async fn load_document(tx: &mut OrgTx, doc_id: Uuid) -> anyhow::Result<Option<StoredDocument>> {
+pub async fn load_document(tx: &mut OrgTx, doc_id: DocId) -> anyhow::Result<Option<StoredDocument>> {
     load(tx, doc_id, "select kind, data, version from documents where id = $1").await
 }
 
-async fn load(tx: &mut OrgTx, doc_id: Uuid, sql: &'static str) -> anyhow::Result<Option<StoredDocument>> {
-    let row: Option<(String, Vec<u8>, i64)> = sqlx::query_as(sql)
-        .bind(doc_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let Some((kind, data, version)) = row else { return Ok(None) };
+/// A document as its row keeps it.
+#[derive(sqlx::FromRow)]
+struct SavedDocument {
+    kind: String,
+    data: Vec<u8>,
+    version: i64,
+}
+
+async fn load(tx: &mut OrgTx, doc_id: DocId, sql: &'static str) -> anyhow::Result<Option<StoredDocument>> {
+    let row: Option<SavedDocument> = sqlx::query_as(sql).bind(doc_id).fetch_optional(&mut **tx).await?;
+    let Some(SavedDocument { kind, data, version }) = row else { return Ok(None) };
     let kind = RecordKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("stored document {doc_id} has kind {kind}"))?;
     Ok(Some(StoredDocument { kind, doc: bmms_shared::records::load_saved(&data)?, version }))
 }
@@ -103,7 +108,7 @@ pub async fn head(tx: &mut OrgTx) -> anyhow::Result<u64> {
 /// A change to log, with its place in what is logged together (1, 2, …).
 pub struct LogEntry {
     pub offset: u64,
-    pub doc_id: Uuid,
+    pub doc_id: DocId,
     pub change: Change,
 }
 
@@ -117,16 +122,16 @@ pub struct LogEntry {
 pub async fn log_changes(
     tx: &mut OrgTx,
     entries: &[LogEntry],
-    first_offsets: &[(Uuid, u64)],
-    device_id: Uuid,
-    user_id: Uuid,
+    first_offsets: &[(DocId, u64)],
+    device_id: DeviceId,
+    user_id: UserId,
 ) -> sqlx::Result<u64> {
     let offsets: Vec<i64> = entries.iter().map(|e| e.offset as i64).collect();
-    let doc_ids: Vec<Uuid> = entries.iter().map(|e| e.doc_id).collect();
+    let doc_ids: Vec<DocId> = entries.iter().map(|e| e.doc_id).collect();
     let hashes: Vec<Vec<u8>> = entries.iter().map(|e| e.change.hash().0.to_vec()).collect();
     let actors: Vec<Vec<u8>> = entries.iter().map(|e| e.change.actor_id().to_bytes().to_vec()).collect();
     let bytes: Vec<&[u8]> = entries.iter().map(|e| e.change.raw_bytes()).collect();
-    let (new_ids, new_offsets): (Vec<Uuid>, Vec<i64>) = first_offsets.iter().map(|(id, o)| (*id, *o as i64)).unzip();
+    let (new_ids, new_offsets): (Vec<DocId>, Vec<i64>) = first_offsets.iter().map(|(id, o)| (*id, *o as i64)).unzip();
     // As many numbers as the highest place: places of refused documents are left unused.
     let count = entries.iter().map(|e| e.offset).max().unwrap_or(0);
     let base: i64 = sqlx::query_scalar(
@@ -164,10 +169,10 @@ pub async fn log_changes(
 /// Logs `changes` of one document with fresh sequence numbers; returns the first.
 pub async fn append_changes(
     tx: &mut OrgTx,
-    doc_id: Uuid,
+    doc_id: DocId,
     changes: &[Change],
-    device_id: Uuid,
-    user_id: Uuid,
+    device_id: DeviceId,
+    user_id: UserId,
 ) -> sqlx::Result<Option<u64>> {
     if changes.is_empty() {
         return Ok(None);
@@ -184,15 +189,15 @@ pub async fn append_changes(
 /// Stores new documents `(id, kind, saved bytes, first sequence number)` in one statement;
 /// returns the ids stored. An id missing from the answer is already another
 /// organization's: document ids are unique across organizations.
-pub async fn insert_documents(tx: &mut OrgTx, documents: &[(Uuid, RecordKind, Vec<u8>, u64)]) -> sqlx::Result<BTreeSet<Uuid>> {
+pub async fn insert_documents(tx: &mut OrgTx, documents: &[(DocId, RecordKind, Vec<u8>, u64)]) -> sqlx::Result<BTreeSet<DocId>> {
     if documents.is_empty() {
         return Ok(BTreeSet::new());
     }
-    let ids: Vec<Uuid> = documents.iter().map(|d| d.0).collect();
+    let ids: Vec<DocId> = documents.iter().map(|d| d.0).collect();
     let kinds: Vec<&str> = documents.iter().map(|d| d.1.as_str()).collect();
     let data: Vec<&[u8]> = documents.iter().map(|d| d.2.as_slice()).collect();
     let seqs: Vec<i64> = documents.iter().map(|d| d.3 as i64).collect();
-    let stored: Vec<Uuid> = sqlx::query_scalar(
+    let stored: Vec<DocId> = sqlx::query_scalar(
         "insert into documents (org_id, id, kind, data, first_seq)
          select $1, * from unnest($2::uuid[], $3::text[], $4::bytea[], $5::int8[])
          on conflict do nothing returning id",
@@ -208,7 +213,7 @@ pub async fn insert_documents(tx: &mut OrgTx, documents: &[(Uuid, RecordKind, Ve
 }
 
 /// Stores a changed document over its row; returns its new version.
-pub async fn save_document(tx: &mut OrgTx, doc_id: Uuid, data: &[u8]) -> sqlx::Result<i64> {
+pub async fn save_document(tx: &mut OrgTx, doc_id: DocId, data: &[u8]) -> sqlx::Result<i64> {
     sqlx::query_scalar("update documents set data = $2, version = version + 1, updated_at = now() where id = $1 returning version")
         .bind(doc_id)
         .bind(data)
@@ -218,7 +223,7 @@ pub async fn save_document(tx: &mut OrgTx, doc_id: Uuid, data: &[u8]) -> sqlx::R
 
 /// Makes the open conflicts of a document match what its merged state holds: new ones
 /// are opened, changed ones updated, and ones a later write settled are closed.
-pub async fn refresh_conflicts(tx: &mut OrgTx, doc_id: Uuid, conflicts: &[Conflict]) -> anyhow::Result<()> {
+pub async fn refresh_conflicts(tx: &mut OrgTx, doc_id: DocId, conflicts: &[Conflict]) -> anyhow::Result<()> {
     let org_id = tx.org_id();
     let fields: Vec<String> = conflicts.iter().map(|c| c.field.clone()).collect();
     sqlx::query(
@@ -247,20 +252,29 @@ pub async fn refresh_conflicts(tx: &mut OrgTx, doc_id: Uuid, conflicts: &[Confli
 }
 
 /// Open conflicts of the given documents.
-pub async fn open_conflicts(tx: &mut OrgTx, doc_ids: &[Uuid]) -> anyhow::Result<Vec<DocumentConflicts>> {
-    let rows: Vec<(Uuid, String, serde_json::Value)> = sqlx::query_as(
+pub async fn open_conflicts(tx: &mut OrgTx, doc_ids: &[DocId]) -> anyhow::Result<Vec<DocumentConflicts>> {
+    let rows: Vec<(DocId, String, serde_json::Value)> = sqlx::query_as(
         "select doc_id, field, candidates from conflicts
          where resolved_at is null and doc_id = any($1) order by doc_id, field",
     )
     .bind(doc_ids)
     .fetch_all(&mut **tx)
     .await?;
-    let mut by_doc: BTreeMap<Uuid, Vec<Conflict>> = BTreeMap::new();
+    let mut by_doc: BTreeMap<DocId, Vec<Conflict>> = BTreeMap::new();
     for (doc_id, field, candidates) in rows {
         let values = serde_json::from_value(candidates)?;
         by_doc.entry(doc_id).or_default().push(Conflict { field, values });
     }
     Ok(by_doc.into_iter().map(|(doc_id, conflicts)| DocumentConflicts { doc_id, conflicts }).collect())
+}
+
+/// A document others changed since a device's cursor.
+#[derive(sqlx::FromRow)]
+struct ChangedDocument {
+    id: DocId,
+    kind: String,
+    /// The whole saved document, for a device that never had it (created after its cursor).
+    snapshot: Option<Vec<u8>>,
 }
 
 /// What a device with `cursor` lacks, up to `head`, leaving out its own changes: whole
@@ -274,11 +288,11 @@ pub async fn updates_since(tx: &mut OrgTx, cursor: u64, head: u64, actor: &[u8])
     // `id in (...)` became a nested loop over the whole log for each document when the
     // statistics were taken while the organization was still empty: 138 ms for 500
     // documents instead of 8 (docs/benchmarks.md, W5).
-    let changed: Vec<(Uuid, String, Option<Vec<u8>>)> = sqlx::query_as(
+    let changed: Vec<ChangedDocument> = sqlx::query_as(
         "with news as materialized (
              select doc_id from change_log where seq > $1 and seq <= $2 and actor <> $3 order by seq
          )
-         select d.id, d.kind, case when d.first_seq > $1 then d.data end
+         select d.id, d.kind, case when d.first_seq > $1 then d.data end as snapshot
          from (select distinct doc_id from news) n
          cross join lateral (select id, kind, first_seq, data from documents where id = n.doc_id offset 0) d",
     )
@@ -287,10 +301,10 @@ pub async fn updates_since(tx: &mut OrgTx, cursor: u64, head: u64, actor: &[u8])
     .bind(actor)
     .fetch_all(&mut **tx)
     .await?;
-    let known_ids: Vec<Uuid> = changed.iter().filter(|(_, _, snapshot)| snapshot.is_none()).map(|d| d.0).collect();
-    let mut changes: BTreeMap<Uuid, Vec<Vec<u8>>> = BTreeMap::new();
+    let known_ids: Vec<DocId> = changed.iter().filter(|d| d.snapshot.is_none()).map(|d| d.id).collect();
+    let mut changes: BTreeMap<DocId, Vec<Vec<u8>>> = BTreeMap::new();
     if !known_ids.is_empty() {
-        let rows: Vec<(Uuid, Vec<u8>)> = sqlx::query_as(
+        let rows: Vec<(DocId, Vec<u8>)> = sqlx::query_as(
             "select doc_id, bytes from change_log
              where seq > $1 and seq <= $2 and actor <> $3 and doc_id = any($4) order by seq",
         )
@@ -305,7 +319,7 @@ pub async fn updates_since(tx: &mut OrgTx, cursor: u64, head: u64, actor: &[u8])
         }
     }
     let mut updates = Vec::with_capacity(changed.len());
-    for (doc_id, kind, snapshot) in changed {
+    for ChangedDocument { id: doc_id, kind, snapshot } in changed {
         let Some(kind) = RecordKind::parse(&kind) else { continue };
         let content = match snapshot {
             Some(data) => UpdateContent::Snapshot(data),

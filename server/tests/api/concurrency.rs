@@ -3,6 +3,7 @@
 //! in the one order (records, then conflicts), so neither deadlocks: no 5xx, and every
 //! decision and every edit is kept.
 
+use bmms_shared::{BatchId, DocId};
 use crate::helpers::{spawn_app, Browser, TestApp};
 use crate::sync::{post_sync, set, Device};
 use bmms_shared::records::{FieldValue, RecordKind};
@@ -14,8 +15,8 @@ use uuid::Uuid;
 const ROUNDS: usize = 50;
 
 /// A new assessment in which Ana and Ben wrote different values into each of `fields`.
-async fn conflicting(app: &TestApp, ana: &mut Device, ben: &mut Device, fields: &[&str]) -> Uuid {
-    let doc = Uuid::new_v4();
+async fn conflicting(app: &TestApp, ana: &mut Device, ben: &mut Device, fields: &[&str]) -> DocId {
+    let doc = DocId(Uuid::new_v4());
     ana.client.create(doc, RecordKind::ManaAssessment);
     ana.sync(app).await;
     ben.sync(app).await;
@@ -28,7 +29,7 @@ async fn conflicting(app: &TestApp, ana: &mut Device, ben: &mut Device, fields: 
     doc
 }
 
-async fn open_conflicts(app: &TestApp, doc: Uuid) -> Vec<(Uuid, String)> {
+async fn open_conflicts(app: &TestApp, doc: DocId) -> Vec<(Uuid, String)> {
     sqlx::query_as("select id, field from conflicts where doc_id = $1 and resolved_at is null order by field")
         .bind(doc)
         .fetch_all(&app.owner)
@@ -41,7 +42,7 @@ async fn resolve(app: &TestApp, supervisor: &Browser, conflict: Uuid, value: i64
     app.request(Method::POST, &format!("/api/v1/conflicts/{conflict}/resolve"), Some(supervisor), Some(body)).await.status().as_u16()
 }
 
-async fn households_and_respondents(app: &TestApp, doc: Uuid) -> (Option<i32>, Option<i32>) {
+async fn households_and_respondents(app: &TestApp, doc: DocId) -> (Option<i32>, Option<i32>) {
     sqlx::query_as("select households, respondents from mana_assessments where id = $1").bind(doc).fetch_one(&app.owner).await.unwrap()
 }
 
@@ -79,11 +80,11 @@ async fn a_decision_during_an_officers_sync_of_the_same_record_keeps_both() {
         // Ana's next batch: an edit of another field of that record, among others.
         set(&mut ana, doc, "respondents", FieldValue::Integer(640 + round as i64));
         for _ in 0..20 {
-            let other = Uuid::new_v4();
+            let other = DocId(Uuid::new_v4());
             ana.client.create(other, RecordKind::ManaAssessment);
             set(&mut ana, other, "households", FieldValue::Integer(9));
         }
-        let (_, body) = ana.client.next_request(u64::MAX, Uuid::new_v4()).unwrap();
+        let (_, body) = ana.client.next_request(u64::MAX, BatchId(Uuid::new_v4())).unwrap();
         let (synced, decided) = tokio::join!(post_sync(&app, &ana.browser, body), resolve(&app, &sofia, conflict, 128));
         let synced_status = synced.status().as_u16();
         assert_eq!((synced_status, decided), (200, 200), "round {round}");

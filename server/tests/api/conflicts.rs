@@ -1,5 +1,6 @@
 //! Supervisors see and settle conflicts; the choice reaches every device; nobody else can.
 
+use bmms_shared::DocId;
 use crate::helpers::{error_of, spawn_app, TestApp};
 use crate::sync::{set, Device};
 use bmms_shared::records::{self, FieldValue, RecordKind};
@@ -9,11 +10,11 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 /// Two MILG officers who wrote different households into one assessment offline.
-async fn conflicting(app: &TestApp) -> (Device, Device, Uuid) {
+async fn conflicting(app: &TestApp) -> (Device, Device, DocId) {
     app.create_user("MILG", "ana", Role::FieldOfficer).await;
     app.create_user("MILG", "ben", Role::FieldOfficer).await;
     let (mut ana, mut ben) = (Device::register(app, "ana").await, Device::register(app, "ben").await);
-    let doc = Uuid::new_v4();
+    let doc = DocId(Uuid::new_v4());
     ana.client.create(doc, RecordKind::ManaAssessment);
     ana.sync(app).await;
     ben.sync(app).await;
@@ -119,7 +120,7 @@ async fn record_lists_hold_only_the_organizations_rows_and_refuse_bad_filters() 
     let (_ana, _ben, doc) = conflicting(&app).await;
     app.create_user("MOH", "hana", Role::FieldOfficer).await;
     let mut hana = Device::register(&app, "hana").await;
-    hana.client.create(Uuid::new_v4(), RecordKind::ManaAssessment);
+    hana.client.create(DocId(Uuid::new_v4()), RecordKind::ManaAssessment);
     hana.sync(&app).await;
     let ana = app.sign_in("ana").await;
     let hana_browser = app.sign_in("hana").await;

@@ -2,6 +2,8 @@
 //! sync health, the records table's filters, history and exports, live updates, and
 //! who may reach each of them.
 
+use bmms_shared::DeviceId;
+use bmms_shared::DocId;
 use crate::helpers::{error_of, spawn_app, Browser, TestApp};
 use crate::sync::{set, Device};
 use bmms_shared::records::{self, resolution, FieldValue, RecordKind};
@@ -21,12 +23,12 @@ async fn json_of(app: &TestApp, path: &str, who: &Browser) -> Value {
 }
 
 /// Two MILG officers (ana, ben) and their supervisor (sofia); an assessment that ana made.
-async fn team(app: &TestApp) -> (Device, Device, Browser, Uuid) {
+async fn team(app: &TestApp) -> (Device, Device, Browser, DocId) {
     app.create_user("MILG", "ana", Role::FieldOfficer).await;
     app.create_user("MILG", "ben", Role::FieldOfficer).await;
     app.create_user("MILG", "sofia", Role::Supervisor).await;
     let (mut ana, mut ben) = (Device::register(app, "ana").await, Device::register(app, "ben").await);
-    let doc = Uuid::new_v4();
+    let doc = DocId(Uuid::new_v4());
     ana.client.create(doc, RecordKind::ManaAssessment);
     set(&mut ana, doc, "households", FieldValue::Integer(100));
     ana.sync(app).await;
@@ -107,7 +109,7 @@ async fn an_assigned_task_reaches_the_officer_in_one_sync_and_progress_shows_per
     }))
     .await;
     assert_eq!(created.status(), 201);
-    let task: Uuid = created.json::<Value>().await.unwrap()["id"].as_str().unwrap().parse().unwrap();
+    let task: DocId = created.json::<Value>().await.unwrap()["id"].as_str().unwrap().parse().unwrap();
 
     ana.sync(&app).await;
     let local = &ana.client.documents()[&task].doc();
@@ -157,7 +159,7 @@ async fn sync_health_shows_each_devices_last_contact_and_flags_quiet_ones() {
         .unwrap();
 
     let health = json_of(&app, "/api/v1/devices?not_seen_days=7", &sofia).await;
-    let row = |id: Uuid| health["items"].as_array().unwrap().iter().find(|d| d["device_id"] == id.to_string()).cloned().unwrap();
+    let row = |id: DeviceId| health["items"].as_array().unwrap().iter().find(|d| d["device_id"] == id.to_string()).cloned().unwrap();
     assert_eq!(row(ana.client.device_id())["pending_reported"], 2, "ana's last exchange carried two changes");
     assert_eq!(row(ana.client.device_id())["quiet"], false);
     assert_eq!(row(ben.client.device_id())["quiet"], true);
@@ -175,12 +177,12 @@ async fn the_records_table_filters_and_exports_only_the_organizations_rows_with_
     set(&mut ana, doc, "municipality", FieldValue::Text("Datu Piang".into()));
     set(&mut ana, doc, "gps.latitude", FieldValue::Decimal(7.02));
     set(&mut ana, doc, "gps.longitude", FieldValue::Decimal(124.5));
-    let other = Uuid::new_v4();
+    let other = DocId(Uuid::new_v4());
     ana.client.create(other, RecordKind::ManaAssessment);
     ana.sync(&app).await;
     app.create_user("MOH", "hana", Role::FieldOfficer).await;
     let mut hana = Device::register(&app, "hana").await;
-    hana.client.create(Uuid::new_v4(), RecordKind::ManaAssessment);
+    hana.client.create(DocId(Uuid::new_v4()), RecordKind::ManaAssessment);
     hana.sync(&app).await;
 
     let severe = json_of(&app, "/api/v1/assessments?sector=health&min_severity=4", &sofia).await;
@@ -318,7 +320,7 @@ async fn a_task_sent_twice_at_once_is_created_once_and_its_id_cannot_be_taken_el
     let app = spawn_app().await;
     let (_ana, _ben, sofia, _) = team(&app).await;
     let logged = app.count("change_log").await;
-    let id = Uuid::new_v4();
+    let id = DocId(Uuid::new_v4());
     let task = json!({"id": id, "title": "Visit the water system", "ppa": "Water for all", "site": "Tamontaka",
                       "due_date": "2027-01-31", "assignee": "ana"});
     // A double click: the same request twice at the same moment, then once more later.
@@ -348,7 +350,7 @@ async fn a_task_sent_twice_at_once_is_created_once_and_its_id_cannot_be_taken_el
     let (status, code, message) = error_of(post(&app, "/api/v1/tasks", &mara, theirs).await).await;
     assert_eq!((status, code.as_str()), (422, "invalid_field"), "{message}");
     assert!(message.contains("cannot be used"), "{message}");
-    let unknown_elsewhere = json!({"id": Uuid::new_v4(), "title": "t", "ppa": "p", "site": "s", "due_date": "2027-01-01", "assignee": "hana"});
+    let unknown_elsewhere = json!({"id": DocId(Uuid::new_v4()), "title": "t", "ppa": "p", "site": "s", "due_date": "2027-01-01", "assignee": "hana"});
     assert_eq!(post(&app, "/api/v1/tasks", &mara, unknown_elsewhere).await.status(), 201, "a fresh id is fine");
 }
 

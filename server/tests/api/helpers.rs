@@ -1,5 +1,6 @@
 //! `spawn_app()`: a fresh database, migrated, and the server on 127.0.0.1:0.
 
+use bmms_shared::OrgId;
 use bmms_server::app::{AppState, Settings};
 use bmms_server::audit::Actor;
 use bmms_server::cli::admin;
@@ -149,7 +150,7 @@ impl TestApp {
     }
 
     /// The id of an organization by code.
-    pub async fn org_id(&self, code: &str) -> Uuid {
+    pub async fn org_id(&self, code: &str) -> OrgId {
         sqlx::query_scalar("select id from organizations where code = $1")
             .bind(code)
             .fetch_one(&self.owner)

@@ -2,6 +2,7 @@
 //! to every synced field: no answer is a 5xx; a route answers a 4xx with a sentence; a
 //! sync batch refuses the bad record alone and stores the others.
 
+use bmms_shared::{BatchId, DocId};
 use crate::helpers::spawn_app;
 use crate::sync::Device;
 use crate::sync_refusals::{changes_of, send};
@@ -58,7 +59,7 @@ async fn hostile_text_and_dates_on_every_route_get_a_clear_answer() {
     app.create_user("MILG", "sam", Role::Supervisor).await;
     app.create_user("MILG", "ana", Role::FieldOfficer).await;
     let sam = app.sign_in("sam").await;
-    let some_id = Uuid::new_v4();
+    let some_id = DocId(Uuid::new_v4());
 
     let query_routes: &[(&str, &[&str])] = &[
         ("/api/v1/assessments", &["status", "province", "municipality", "search", "sector", "from", "to", "sort", "order"]),
@@ -145,7 +146,7 @@ async fn hostile_text_in_every_synced_field_is_refused_alone_and_the_batch_store
     // A supervisor: who may create both kinds of record, so that only the values decide.
     app.create_user("MILG", "sam", Role::Supervisor).await;
     let mut sam = Device::register(&app, "sam").await;
-    let good = Uuid::new_v4();
+    let good = DocId(Uuid::new_v4());
     sam.client.create(good, RecordKind::ManaAssessment);
     sam.client.edit_unchecked(good, |d| d.put(ROOT, "community", "Poblacion").unwrap()).unwrap();
     let mut batch = vec![changes_of(&sam, good)];
@@ -153,7 +154,7 @@ async fn hostile_text_in_every_synced_field_is_refused_alone_and_the_batch_store
     for kind in [RecordKind::ManaAssessment, RecordKind::MonitoringTask] {
         for spec in kind.fields() {
             for (what, text) in hostile_texts() {
-                let doc = Uuid::new_v4();
+                let doc = DocId(Uuid::new_v4());
                 sam.client.create(doc, kind);
                 sam.client.edit_unchecked(doc, |d| put_text(d, &spec.name, &spec.ty, &text)).unwrap();
                 batch.push(changes_of(&sam, doc));
@@ -187,7 +188,7 @@ async fn hostile_text_in_every_synced_field_is_refused_alone_and_the_batch_store
     let refusal: Option<String> =
         sqlx::query_scalar("select last_refusal from devices where id = $1").bind(sam.client.device_id()).fetch_one(&app.owner).await.unwrap();
     assert!(refusal.is_some_and(|r| !r.contains('\0')));
-    assert_clear("the next exchange", crate::sync::post_sync(&app, &sam.browser, sam.client.next_request(u64::MAX, Uuid::new_v4()).unwrap().1).await).await;
+    assert_clear("the next exchange", crate::sync::post_sync(&app, &sam.browser, sam.client.next_request(u64::MAX, BatchId(Uuid::new_v4())).unwrap().1).await).await;
 }
 
 #[tokio::test]
@@ -195,7 +196,7 @@ async fn a_key_no_field_has_is_refused_with_a_readable_name() {
     let app = spawn_app().await;
     app.create_user("MILG", "ana", Role::FieldOfficer).await;
     let mut ana = Device::register(&app, "ana").await;
-    let doc = Uuid::new_v4();
+    let doc = DocId(Uuid::new_v4());
     ana.client.create(doc, RecordKind::ManaAssessment);
     ana.client.edit_unchecked(doc, |d| d.put(ROOT, "evil\0key", "x").unwrap()).unwrap();
     let answer = send(&app, &ana, vec![changes_of(&ana, doc)]).await;
@@ -222,9 +223,9 @@ async fn a_change_claiming_billions_of_operations_is_refused_alone_without_being
     let app = spawn_app().await;
     app.create_user("MILG", "ana", Role::FieldOfficer).await;
     let mut ana = Device::register(&app, "ana").await;
-    let good = Uuid::new_v4();
+    let good = DocId(Uuid::new_v4());
     ana.client.create(good, RecordKind::ManaAssessment);
-    let bomb = Uuid::new_v4();
+    let bomb = DocId(Uuid::new_v4());
     let actor = ana.client.actor().to_bytes().to_vec();
     let batch = vec![
         changes_of(&ana, good),

@@ -18,6 +18,7 @@ mod policy;
 mod health_and_static;
 mod hostile_input;
 mod resources;
+mod routes;
 mod sync;
 mod sync_properties;
 mod sync_refusals;

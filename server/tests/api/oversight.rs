@@ -3,6 +3,7 @@
 //! body; and the totals the triggers keep equal a recomputation after random sync work.
 //! Replay one random workload with BMMS_AGG_SEED=<seed>.
 
+use bmms_shared::DocId;
 use crate::helpers::{error_of, spawn_app, Browser, TestApp};
 use crate::sync::{set, Device};
 use bmms_shared::records::{mana, task, FieldValue, RecordKind};
@@ -15,23 +16,23 @@ use uuid::Uuid;
 
 /// MILG with two assessments in Datu Piang and a task; MOH with one assessment. Ana
 /// supervises, since she also hands out the task.
-async fn two_ministries(app: &TestApp) -> (Device, Uuid) {
+async fn two_ministries(app: &TestApp) -> (Device, DocId) {
     app.create_user("MILG", "ana", Role::Supervisor).await;
     app.create_user("MOH", "hana", Role::FieldOfficer).await;
     let (mut ana, mut hana) = (Device::register(app, "ana").await, Device::register(app, "hana").await);
-    let first = Uuid::new_v4();
-    for (doc, households) in [(first, 120), (Uuid::new_v4(), 80)] {
+    let first = DocId(Uuid::new_v4());
+    for (doc, households) in [(first, 120), (DocId(Uuid::new_v4()), 80)] {
         ana.client.create(doc, RecordKind::ManaAssessment);
         set(&mut ana, doc, "municipality", FieldValue::Text("Datu Piang".into()));
         set(&mut ana, doc, "province", FieldValue::Text("Maguindanao del Sur".into()));
         set(&mut ana, doc, "households", FieldValue::Integer(households));
         set(&mut ana, doc, "needs.health.severity", FieldValue::Integer(4));
     }
-    let task = Uuid::new_v4();
+    let task = DocId(Uuid::new_v4());
     ana.client.create(task, RecordKind::MonitoringTask);
     set(&mut ana, task, "due_date", FieldValue::Date("2020-01-01".into()));
     ana.sync(app).await;
-    let doc = Uuid::new_v4();
+    let doc = DocId(Uuid::new_v4());
     hana.client.create(doc, RecordKind::ManaAssessment);
     set(&mut hana, doc, "households", FieldValue::Integer(7));
     hana.sync(app).await;
@@ -80,7 +81,7 @@ async fn ocm_sees_every_ministry_and_can_change_nothing() {
     }
 
     // Every write route refuses an OCM session, whatever it carries.
-    let conflict = Uuid::new_v4();
+    let conflict = DocId(Uuid::new_v4());
     let writes: Vec<(&str, Option<Value>)> = vec![
         ("/api/v1/devices", None),
         ("/api/v1/sync", None),
@@ -162,11 +163,11 @@ async fn random_workload(seed: u64) {
     let places = ["Datu Piang", "Marawi City", "Jolo"];
     for _step in 0..60 {
         let device = &mut devices[rng.gen_range(0..3)];
-        let docs: Vec<(Uuid, RecordKind)> = device.client.documents().iter().map(|(id, d)| (*id, d.kind)).collect();
+        let docs: Vec<(DocId, RecordKind)> = device.client.documents().iter().map(|(id, d)| (*id, d.kind)).collect();
         match rng.gen_range(0..10) {
             0 => {
                 let kind = if rng.gen_bool(0.5) { RecordKind::ManaAssessment } else { RecordKind::MonitoringTask };
-                device.client.create(Uuid::from_u128(rng.gen()), kind);
+                device.client.create(DocId(Uuid::from_u128(rng.gen())), kind);
             }
             1..=6 if !docs.is_empty() => {
                 let (doc, kind) = docs[rng.gen_range(0..docs.len())];

@@ -3,6 +3,7 @@
 //! gives, and where a JSON route does the same (creating a task, reassigning one) it has
 //! the same outcome there.
 
+use bmms_shared::DocId;
 use crate::helpers::spawn_app;
 use crate::sync::Device;
 use crate::sync_refusals::{changes_of, send};
@@ -66,15 +67,15 @@ async fn every_role_kind_field_and_transition_has_the_policys_outcome_by_sync_an
 
         // The records the member will work on, made by their supervisor: one per field
         // and one per status transition.
-        let mut edits: Vec<(Uuid, RecordKind, &'static FieldSpec, FieldValue)> = Vec::new();
+        let mut edits: Vec<(DocId, RecordKind, &'static FieldSpec, FieldValue)> = Vec::new();
         for kind in KINDS {
             for spec in kind.fields().iter().filter(|s| s.name != "status") {
-                edits.push((Uuid::new_v4(), kind, spec, valid_value(spec)));
+                edits.push((DocId(Uuid::new_v4()), kind, spec, valid_value(spec)));
             }
             let status = kind.field("status").unwrap();
             for from in statuses(kind) {
                 for to in statuses(kind).iter().filter(|to| *to != from) {
-                    let doc = Uuid::new_v4();
+                    let doc = DocId(Uuid::new_v4());
                     boss.client.create(doc, kind);
                     boss.client.edit(doc, |e| e.set("status", FieldValue::Choice((*from).into()))).unwrap();
                     edits.push((doc, kind, status, FieldValue::Choice((*to).into())));
@@ -89,7 +90,7 @@ async fn every_role_kind_field_and_transition_has_the_policys_outcome_by_sync_an
         boss.sync(&app).await;
         assert_eq!(boss.client.pending_count(), 0, "{role}: the supervisor's records are stored");
 
-        let mut cases: BTreeMap<Uuid, Case> = BTreeMap::new();
+        let mut cases: BTreeMap<DocId, Case> = BTreeMap::new();
         let browser = app.sign_in(&member).await;
         let new_task = json!({"title": "Visit", "ppa": "Water", "site": "Tamontaka", "due_date": "2027-01-31", "assignee": supervisor});
         if role.oversees_all() {
@@ -106,7 +107,7 @@ async fn every_role_kind_field_and_transition_has_the_policys_outcome_by_sync_an
         let mut device = Device::register(&app, &member).await;
         device.sync(&app).await;
         for kind in KINDS {
-            let doc = Uuid::new_v4();
+            let doc = DocId(Uuid::new_v4());
             device.client.create(doc, kind);
             cases.insert(doc, Case { what: format!("{role} creates a {}", kind.as_str()), allowed: policy::may_create(role, kind).is_ok() });
         }

@@ -1,6 +1,8 @@
 //! Sync over real HTTP against PostgreSQL: devices converge, retries change nothing and
 //! conflicts surface. What the server refuses is in `sync_refusals.rs`.
 
+use bmms_shared::DeviceId;
+use bmms_shared::{BatchId, DocId};
 use crate::helpers::{spawn_app, Browser, TestApp};
 use automerge::ActorId;
 use bmms_shared::records::{self, FieldValue, RecordKind};
@@ -23,7 +25,7 @@ impl Device {
         let response = app.request(reqwest::Method::POST, "/api/v1/devices", Some(&browser), None).await;
         assert_eq!(response.status(), 200);
         let body: serde_json::Value = response.json().await.unwrap();
-        let device_id: Uuid = body["device_id"].as_str().unwrap().parse().unwrap();
+        let device_id: DeviceId = body["device_id"].as_str().unwrap().parse().unwrap();
         let actor = ActorId::from(hex::decode(body["actor"].as_str().unwrap()).unwrap());
         Device { browser, client: SyncClient::new(device_id, actor), now: 0 }
     }
@@ -31,7 +33,7 @@ impl Device {
     /// One exchange; the answer is handed to the client unless `lose_answer`.
     pub async fn sync_with(&mut self, app: &TestApp, lose_answer: bool) -> reqwest::StatusCode {
         self.now += 1_000_000;
-        let (_, body) = self.client.next_request(self.now, Uuid::new_v4()).unwrap();
+        let (_, body) = self.client.next_request(self.now, BatchId(Uuid::new_v4())).unwrap();
         let response = post_sync(app, &self.browser, body).await;
         let status = response.status();
         let bytes = response.bytes().await.unwrap();
@@ -46,7 +48,7 @@ impl Device {
     /// Sends the next batch twice concurrently and takes the second answer.
     pub async fn send_twice_at_once(&mut self, app: &TestApp) {
         self.now += 1_000_000;
-        let (_, body) = self.client.next_request(self.now, Uuid::new_v4()).unwrap();
+        let (_, body) = self.client.next_request(self.now, BatchId(Uuid::new_v4())).unwrap();
         let (a, b) = tokio::join!(post_sync(app, &self.browser, body.clone()), post_sync(app, &self.browser, body));
         assert_eq!((a.status(), b.status()), (reqwest::StatusCode::OK, reqwest::StatusCode::OK));
         self.client.on_response(&b.bytes().await.unwrap()).unwrap();
@@ -75,7 +77,7 @@ pub async fn two_officers(app: &TestApp) -> (Device, Device) {
     (Device::register(app, "ana").await, Device::register(app, "ben").await)
 }
 
-pub fn set(device: &mut Device, doc: Uuid, field: &str, value: FieldValue) {
+pub fn set(device: &mut Device, doc: DocId, field: &str, value: FieldValue) {
     device.client.edit(doc, |e| e.set(field, value)).unwrap();
 }
 
@@ -83,7 +85,7 @@ pub fn set(device: &mut Device, doc: Uuid, field: &str, value: FieldValue) {
 async fn two_devices_converge_and_a_same_field_edit_is_one_conflict() {
     let app = spawn_app().await;
     let (mut ana, mut ben) = two_officers(&app).await;
-    let doc = Uuid::new_v4();
+    let doc = DocId(Uuid::new_v4());
     ana.client.create(doc, RecordKind::ManaAssessment);
     set(&mut ana, doc, "community", FieldValue::Text("Poblacion".into()));
     ana.sync(&app).await;
@@ -129,7 +131,7 @@ async fn two_devices_converge_and_a_same_field_edit_is_one_conflict() {
 async fn a_lost_answer_then_a_retry_stores_every_change_exactly_once() {
     let app = spawn_app().await;
     let (mut ana, _) = two_officers(&app).await;
-    let doc = Uuid::new_v4();
+    let doc = DocId(Uuid::new_v4());
     ana.client.create(doc, RecordKind::ManaAssessment);
     set(&mut ana, doc, "community", FieldValue::Text("Tamontaka".into()));
     set(&mut ana, doc, "households", FieldValue::Integer(40));
@@ -151,10 +153,10 @@ async fn a_lost_answer_then_a_retry_stores_every_change_exactly_once() {
 async fn the_same_batch_sent_twice_at_once_is_applied_once() {
     let app = spawn_app().await;
     let (mut ana, _) = two_officers(&app).await;
-    let doc = Uuid::new_v4();
+    let doc = DocId(Uuid::new_v4());
     ana.client.create(doc, RecordKind::ManaAssessment);
     set(&mut ana, doc, "households", FieldValue::Integer(80));
-    let (_, body) = ana.client.next_request(1, Uuid::new_v4()).unwrap();
+    let (_, body) = ana.client.next_request(1, BatchId(Uuid::new_v4())).unwrap();
     let (first, second) = tokio::join!(post_sync(&app, &ana.browser, body.clone()), post_sync(&app, &ana.browser, body));
     for response in [first, second] {
         assert_eq!(response.status(), 200);
@@ -170,10 +172,10 @@ async fn a_connection_cut_after_the_commit_loses_and_duplicates_nothing() {
     use tokio::io::AsyncWriteExt;
     let app = spawn_app().await;
     let (mut ana, _) = two_officers(&app).await;
-    let doc = Uuid::new_v4();
+    let doc = DocId(Uuid::new_v4());
     ana.client.create(doc, RecordKind::ManaAssessment);
     set(&mut ana, doc, "community", FieldValue::Text("Tuka".into()));
-    let (_, body) = ana.client.next_request(1, Uuid::new_v4()).unwrap();
+    let (_, body) = ana.client.next_request(1, BatchId(Uuid::new_v4())).unwrap();
 
     // Write the request by hand and hang up without reading the answer.
     let address = app.base.trim_start_matches("http://").to_owned();
@@ -212,7 +214,7 @@ async fn two_server_replicas_with_their_own_caches_lose_no_edit() {
     tokio::spawn(bmms_server::app::serve(listener, replica.clone(), std::future::pending()));
     let replica_app = TestApp::sharing_database_with(&app, replica_base, replica.clone());
 
-    let doc = Uuid::new_v4();
+    let doc = DocId(Uuid::new_v4());
     ana.client.create(doc, RecordKind::ManaAssessment);
     ana.sync(&app).await;
     set(&mut ana, doc, "community", FieldValue::Text("Poblacion".into()));

@@ -3,6 +3,7 @@
 //! replica is identical to the server and every change is stored exactly once.
 //! Replay one schedule with BMMS_SYNC_SEED=<seed>.
 
+use bmms_shared::DocId;
 use crate::helpers::{spawn_app, TestApp};
 use crate::sync::Device;
 use automerge::{AutoCommit, ChangeHash, ReadDoc};
@@ -40,10 +41,10 @@ async fn run_schedule(seed: u64) {
         let device = &mut devices[d];
         match rng.gen_range(0..10) {
             0 => {
-                device.client.create(Uuid::from_u128(rng.gen()), RecordKind::ManaAssessment);
+                device.client.create(DocId(Uuid::from_u128(rng.gen())), RecordKind::ManaAssessment);
             }
             1..=5 => {
-                let docs: Vec<Uuid> = device.client.documents().keys().copied().collect();
+                let docs: Vec<DocId> = device.client.documents().keys().copied().collect();
                 if docs.is_empty() {
                     continue;
                 }
@@ -96,8 +97,8 @@ async fn run_schedule(seed: u64) {
     let all_made: BTreeSet<Vec<u8>> = made.iter().flatten().map(|h| h.0.to_vec()).collect();
     assert_eq!(all_made.len(), hashes.len(), "seed {seed}: the log holds exactly the changes the devices made");
 
-    let stored: Vec<(Uuid, Vec<u8>)> = sqlx::query_as("select id, data from documents").fetch_all(&app.owner).await.unwrap();
-    let open: BTreeSet<(Uuid, String)> = sqlx::query_as("select doc_id, field from conflicts where resolved_at is null")
+    let stored: Vec<(DocId, Vec<u8>)> = sqlx::query_as("select id, data from documents").fetch_all(&app.owner).await.unwrap();
+    let open: BTreeSet<(DocId, String)> = sqlx::query_as("select doc_id, field from conflicts where resolved_at is null")
         .fetch_all(&app.owner)
         .await
         .unwrap()

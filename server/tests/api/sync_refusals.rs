@@ -2,6 +2,7 @@
 //! while the rest of its batch is applied, another organization's document can be neither
 //! written nor seen, and faults of a whole batch are refused with a sentence.
 
+use bmms_shared::{BatchId, DocId};
 use crate::helpers::{error_of, spawn_app, Browser, TestApp};
 use crate::sync::{post_sync, set, two_officers, Device};
 use automerge::transaction::Transactable;
@@ -14,13 +15,13 @@ use uuid::Uuid;
 
 /// Sends raw documents in one batch from `device` and returns the answer.
 pub async fn send(app: &TestApp, device: &Device, documents: Vec<DocumentChanges>) -> SyncResponse {
-    let request = SyncRequest { device_id: device.client.device_id(), batch_id: Uuid::new_v4(), cursor: 0, documents };
+    let request = SyncRequest { device_id: device.client.device_id(), batch_id: BatchId(Uuid::new_v4()), cursor: 0, documents };
     let response = post_sync(app, &device.browser, protocol::encode(&request)).await;
     assert_eq!(response.status(), 200);
     protocol::decode(&response.bytes().await.unwrap()).unwrap()
 }
 
-pub fn changes_of(device: &Device, doc: Uuid) -> DocumentChanges {
+pub fn changes_of(device: &Device, doc: DocId) -> DocumentChanges {
     let local = &device.client.documents()[&doc];
     DocumentChanges {
         doc_id: doc,
@@ -33,30 +34,30 @@ pub fn changes_of(device: &Device, doc: Uuid) -> DocumentChanges {
 async fn each_bad_document_is_refused_alone_with_a_reason() {
     let app = spawn_app().await;
     let (mut ana, mut ben) = two_officers(&app).await;
-    let good = Uuid::new_v4();
+    let good = DocId(Uuid::new_v4());
     ana.client.create(good, RecordKind::ManaAssessment);
 
-    let negative = Uuid::new_v4();
+    let negative = DocId(Uuid::new_v4());
     ana.client.create(negative, RecordKind::ManaAssessment);
     ana.client.edit_unchecked(negative, |d| { d.put(ROOT, "households", -5_i64).unwrap(); }).unwrap();
 
-    let overdone = Uuid::new_v4();
+    let overdone = DocId(Uuid::new_v4());
     ana.client.create(overdone, RecordKind::MonitoringTask);
     ana.client.edit_unchecked(overdone, |d| { d.put(ROOT, "progress_percent", 140_i64).unwrap(); }).unwrap();
 
-    let far_future = Uuid::new_v4();
+    let far_future = DocId(Uuid::new_v4());
     ana.client.create(far_future, RecordKind::MonitoringTask);
     ana.client.edit_unchecked(far_future, |d| { d.put(ROOT, "due_date", "30000-01-01").unwrap(); }).unwrap();
 
-    let newer = Uuid::new_v4();
+    let newer = DocId(Uuid::new_v4());
     ana.client.create(newer, RecordKind::ManaAssessment);
     ana.client.edit_unchecked(newer, |d| { d.put(ROOT, "schema_version", 99_u64).unwrap(); }).unwrap();
 
     // Ben's changes, sent as if they were Ana's.
-    let bens = Uuid::new_v4();
+    let bens = DocId(Uuid::new_v4());
     ben.client.create(bens, RecordKind::ManaAssessment);
 
-    let garbled = Uuid::new_v4();
+    let garbled = DocId(Uuid::new_v4());
     let documents = vec![
         changes_of(&ana, good),
         changes_of(&ana, negative),
@@ -68,7 +69,7 @@ async fn each_bad_document_is_refused_alone_with_a_reason() {
     ];
     let answer = send(&app, &ana, documents).await;
     assert_eq!(answer.acknowledged, vec![good], "the good document is applied");
-    let refused: Vec<(Uuid, RejectionCode)> = answer.rejections.iter().map(|r| (r.doc_id, r.code)).collect();
+    let refused: Vec<(DocId, RejectionCode)> = answer.rejections.iter().map(|r| (r.doc_id, r.code)).collect();
     assert_eq!(
         refused,
         vec![
@@ -100,14 +101,14 @@ async fn a_document_of_another_organization_cannot_be_written_or_seen() {
     let (mut ana, _) = two_officers(&app).await;
     app.create_user("MOH", "hana", Role::FieldOfficer).await;
     let mut hana = Device::register(&app, "hana").await;
-    let theirs = Uuid::new_v4();
+    let theirs = DocId(Uuid::new_v4());
     hana.client.create(theirs, RecordKind::ManaAssessment);
     set(&mut hana, theirs, "community", FieldValue::Text("Secret place".into()));
     hana.sync(&app).await;
 
     // Ana builds a document with the same id and sends it between two of her own.
     ana.client.create(theirs, RecordKind::ManaAssessment);
-    let (before, after) = (Uuid::new_v4(), Uuid::new_v4());
+    let (before, after) = (DocId(Uuid::new_v4()), DocId(Uuid::new_v4()));
     ana.client.create(before, RecordKind::ManaAssessment);
     ana.client.create(after, RecordKind::ManaAssessment);
     let batch = vec![changes_of(&ana, before), changes_of(&ana, theirs), changes_of(&ana, after)];
@@ -117,7 +118,7 @@ async fn a_document_of_another_organization_cannot_be_written_or_seen() {
     assert_eq!(answer.acknowledged, vec![before, after]);
     assert!(answer.updates.is_empty(), "nothing of MOH reaches a MILG device");
     // The refused document's place in the batch leaves no hole that later work falls into.
-    let next = Uuid::new_v4();
+    let next = DocId(Uuid::new_v4());
     ana.client.create(next, RecordKind::ManaAssessment);
     assert_eq!(send(&app, &ana, vec![changes_of(&ana, next)]).await.acknowledged, vec![next]);
     let community: Option<String> = sqlx::query_scalar("select community from mana_assessments where id = $1")
@@ -132,7 +133,7 @@ async fn a_document_of_another_organization_cannot_be_written_or_seen() {
 async fn batch_level_faults_are_refused_whole_with_a_sentence() {
     let app = spawn_app().await;
     let (ana, ben) = two_officers(&app).await;
-    let request = |device: &Device| SyncRequest { device_id: device.client.device_id(), batch_id: Uuid::new_v4(), cursor: 0, documents: vec![] };
+    let request = |device: &Device| SyncRequest { device_id: device.client.device_id(), batch_id: BatchId(Uuid::new_v4()), cursor: 0, documents: vec![] };
 
     let valid = protocol::encode(&request(&ana));
     let cases: Vec<(&str, Vec<u8>, Option<&str>, &Browser, u16, &str)> = vec![
@@ -161,7 +162,7 @@ async fn batch_level_faults_are_refused_whole_with_a_sentence() {
 
     // A batch id reused with other content.
     let mut first = request(&ana);
-    let doc = Uuid::new_v4();
+    let doc = DocId(Uuid::new_v4());
     let mut device = ana;
     device.client.create(doc, RecordKind::ManaAssessment);
     first.documents = vec![changes_of(&device, doc)];

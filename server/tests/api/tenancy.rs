@@ -1,5 +1,6 @@
 //! Row-level security as the app role: an organization sees and writes only its own rows.
 
+use bmms_shared::OrgId;
 use crate::helpers::spawn_app;
 use bmms_server::db::OrgTx;
 use bmms_shared::Role;
@@ -20,7 +21,7 @@ async fn another_organizations_rows_are_invisible_and_unwritable() {
     let mut tx = OrgTx::begin(app.db(), a).await.unwrap();
     let visible: Vec<Uuid> = sqlx::query_scalar("select user_id from memberships").fetch_all(&mut *tx).await.unwrap();
     assert_eq!(visible, vec![ana], "organization A sees only its own member");
-    let audit_orgs: Vec<Uuid> = sqlx::query_scalar("select distinct org_id from audit_log").fetch_all(&mut *tx).await.unwrap();
+    let audit_orgs: Vec<OrgId> = sqlx::query_scalar("select distinct org_id from audit_log").fetch_all(&mut *tx).await.unwrap();
     assert_eq!(audit_orgs, vec![a], "and only its own audit entries");
 
     // Moving A's membership into B, or writing a row for B, is refused by PostgreSQL.

@@ -66,7 +66,7 @@ pub fn changes_since(doc: &mut AutoCommit, heads: &[automerge::ChangeHash]) -> V
 
 /// A new document of `kind` with id `id`, written by `actor`. The id is part of the
 /// document, so no two documents share a change and changes cannot be moved between them.
-pub fn new_document(id: uuid::Uuid, kind: RecordKind, actor: automerge::ActorId) -> AutoCommit {
+pub fn new_document(id: crate::DocId, kind: RecordKind, actor: automerge::ActorId) -> AutoCommit {
     let mut doc = AutoCommit::new().with_actor(actor);
     // A fresh document is only ever created by one device, so these never conflict.
     let _ = automerge::transaction::Transactable::put(&mut doc, ROOT, ID_KEY, id.to_string());
@@ -129,7 +129,7 @@ pub fn kind_of(doc: &AutoCommit) -> Result<RecordKind, DocumentError> {
 }
 
 /// The id a document carries.
-pub fn id_of(doc: &AutoCommit) -> Option<uuid::Uuid> {
+pub fn id_of(doc: &AutoCommit) -> Option<crate::DocId> {
     match doc.get(ROOT, ID_KEY) {
         Ok(Some((Value::Scalar(s), _))) => s.to_str()?.parse().ok(),
         _ => None,

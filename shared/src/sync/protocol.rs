@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
-use uuid::Uuid;
+use crate::{BatchId, DeviceId, DocId};
 
 use super::bounds::{Limit, Reading, RequestSeed, MAX_INFLATED_BYTES};
 use crate::records::{Conflict, RecordKind};
@@ -23,9 +23,9 @@ pub const CONTENT_TYPE: &str = "application/vnd.bmms.sync.v1";
 /// whichever way it is decoded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SyncRequest {
-    pub device_id: Uuid,
+    pub device_id: DeviceId,
     /// Chosen by the device; sending the same batch again has the effect of sending it once.
-    pub batch_id: Uuid,
+    pub batch_id: BatchId,
     /// The server sequence number up to which the device has everything.
     pub cursor: u64,
     pub documents: Vec<DocumentChanges>,
@@ -40,7 +40,7 @@ impl<'de> Deserialize<'de> for SyncRequest {
 /// New changes to one document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocumentChanges {
-    pub doc_id: Uuid,
+    pub doc_id: DocId,
     pub kind: RecordKind,
     /// Each an Automerge change, as `Change::raw_bytes` gives it.
     pub changes: Vec<Vec<u8>>,
@@ -50,9 +50,9 @@ pub struct DocumentChanges {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyncResponse {
     /// The batch this answers; a device ignores answers to other batches.
-    pub batch_id: Uuid,
+    pub batch_id: BatchId,
     /// Documents whose sent changes are all stored: the device may drop them from its outbox.
-    pub acknowledged: Vec<Uuid>,
+    pub acknowledged: Vec<DocId>,
     /// Documents refused, each with the reason; the device keeps their changes.
     pub rejections: Vec<Rejection>,
     /// What the device lacks.
@@ -66,7 +66,7 @@ pub struct SyncResponse {
 /// What a device lacks of one document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocumentUpdate {
-    pub doc_id: Uuid,
+    pub doc_id: DocId,
     pub kind: RecordKind,
     pub content: UpdateContent,
 }
@@ -82,7 +82,7 @@ pub enum UpdateContent {
 /// A document refused, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejection {
-    pub doc_id: Uuid,
+    pub doc_id: DocId,
     pub code: RejectionCode,
     /// A sentence the app can show the officer.
     pub message: String,
@@ -109,7 +109,7 @@ pub enum RejectionCode {
 /// The open conflicts of one document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocumentConflicts {
-    pub doc_id: Uuid,
+    pub doc_id: DocId,
     pub conflicts: Vec<Conflict>,
 }
 
@@ -236,10 +236,10 @@ mod tests {
 
     fn sample() -> SyncRequest {
         SyncRequest {
-            device_id: Uuid::from_u128(1),
-            batch_id: Uuid::from_u128(2),
+            device_id: DeviceId(uuid::Uuid::from_u128(1)),
+            batch_id: BatchId(uuid::Uuid::from_u128(2)),
             cursor: 300,
-            documents: vec![DocumentChanges { doc_id: Uuid::from_u128(3), kind: RecordKind::ManaAssessment, changes: vec![vec![7; 90]] }],
+            documents: vec![DocumentChanges { doc_id: DocId(uuid::Uuid::from_u128(3)), kind: RecordKind::ManaAssessment, changes: vec![vec![7; 90]] }],
         }
     }
 
@@ -255,7 +255,7 @@ mod tests {
     fn big_messages_are_compressed_and_round_trip() {
         let mut request = sample();
         request.documents = (0..50)
-            .map(|i| DocumentChanges { doc_id: Uuid::from_u128(i), kind: RecordKind::MonitoringTask, changes: vec![vec![7; 90]; 5] })
+            .map(|i| DocumentChanges { doc_id: DocId(uuid::Uuid::from_u128(i)), kind: RecordKind::MonitoringTask, changes: vec![vec![7; 90]; 5] })
             .collect();
         let bytes = encode(&request);
         assert_eq!(bytes[1], DEFLATE);

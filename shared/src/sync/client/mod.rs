@@ -9,7 +9,7 @@
 
 use automerge::{ActorId, AutoCommit, Change, ChangeHash};
 use std::collections::{BTreeMap, BTreeSet};
-use uuid::Uuid;
+use crate::{BatchId, DeviceId, DocId};
 
 mod local;
 mod stored;
@@ -40,25 +40,25 @@ pub struct PendingChange {
 
 #[derive(Debug, Clone)]
 struct InFlight {
-    batch_id: Uuid,
+    batch_id: BatchId,
     body: Vec<u8>,
     /// The changes this batch carries, per document.
-    sent: BTreeMap<Uuid, Vec<ChangeHash>>,
+    sent: BTreeMap<DocId, Vec<ChangeHash>>,
 }
 
 /// The sync state of one device.
 #[derive(Debug, Clone)]
 pub struct SyncClient {
-    device_id: Uuid,
+    device_id: DeviceId,
     actor: ActorId,
     cursor: u64,
-    documents: BTreeMap<Uuid, LocalDocument>,
-    outbox: BTreeMap<Uuid, Vec<PendingChange>>,
+    documents: BTreeMap<DocId, LocalDocument>,
+    outbox: BTreeMap<DocId, Vec<PendingChange>>,
     in_flight: Option<InFlight>,
     failures: u32,
     next_attempt_ms: u64,
     /// Records changed since the app last saved them ([`SyncClient::take_unsaved`]).
-    unsaved: BTreeSet<Uuid>,
+    unsaved: BTreeSet<DocId>,
     /// True when the cursor changed since the app last saved it.
     cursor_unsaved: bool,
 }
@@ -89,7 +89,7 @@ pub enum EditError {
 
 impl SyncClient {
     /// A device whose changes carry `actor` (bound to the device at registration).
-    pub fn new(device_id: Uuid, actor: ActorId) -> Self {
+    pub fn new(device_id: DeviceId, actor: ActorId) -> Self {
         SyncClient {
             device_id,
             actor,
@@ -105,7 +105,7 @@ impl SyncClient {
     }
 
     /// The badge of one record.
-    pub fn record_state(&self, doc_id: Uuid) -> RecordSyncState {
+    pub fn record_state(&self, doc_id: DocId) -> RecordSyncState {
         let pending = self.outbox.get(&doc_id).map(Vec::as_slice).unwrap_or_default();
         if let Some(rejection) = pending.iter().find_map(|c| c.rejected.clone()) {
             return RecordSyncState::Refused(rejection);
@@ -124,7 +124,7 @@ impl SyncClient {
         &self.actor
     }
 
-    pub fn device_id(&self) -> Uuid {
+    pub fn device_id(&self) -> DeviceId {
         self.device_id
     }
 
@@ -132,12 +132,12 @@ impl SyncClient {
         self.cursor
     }
 
-    pub fn documents(&self) -> &BTreeMap<Uuid, LocalDocument> {
+    pub fn documents(&self) -> &BTreeMap<DocId, LocalDocument> {
         &self.documents
     }
 
     /// Every change not yet acknowledged, by document.
-    pub fn outbox(&self) -> &BTreeMap<Uuid, Vec<PendingChange>> {
+    pub fn outbox(&self) -> &BTreeMap<DocId, Vec<PendingChange>> {
         &self.outbox
     }
 
@@ -157,7 +157,7 @@ impl SyncClient {
     }
 
     /// Creates a record on the device; it reaches the server at the next exchange.
-    pub fn create(&mut self, doc_id: Uuid, kind: RecordKind) -> Uuid {
+    pub fn create(&mut self, doc_id: DocId, kind: RecordKind) -> DocId {
         let mut doc = records::new_document(doc_id, kind, self.actor.clone());
         let changes = records::changes_since(&mut doc, &[]);
         self.documents.insert(doc_id, LocalDocument::new(kind, doc));
@@ -168,7 +168,7 @@ impl SyncClient {
     /// Edits a record through the schema-checked editor and queues the resulting change.
     pub fn edit(
         &mut self,
-        doc_id: Uuid,
+        doc_id: DocId,
         edit: impl FnOnce(&mut records::RecordEditor<'_>) -> Result<(), records::FieldError>,
     ) -> Result<(), EditError> {
         let doc = self.documents.get_mut(&doc_id).ok_or(EditError::NoSuchDocument)?.doc_mut(&self.actor)?;
@@ -192,7 +192,7 @@ impl SyncClient {
 
     /// Edits a record with raw Automerge access (no schema checks): for tests that need
     /// to send what a faulty or hostile device would.
-    pub fn edit_unchecked(&mut self, doc_id: Uuid, edit: impl FnOnce(&mut AutoCommit)) -> Result<(), EditError> {
+    pub fn edit_unchecked(&mut self, doc_id: DocId, edit: impl FnOnce(&mut AutoCommit)) -> Result<(), EditError> {
         let doc = self.documents.get_mut(&doc_id).ok_or(EditError::NoSuchDocument)?.doc_mut(&self.actor)?;
         let before = doc.get_heads();
         edit(doc);
@@ -202,7 +202,7 @@ impl SyncClient {
         Ok(())
     }
 
-    fn queue(&mut self, doc_id: Uuid, changes: Vec<Change>) {
+    fn queue(&mut self, doc_id: DocId, changes: Vec<Change>) {
         self.unsaved.insert(doc_id);
         let pending = self.outbox.entry(doc_id).or_default();
         for change in changes {
@@ -215,7 +215,7 @@ impl SyncClient {
     /// nothing to send it still asks for what others changed. `fresh_batch_id` must be
     /// random (the sans-IO core has no random source): a reused id with other content
     /// would be refused by the server.
-    pub fn next_request(&mut self, now_ms: u64, fresh_batch_id: Uuid) -> Option<(Uuid, Vec<u8>)> {
+    pub fn next_request(&mut self, now_ms: u64, fresh_batch_id: BatchId) -> Option<(BatchId, Vec<u8>)> {
         if now_ms < self.next_attempt_ms {
             return None;
         }
@@ -313,7 +313,7 @@ impl SyncClient {
             }
             self.unsaved.insert(rejection.doc_id);
         }
-        let updated: Vec<Uuid> = response.updates.iter().map(|u| u.doc_id).collect();
+        let updated: Vec<DocId> = response.updates.iter().map(|u| u.doc_id).collect();
         let mut all_taken = true;
         for update in response.updates {
             all_taken &= self.apply_update(update.doc_id, update.kind, update.content);
@@ -350,7 +350,7 @@ impl SyncClient {
     }
 
     /// Takes one document's news; false when it could not (see [`Self::repair`]).
-    fn apply_update(&mut self, doc_id: Uuid, kind: RecordKind, content: UpdateContent) -> bool {
+    fn apply_update(&mut self, doc_id: DocId, kind: RecordKind, content: UpdateContent) -> bool {
         self.unsaved.insert(doc_id);
         let local =
             self.documents.entry(doc_id).or_insert_with(|| LocalDocument::new(kind, AutoCommit::new()));
@@ -372,7 +372,7 @@ impl SyncClient {
     /// News for a record whose stored copy no longer loads. A whole document from the
     /// server replaces it, with this device's unsent changes applied again (they stay in
     /// the outbox); mere changes cannot be applied to it, and it stays as stored.
-    fn repair(&mut self, doc_id: Uuid, kind: RecordKind, content: UpdateContent) -> bool {
+    fn repair(&mut self, doc_id: DocId, kind: RecordKind, content: UpdateContent) -> bool {
         let UpdateContent::Snapshot(bytes) = content else { return false };
         let Ok(mut doc) = records::load_saved(&bytes) else { return false };
         let unsent = self.outbox.get(&doc_id).into_iter().flatten();

@@ -6,7 +6,7 @@
 
 use automerge::{ActorId, Change};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+use crate::{DeviceId, DocId};
 
 use super::{LocalDocument, PendingChange, SyncClient};
 use crate::records::{self, Conflict, RecordKind};
@@ -17,7 +17,7 @@ use crate::sync::protocol::Rejection;
 /// the sync codec (`protocol::encode_uncompressed`), whose version byte says how to read it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredRecord {
-    pub doc_id: Uuid,
+    pub doc_id: DocId,
     pub kind: RecordKind,
     /// `AutoCommit::save` of the document.
     pub document: Vec<u8>,
@@ -50,7 +50,7 @@ pub enum RestoreError {
 
 impl SyncClient {
     /// A device as it was saved: its identity, cursor and records.
-    pub fn restore(device_id: Uuid, actor: ActorId, cursor: u64, records: Vec<StoredRecord>) -> Result<Self, RestoreError> {
+    pub fn restore(device_id: DeviceId, actor: ActorId, cursor: u64, records: Vec<StoredRecord>) -> Result<Self, RestoreError> {
         let mut client = SyncClient::new(device_id, actor);
         client.cursor = cursor;
         for record in records {
@@ -76,7 +76,7 @@ impl SyncClient {
     }
 
     /// The record as the app stores it; `None` for a record this device does not have.
-    pub fn stored_record(&mut self, doc_id: Uuid) -> Option<StoredRecord> {
+    pub fn stored_record(&mut self, doc_id: DocId) -> Option<StoredRecord> {
         let local = self.documents.get_mut(&doc_id)?;
         let pending = self.outbox.get(&doc_id).into_iter().flatten();
         Some(StoredRecord {
@@ -90,7 +90,7 @@ impl SyncClient {
 
     /// The records changed since the last call, and whether the cursor moved: the app
     /// writes exactly these (in one IndexedDB transaction) after every edit and exchange.
-    pub fn take_unsaved(&mut self) -> (Vec<Uuid>, bool) {
+    pub fn take_unsaved(&mut self) -> (Vec<DocId>, bool) {
         let records = std::mem::take(&mut self.unsaved).into_iter().collect();
         (records, std::mem::take(&mut self.cursor_unsaved))
     }
@@ -99,7 +99,7 @@ impl SyncClient {
     /// the device's storage never holds a cursor ahead of the records it covers.
     ///
     /// [`take_unsaved`]: SyncClient::take_unsaved
-    pub fn mark_unsaved(&mut self, ids: impl IntoIterator<Item = Uuid>) {
+    pub fn mark_unsaved(&mut self, ids: impl IntoIterator<Item = DocId>) {
         self.unsaved.extend(ids);
         self.cursor_unsaved = true;
     }
@@ -107,7 +107,7 @@ impl SyncClient {
     /// Every record that has changes the server has not acknowledged, as stored: what
     /// "export unsynced edits" writes to a file.
     pub fn export_unsynced(&mut self) -> Vec<StoredRecord> {
-        let ids: Vec<Uuid> = self.outbox.keys().copied().collect();
+        let ids: Vec<DocId> = self.outbox.keys().copied().collect();
         ids.into_iter().filter_map(|id| self.stored_record(id)).collect()
     }
 

@@ -1,12 +1,8 @@
-//! JSON bodies of the HTTP API (`/api/v1`), shared so that the app and the server cannot
-//! disagree about a field name.
+//! Sign-in, sign-out and who is signed in (server: `routes/auth.rs`,
+//! `routes/organizations.rs`).
 
-use crate::{OrgKind, Role};
+use crate::{OrgId, OrgKind, Role, UserId};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
-/// Name of the header that carries the CSRF token on cookie-authenticated writes.
-pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// `POST /api/v1/auth/login`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -16,10 +12,11 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-/// The organization a signed-in user acts for.
+/// The organization a signed-in user acts for; also each entry of
+/// `GET /api/v1/organizations` (a bare array) and `GET /api/v1/organizations/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrganizationSummary {
-    pub id: Uuid,
+    pub id: OrgId,
     pub code: String,
     pub name: String,
     pub kind: OrgKind,
@@ -38,17 +35,13 @@ pub struct Me {
 /// The signed-in person.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserSummary {
-    pub id: Uuid,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
 }
 
-/// Every error answer of the API: a stable code for programs and a sentence for people.
+/// `POST /api/v1/auth/logout`: `{"signed_out": true}` once the session is deleted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    pub error: String,
-    pub message: String,
-    /// The input field the message is about, where there is one (to show it beside it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
+pub struct SignedOut {
+    pub signed_out: bool,
 }

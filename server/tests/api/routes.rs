@@ -1,0 +1,107 @@
+//! Every route says who may call it: the router is walked route by route
+//! (`bmms_server::routes::api_routes`, the table the router is built from), and each
+//! signed-in route must refuse a request without a session, and its handler's first
+//! statement must be one of the `SignedIn::require_…` checks. A route that writes must
+//! apply OCM's read-only rule first (`require_writer`, or `require_allowed`, which
+//! applies it). A new route without such a line fails here, with its name.
+
+use axum::http::Method;
+use bmms_server::routes::{api_routes, Access};
+use std::path::Path;
+
+use crate::helpers::{error_of, spawn_app};
+
+/// The first statement of a signed-in handler: `signed_in.require_…(…)`, its `Caller`
+/// kept or not.
+fn takes_an_authorization_step(statement: &str) -> bool {
+    let call = match statement.strip_prefix("let ") {
+        Some(binding) => binding.split_once(" = ").map_or("", |(_, value)| value),
+        None => statement,
+    };
+    call.starts_with("signed_in.require_")
+}
+
+/// Writes that change no organization's data, and so are open to read-only accounts.
+const WRITES_OPEN_TO_READ_ONLY: [&str; 1] = ["/auth/logout"];
+
+/// The first statement of a writing handler: the read-only rule, alone or inside the
+/// policy check.
+fn applies_the_read_only_rule(statement: &str) -> bool {
+    statement.contains("signed_in.require_writer()") || statement.contains("signed_in.require_allowed(")
+}
+
+/// The handler's signature and its first statement, read from its source file.
+fn handler_source(handler: &str) -> (String, String) {
+    let path: Vec<&str> = handler.split("::").collect();
+    let [crate_name, "routes", module, function] = path[..] else {
+        panic!("{handler}: a handler lives in server/src/routes/<module>.rs");
+    };
+    assert_eq!(crate_name, "bmms_server", "{handler}");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes").join(format!("{module}.rs"));
+    let source = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let start = source
+        .find(&format!("pub async fn {function}("))
+        .unwrap_or_else(|| panic!("{handler}: no `pub async fn {function}(` in {}", file.display()));
+    // The body opens at the first line that ends with `{` after the signature.
+    let body = start + source[start..].find("{\n").unwrap_or_else(|| panic!("{handler}: no body"));
+    let signature = source[start..body].to_owned();
+    let first = source[body + 2..]
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with("//"))
+        .unwrap_or_default()
+        .to_owned();
+    (signature, first)
+}
+
+#[test]
+fn every_signed_in_handler_says_first_who_may_call_it() {
+    let mut public = Vec::new();
+    for route in api_routes() {
+        let (signature, first) = handler_source(route.handler);
+        let name = format!("{} /api/v1{} ({})", route.method, route.path, route.handler);
+        match route.access {
+            Access::SignedIn => {
+                assert!(signature.contains("signed_in: SignedIn"), "{name} takes no `signed_in: SignedIn`");
+                assert!(
+                    takes_an_authorization_step(&first),
+                    "{name}: its first statement must say who may call it (signed_in.require_member(), require_writer(), …), not `{first}`"
+                );
+                if route.method != Method::GET && !WRITES_OPEN_TO_READ_ONLY.contains(&route.path) {
+                    assert!(
+                        applies_the_read_only_rule(&first),
+                        "{name} writes: its first statement must apply the read-only rule (signed_in.require_writer() or require_allowed(…)), not `{first}`"
+                    );
+                }
+            }
+            Access::Public => {
+                assert!(!signature.contains("SignedIn"), "{name} is public but takes a session");
+                public.push(route.path);
+            }
+        }
+    }
+    // Opening a route to anyone is a decision, made here for all to see.
+    assert_eq!(public, ["/auth/login"]);
+}
+
+#[test]
+fn the_check_is_recognised_only_as_the_first_statement() {
+    assert!(takes_an_authorization_step("let caller = signed_in.require_member()?;"));
+    assert!(takes_an_authorization_step("signed_in.require_writer()?;"));
+    assert!(!takes_an_authorization_step("let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;"));
+    assert!(!takes_an_authorization_step("let ApiJson(body) = body?;"));
+    assert!(applies_the_read_only_rule("let caller = signed_in.require_allowed(|role| policy::may_create(role, kind))?;"));
+    assert!(!applies_the_read_only_rule("let caller = signed_in.require_supervisor(WHAT)?;"));
+}
+
+#[tokio::test]
+async fn every_signed_in_route_refuses_a_request_without_a_session() {
+    let app = spawn_app().await;
+    let routes = api_routes();
+    assert!(routes.len() > 20, "the table lists every route");
+    for route in routes.iter().filter(|r| r.access == Access::SignedIn) {
+        let path = format!("/api/v1{}", route.path.replace("{id}", &uuid::Uuid::nil().to_string()));
+        let (status, code, _) = error_of(app.request(route.method.clone(), &path, None, None).await).await;
+        assert_eq!((status, code.as_str()), (401, "not_signed_in"), "{} {path}", route.method);
+    }
+}
