@@ -20,7 +20,7 @@ use crate::device::summary::Summary;
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
-use bmms_shared::{DeviceId, DocId, UserId};
+use bmms_shared::{DeviceId, UserId};
 use wasm_bindgen::JsValue;
 
 const NAME: &str = "bmms";
