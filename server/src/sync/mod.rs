@@ -1,6 +1,6 @@
 //! The server side of sync (`POST /api/v1/sync`): one transaction per batch, in which
-//! the shared merge rules (`bmms_shared::sync::memory_server::{read_changes,
-//! merge_changes}`) and the one policy (`bmms_shared::policy`) run against PostgreSQL.
+//! the shared merge rules (`bmms_shared::sync::merge`, which the in-memory test double
+//! runs too) and the one policy (`bmms_shared::policy`) run against PostgreSQL.
 //! See docs/sync-protocol.md.
 
 pub mod apply;
