@@ -41,7 +41,7 @@ pub async fn read<T: DeserializeOwned>(response: Response) -> Result<T, Problem>
 }
 
 /// The one reader of a failed answer.
-async fn problem(response: Response) -> Problem {
+pub(crate) async fn problem(response: Response) -> Problem {
     let status = response.status();
     match response.json::<ErrorBody>().await {
         Ok(body) => Problem { field: body.field, message: body.message },

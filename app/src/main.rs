@@ -11,6 +11,8 @@ mod dashboard;
 mod desk;
 mod device;
 mod pages;
+#[cfg(feature = "desk")]
+mod plans;
 mod storage;
 mod text;
 

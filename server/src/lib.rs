@@ -4,6 +4,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod bdp;
 pub mod cli;
 pub mod config;
 pub mod dashboard;
@@ -11,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod limits;
+pub mod places;
 pub mod routes;
 pub mod sync;
 pub mod wire;

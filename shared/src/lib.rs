@@ -4,6 +4,7 @@
 pub mod api;
 pub mod ids;
 pub mod plain_text;
+pub mod plans;
 pub mod policy;
 pub mod records;
 pub mod sync;

@@ -73,6 +73,15 @@ pub fn may_move(role: Role, kind: RecordKind, from: Option<&str>, to: &str) -> R
     }
 }
 
+/// May `role` keep the Bangsamoro Development Plan's framework (its goals, indicators,
+/// priority areas and scoring settings)? BPDA's planners alone; the database holds the
+/// rows to BPDA as well.
+pub fn may_keep_the_bdp(role: Role) -> Result<(), Denied> {
+    (role == Role::BpdaPlanner)
+        .then_some(())
+        .ok_or_else(|| Denied("Only a BPDA planner can change the development plan's framework.".to_owned()))
+}
+
 /// Checks everything a change did to a record: created it, wrote fields, moved its
 /// status. `before` is the record as it was (none for a new one), `after` with the change.
 pub fn check_change(role: Role, kind: RecordKind, before: Option<&AutoCommit>, after: &AutoCommit) -> Result<(), Denied> {

@@ -87,6 +87,13 @@ impl Role {
         matches!(self, Role::OcmExecutive | Role::OcmAnalyst)
     }
 
+    /// Works on the organization's records in the field or offline, with a device that
+    /// syncs: the roles of the ministries, offices and agencies. The roles of OCM, BPDA
+    /// and MFBM work online, at the desk.
+    pub fn does_field_work(self) -> bool {
+        self.required_org_kind().is_none()
+    }
+
     /// May open the records behind a dashboard's totals (an OCM executive sees totals only).
     pub fn may_drill_down(self) -> bool {
         !matches!(self, Role::OcmExecutive)

@@ -37,6 +37,21 @@ pub async fn post<T: DeserializeOwned>(path: &str, csrf_token: &str, body: &impl
     read(response).await
 }
 
+pub async fn put<T: DeserializeOwned>(path: &str, csrf_token: &str, body: &impl Serialize) -> Result<T, Problem> {
+    let request = Request::put(path).header(CSRF_HEADER, csrf_token).json(body).map_err(|_| Problem::unreachable())?;
+    let response = request.send().await.map_err(|_| Problem::unreachable())?;
+    read(response).await
+}
+
+/// A `DELETE`, answered with no body when it succeeds.
+pub async fn delete(path: &str, csrf_token: &str) -> Result<(), Problem> {
+    let response = Request::delete(path).header(CSRF_HEADER, csrf_token).send().await.map_err(|_| Problem::unreachable())?;
+    if response.ok() {
+        return Ok(());
+    }
+    Err(crate::api::problem(response).await)
+}
+
 /// Keeps `into` loaded from the address `path()` gives: now, whenever a signal that
 /// `path` reads changes, and at every bump of `refresh` (a live-update counter).
 pub fn keep_loaded<T>(refresh: RwSignal<u64>, path: impl Fn() -> String + 'static, into: RwSignal<Option<Result<T, String>>>)

@@ -21,7 +21,7 @@ use leptos::prelude::*;
 use crate::device::Status;
 
 /// The signed-in person's CSRF token, sent with every write.
-fn csrf_token(status: Status) -> String {
+pub(crate) fn csrf_token(status: Status) -> String {
     status.me.get_untracked().map(|me| me.csrf_token).unwrap_or_default()
 }
 

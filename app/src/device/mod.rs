@@ -215,8 +215,8 @@ pub async fn signed_in(status: Status, me: Me) {
     status.me.set(Some(me.clone()));
     status.session_expired.set(false);
     status.last_error.set(None);
-    if me.role.oversees_all() {
-        // Oversight reads dashboards online: no device to register, nothing to sync.
+    if !me.role.does_field_work() {
+        // OCM, BPDA and MFBM work online at the desk: no device to register, nothing to sync.
         return;
     }
     if LOCAL.with_borrow(|l| l.as_ref().is_some_and(|l| l.identity.is_none())) {

@@ -37,6 +37,7 @@ pub enum Screen {
     Records,
     DeskRecord(DocId),
     Dashboard,
+    Plan,
 }
 
 /// The whole app.
@@ -90,8 +91,8 @@ fn SignedIn() -> impl IntoView {
     let screen = expect_context::<RwSignal<Screen>>();
     let role = status.me.get_untracked().map(|me| me.role);
     let (supervises, at_desk) = (role.is_some_and(|r| r.supervises()), role.is_some_and(|r| r.works_at_desk()));
-    // The Office of the Chief Minister reads dashboards; it has no records or device to sync.
-    let oversees = role.is_some_and(|r| r.oversees_all());
+    // OCM, BPDA and MFBM work at the desk: no records or device of their own to sync.
+    let field_work = role.is_some_and(|r| r.does_field_work());
     // The desk screens and dashboards are in the desk build only (`/desk/`, the `desk`
     // feature): officers on 2G never download them. The officer build links there.
     let desk_build = cfg!(feature = "desk");
@@ -106,11 +107,11 @@ fn SignedIn() -> impl IntoView {
         }
     };
     view! {
-        {(!oversees).then(|| view! { <SyncBar /> })}
+        {field_work.then(|| view! { <SyncBar /> })}
         {move || status.session_expired.get().then(|| view! { <sign_in::SignInAgain /> })}
         <nav class="tabs">
             {nav(Screen::Home, t().home)}
-            {(!oversees).then(|| view! {
+            {field_work.then(|| view! {
                 {nav(Screen::List(RecordKind::ManaAssessment), t().assessments)}
                 {nav(Screen::List(RecordKind::MonitoringTask), t().tasks)}
                 {nav(Screen::Device, t().device)}
@@ -122,7 +123,8 @@ fn SignedIn() -> impl IntoView {
                 {nav(Screen::Devices, t().desk.sync_health)}
             })}
             {(desk_build && at_desk).then(|| nav(Screen::Records, t().desk.records))}
-            {(!desk_build && (at_desk || oversees)).then(|| view! { <a class="button nav" href="/desk/">{t().open_desk}</a> })}
+            {desk_build.then(|| nav(Screen::Plan, t().plans.tab))}
+            {(!desk_build && (at_desk || !field_work)).then(|| view! { <a class="button nav" href="/desk/">{t().open_desk}</a> })}
         </nav>
         {move || match screen.get() {
             Screen::Home => view! { <Home /> }.into_any(),
@@ -146,6 +148,8 @@ fn SignedIn() -> impl IntoView {
             Screen::DeskRecord(id) => view! { <desk::RecordHistory id=id /> }.into_any(),
             #[cfg(feature = "desk")]
             Screen::Dashboard => view! { <crate::dashboard::Dashboard /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::Plan => view! { <crate::plans::DevelopmentPlan /> }.into_any(),
         }}
     }
 }
@@ -203,7 +207,7 @@ fn Home() -> impl IntoView {
             })}
             <sign_in::SignOut />
         </section>
-        {move || (!status.me.get().is_some_and(|me| me.role.oversees_all())).then(|| view! {
+        {move || status.me.get().is_some_and(|me| me.role.does_field_work()).then(|| view! {
             <lists::RecordList kind=RecordKind::MonitoringTask />
             <lists::RecordList kind=RecordKind::ManaAssessment />
         })}

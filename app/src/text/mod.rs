@@ -5,9 +5,11 @@
 
 mod dashboard;
 mod desk;
+mod plans;
 
 pub use dashboard::DashboardText;
 pub use desk::DeskText;
+pub use plans::PlansText;
 
 pub struct Text {
     pub app_name: &'static str,
@@ -102,6 +104,8 @@ pub struct Text {
     pub desk: &'static DeskText,
     /// The dashboards' sentences.
     pub dashboard: &'static DashboardText,
+    /// The planning screens' sentences.
+    pub plans: &'static PlansText,
 }
 
 /// English, the first language.
@@ -207,6 +211,7 @@ pub static EN: Text = Text {
     open_desk: "Desk and dashboards",
     desk: &desk::DESK_EN,
     dashboard: &dashboard::DASHBOARD_EN,
+    plans: &plans::PLANS_EN,
 };
 
 /// The texts in the user's language (English until another is added).

@@ -2,6 +2,7 @@
 //! included (see [`crate::error`]).
 
 pub mod auth;
+pub mod bdp;
 pub mod conflicts;
 pub mod dashboard;
 pub mod devices;
@@ -102,6 +103,15 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::GET, "/events", events::stream),
         ApiRoute::signed_in(M::GET, "/dashboard", dashboard::show),
         ApiRoute::signed_in(M::GET, "/dashboard/records", dashboard::records),
+        ApiRoute::signed_in(M::GET, "/bdp", bdp::show),
+        ApiRoute::signed_in(M::PUT, "/bdp", bdp::put_settings),
+        ApiRoute::signed_in(M::POST, "/bdp/score", bdp::score),
+        ApiRoute::signed_in(M::POST, "/bdp/goals", bdp::create_goal),
+        ApiRoute::signed_in(M::PUT, "/bdp/goals/{id}", bdp::update_goal),
+        ApiRoute::signed_in(M::POST, "/bdp/indicators", bdp::create_indicator),
+        ApiRoute::signed_in(M::PUT, "/bdp/indicators/{id}", bdp::update_indicator),
+        ApiRoute::signed_in(M::PUT, "/bdp/priorities/{id}", bdp::put_priority),
+        ApiRoute::signed_in(M::DELETE, "/bdp/priorities/{id}", bdp::delete_priority),
         ApiRoute::signed_in(M::POST, "/sync", sync::sync).body_limit(bmms_shared::sync::protocol::MAX_REQUEST_BYTES),
     ]
 }

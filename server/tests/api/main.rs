@@ -6,6 +6,7 @@ mod helpers;
 mod audit;
 mod auth;
 mod bad_input;
+mod bdp;
 mod catalog;
 mod chaos_proxy;
 mod cli;

@@ -21,8 +21,10 @@ fn takes_an_authorization_step(statement: &str) -> bool {
     call.starts_with("signed_in.require_")
 }
 
-/// Writes that change no organization's data, and so are open to read-only accounts.
-const WRITES_OPEN_TO_READ_ONLY: [&str; 1] = ["/auth/logout"];
+/// Requests by a method other than GET that change no organization's data, and so are
+/// open to read-only accounts: ending one's own session, and scoring a proposal outline
+/// (a computation whose input is too large for an address).
+const WRITES_OPEN_TO_READ_ONLY: [&str; 2] = ["/auth/logout", "/bdp/score"];
 
 /// The first statement of a writing handler: the read-only rule, alone or inside the
 /// policy check.

@@ -22,6 +22,7 @@ mod auth;
 mod conflicts;
 mod dashboard;
 mod devices;
+mod plans;
 mod records;
 mod tasks;
 #[cfg(test)]
@@ -34,6 +35,7 @@ pub use dashboard::{
     TaskTotals, Totals,
 };
 pub use devices::{DeviceHealth, DeviceHealthList, DeviceRegistration, HealthQuery};
+pub use plans::{Bdp, BdpGoal, BdpIndicator, BdpPriority, BdpSettings, GoalInput, IndicatorInput, PriorityInput, Target};
 pub use records::{AssessmentQuery, AssessmentRow, ChangeKind, ChangedField, HistoryEntry, Record, RecordConflict, RecordHistory};
 pub use tasks::{Assign, Assigned, NewTask, OfficerProgress, TaskCreated, TaskQuery, TaskRow};
 

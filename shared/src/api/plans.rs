@@ -1,0 +1,132 @@
+//! The Bangsamoro Development Plan's framework, which BPDA keeps and every organization
+//! reads, and the alignment score of a proposal (server: `routes/bdp.rs`; the score
+//! itself is `crate::plans::score`).
+
+use super::Timestamp;
+use crate::plans::{Framework, FrameworkGoal, FrameworkIndicator, PriorityLevel};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// `GET /api/v1/bdp`: the whole framework, goals by code with their indicators by code,
+/// and the priority areas by PSGC code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bdp {
+    pub settings: BdpSettings,
+    pub goals: Vec<BdpGoal>,
+    pub priorities: Vec<BdpPriority>,
+}
+
+impl Bdp {
+    /// The framework as the score reads it.
+    pub fn for_scoring(&self) -> Framework {
+        Framework {
+            goals: self
+                .goals
+                .iter()
+                .map(|g| FrameworkGoal {
+                    code: g.code.clone(),
+                    indicators: g.indicators.iter().map(|i| FrameworkIndicator { code: i.code.clone(), name: i.name.clone() }).collect(),
+                })
+                .collect(),
+            priorities: self.priorities.iter().map(|p| (p.place_code.clone(), p.level)).collect(),
+            full_reach: self.settings.full_reach,
+        }
+    }
+}
+
+/// The framework's name, period and scoring settings; also the body of `PUT /api/v1/bdp`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BdpSettings {
+    pub title: String,
+    pub first_year: i32,
+    pub last_year: i32,
+    /// Beneficiaries that earn a proposal the whole of the reach component.
+    pub full_reach: i64,
+    /// A sample framework, to be replaced with the plan's own (read-only: the server
+    /// clears it at the first change).
+    #[serde(default)]
+    pub sample: bool,
+}
+
+/// A goal of the plan, with its outcome indicators.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BdpGoal {
+    pub id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub description: String,
+    pub indicators: Vec<BdpIndicator>,
+    pub updated_at: Timestamp,
+}
+
+/// An outcome indicator: where it stood (`baseline` in `baseline_year`) and where the
+/// plan wants it by year.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BdpIndicator {
+    pub id: Uuid,
+    pub goal_id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    pub baseline: Option<f64>,
+    pub baseline_year: Option<i32>,
+    /// By year.
+    pub targets: Vec<Target>,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    pub year: i32,
+    pub value: f64,
+}
+
+/// A priority area: a province, city, municipality or barangay by PSGC code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BdpPriority {
+    pub place_code: String,
+    /// The place's name in the PSGC list.
+    pub place_name: String,
+    pub level: PriorityLevel,
+    pub note: String,
+}
+
+/// `POST /api/v1/bdp/goals` (201, the [`BdpGoal`]) and `PUT /api/v1/bdp/goals/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoalInput {
+    pub code: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// `POST /api/v1/bdp/indicators` (201, the [`BdpIndicator`]) and
+/// `PUT /api/v1/bdp/indicators/{id}`. The targets replace the indicator's targets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorInput {
+    pub goal_id: Uuid,
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub baseline: Option<f64>,
+    #[serde(default)]
+    pub baseline_year: Option<i32>,
+    #[serde(default)]
+    pub targets: Vec<Target>,
+}
+
+/// `PUT /api/v1/bdp/priorities/{place_code}`: the place's priority, set or changed
+/// (`DELETE` on the same address removes it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityInput {
+    pub level: PriorityLevel,
+    #[serde(default)]
+    pub note: String,
+}
