@@ -3,7 +3,7 @@
 //! scored against it; a BPDA planner also adds and changes goals and indicators and sets
 //! priority areas here. Online only, like the other desk screens.
 
-use bmms_shared::api::{Bdp, BdpGoal, BdpIndicator, BdpPriority, GoalInput, IndicatorInput, PriorityInput, Target};
+use bmms_shared::api::{Bdp, BdpGoal, BdpIndicator, BdpPriority, BdpSettings, GoalInput, IndicatorInput, PriorityInput, Target};
 use bmms_shared::plans::PriorityLevel;
 use bmms_shared::Role;
 use leptos::prelude::*;
@@ -25,6 +25,7 @@ pub fn DevelopmentPlan() -> impl IntoView {
     let editing_goal = RwSignal::new(None::<BdpGoal>);
     let editing_indicator = RwSignal::new(None::<BdpIndicator>);
     let goals = Signal::derive(move || bdp.get().and_then(Result::ok).map(|b| b.goals).unwrap_or_default());
+    let settings = Signal::derive(move || bdp.get().and_then(Result::ok).map(|b| b.settings));
     view! {
         <section class="card desk" id="development-plan">
             <h1>{t().plans.tab}</h1>
@@ -34,6 +35,7 @@ pub fn DevelopmentPlan() -> impl IntoView {
                 Some(Ok(bdp)) => view! { <Framework bdp=bdp planner=planner editing_goal=editing_goal editing_indicator=editing_indicator refresh=refresh /> }.into_any(),
             }}
             {planner.then(|| view! {
+                <SettingsForm settings=settings refresh=refresh />
                 <GoalForm editing=editing_goal refresh=refresh />
                 <IndicatorForm goals=goals editing=editing_indicator refresh=refresh />
                 <PriorityForm refresh=refresh />
@@ -298,6 +300,51 @@ fn PriorityForm(refresh: RwSignal<u64>) -> impl IntoView {
             </div>
             {input("priority", "note", t().plans.note, note, problem)}
             {outcome(problem, saved, &["place_code", "note"])}
+            <button type="submit">{t().plans.save}</button>
+        </form>
+    }
+}
+
+/// The framework's name, period and full-reach count, and whether it is still the sample.
+#[component]
+fn SettingsForm(settings: Signal<Option<BdpSettings>>, refresh: RwSignal<u64>) -> impl IntoView {
+    let status = expect_context::<Status>();
+    let [title, first_year, last_year, full_reach] = [(); 4].map(|_| RwSignal::new(String::new()));
+    let sample = RwSignal::new(false);
+    let (problem, saved) = (RwSignal::new(None::<Problem>), RwSignal::new(false));
+    Effect::new(move |_| {
+        if let Some(now) = settings.get() {
+            title.set(now.title);
+            first_year.set(now.first_year.to_string());
+            last_year.set(now.last_year.to_string());
+            full_reach.set(now.full_reach.to_string());
+            sample.set(now.sample);
+        }
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let wrong = |field: &str| problem.set(Some(Problem { field: Some(field.to_owned()), message: t().plans.not_a_number.to_owned() }));
+        let Ok(first) = first_year.get_untracked().trim().parse() else { return wrong("first_year") };
+        let Ok(last) = last_year.get_untracked().trim().parse() else { return wrong("last_year") };
+        let Ok(reach) = full_reach.get_untracked().trim().parse() else { return wrong("full_reach") };
+        let body = BdpSettings { title: title.get_untracked(), first_year: first, last_year: last, full_reach: reach, sample: sample.get_untracked() };
+        spawn_local(async move {
+            let answer = api::put::<Bdp>("/api/v1/bdp", &csrf_token(status), &body).await;
+            saved.set(answer.is_ok());
+            problem.set(answer.err());
+            refresh.update(|n| *n += 1);
+        });
+    };
+    view! {
+        <form id="settings-form" on:submit=save>
+            <h2>{t().plans.settings}</h2>
+            {input("settings", "title", t().plans.title, title, problem)}
+            {input("settings", "first_year", t().plans.first_year, first_year, problem)}
+            {input("settings", "last_year", t().plans.last_year, last_year, problem)}
+            {input("settings", "full_reach", t().plans.full_reach_label, full_reach, problem)}
+            <label><input type="checkbox" prop:checked=sample on:change=move |ev| sample.set(event_target_checked(&ev)) />
+                " " {t().plans.still_sample}</label>
+            {outcome(problem, saved, &["title", "first_year", "last_year", "full_reach"])}
             <button type="submit">{t().plans.save}</button>
         </form>
     }

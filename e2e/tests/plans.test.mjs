@@ -63,6 +63,14 @@ test("a BPDA planner adds a goal, an indicator and a priority area, and ministry
   assert.match(await dicalongan.innerText(), /Dicalongan[\s\S]*High/);
   await page.screenshot({ path: `${images}planner-development-plan.png`, fullPage: true });
 
+  // The plan's own now: named, and no longer labelled a sample.
+  const settingsForm = page.locator("#settings-form");
+  await settingsForm.getByLabel("Title").fill("Bangsamoro Development Plan 2023-2028");
+  await settingsForm.getByLabel("Still the sample").uncheck();
+  await settingsForm.getByRole("button", { name: "Save" }).click();
+  await page.locator("#plan-title").filter({ hasText: "Bangsamoro Development Plan 2023-2028" }).waitFor();
+  assert.equal(await page.locator("#sample-note").count(), 0);
+
   const staff = await atTheDesk("MOH", "sam.staff", "ministry_staff", "Sam Staff");
   await openTab(staff.page, "Development plan");
   const read = staff.page.locator('article.goal[data-code="G1"] tr[data-code="G1.1"]');
