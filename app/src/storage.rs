@@ -38,6 +38,11 @@ pub struct Identity {
     pub user_id: UserId,
     pub display_name: String,
     pub cursor: u64,
+    /// The sync protocol the cursor was read with (0: before this was kept, protocol 1).
+    /// A newer protocol may carry record kinds the server withheld from the older app, so
+    /// an app that finds an older one reads the log again from the start, once.
+    #[serde(default)]
+    pub protocol: u8,
 }
 
 /// The open database.

@@ -176,8 +176,8 @@ export function testWorld({ desktop = false } = {}) {
       return dir;
     },
     /** A field officer of `org` on their own phone, signed in once online. */
-    async officerPhone(org, username, name) {
-      const password = world.bmms.createUser(org, username, "field_officer", name);
+    async officerPhone(org, username, name, role = "field_officer") {
+      const password = world.bmms.createUser(org, username, role, name);
       const context = await launchProfile(world.newProfileDir());
       return { context, page: await firstVisit(context, world.bmms.url, username, password), password };
     },

@@ -32,11 +32,15 @@ pub fn may_create(role: Role, kind: RecordKind) -> Result<(), Denied> {
     let allowed = match kind {
         RecordKind::ManaAssessment => captures_in_the_field(role),
         RecordKind::MonitoringTask => role.supervises(),
+        RecordKind::PpaProposal => role.works_at_desk(),
     };
     allowed.then_some(()).ok_or_else(|| {
         Denied(match kind {
             RecordKind::ManaAssessment => format!("A {} cannot start a MANA assessment; field officers and supervisors do.", role.label().to_lowercase()),
             RecordKind::MonitoringTask => "Only a supervisor can create a monitoring task.".to_owned(),
+            RecordKind::PpaProposal => {
+                "Ministry staff, supervisors and organization administrators draft PPA proposals.".to_owned()
+            }
         })
     })
 }
@@ -47,6 +51,7 @@ pub fn may_write(role: Role, kind: RecordKind, field: &str) -> Result<(), Denied
         RecordKind::ManaAssessment => captures_in_the_field(role) || role == Role::MinistryStaff,
         RecordKind::MonitoringTask if TASK_ASSIGNMENT_FIELDS.contains(&field) => role.supervises(),
         RecordKind::MonitoringTask => captures_in_the_field(role),
+        RecordKind::PpaProposal => role.works_at_desk(),
     };
     allowed.then_some(()).ok_or_else(|| {
         let label = kind.field(field).map_or(field, |f| f.label.as_str());
@@ -69,6 +74,11 @@ pub fn may_move(role: Role, kind: RecordKind, from: Option<&str>, to: &str) -> R
         (RecordKind::ManaAssessment, "validated") if from != Some("validated") && !role.may_validate_assessments() => Err(Denied(
             "Only a supervisor can mark an assessment validated. Set its status back to submitted; it is then sent again.".into(),
         )),
+        // Submission, return and certification are the server's transitions (the desk's
+        // routes): they record who and which version.
+        (RecordKind::PpaProposal, to) if to != "draft" && from != Some(to) => {
+            Err(Denied("A proposal is submitted to BPDA from the desk, with a connection; its status cannot change on a device.".into()))
+        }
         _ => Ok(()),
     }
 }
@@ -88,6 +98,9 @@ pub fn check_change(role: Role, kind: RecordKind, before: Option<&AutoCommit>, a
     if before.is_none() {
         may_create(role, kind)?;
     }
+    if let Some(before) = before {
+        may_change_at_all(kind, before)?;
+    }
     for field in written_fields(before, after) {
         if field == "status" {
             let status = |doc: &AutoCommit| match records::get_field(doc, kind, "status") {
@@ -101,6 +114,20 @@ pub fn check_change(role: Role, kind: RecordKind, before: Option<&AutoCommit>, a
         }
     }
     Ok(())
+}
+
+/// A submitted or certified proposal is frozen: BPDA scores and certifies the version
+/// it received, so nothing changes it until BPDA sends it back.
+fn may_change_at_all(kind: RecordKind, before: &AutoCommit) -> Result<(), Denied> {
+    if kind != RecordKind::PpaProposal {
+        return Ok(());
+    }
+    match records::get_field(before, kind, "status") {
+        Some(FieldValue::Choice(status)) if !records::ppa::EDITABLE.contains(&status.as_str()) => Err(Denied(format!(
+            "This proposal is {status}: it cannot change until BPDA sends it back for revision. Your edit is kept on this device."
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The root fields whose values differ between `before` and `after` (every field of a
@@ -273,6 +300,32 @@ mod tests {
         for role in [Role::OcmExecutive, Role::OcmAnalyst, Role::BpdaPlanner, Role::MfbmBudgetOfficer, Role::SystemAdmin] {
             assert!(may_create(role, ManaAssessment).is_err(), "{role}");
             assert!(may_write(role, MonitoringTask, "status").is_err(), "{role}");
+        }
+    }
+
+    #[test]
+    fn a_proposal_is_drafted_at_the_desk_and_frozen_once_submitted() {
+        let kind = RecordKind::PpaProposal;
+        assert!(may_create(Role::MinistryStaff, kind).is_ok());
+        assert!(may_create(Role::FieldOfficer, kind).is_err());
+        assert!(may_create(Role::BpdaPlanner, kind).is_err());
+        assert!(may_move(Role::Supervisor, kind, Some("draft"), "submitted").is_err(), "submission is the desk's, online");
+        let proposal = |status: &str| {
+            let mut doc = records::new_document(crate::DocId(uuid::Uuid::from_u128(2)), kind, automerge::ActorId::from(vec![1u8; 16]));
+            doc.put(ROOT, "status", status).unwrap();
+            doc.commit();
+            doc
+        };
+        for (status, editable) in [("draft", true), ("returned", true), ("submitted", false), ("certified", false)] {
+            let mut before = proposal(status);
+            let after = merged_with(&mut before, |d| {
+                d.put(ROOT, "title", "Classrooms for Datu Piang").unwrap();
+            });
+            let outcome = check_change(Role::MinistryStaff, kind, Some(&before), &after);
+            assert_eq!(outcome.is_ok(), editable, "{status}: {outcome:?}");
+            if let Err(Denied(message)) = outcome {
+                assert!(message.contains(status) && message.contains("sends it back"), "{message}");
+            }
         }
     }
 }

@@ -9,9 +9,11 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use bmms_shared::DocId;
 
-/// The fields the lists show or filter on, of either kind of record.
-const LIST_FIELDS: [&str; 9] =
-    ["community", "municipality", "province", "assessment_date", "title", "site", "due_date", "status", "assignee"];
+/// The fields the lists show or filter on, of every kind of record.
+const LIST_FIELDS: [&str; 11] = [
+    "community", "municipality", "province", "assessment_date", "title", "site", "due_date", "status", "assignee", "ppa_type",
+    "start_date",
+];
 
 /// What a list shows of one record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

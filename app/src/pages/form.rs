@@ -97,6 +97,7 @@ pub fn RecordForm(id: DocId) -> impl IntoView {
     let heading = match kind {
         RecordKind::ManaAssessment => t().assessment,
         RecordKind::MonitoringTask => t().task,
+        RecordKind::PpaProposal => t().proposal,
     };
     let has_gps = kind.field("gps.latitude").is_some() || kind.field("location.latitude").is_some();
     view! {

@@ -49,6 +49,10 @@ fn row(client: &SyncClient, id: DocId, local: &LocalDocument) -> Row {
             text("title").unwrap_or_else(|| t().untitled_task.to_owned()),
             joined(vec![text("site"), text("due_date").map(|d| (t().due)(&d))]),
         ),
+        RecordKind::PpaProposal => (
+            text("title").unwrap_or_else(|| t().untitled_proposal.to_owned()),
+            joined(vec![text("ppa_type"), text("start_date")]),
+        ),
     };
     Row {
         id,
@@ -108,6 +112,7 @@ pub fn RecordList(kind: RecordKind) -> impl IntoView {
     let (heading, new_label, statuses) = match kind {
         RecordKind::ManaAssessment => (t().assessments, t().new_assessment, records::mana::STATUSES),
         RecordKind::MonitoringTask => (t().tasks, t().new_task, records::task::STATUSES),
+        RecordKind::PpaProposal => (t().proposals, t().new_proposal, records::ppa::STATUSES),
     };
     let all_rows = Memo::new(move |_| {
         status.revision.track();

@@ -114,6 +114,7 @@ fn SignedIn() -> impl IntoView {
             {field_work.then(|| view! {
                 {nav(Screen::List(RecordKind::ManaAssessment), t().assessments)}
                 {nav(Screen::List(RecordKind::MonitoringTask), t().tasks)}
+                {at_desk.then(|| nav(Screen::List(RecordKind::PpaProposal), t().proposals))}
                 {nav(Screen::Device, t().device)}
             })}
             {desk_build.then(|| nav(Screen::Dashboard, t().dashboard.tab))}

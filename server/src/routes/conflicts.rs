@@ -30,9 +30,10 @@ use crate::wire::{maybe_timestamp, timestamp};
 const WHAT: &str = "see and settle sync conflicts";
 
 /// The label people know a record by, and its kind, from the materialized rows.
-const RECORD_LABEL: &str = "d.kind, coalesce(m.community, t.title) as label
+const RECORD_LABEL: &str = "d.kind, coalesce(m.community, t.title, p.title) as label
     from conflicts c join documents d on d.id = c.doc_id
-    left join mana_assessments m on m.id = c.doc_id left join monitoring_tasks t on t.id = c.doc_id";
+    left join mana_assessments m on m.id = c.doc_id left join monitoring_tasks t on t.id = c.doc_id
+    left join ppa_proposals p on p.id = c.doc_id";
 
 /// A record's kind as the documents table keeps it.
 fn record_kind(kind: &str) -> Result<RecordKind, ApiError> {

@@ -39,9 +39,11 @@ pub async fn exchange(
     body: Bytes,
 ) -> Result<Vec<u8>, ApiError> {
     let _slot = limits.syncs.enter(caller.user_id)?;
+    // An app of an older protocol is answered in it (decoding refuses unknown versions).
+    let speaks = protocol::version_of(&body).unwrap_or(protocol::PROTOCOL_VERSION);
     let (request, digest) = decode(&limits.cpu, body).await?;
     let connection = limits.sync_transactions.enter().await?;
-    let exchanged = crate::db::retry_once(|| in_one_transaction(db, cache, &limits.cpu, caller, &request, &digest)).await?;
+    let exchanged = crate::db::retry_once(|| in_one_transaction(db, cache, &limits.cpu, caller, &request, &digest, speaks)).await?;
     drop(connection);
     events.announce(caller.org_id, Topic::Devices);
     if !exchanged.response.acknowledged.is_empty() {
@@ -52,7 +54,7 @@ pub async fn exchange(
     for document in exchanged.committed {
         cache.put(caller.org_id, document.doc_id, document.version, document.kind, document.doc);
     }
-    answer(&limits.cpu, exchanged.response).await
+    answer(&limits.cpu, exchanged.response, speaks).await
 }
 
 /// The request, and the SHA-256 of its body (a batch sent again must be the same bytes).
@@ -69,13 +71,14 @@ async fn decode(cpu: &CpuPool, body: Bytes) -> Result<(Arc<SyncRequest>, Vec<u8>
     .map_err(unreadable)
 }
 
-/// The response body; a large one is encoded on the CPU pool.
-async fn answer(cpu: &CpuPool, response: SyncResponse) -> Result<Vec<u8>, ApiError> {
+/// The response body, in the protocol version the device speaks; a large one is encoded
+/// on the CPU pool.
+async fn answer(cpu: &CpuPool, response: SyncResponse, speaks: u8) -> Result<Vec<u8>, ApiError> {
     let weight: usize = response.updates.iter().map(update_bytes).sum();
     if weight < INLINE_CODEC_BYTES {
-        return Ok(protocol::encode(&response));
+        return Ok(protocol::encode_as(speaks, &response));
     }
-    cpu.run(move || protocol::encode(&response)).await
+    cpu.run(move || protocol::encode_as(speaks, &response)).await
 }
 
 /// The bytes of what a device lacks of one document, as the answer will carry them.
@@ -110,6 +113,7 @@ async fn in_one_transaction(
     caller: &Caller,
     request: &Arc<SyncRequest>,
     digest: &[u8],
+    speaks: u8,
 ) -> Result<Exchanged, ApiError> {
     let mut tx = OrgTx::begin(db, caller.org_id).await?;
     batches::lock_device(&mut tx, request.device_id).await?;
@@ -131,7 +135,10 @@ async fn in_one_transaction(
     // locks, so that those are held only for the writes. The device's own new changes
     // will carry numbers above this head; they are never sent back to it anyway.
     let head = store::head(&mut tx).await?;
-    let updates = store::updates_since(&mut tx, request.cursor, head, &actor).await?;
+    let mut updates = store::updates_since(&mut tx, request.cursor, head, &actor).await?;
+    // An older app could not read a document of a newer kind; it is not sent one. (An app
+    // that updates reads the log again from the start once, and receives them then.)
+    updates.retain(|update| update.kind.since_protocol() <= speaks);
 
     let (outcome, applied) = match earlier {
         Some(outcome) => (outcome, None),

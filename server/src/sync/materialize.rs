@@ -1,8 +1,10 @@
-//! The fields of each document as a plain row (`mana_assessments`, `monitoring_tasks`),
+//! The fields of each document as a plain row (`mana_assessments`, `monitoring_tasks`,
+//! `ppa_proposals`),
 //! written in the same transaction as the document, so lists and totals are plain SQL.
 //! A sync batch writes the rows of all its documents in one statement per kind.
 
 use automerge::AutoCommit;
+use bmms_shared::plans::proposal;
 use bmms_shared::records::{self, mana, FieldValue, RecordKind};
 use chrono::NaiveDate;
 use bmms_shared::DocId;
@@ -14,6 +16,7 @@ use crate::db::OrgTx;
 pub struct Rows {
     assessments: Assessments,
     tasks: Tasks,
+    proposals: Proposals,
 }
 
 #[derive(Debug, Default)]
@@ -42,6 +45,23 @@ struct Tasks {
     assignee: Vec<Option<String>>,
     due_date: Vec<Option<NaiveDate>>,
     progress_percent: Vec<Option<i32>>,
+}
+
+#[derive(Debug, Default)]
+struct Proposals {
+    id: Vec<DocId>,
+    status: Vec<String>,
+    title: Vec<Option<String>>,
+    ppa_type: Vec<Option<String>>,
+    /// The lists as JSON arrays: PostgreSQL's `unnest` would flatten arrays of arrays.
+    goals: Vec<serde_json::Value>,
+    places: Vec<serde_json::Value>,
+    partners: Vec<serde_json::Value>,
+    beneficiaries: Vec<Option<i32>>,
+    start_date: Vec<Option<NaiveDate>>,
+    end_date: Vec<Option<NaiveDate>>,
+    total_cost: Vec<i64>,
+    cost_by_year: Vec<serde_json::Value>,
 }
 
 /// One document's fields, read with its kind known (one lookup per field).
@@ -74,6 +94,13 @@ impl Reader<'_> {
 
     fn date(&self, field: &str) -> Option<NaiveDate> {
         self.text(field)?.parse().ok()
+    }
+
+    fn list(&self, field: &str) -> serde_json::Value {
+        match records::get_field(self.doc, self.kind, field) {
+            Some(FieldValue::TextList(items)) => items.into(),
+            _ => serde_json::Value::Array(Vec::new()),
+        }
     }
 }
 
@@ -116,6 +143,22 @@ impl Rows {
                 t.assignee.push(r.text("assignee"));
                 t.due_date.push(r.date("due_date"));
                 t.progress_percent.push(r.int("progress_percent"));
+            }
+            RecordKind::PpaProposal => {
+                let by_year = proposal::cost_by_year(doc);
+                let p = &mut self.proposals;
+                p.id.push(doc_id);
+                p.status.push(r.text("status").unwrap_or_else(|| "draft".into()));
+                p.title.push(r.text("title"));
+                p.ppa_type.push(r.text("ppa_type"));
+                p.goals.push(r.list("goals"));
+                p.places.push(r.list("places"));
+                p.partners.push(r.list("partners"));
+                p.beneficiaries.push(r.int("beneficiaries"));
+                p.start_date.push(r.date("start_date"));
+                p.end_date.push(r.date("end_date"));
+                p.total_cost.push(by_year.values().sum());
+                p.cost_by_year.push(by_year.into_iter().map(|(year, centavos)| (year.to_string(), centavos.into())).collect::<serde_json::Map<_, _>>().into());
             }
         }
     }
@@ -171,6 +214,42 @@ impl Rows {
             .bind(&t.assignee)
             .bind(&t.due_date)
             .bind(&t.progress_percent)
+            .execute(&mut **tx)
+            .await?;
+        }
+        let p = self.proposals;
+        if !p.id.is_empty() {
+            let list = |column: &str| format!("array(select jsonb_array_elements_text({column}))");
+            sqlx::query(&format!(
+                "insert into ppa_proposals (org_id, id, status, title, ppa_type, goals, places, partners, beneficiaries,
+                     start_date, end_date, total_cost, cost_by_year)
+                 select $1, id, status, title, ppa_type, {}, {}, {}, beneficiaries, start_date, end_date, total_cost, cost_by_year
+                 from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::jsonb[],
+                     $9::int4[], $10::date[], $11::date[], $12::int8[], $13::jsonb[])
+                     as r (id, status, title, ppa_type, goals, places, partners, beneficiaries, start_date, end_date,
+                           total_cost, cost_by_year)
+                 on conflict (org_id, id) do update set status = excluded.status, title = excluded.title,
+                     ppa_type = excluded.ppa_type, goals = excluded.goals, places = excluded.places,
+                     partners = excluded.partners, beneficiaries = excluded.beneficiaries,
+                     start_date = excluded.start_date, end_date = excluded.end_date, total_cost = excluded.total_cost,
+                     cost_by_year = excluded.cost_by_year, updated_at = now()",
+                list("goals"),
+                list("places"),
+                list("partners")
+            ))
+            .bind(org_id)
+            .bind(&p.id)
+            .bind(&p.status)
+            .bind(&p.title)
+            .bind(&p.ppa_type)
+            .bind(&p.goals)
+            .bind(&p.places)
+            .bind(&p.partners)
+            .bind(&p.beneficiaries)
+            .bind(&p.start_date)
+            .bind(&p.end_date)
+            .bind(&p.total_cost)
+            .bind(&p.cost_by_year)
             .execute(&mut **tx)
             .await?;
         }

@@ -16,6 +16,7 @@ mod desk;
 mod outage;
 mod oversight;
 mod policy;
+mod proposals;
 mod health_and_static;
 mod hostile_input;
 mod resources;

@@ -182,6 +182,7 @@ async fn random_workload(seed: u64) {
                     (RecordKind::MonitoringTask, 0) => ("status".into(), FieldValue::Choice(task::STATUSES[rng.gen_range(0..4)].into())),
                     (RecordKind::MonitoringTask, 1) => ("progress_percent".into(), FieldValue::Integer(rng.gen_range(0..=100))),
                     (RecordKind::MonitoringTask, _) => ("due_date".to_string(), FieldValue::Date(format!("2026-{:02}-15", rng.gen_range(1..=12)))),
+                    (RecordKind::PpaProposal, _) => unreachable!("this workload creates no proposals"),
                 };
                 set(device, doc, &field, value);
             }

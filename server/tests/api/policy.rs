@@ -17,7 +17,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-const KINDS: [RecordKind; 2] = [RecordKind::ManaAssessment, RecordKind::MonitoringTask];
+const KINDS: [RecordKind; 3] = RecordKind::ALL;
 
 /// The organization a member of `role` belongs to.
 fn org_of(role: Role) -> &'static str {
@@ -46,6 +46,9 @@ fn statuses(kind: RecordKind) -> &'static [&'static str] {
     match kind {
         RecordKind::ManaAssessment => mana::STATUSES,
         RecordKind::MonitoringTask => task::STATUSES,
+        // A proposal's other statuses are set by the desk's routes, never through sync:
+        // `policy::may_move` refuses a device's move to any of them.
+        RecordKind::PpaProposal => &["draft"],
     }
 }
 

@@ -8,6 +8,7 @@ pub mod fields;
 pub mod json;
 pub mod mana;
 pub mod places;
+pub mod ppa;
 pub mod resolution;
 pub mod task;
 
@@ -28,8 +29,11 @@ const VERSION_KEY: &str = "schema_version";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
+    // The order is the wire format's (postcard numbers the variants): add new kinds at
+    // the end, with the protocol version that introduced them (`since_protocol`).
     ManaAssessment,
     MonitoringTask,
+    PpaProposal,
 }
 
 impl RecordKind {
@@ -37,12 +41,24 @@ impl RecordKind {
         match self {
             RecordKind::ManaAssessment => "mana_assessment",
             RecordKind::MonitoringTask => "monitoring_task",
+            RecordKind::PpaProposal => "ppa_proposal",
         }
     }
 
+    pub const ALL: [RecordKind; 3] = [RecordKind::ManaAssessment, RecordKind::MonitoringTask, RecordKind::PpaProposal];
+
     /// The kind named `s` (as stored), if any.
     pub fn parse(s: &str) -> Option<Self> {
-        [RecordKind::ManaAssessment, RecordKind::MonitoringTask].into_iter().find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The sync protocol version that introduced this kind: an app speaking an older one
+    /// could not read a document of it, so the server does not send it one.
+    pub fn since_protocol(self) -> u8 {
+        match self {
+            RecordKind::ManaAssessment | RecordKind::MonitoringTask => 1,
+            RecordKind::PpaProposal => 2,
+        }
     }
 
     /// The fields of this kind.
@@ -50,6 +66,7 @@ impl RecordKind {
         match self {
             RecordKind::ManaAssessment => mana::fields(),
             RecordKind::MonitoringTask => task::fields(),
+            RecordKind::PpaProposal => ppa::fields(),
         }
     }
 
@@ -81,6 +98,7 @@ impl RecordKind {
         match self {
             RecordKind::ManaAssessment => "draft",
             RecordKind::MonitoringTask => "todo",
+            RecordKind::PpaProposal => "draft",
         }
     }
 }

@@ -11,8 +11,13 @@ use crate::{BatchId, DeviceId, DocId};
 use super::bounds::{Limit, Reading, RequestSeed, MAX_INFLATED_BYTES};
 use crate::records::{Conflict, RecordKind};
 
-/// The version byte every message starts with.
-pub const PROTOCOL_VERSION: u8 = 1;
+/// The version byte every message this side writes starts with. Version 2 added a record
+/// kind (PPA proposals); the wire format is otherwise version 1's.
+pub const PROTOCOL_VERSION: u8 = 2;
+/// The oldest version still read: a request in it is answered in it, without the
+/// documents of kinds it does not know (`RecordKind::since_protocol`), and what an
+/// older app stored on a device still opens.
+pub const OLDEST_VERSION: u8 = 1;
 /// Largest request body the server accepts.
 pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 /// Media type of both bodies.
@@ -133,6 +138,17 @@ const COMPRESS_FROM_BYTES: usize = 200;
 
 /// Encodes a message with its version and compression bytes.
 pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
+    encode_as(PROTOCOL_VERSION, message)
+}
+
+/// The version a message was written in (its first byte), if it is one this side reads.
+pub fn version_of(bytes: &[u8]) -> Option<u8> {
+    bytes.first().copied().filter(|v| (OLDEST_VERSION..=PROTOCOL_VERSION).contains(v))
+}
+
+/// [`encode`] in an older `version`, for an answer to a request written in it: the caller
+/// leaves out what that version cannot carry.
+pub fn encode_as<T: Serialize>(version: u8, message: &T) -> Vec<u8> {
     // Serializing plain structs into a Vec cannot fail.
     let body = postcard::to_allocvec(message).unwrap_or_default();
     if body.len() >= COMPRESS_FROM_BYTES {
@@ -143,10 +159,10 @@ pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
         let level = if body.len() > 64 * 1024 { 2 } else { 6 };
         let compressed = deflate(&body, level);
         if compressed.len() < body.len() {
-            return [&[PROTOCOL_VERSION, DEFLATE][..], &compressed].concat();
+            return [&[version, DEFLATE][..], &compressed].concat();
         }
     }
-    [&[PROTOCOL_VERSION, UNCOMPRESSED][..], &body].concat()
+    [&[version, UNCOMPRESSED][..], &body].concat()
 }
 
 /// Encodes a message uncompressed, for what is written often and read locally (the app's
@@ -186,7 +202,7 @@ fn body_of(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, ProtocolError> {
 
 fn body_of_within(bytes: &[u8], max_inflated: usize) -> Result<std::borrow::Cow<'_, [u8]>, ProtocolError> {
     let (version, rest) = bytes.split_first().ok_or(ProtocolError::Empty)?;
-    if *version != PROTOCOL_VERSION {
+    if !(OLDEST_VERSION..=PROTOCOL_VERSION).contains(version) {
         return Err(ProtocolError::UnknownVersion(*version));
     }
     match rest.split_first() {
@@ -282,6 +298,16 @@ mod tests {
             assert!(decode::<SyncRequest>(&bytes[..cut]).is_err(), "truncated at {cut}");
         }
         assert_eq!(decode::<SyncRequest>(&[]), Err(ProtocolError::Empty));
+    }
+
+    #[test]
+    fn a_version_1_message_is_read_and_answered_in_version_1() {
+        let request = sample();
+        let old = encode_as(1, &request);
+        assert_eq!((old[0], version_of(&old)), (1, Some(1)));
+        assert_eq!(decode_request(&old), Ok(request.clone()));
+        assert_eq!(version_of(&encode(&request)), Some(PROTOCOL_VERSION));
+        assert_eq!(version_of(&[0, 0]), None);
     }
 
     #[test]

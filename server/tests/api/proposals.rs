@@ -1,0 +1,132 @@
+//! PPA proposals through sync: two staff co-editing offline merge, the same cost cell
+//! edited twice is one conflict, a submitted proposal refuses a device's edit for that
+//! record only, and an app of protocol 1 keeps syncing without being sent proposals.
+
+use bmms_server::db::OrgTx;
+use bmms_server::sync::desk_edit;
+use bmms_shared::records::ppa::cost_field;
+use bmms_shared::records::{self, FieldValue, RecordKind};
+use bmms_shared::sync::protocol::{self, RejectionCode, SyncRequest, SyncResponse};
+use bmms_shared::{BatchId, DocId, Role, UserId};
+use uuid::Uuid;
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::sync::{post_sync, set, Device};
+
+async fn two_staff(app: &TestApp) -> (Device, Device) {
+    app.create_user("MOH", "sara", Role::MinistryStaff).await;
+    app.create_user("MOH", "omar", Role::MinistryStaff).await;
+    (Device::register(app, "sara").await, Device::register(app, "omar").await)
+}
+
+/// A proposal drafted on `device` and synced.
+async fn drafted(app: &TestApp, device: &mut Device) -> DocId {
+    let doc = DocId(Uuid::new_v4());
+    device.client.create(doc, RecordKind::PpaProposal);
+    set(device, doc, "title", FieldValue::Text("Barangay health stations for Datu Piang".into()));
+    set(device, doc, "goals", FieldValue::TextList(vec!["S2".into()]));
+    set(device, doc, &cost_field(2026, 1, "co"), FieldValue::Integer(5_000_000_00));
+    device.sync(app).await;
+    doc
+}
+
+#[derive(sqlx::FromRow, Debug, PartialEq)]
+struct ProposalRow {
+    title: Option<String>,
+    beneficiaries: Option<i32>,
+    goals: Vec<String>,
+    total_cost: i64,
+}
+
+async fn row(app: &TestApp, doc: DocId) -> ProposalRow {
+    sqlx::query_as("select title, beneficiaries, goals, total_cost from ppa_proposals where id = $1")
+        .bind(doc)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn two_staff_editing_offline_merge_and_the_same_cost_cell_is_one_conflict() {
+    let app = spawn_app().await;
+    let (mut sara, mut omar) = two_staff(&app).await;
+    let doc = drafted(&app, &mut sara).await;
+    omar.sync(&app).await;
+    assert!(omar.client.documents().contains_key(&doc), "the colleague's device receives the draft");
+
+    // Offline, both change the same cost cell, and one other field each.
+    set(&mut sara, doc, &cost_field(2026, 2, "mooe"), FieldValue::Integer(100_000_00));
+    set(&mut sara, doc, "beneficiaries", FieldValue::Integer(4_000));
+    set(&mut omar, doc, &cost_field(2026, 2, "mooe"), FieldValue::Integer(120_000_00));
+    set(&mut omar, doc, "partners", FieldValue::TextList(vec!["MILG".into()]));
+    sara.sync(&app).await;
+    omar.sync(&app).await;
+    sara.sync(&app).await;
+
+    let stored = row(&app, doc).await;
+    assert_eq!(stored.beneficiaries, Some(4_000), "Sara's field kept");
+    assert_eq!(stored.goals, ["S2"]);
+    assert!([5_100_000_00, 5_120_000_00].contains(&stored.total_cost), "one of the two costs stands until settled: {}", stored.total_cost);
+    let conflicts: Vec<String> = sqlx::query_scalar("select field from conflicts where doc_id = $1 and resolved_at is null")
+        .bind(doc)
+        .fetch_all(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(conflicts, [cost_field(2026, 2, "mooe")], "one conflict, on the cost cell both changed");
+    let partners: Vec<String> = sqlx::query_scalar("select partners from ppa_proposals where id = $1").bind(doc).fetch_one(&app.owner).await.unwrap();
+    assert_eq!(partners, ["MILG"], "Omar's field kept");
+    for device in [&sara, &omar] {
+        let local = &device.client.documents()[&doc];
+        assert_eq!(records::get(local.doc(), "beneficiaries"), Some(FieldValue::Integer(4_000)));
+        assert_eq!(records::get(local.doc(), "partners"), Some(FieldValue::TextList(vec!["MILG".into()])));
+        assert_eq!(local.conflicts.len(), 1, "each device shows the one conflict");
+    }
+}
+
+#[tokio::test]
+async fn a_submitted_proposal_refuses_a_devices_edit_for_that_record_only() {
+    let app = spawn_app().await;
+    let (mut sara, _omar) = two_staff(&app).await;
+    let doc = drafted(&app, &mut sara).await;
+    // Submitted at the desk (the route comes with BPDA's queue; its effect is this edit).
+    let supervisor = app.create_user("MOH", "sofia", Role::Supervisor).await;
+    let mut tx = OrgTx::begin(app.db(), app.org_id("MOH").await).await.unwrap();
+    let submit = Box::new(|d: &mut automerge::AutoCommit| desk_edit::set_fields(d, vec![("status", FieldValue::Choice("submitted".into()))]));
+    desk_edit::edit(&mut tx, doc, UserId(supervisor), submit).await.unwrap().expect("the proposal exists");
+    tx.commit().await.unwrap();
+
+    let other = DocId(Uuid::new_v4());
+    sara.client.create(other, RecordKind::PpaProposal);
+    set(&mut sara, doc, "title", FieldValue::Text("Changed after submission".into()));
+    sara.sync(&app).await;
+
+    let (refused, waiting) = sara.client.outbox().get(&doc).map(|c| (c.iter().filter(|c| c.rejected.is_some()).count(), c.len())).unwrap_or_default();
+    assert_eq!((refused, waiting), (1, 1), "the edit is kept on the device, marked refused");
+    let reason = sara.client.outbox()[&doc][0].rejected.clone().unwrap();
+    assert_eq!(reason.code, RejectionCode::NotAllowed);
+    assert!(reason.message.contains("submitted"), "{}", reason.message);
+    assert!(!sara.client.outbox().contains_key(&other), "the other proposal synced");
+    assert_eq!(row(&app, doc).await.title.as_deref(), Some("Barangay health stations for Datu Piang"), "the submitted version stands");
+}
+
+#[tokio::test]
+async fn an_app_of_protocol_1_keeps_syncing_and_is_not_sent_proposals() {
+    let app = spawn_app().await;
+    let (mut sara, _omar) = two_staff(&app).await;
+    drafted(&app, &mut sara).await;
+    app.create_user("MOH", "fatima", Role::Supervisor).await;
+    let old = Device::register(&app, "fatima").await;
+    let assessment = DocId(Uuid::new_v4());
+    let mut newer = Device::register(&app, "fatima").await;
+    newer.client.create(assessment, RecordKind::ManaAssessment);
+    newer.sync(&app).await;
+
+    let request = SyncRequest { device_id: old.client.device_id(), batch_id: BatchId(Uuid::new_v4()), cursor: 0, documents: vec![] };
+    let response = post_sync(&app, &old.browser, protocol::encode_as(1, &request)).await;
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(bytes[0], 1, "answered in the version it speaks");
+    let answer: SyncResponse = protocol::decode(&bytes).unwrap();
+    let kinds: Vec<RecordKind> = answer.updates.iter().map(|u| u.kind).collect();
+    assert_eq!(kinds, [RecordKind::ManaAssessment], "the assessment, and no proposal");
+}

@@ -1,0 +1,101 @@
+//! What planning reads of a PPA proposal's document (`records::ppa`): the outline the
+//! score takes, and its cost summed by fiscal year.
+
+use automerge::AutoCommit;
+use std::collections::BTreeMap;
+
+use super::ProposalOutline;
+use crate::records::ppa::{self, EXPENSE_CLASSES, FISCAL_YEARS, INDICATOR_SLOTS};
+use crate::records::{get_field, FieldValue, RecordKind};
+
+const KIND: RecordKind = RecordKind::PpaProposal;
+
+fn texts(doc: &AutoCommit, field: &str) -> Vec<String> {
+    match get_field(doc, KIND, field) {
+        Some(FieldValue::TextList(items)) => items,
+        _ => Vec::new(),
+    }
+}
+
+fn text(doc: &AutoCommit, field: &str) -> Option<String> {
+    match get_field(doc, KIND, field) {
+        Some(FieldValue::Text(text)) => Some(text.trim().to_owned()).filter(|t| !t.is_empty()),
+        _ => None,
+    }
+}
+
+fn integer(doc: &AutoCommit, field: &str) -> Option<i64> {
+    match get_field(doc, KIND, field) {
+        Some(FieldValue::Integer(n)) => Some(n),
+        _ => None,
+    }
+}
+
+/// The goals, promised contributions, places and beneficiaries of a proposal.
+pub fn outline_of(doc: &AutoCommit) -> ProposalOutline {
+    let mut indicators = BTreeMap::new();
+    for n in 1..=INDICATOR_SLOTS {
+        if let Some(code) = text(doc, &format!("indicator.{n}.code")) {
+            let contribution = match get_field(doc, KIND, &format!("indicator.{n}.contribution")) {
+                Some(FieldValue::Decimal(x)) => x,
+                _ => 0.0,
+            };
+            indicators.insert(code, contribution);
+        }
+    }
+    ProposalOutline {
+        goals: texts(doc, "goals"),
+        indicators,
+        places: texts(doc, "places"),
+        beneficiaries: integer(doc, "beneficiaries").unwrap_or(0),
+    }
+}
+
+/// The proposal's cost by fiscal year, in centavos, for the years that have any.
+pub fn cost_by_year(doc: &AutoCommit) -> BTreeMap<i32, i64> {
+    let mut by_year = BTreeMap::new();
+    for year in FISCAL_YEARS {
+        let mut total = 0i64;
+        for quarter in 1..=4 {
+            for (class, _) in EXPENSE_CLASSES {
+                // Each cell is at most MAX_CELL_CENTAVOS: 120 of them cannot overflow.
+                total += integer(doc, &ppa::cost_field(year, quarter, class)).unwrap_or(0);
+            }
+        }
+        if total > 0 {
+            by_year.insert(year, total);
+        }
+    }
+    by_year
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::{new_document, RecordEditor};
+    use crate::DocId;
+
+    #[test]
+    fn the_outline_and_the_costs_are_read_from_the_fields() {
+        let mut doc = new_document(DocId(uuid::Uuid::from_u128(1)), KIND, automerge::ActorId::from(vec![1u8; 16]));
+        let mut editor = RecordEditor::new(&mut doc).unwrap();
+        editor.set("goals", FieldValue::TextList(vec!["S1".into()])).unwrap();
+        editor.set("indicator.1.code", FieldValue::Text("S1.1".into())).unwrap();
+        editor.set("indicator.1.contribution", FieldValue::Decimal(2.5)).unwrap();
+        editor.set("indicator.2.code", FieldValue::Text(" ".into())).unwrap();
+        editor.set("places", FieldValue::TextList(vec!["1908801001".into()])).unwrap();
+        editor.set("beneficiaries", FieldValue::Integer(1_200)).unwrap();
+        editor.set(&ppa::cost_field(2026, 1, "mooe"), FieldValue::Integer(150_000_00)).unwrap();
+        editor.set(&ppa::cost_field(2026, 3, "co"), FieldValue::Integer(2_000_000_00)).unwrap();
+        editor.set(&ppa::cost_field(2027, 2, "ps"), FieldValue::Integer(99)).unwrap();
+        assert!(editor.set(&ppa::cost_field(2026, 2, "ps"), FieldValue::Integer(-1)).is_err(), "no negative cost");
+        assert!(editor.set(&ppa::cost_field(2026, 2, "ps"), FieldValue::Decimal(1.5)).is_err(), "whole centavos only");
+        drop(editor);
+
+        let outline = outline_of(&doc);
+        assert_eq!(outline.goals, ["S1"]);
+        assert_eq!(outline.indicators, BTreeMap::from([("S1.1".to_owned(), 2.5)]), "an empty slot promises nothing");
+        assert_eq!((outline.places.len(), outline.beneficiaries), (1, 1_200));
+        assert_eq!(cost_by_year(&doc), BTreeMap::from([(2026, 2_150_000_00), (2027, 99)]));
+    }
+}
