@@ -2,7 +2,8 @@
 //! the sentence the server wrote for people (its `ErrorBody`), with the input field it is
 //! about where there is one. The desk's calls (`crate::desk::api`) read answers here too.
 
-use bmms_shared::api::{DeviceRegistration, ErrorBody, LoginRequest, Me, SignedOut, CSRF_HEADER};
+use bmms_shared::api::{DeviceRegistration, ErrorBody, LoginRequest, Me, SignedOut, Submitted, CSRF_HEADER};
+use bmms_shared::DocId;
 use bmms_shared::sync::protocol::CONTENT_TYPE;
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
@@ -143,4 +144,14 @@ pub async fn sync(csrf_token: &str, body: &[u8]) -> SyncAnswer {
         400..=499 => SyncAnswer::BatchRefused(problem(response).await.message),
         _ => SyncAnswer::Failed(problem(response).await.message),
     }
+}
+
+/// Submits a PPA proposal to BPDA (online: the server freezes the version it received).
+pub async fn submit_proposal(csrf_token: &str, id: DocId) -> Result<Submitted, Problem> {
+    let response = Request::post(&format!("/api/v1/proposals/{id}/submit"))
+        .header(CSRF_HEADER, csrf_token)
+        .send()
+        .await
+        .map_err(|_| Problem::unreachable())?;
+    read(response).await
 }

@@ -156,6 +156,22 @@ export async function firstVisit(context, url, username, password) {
   return page;
 }
 
+/**
+ * A new user of `org` with `role`, signed in at the desk build (`/desk/`) in the world's
+ * desktop Chromium (a world made with `desktop: true`).
+ */
+export async function atTheDesk(world, org, username, role, name) {
+  const password = world.bmms.createUser(org, username, role, name);
+  const context = await world.desktop.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${world.bmms.url}/desk/`);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: `Signed in as ${name}` }).waitFor();
+  return { context, page };
+}
+
 /** Where the tests put the screenshots that the guides in docs/ show. */
 export const docImages = fileURLToPath(new URL("../../docs/images/", import.meta.url));
 

@@ -5,23 +5,12 @@
 // planners' guide.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { testWorld, docImages as images } from "./harness.mjs";
+import { testWorld, atTheDesk as deskUser, docImages as images } from "./harness.mjs";
 import { openTab } from "./pages.mjs";
 
 const world = testWorld({ desktop: true });
 
-/** Signs `username` in at the desk build, which holds the planning screens. */
-async function atTheDesk(org, username, role, name) {
-  const password = world.bmms.createUser(org, username, role, name);
-  const context = await world.desktop.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${world.bmms.url}/desk/`);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: `Signed in as ${name}` }).waitFor();
-  return { context, page };
-}
+const atTheDesk = (org, username, role, name) => deskUser(world, org, username, role, name);
 
 test("a BPDA planner adds a goal, an indicator and a priority area, and ministry staff read them", async () => {
   const planner = await atTheDesk("BPDA", "pia.planner", "bpda_planner", "Pia Planner");

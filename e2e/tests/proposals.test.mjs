@@ -1,12 +1,13 @@
 // Two ministry staff draft a PPA proposal together on their phones, one of them offline:
 // the proposal reaches the colleague, the offline edits (a cost cell and the description)
 // sync by themselves when the signal returns, and both phones end with the same proposal.
+// Their supervisor then submits it, and BPDA's planner finds it in the queue with its score.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { testWorld } from "./harness.mjs";
+import { testWorld, atTheDesk } from "./harness.mjs";
 import { synced, setField, goOffline, openTab } from "./pages.mjs";
 
-const world = testWorld();
+const world = testWorld({ desktop: true });
 const staffPhone = (username, name) => world.officerPhone("MOH", username, name, "ministry_staff");
 const cost = "Cost 2026 Q1 MOOE (centavos)";
 
@@ -44,6 +45,31 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   assert.equal(await sara.page.getByLabel(cost, { exact: true }).inputValue(), "15000000");
   assert.equal(await sara.page.getByLabel("Description", { exact: true }).inputValue(), "Four stations, staffed by the municipal health office.");
   assert.equal(await omar.page.getByLabel("Beneficiaries", { exact: true }).inputValue(), "1200");
-  await sara.context.close();
-  await omar.context.close();
+
+  // Sara completes it for BPDA.
+  await setField(sara.page, "BDP goals served", "S2");
+  await setField(sara.page, "Indicator 1", "S2.1");
+  await setField(sara.page, "Indicator 1: promised contribution", "3");
+  await setField(sara.page, "Places (PSGC codes)", "1908801001");
+  await setField(sara.page, "Beneficiaries", "2000");
+  await setField(sara.page, "Start", "2026-01-15");
+  await setField(sara.page, "End", "2027-06-30");
+  await synced(sara.page);
+  assert.equal(await sara.page.locator("#submit-proposal").count(), 0, "ministry staff draft; a supervisor submits");
+
+  const sofia = await world.officerPhone("MOH", "sofia.supervisor", "Sofia Sema", "supervisor");
+  await openProposal(sofia.page, /Health stations for Datu Piang/);
+  await sofia.page.locator("#submit-proposal").click();
+  await sofia.page.locator("#submit-outcome").filter({ hasText: "alignment score of 85.00" }).waitFor();
+  // The frozen status reaches the device: the button is gone.
+  await sofia.page.locator("#submit-proposal").waitFor({ state: "detached" });
+
+  const pia = await atTheDesk(world, "BPDA", "pia.planner", "bpda_planner", "Pia Planner");
+  await openTab(pia.page, "Proposal queue");
+  const row = pia.page.locator("#proposal-queue tbody tr");
+  await row.first().waitFor();
+  assert.equal(await row.count(), 1);
+  const shown = await row.first().innerText();
+  assert.match(shown, /Health stations for Datu Piang[\s\S]*MOH[\s\S]*85\.00[\s\S]*₱150,000\.00/);
+  for (const who of [sara, omar, sofia, pia]) await who.context.close();
 });

@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod limits;
 pub mod places;
+pub mod proposals;
 pub mod routes;
 pub mod sync;
 pub mod wire;

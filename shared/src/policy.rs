@@ -92,6 +92,23 @@ pub fn may_keep_the_bdp(role: Role) -> Result<(), Denied> {
         .ok_or_else(|| Denied("Only a BPDA planner can change the development plan's framework.".to_owned()))
 }
 
+/// May `role` submit the organization's PPA proposal to BPDA? Its supervisors and
+/// administrators: they answer for the organization's work, as they validate its
+/// assessments; ministry staff draft.
+pub fn may_submit_proposal(role: Role) -> Result<(), Denied> {
+    role.supervises()
+        .then_some(())
+        .ok_or_else(|| Denied("A supervisor or the organization's administrator submits a proposal to BPDA; ministry staff draft it.".to_owned()))
+}
+
+/// May `role` read BPDA's queue of submitted proposals? BPDA's planners, who review
+/// them, and MFBM's budget officers, who budget what BPDA certifies.
+pub fn may_read_submissions(role: Role) -> Result<(), Denied> {
+    matches!(role, Role::BpdaPlanner | Role::MfbmBudgetOfficer)
+        .then_some(())
+        .ok_or_else(|| Denied("Only BPDA's planners and MFBM's budget officers see the proposals of every organization.".to_owned()))
+}
+
 /// Checks everything a change did to a record: created it, wrote fields, moved its
 /// status. `before` is the record as it was (none for a new one), `after` with the change.
 pub fn check_change(role: Role, kind: RecordKind, before: Option<&AutoCommit>, after: &AutoCommit) -> Result<(), Denied> {

@@ -26,7 +26,7 @@ pub(crate) fn csrf_token(status: Status) -> String {
 }
 
 /// A server time (RFC 3339, UTC) as people read it: `2026-11-22 09:30 UTC`.
-fn when(rfc3339: &str) -> String {
+pub(crate) fn when(rfc3339: &str) -> String {
     match (rfc3339.get(..10), rfc3339.get(11..16)) {
         (Some(date), Some(time)) => format!("{date} {time} UTC"),
         _ => rfc3339.to_owned(),

@@ -38,6 +38,7 @@ pub enum Screen {
     DeskRecord(DocId),
     Dashboard,
     Plan,
+    ProposalQueue,
 }
 
 /// The whole app.
@@ -93,6 +94,7 @@ fn SignedIn() -> impl IntoView {
     let (supervises, at_desk) = (role.is_some_and(|r| r.supervises()), role.is_some_and(|r| r.works_at_desk()));
     // OCM, BPDA and MFBM work at the desk: no records or device of their own to sync.
     let field_work = role.is_some_and(|r| r.does_field_work());
+    let reads_submissions = role.is_some_and(|r| bmms_shared::policy::may_read_submissions(r).is_ok());
     // The desk screens and dashboards are in the desk build only (`/desk/`, the `desk`
     // feature): officers on 2G never download them. The officer build links there.
     let desk_build = cfg!(feature = "desk");
@@ -125,6 +127,7 @@ fn SignedIn() -> impl IntoView {
             })}
             {(desk_build && at_desk).then(|| nav(Screen::Records, t().desk.records))}
             {desk_build.then(|| nav(Screen::Plan, t().plans.tab))}
+            {(desk_build && reads_submissions).then(|| nav(Screen::ProposalQueue, t().plans.queue))}
             {(!desk_build && (at_desk || !field_work)).then(|| view! { <a class="button nav" href="/desk/">{t().open_desk}</a> })}
         </nav>
         {move || match screen.get() {
@@ -151,6 +154,8 @@ fn SignedIn() -> impl IntoView {
             Screen::Dashboard => view! { <crate::dashboard::Dashboard /> }.into_any(),
             #[cfg(feature = "desk")]
             Screen::Plan => view! { <crate::plans::DevelopmentPlan /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::ProposalQueue => view! { <crate::plans::ProposalQueue /> }.into_any(),
         }}
     }
 }

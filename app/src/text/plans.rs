@@ -46,6 +46,13 @@ pub struct PlansText {
     pub save: &'static str,
     pub cancel: &'static str,
     pub saved: &'static str,
+    pub queue: &'static str,
+    pub queue_intro: &'static str,
+    pub queue_empty: &'static str,
+    pub score: &'static str,
+    pub cost: &'static str,
+    pub submitted: &'static str,
+    pub below_80: &'static str,
 }
 
 pub static PLANS_EN: PlansText = PlansText {
@@ -92,4 +99,11 @@ pub static PLANS_EN: PlansText = PlansText {
     save: "Save",
     cancel: "Cancel",
     saved: "Saved.",
+    queue: "Proposal queue",
+    queue_intro: "The proposals every ministry, office and agency has submitted, oldest first, with the alignment score each had when submitted.",
+    queue_empty: "No proposal is waiting.",
+    score: "Score",
+    cost: "Cost",
+    submitted: "Submitted",
+    below_80: "below 80",
 };

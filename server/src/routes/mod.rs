@@ -11,6 +11,7 @@ pub mod exports;
 pub mod extract;
 pub mod health;
 pub mod organizations;
+pub mod proposals;
 pub mod records;
 pub mod static_files;
 pub mod sync;
@@ -112,6 +113,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::PUT, "/bdp/indicators/{id}", bdp::update_indicator),
         ApiRoute::signed_in(M::PUT, "/bdp/priorities/{id}", bdp::put_priority),
         ApiRoute::signed_in(M::DELETE, "/bdp/priorities/{id}", bdp::delete_priority),
+        ApiRoute::signed_in(M::GET, "/proposals/queue", proposals::queue),
+        ApiRoute::signed_in(M::POST, "/proposals/{id}/submit", proposals::submit),
         ApiRoute::signed_in(M::POST, "/sync", sync::sync).body_limit(bmms_shared::sync::protocol::MAX_REQUEST_BYTES),
     ]
 }

@@ -130,3 +130,108 @@ async fn an_app_of_protocol_1_keeps_syncing_and_is_not_sent_proposals() {
     let kinds: Vec<RecordKind> = answer.updates.iter().map(|u| u.kind).collect();
     assert_eq!(kinds, [RecordKind::ManaAssessment], "the assessment, and no proposal");
 }
+
+/// Every part BPDA needs, against the sample framework: goal S2 through its indicator
+/// S2.1, a barangay of the sample's high-priority province, full reach.
+fn complete(device: &mut Device, doc: DocId) {
+    let text = |s: &str| FieldValue::Text(s.into());
+    set(device, doc, "title", text("Barangay health stations for Datu Piang"));
+    set(device, doc, "ppa_type", FieldValue::Choice("project".into()));
+    set(device, doc, "description", text("Four stations staffed by the municipal health office."));
+    set(device, doc, "goals", FieldValue::TextList(vec!["S2".into()]));
+    set(device, doc, "indicator.1.code", text("S2.1"));
+    set(device, doc, "indicator.1.contribution", FieldValue::Decimal(3.0));
+    set(device, doc, "places", FieldValue::TextList(vec!["1908801001".into()]));
+    set(device, doc, "beneficiaries", FieldValue::Integer(2_000));
+    set(device, doc, "start_date", FieldValue::Date("2026-01-15".into()));
+    set(device, doc, "end_date", FieldValue::Date("2027-06-30".into()));
+    set(device, doc, &cost_field(2026, 1, "co"), FieldValue::Integer(5_000_000_00));
+}
+
+async fn submit(app: &TestApp, who: &crate::helpers::Browser, doc: DocId) -> reqwest::Response {
+    app.request(reqwest::Method::POST, &format!("/api/v1/proposals/{doc}/submit"), Some(who), None).await
+}
+
+#[tokio::test]
+async fn a_supervisor_submits_a_complete_proposal_which_freezes_it_and_bpda_and_mfbm_see_it() {
+    let app = spawn_app().await;
+    let (mut sara, _omar) = two_staff(&app).await;
+    app.create_user("MOH", "sofia", Role::Supervisor).await;
+    app.create_user("BPDA", "pia", Role::BpdaPlanner).await;
+    app.create_user("MFBM", "mara", Role::MfbmBudgetOfficer).await;
+    app.create_user("OCM", "omar.analyst", Role::OcmAnalyst).await;
+    let doc = DocId(Uuid::new_v4());
+    sara.client.create(doc, RecordKind::PpaProposal);
+    complete(&mut sara, doc);
+    sara.sync(&app).await;
+
+    let refused = submit(&app, &sara.browser, doc).await;
+    assert_eq!(crate::helpers::error_of(refused).await.1, "not_allowed", "ministry staff draft; a supervisor submits");
+    let sofia = app.sign_in("sofia").await;
+    let submitted = submit(&app, &sofia, doc).await;
+    assert_eq!(submitted.status(), 201);
+    let submitted: serde_json::Value = submitted.json().await.unwrap();
+    // 40 (S2 served) + 15 (one of S2's two indicators) + 15 (high priority) + 15 (full reach).
+    assert_eq!((submitted["version"].as_i64(), submitted["score"]["total"].as_u64()), (Some(1), Some(8_500)), "{submitted}");
+    let again = submit(&app, &sofia, doc).await;
+    assert_eq!(crate::helpers::error_of(again).await.1, "already_submitted");
+
+    // Frozen: an edit from a device is refused for this proposal, and kept there.
+    set(&mut sara, doc, "beneficiaries", FieldValue::Integer(9_000));
+    sara.sync(&app).await;
+    assert!(sara.client.outbox()[&doc][0].rejected.is_some());
+
+    for who in ["pia", "mara"] {
+        let queue: serde_json::Value = app.get("/api/v1/proposals/queue", &app.sign_in(who).await).await.json().await.unwrap();
+        let items = queue["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{who}: {queue}");
+        assert_eq!((items[0]["organization_code"].as_str(), items[0]["score"].as_u64()), (Some("MOH"), Some(8_500)), "{who}");
+        assert_eq!(items[0]["title"], "Barangay health stations for Datu Piang");
+        assert_eq!(items[0]["total_cost"], 5_000_000_00i64);
+    }
+    for (who, code) in [(&sofia, "not_allowed"), (&app.sign_in("omar.analyst").await, "read_only_role")] {
+        assert_eq!(crate::helpers::error_of(app.get("/api/v1/proposals/queue", who).await).await.1, code);
+    }
+    // PostgreSQL holds the submissions to their organization, BPDA and MFBM.
+    for (org, seen) in [("MILG", 0), ("OCM", 0), ("BPDA", 1), ("MFBM", 1), ("MOH", 1)] {
+        let mut tx = OrgTx::begin(app.db(), app.org_id(org).await).await.unwrap();
+        let count: i64 = sqlx::query_scalar("select count(*) from ppa_submissions").fetch_one(&mut *tx).await.unwrap();
+        assert_eq!(count, seen, "{org}");
+        let proposals: i64 = sqlx::query_scalar("select count(*) from ppa_proposals").fetch_one(&mut *tx).await.unwrap();
+        assert_eq!(proposals, i64::from(org == "MOH"), "{org} reads no other organization's drafts");
+    }
+}
+
+#[tokio::test]
+async fn an_incomplete_or_wrong_proposal_is_refused_with_the_part_to_fix_and_stays_a_draft() {
+    let app = spawn_app().await;
+    let (mut sara, _omar) = two_staff(&app).await;
+    app.create_user("MOH", "sofia", Role::Supervisor).await;
+    let sofia = app.sign_in("sofia").await;
+    let text = |s: &str| FieldValue::Text(s.into());
+    let cases: Vec<(String, FieldValue, &str)> = vec![
+        ("title".to_owned(), text(" "), "title"),
+        ("goals".to_owned(), FieldValue::TextList(vec!["S9".into()]), "goals"),
+        ("indicator.1.code".to_owned(), text("S1.1"), "indicators"),
+        ("indicator.1.contribution".to_owned(), FieldValue::Decimal(0.0), "indicators"),
+        ("places".to_owned(), FieldValue::TextList(vec!["0906600000".into()]), "places"),
+        ("beneficiaries".to_owned(), FieldValue::Integer(0), "beneficiaries"),
+        ("end_date".to_owned(), FieldValue::Date("2025-12-31".into()), "end_date"),
+        (cost_field(2026, 1, "co"), FieldValue::Integer(0), "cost"),
+    ];
+    for (field, value, about) in cases {
+        let doc = DocId(Uuid::new_v4());
+        sara.client.create(doc, RecordKind::PpaProposal);
+        complete(&mut sara, doc);
+        set(&mut sara, doc, &field, value);
+        sara.sync(&app).await;
+        let answer = submit(&app, &sofia, doc).await;
+        assert_eq!(answer.status(), 422, "{field}");
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(body["field"], about, "{field}: {body}");
+        assert!(body["message"].as_str().unwrap().ends_with('.'), "{body}");
+    }
+    assert_eq!(app.count("ppa_submissions").await, 0);
+    let drafts: i64 = sqlx::query_scalar("select count(*) from ppa_proposals where status = 'draft'").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(drafts, 8, "every refused proposal stays a draft");
+}

@@ -35,7 +35,9 @@ pub use dashboard::{
     TaskTotals, Totals,
 };
 pub use devices::{DeviceHealth, DeviceHealthList, DeviceRegistration, HealthQuery};
-pub use plans::{Bdp, BdpGoal, BdpIndicator, BdpPriority, BdpSettings, GoalInput, IndicatorInput, PriorityInput, Target};
+pub use plans::{
+    Bdp, BdpGoal, BdpIndicator, BdpPriority, BdpSettings, GoalInput, IndicatorInput, PriorityInput, QueuedProposal, Submitted, Target,
+};
 pub use records::{AssessmentQuery, AssessmentRow, ChangeKind, ChangedField, HistoryEntry, Record, RecordConflict, RecordHistory};
 pub use tasks::{Assign, Assigned, NewTask, OfficerProgress, TaskCreated, TaskQuery, TaskRow};
 

@@ -130,3 +130,35 @@ pub struct PriorityInput {
     #[serde(default)]
     pub note: String,
 }
+
+/// The answer to `POST /api/v1/proposals/{id}/submit`: the version BPDA received, and
+/// the score it had then.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Submitted {
+    pub submission_id: Uuid,
+    pub proposal_id: crate::DocId,
+    /// 1 for the first submission, 2 after BPDA sent it back once, ...
+    pub version: i32,
+    pub score: crate::plans::Score,
+    pub submitted_at: Timestamp,
+}
+
+/// `GET /api/v1/proposals/queue` (an [`super::Items`]): a submitted proposal waiting for
+/// BPDA, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuedProposal {
+    pub submission_id: Uuid,
+    pub proposal_id: crate::DocId,
+    pub version: i32,
+    /// The proposing organization's code and name.
+    pub organization_code: String,
+    pub organization_name: String,
+    pub title: String,
+    pub ppa_type: Option<String>,
+    /// Hundredths of a point, as computed at submission.
+    pub score: u32,
+    pub certifiable: bool,
+    /// Whole centavos.
+    pub total_cost: i64,
+    pub submitted_at: Timestamp,
+}

@@ -69,11 +69,34 @@ pub fn cost_by_year(doc: &AutoCommit) -> BTreeMap<i32, i64> {
     by_year
 }
 
+/// Whole centavos as people read an amount: `₱1,234,567.89`.
+pub fn pesos(centavos: i64) -> String {
+    let sign = if centavos < 0 { "-" } else { "" };
+    let centavos = centavos.unsigned_abs();
+    let whole = (centavos / 100).to_string();
+    let mut grouped = String::new();
+    for (at, digit) in whole.chars().enumerate() {
+        if at > 0 && (whole.len() - at) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("{sign}₱{grouped}.{:02}", centavos % 100)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::records::{new_document, RecordEditor};
     use crate::DocId;
+
+    #[test]
+    fn centavos_read_as_pesos() {
+        assert_eq!(pesos(500_000_000), "₱5,000,000.00");
+        assert_eq!(pesos(123_456_789), "₱1,234,567.89");
+        assert_eq!(pesos(5), "₱0.05");
+        assert_eq!(pesos(-150), "-₱1.50");
+    }
 
     #[test]
     fn the_outline_and_the_costs_are_read_from_the_fields() {

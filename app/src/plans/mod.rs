@@ -15,6 +15,9 @@ use crate::desk::csrf_token;
 use crate::device::Status;
 use crate::text::t;
 
+mod queue;
+pub use queue::ProposalQueue;
+
 #[component]
 pub fn DevelopmentPlan() -> impl IntoView {
     let status = expect_context::<Status>();

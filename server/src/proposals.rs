@@ -1,0 +1,77 @@
+//! What a PPA proposal must hold before BPDA receives it, checked against the development
+//! plan and the list of places: each missing or wrong part is refused with the field it
+//! is about and a sentence that says what to do.
+
+use automerge::AutoCommit;
+use bmms_shared::api::Bdp;
+use bmms_shared::plans::proposal;
+use bmms_shared::records::{get_field, FieldValue, RecordKind};
+
+use crate::error::ApiError;
+use crate::places;
+
+const KIND: RecordKind = RecordKind::PpaProposal;
+
+fn filled(doc: &AutoCommit, field: &str) -> Option<FieldValue> {
+    match get_field(doc, KIND, field)? {
+        FieldValue::Text(text) if text.trim().is_empty() => None,
+        FieldValue::TextList(items) if items.is_empty() => None,
+        value => Some(value),
+    }
+}
+
+fn missing(field: &str, what: &str) -> ApiError {
+    ApiError::invalid_field(field, format!("Give the proposal {what} before submitting it."))
+}
+
+/// Refuses a proposal that BPDA could not review as it stands, naming the first part to
+/// complete or correct.
+pub fn check_complete(doc: &AutoCommit, bdp: &Bdp) -> Result<(), ApiError> {
+    for (field, what) in [("title", "a title"), ("ppa_type", "a type (program, project or activity)"), ("description", "a description")] {
+        filled(doc, field).ok_or_else(|| missing(field, what))?;
+    }
+    let outline = proposal::outline_of(doc);
+    if outline.goals.is_empty() {
+        return Err(missing("goals", "the BDP goals it serves"));
+    }
+    for goal in &outline.goals {
+        if !bdp.goals.iter().any(|g| &g.code == goal) {
+            return Err(ApiError::invalid_field("goals", format!("{goal} is not a goal of the development plan; choose among its goals.")));
+        }
+    }
+    if outline.indicators.is_empty() {
+        return Err(missing("indicator.1.code", "at least one outcome indicator it will move"));
+    }
+    for (code, contribution) in &outline.indicators {
+        let Some(goal) = bdp.goals.iter().find(|g| g.indicators.iter().any(|i| &i.code == code)) else {
+            return Err(ApiError::invalid_field("indicators", format!("{code} is not an indicator of the development plan.")));
+        };
+        if !outline.goals.contains(&goal.code) {
+            return Err(ApiError::invalid_field("indicators", format!("{code} is an indicator of goal {}, which the proposal does not name.", goal.code)));
+        }
+        if *contribution <= 0.0 {
+            return Err(ApiError::invalid_field("indicators", format!("Say what the proposal contributes to {code} (more than 0).")));
+        }
+    }
+    if outline.places.is_empty() {
+        return Err(missing("places", "its places (PSGC codes)"));
+    }
+    if let Some(unknown) = outline.places.iter().find(|code| places::name_of(code).is_none()) {
+        return Err(ApiError::invalid_field("places", format!("No place of BARMM has the PSGC code \"{unknown}\"; correct it or remove it.")));
+    }
+    if outline.beneficiaries <= 0 {
+        return Err(missing("beneficiaries", "the number of its beneficiaries"));
+    }
+    let date = |field: &str| match filled(doc, field) {
+        Some(FieldValue::Date(day)) => Ok(day),
+        _ => Err(missing(field, if field == "start_date" { "a start date" } else { "an end date" })),
+    };
+    let (start, end) = (date("start_date")?, date("end_date")?);
+    if end < start {
+        return Err(ApiError::invalid_field("end_date", "The proposal ends before it starts."));
+    }
+    if proposal::cost_by_year(doc).is_empty() {
+        return Err(missing("cost", "its cost by fiscal year, quarter and expense class"));
+    }
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! PPA proposals on their way to BPDA: a supervisor or the organization's administrator
+//! submits one (its version frozen, its score recorded), and BPDA's planners (and MFBM's
+//! budget officers) see every organization's submitted proposals in a queue. Drafting is
+//! sync's, like any record (`bmms_shared::records::ppa`).
+
+use automerge::AutoCommit;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use bmms_shared::api::{Items, QueuedProposal, Submitted};
+use bmms_shared::plans::{self, proposal};
+use bmms_shared::records::{self, json as values, ppa, FieldValue, RecordKind};
+use bmms_shared::{policy, DocId};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::SignedIn;
+use crate::bdp;
+use crate::db::OrgTx;
+use crate::error::ApiError;
+use crate::events::Topic;
+use crate::proposals::check_complete;
+use crate::routes::extract::ApiPath;
+use crate::sync::{desk_edit, store};
+use crate::wire::timestamp;
+
+fn no_such_proposal() -> ApiError {
+    ApiError::not_found("There is no such proposal in your organization.")
+}
+
+/// Every field the proposal holds, as the API's JSON: what BPDA reviews.
+fn content_of(doc: &AutoCommit) -> Value {
+    let fields: Map<String, Value> = ppa::fields()
+        .iter()
+        .filter_map(|spec| Some((spec.name.clone(), values::to_json(&records::get_field(doc, RecordKind::PpaProposal, &spec.name)?))))
+        .collect();
+    Value::Object(fields)
+}
+
+/// `POST /api/v1/proposals/{id}/submit`: BPDA receives this version. The proposal is
+/// frozen (devices' edits are refused) until BPDA sends it back.
+pub async fn submit(State(state): State<AppState>, signed_in: SignedIn, ApiPath(id): ApiPath<DocId>) -> Result<(StatusCode, Json<Submitted>), ApiError> {
+    let caller = signed_in.require_allowed(policy::may_submit_proposal)?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let stored = store::load_document_for_update(&mut tx, id).await?.filter(|s| s.kind == RecordKind::PpaProposal).ok_or_else(no_such_proposal)?;
+    if let Some(FieldValue::Choice(status)) = records::get_field(&stored.doc, RecordKind::PpaProposal, "status") {
+        if !ppa::EDITABLE.contains(&status.as_str()) {
+            return Err(ApiError::client(
+                StatusCode::CONFLICT,
+                "already_submitted",
+                format!("This proposal is {status} already; BPDA has it. It can be submitted again once BPDA sends it back."),
+            ));
+        }
+    }
+    let bdp = bdp::load(&mut tx).await?;
+    check_complete(&stored.doc, &bdp)?;
+    let score = plans::score(&bdp.for_scoring(), &proposal::outline_of(&stored.doc));
+    let total_cost: i64 = proposal::cost_by_year(&stored.doc).values().sum();
+
+    let freeze = Box::new(|doc: &mut AutoCommit| desk_edit::set_fields(doc, vec![("status", FieldValue::Choice("submitted".into()))]));
+    let (_, mut frozen) = desk_edit::edit(&mut tx, id, caller.user_id, freeze).await?.ok_or_else(no_such_proposal)?;
+    let heads: Vec<String> = frozen.get_heads().iter().map(|h| h.to_string()).collect();
+    let version: i32 = sqlx::query_scalar("select coalesce(max(version), 0) + 1 from ppa_submissions where proposal_id = $1")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let (submission_id, submitted_at): (Uuid, DateTime<Utc>) = sqlx::query_as(
+        "insert into ppa_submissions (org_id, proposal_id, version, heads, content, score, components, total_cost, submitted_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id, submitted_at",
+    )
+    .bind(tx.org_id())
+    .bind(id)
+    .bind(version)
+    .bind(&heads)
+    .bind(content_of(&frozen))
+    .bind(score.total as i32)
+    .bind(serde_json::to_value(&score.components).map_err(|e| ApiError::Internal(e.into()))?)
+    .bind(total_cost)
+    .bind(caller.user_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::append(&mut tx, Event {
+        actor: &caller.actor(),
+        action: "proposal.submit",
+        subject: format!("record:{id}"),
+        details: json!({"submission": submission_id, "version": version, "heads": heads, "score": score.total}),
+    })
+    .await?;
+    tx.commit().await?;
+    state.events.announce(caller.org_id, Topic::Records);
+    Ok((StatusCode::CREATED, Json(Submitted { submission_id, proposal_id: id, version, score, submitted_at: timestamp(submitted_at) })))
+}
+
+#[derive(sqlx::FromRow)]
+struct PendingRow {
+    id: Uuid,
+    proposal_id: DocId,
+    version: i32,
+    code: String,
+    name: String,
+    title: Option<String>,
+    ppa_type: Option<String>,
+    score: i32,
+    total_cost: i64,
+    submitted_at: DateTime<Utc>,
+}
+
+/// `GET /api/v1/proposals/queue`: every organization's proposals waiting for BPDA,
+/// oldest first (at most 500).
+pub async fn queue(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<Items<QueuedProposal>>, ApiError> {
+    let caller = signed_in.require_allowed(policy::may_read_submissions)?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    // BPDA and MFBM read every organization's submissions through their own select
+    // policies (migrations/0012); nothing else of those organizations.
+    let rows: Vec<PendingRow> = sqlx::query_as(
+        "select s.id, s.proposal_id, s.version, o.code, o.name, s.content ->> 'title' as title,
+                s.content ->> 'ppa_type' as ppa_type, s.score, s.total_cost, s.submitted_at
+         from ppa_submissions s join organizations o on o.id = s.org_id
+         where s.state = 'pending' order by s.submitted_at, s.id limit 500",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let items = rows
+        .into_iter()
+        .map(|r| QueuedProposal {
+            submission_id: r.id,
+            proposal_id: r.proposal_id,
+            version: r.version,
+            organization_code: r.code,
+            organization_name: r.name,
+            title: r.title.unwrap_or_default(),
+            ppa_type: r.ppa_type,
+            score: r.score.max(0) as u32,
+            certifiable: r.score.max(0) as u32 >= plans::score::CERTIFIABLE_AT,
+            total_cost: r.total_cost,
+            submitted_at: timestamp(r.submitted_at),
+        })
+        .collect();
+    Ok(Json(Items { items }))
+}
