@@ -2,7 +2,7 @@
 //! the sentence the server wrote for people (its `ErrorBody`), with the input field it is
 //! about where there is one. The desk's calls (`crate::desk::api`) read answers here too.
 
-use bmms_shared::api::{DeviceRegistration, ErrorBody, LoginRequest, Me, SignedOut, Submitted, CSRF_HEADER};
+use bmms_shared::api::{Bdp, DeviceRegistration, ErrorBody, LoginRequest, Me, SignedOut, Submitted, CSRF_HEADER};
 use bmms_shared::DocId;
 use bmms_shared::sync::protocol::CONTENT_TYPE;
 use gloo_net::http::{Request, Response};
@@ -153,5 +153,11 @@ pub async fn submit_proposal(csrf_token: &str, id: DocId) -> Result<Submitted, P
         .send()
         .await
         .map_err(|_| Problem::unreachable())?;
+    read(response).await
+}
+
+/// The development plan's framework, which a proposal is scored against.
+pub async fn bdp() -> Result<Bdp, Problem> {
+    let response = Request::get("/api/v1/bdp").send().await.map_err(|_| Problem::unreachable())?;
     read(response).await
 }

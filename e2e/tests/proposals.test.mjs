@@ -56,6 +56,10 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   await setField(sara.page, "End", "2027-06-30");
   await synced(sara.page);
   assert.equal(await sara.page.locator("#submit-proposal").count(), 0, "ministry staff draft; a supervisor submits");
+  // Before submitting, the score it would get now, with what would raise it.
+  const preview = sara.page.locator("#score-preview");
+  await preview.getByRole("heading", { name: /Alignment score now: 85\.00/ }).waitFor();
+  assert.match(await preview.innerText(), /Outcome-indicator coverage 50\.00[\s\S]*Promise a contribution to S2\.2/);
 
   const sofia = await world.officerPhone("MOH", "sofia.supervisor", "Sofia Sema", "supervisor");
   await openProposal(sofia.page, /Health stations for Datu Piang/);

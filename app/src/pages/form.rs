@@ -11,6 +11,7 @@ use leptos::task::spawn_local;
 use bmms_shared::DocId;
 
 use super::lists::badge;
+use super::proposal;
 use super::Screen;
 use crate::browser;
 use crate::device::{self, Status};
@@ -24,7 +25,7 @@ enum Saved {
     Refused(String),
 }
 
-fn current(id: DocId, field: &str) -> Option<FieldValue> {
+pub(super) fn current(id: DocId, field: &str) -> Option<FieldValue> {
     device::read(|client| client.documents().get(&id).and_then(|local| records::get(&local.doc(), field))).flatten()
 }
 
@@ -121,59 +122,15 @@ pub fn RecordForm(id: DocId) -> impl IntoView {
                 }.into_any()),
                 _ => None,
             }}
-            {(kind == RecordKind::PpaProposal).then(|| view! { <SubmitProposal id=id state=state /> })}
+            {(kind == RecordKind::PpaProposal).then(|| view! {
+                <proposal::ScorePreview id=id />
+                <proposal::SubmitProposal id=id state=state />
+            })}
             {has_gps.then(|| view! { <GpsCapture id=id kind=kind /> })}
             {kind.fields().iter().map(|spec| view! { <Field id=id kind=kind spec=spec /> }).collect_view()}
         </section>
     }
     .into_any()
-}
-
-/// Submitting a proposal to BPDA, for those who may (online, with its edits synced: BPDA
-/// receives the version the server holds).
-#[component]
-fn SubmitProposal(id: DocId, state: Memo<RecordSyncState>) -> impl IntoView {
-    let status = expect_context::<Status>();
-    let me = status.me.get_untracked();
-    let may_submit = me.as_ref().is_some_and(|me| policy::may_submit_proposal(me.role).is_ok());
-    let outcome = RwSignal::new(None::<Result<String, String>>);
-    let draft = Memo::new(move |_| {
-        status.revision.track();
-        matches!(current(id, "status"), Some(FieldValue::Choice(s)) if records::ppa::EDITABLE.contains(&s.as_str()))
-    });
-    let submit = move |_| {
-        let csrf = status.me.get_untracked().map(|me| me.csrf_token).unwrap_or_default();
-        spawn_local(async move {
-            match crate::api::submit_proposal(&csrf, id).await {
-                Ok(submitted) => {
-                    outcome.set(Some(Ok((t().submitted_as)(submitted.version, &bmms_shared::plans::score::shown(submitted.score.total)))));
-                    device::sync_now(status, true).await;
-                }
-                Err(problem) => outcome.set(Some(Err(problem.message))),
-            }
-        });
-    };
-    let blocked = move || {
-        if !status.online.get() {
-            Some(t().submit_needs_connection)
-        } else if !matches!(state.get(), RecordSyncState::Synced) {
-            Some(t().sync_before_submitting)
-        } else {
-            None
-        }
-    };
-    may_submit.then(|| view! {
-        <div class="submit-proposal">
-            {move || draft.get().then(|| view! {
-                <button class="primary" id="submit-proposal" disabled=move || blocked().is_some() on:click=submit>{t().submit_to_bpda}</button>
-                {move || blocked().map(|why| view! { " " <small>{why}</small> })}
-            })}
-            {move || outcome.get().map(|o| match o {
-                Ok(message) => view! { <p role="status" id="submit-outcome">{message}</p> }.into_any(),
-                Err(message) => view! { <p class="error" role="alert" id="submit-outcome">{message}</p> }.into_any(),
-            })}
-        </div>
-    })
 }
 
 fn label_of(kind: RecordKind, field: &str) -> String {

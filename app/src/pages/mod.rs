@@ -4,6 +4,7 @@
 mod device_page;
 mod form;
 mod lists;
+mod proposal;
 mod sign_in;
 
 #[cfg(feature = "desk")]

@@ -1,0 +1,105 @@
+//! A PPA proposal's own parts of its record form: the alignment score it would get now
+//! against the development plan (computed on the device, by the same code as the
+//! server's), and submitting it to BPDA.
+
+use bmms_shared::plans::proposal::outline_of;
+use bmms_shared::plans::score::shown;
+use bmms_shared::plans::{self, Framework};
+use bmms_shared::records::{self, FieldValue};
+use bmms_shared::sync::client::RecordSyncState;
+use bmms_shared::{policy, DocId};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::form::current;
+use crate::device::{self, Status};
+use crate::text::t;
+
+/// The score the proposal would get now, component by component, with what would raise
+/// each. The framework is read from the server once a session, when there is a connection.
+#[component]
+pub fn ScorePreview(id: DocId) -> impl IntoView {
+    let status = expect_context::<Status>();
+    let framework = RwSignal::new(None::<Framework>);
+    Effect::new(move |_| {
+        if status.online.get() && framework.get_untracked().is_none() {
+            spawn_local(async move {
+                if let Ok(bdp) = crate::api::bdp().await {
+                    framework.set(Some(bdp.for_scoring()));
+                }
+            });
+        }
+    });
+    let score = Memo::new(move |_| {
+        status.revision.track();
+        let framework = framework.get()?;
+        device::read(|client| client.documents().get(&id).map(|local| plans::score(&framework, &outline_of(local.doc())))).flatten()
+    });
+    view! {
+        <section class="score-preview" id="score-preview">
+            {move || match score.get() {
+                None => view! { <p>{t().score_needs_connection}</p> }.into_any(),
+                Some(score) => view! {
+                    <h2>{(t().score_now)(&shown(score.total))} " "
+                        <span class=if score.certifiable { "badge synced" } else { "badge waiting" }>
+                            {if score.certifiable { t().certifiable } else { t().below_certifiable }}</span></h2>
+                    <ul>{score.components.into_iter().map(|c| view! {
+                        <li data-component=format!("{:?}", c.name)>
+                            <strong>{c.name.label()} " " {shown(c.value)} " × " {c.weight} " %"</strong>
+                            ": " {c.explanation}
+                            {c.to_raise.map(|hint| view! { <br /><small>{hint}</small> })}
+                        </li>
+                    }).collect_view()}</ul>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// Submitting a proposal to BPDA, for those who may (online, with its edits synced: BPDA
+/// receives the version the server holds).
+#[component]
+pub fn SubmitProposal(id: DocId, state: Memo<RecordSyncState>) -> impl IntoView {
+    let status = expect_context::<Status>();
+    let me = status.me.get_untracked();
+    let may_submit = me.as_ref().is_some_and(|me| policy::may_submit_proposal(me.role).is_ok());
+    let outcome = RwSignal::new(None::<Result<String, String>>);
+    let draft = Memo::new(move |_| {
+        status.revision.track();
+        matches!(current(id, "status"), Some(FieldValue::Choice(s)) if records::ppa::EDITABLE.contains(&s.as_str()))
+    });
+    let submit = move |_| {
+        let csrf = status.me.get_untracked().map(|me| me.csrf_token).unwrap_or_default();
+        spawn_local(async move {
+            match crate::api::submit_proposal(&csrf, id).await {
+                Ok(submitted) => {
+                    outcome.set(Some(Ok((t().submitted_as)(submitted.version, &bmms_shared::plans::score::shown(submitted.score.total)))));
+                    device::sync_now(status, true).await;
+                }
+                Err(problem) => outcome.set(Some(Err(problem.message))),
+            }
+        });
+    };
+    let blocked = move || {
+        if !status.online.get() {
+            Some(t().submit_needs_connection)
+        } else if !matches!(state.get(), RecordSyncState::Synced) {
+            Some(t().sync_before_submitting)
+        } else {
+            None
+        }
+    };
+    may_submit.then(|| view! {
+        <div class="submit-proposal">
+            {move || draft.get().then(|| view! {
+                <button class="primary" id="submit-proposal" disabled=move || blocked().is_some() on:click=submit>{t().submit_to_bpda}</button>
+                {move || blocked().map(|why| view! { " " <small>{why}</small> })}
+            })}
+            {move || outcome.get().map(|o| match o {
+                Ok(message) => view! { <p role="status" id="submit-outcome">{message}</p> }.into_any(),
+                Err(message) => view! { <p class="error" role="alert" id="submit-outcome">{message}</p> }.into_any(),
+            })}
+        </div>
+    })
+}
+
