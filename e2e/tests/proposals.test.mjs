@@ -1,7 +1,8 @@
 // Two ministry staff draft a PPA proposal together on their phones, one of them offline:
 // the proposal reaches the colleague, the offline edits (a cost cell and the description)
 // sync by themselves when the signal returns, and both phones end with the same proposal.
-// Their supervisor then submits it, and BPDA's planner finds it in the queue with its score.
+// Their supervisor then submits it, BPDA's planner finds it in the queue with its score, and
+// the partner ministry it names reads it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { testWorld, atTheDesk } from "./harness.mjs";
@@ -51,6 +52,7 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   await setField(sara.page, "Indicator 1", "S2.1");
   await setField(sara.page, "Indicator 1: promised contribution", "3");
   await setField(sara.page, "Places (PSGC codes)", "1908801001");
+  await setField(sara.page, "Partner MOAs (codes)", "MILG");
   await setField(sara.page, "Beneficiaries", "2000");
   await setField(sara.page, "Start", "2026-01-15");
   await setField(sara.page, "End", "2027-06-30");
@@ -75,5 +77,12 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   assert.equal(await row.count(), 1);
   const shown = await row.first().innerText();
   assert.match(shown, /Health stations for Datu Piang[\s\S]*MOH[\s\S]*85\.00[\s\S]*₱150,000\.00/);
-  for (const who of [sara, omar, sofia, pia]) await who.context.close();
+
+  // The partner it names reads it at the desk; it cannot change it there.
+  const mila = await atTheDesk(world, "MILG", "mila.staff", "ministry_staff", "Mila Staff");
+  await openTab(mila.page, "Partner proposals");
+  const partnered = mila.page.locator("#partner-proposals article.partnered").filter({ hasText: "Health stations for Datu Piang" });
+  await partnered.waitFor();
+  assert.match(await partnered.innerText(), /MOH[\s\S]*submitted[\s\S]*₱150,000\.00[\s\S]*Four stations/);
+  for (const who of [sara, omar, sofia, pia, mila]) await who.context.close();
 });

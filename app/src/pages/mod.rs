@@ -40,6 +40,7 @@ pub enum Screen {
     Dashboard,
     Plan,
     ProposalQueue,
+    PartnerProposals,
 }
 
 /// The whole app.
@@ -129,6 +130,7 @@ fn SignedIn() -> impl IntoView {
             {(desk_build && at_desk).then(|| nav(Screen::Records, t().desk.records))}
             {desk_build.then(|| nav(Screen::Plan, t().plans.tab))}
             {(desk_build && reads_submissions).then(|| nav(Screen::ProposalQueue, t().plans.queue))}
+            {(desk_build && at_desk).then(|| nav(Screen::PartnerProposals, t().plans.partnered))}
             {(!desk_build && (at_desk || !field_work)).then(|| view! { <a class="button nav" href="/desk/">{t().open_desk}</a> })}
         </nav>
         {move || match screen.get() {
@@ -157,6 +159,8 @@ fn SignedIn() -> impl IntoView {
             Screen::Plan => view! { <crate::plans::DevelopmentPlan /> }.into_any(),
             #[cfg(feature = "desk")]
             Screen::ProposalQueue => view! { <crate::plans::ProposalQueue /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::PartnerProposals => view! { <crate::plans::PartnerProposals /> }.into_any(),
         }}
     }
 }

@@ -15,7 +15,9 @@ use crate::desk::csrf_token;
 use crate::device::Status;
 use crate::text::t;
 
+mod partnered;
 mod queue;
+pub use partnered::PartnerProposals;
 pub use queue::ProposalQueue;
 
 #[component]

@@ -53,6 +53,11 @@ pub struct PlansText {
     pub cost: &'static str,
     pub submitted: &'static str,
     pub below_80: &'static str,
+    pub partnered: &'static str,
+    pub partnered_intro: &'static str,
+    pub partnered_none: &'static str,
+    pub start: &'static str,
+    pub end: &'static str,
 }
 
 pub static PLANS_EN: PlansText = PlansText {
@@ -106,4 +111,9 @@ pub static PLANS_EN: PlansText = PlansText {
     cost: "Cost",
     submitted: "Submitted",
     below_80: "below 80",
+    partnered: "Partner proposals",
+    partnered_intro: "Proposals of other ministries, offices and agencies that name yours as a partner. You can read them; only their organization changes them.",
+    partnered_none: "No proposal names your organization as a partner.",
+    start: "Start",
+    end: "End",
 };

@@ -114,6 +114,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::PUT, "/bdp/priorities/{id}", bdp::put_priority),
         ApiRoute::signed_in(M::DELETE, "/bdp/priorities/{id}", bdp::delete_priority),
         ApiRoute::signed_in(M::GET, "/proposals/queue", proposals::queue),
+        ApiRoute::signed_in(M::GET, "/proposals/partnered", proposals::partnered),
         ApiRoute::signed_in(M::POST, "/proposals/{id}/submit", proposals::submit),
         ApiRoute::signed_in(M::POST, "/sync", sync::sync).body_limit(bmms_shared::sync::protocol::MAX_REQUEST_BYTES),
     ]

@@ -1,18 +1,19 @@
 //! PPA proposals on their way to BPDA: a supervisor or the organization's administrator
 //! submits one (its version frozen, its score recorded), and BPDA's planners (and MFBM's
-//! budget officers) see every organization's submitted proposals in a queue. Drafting is
-//! sync's, like any record (`bmms_shared::records::ppa`).
+//! budget officers) see every organization's submitted proposals in a queue; partner
+//! organizations named in a proposal read it. Drafting is sync's, like any record
+//! (`bmms_shared::records::ppa`).
 
 use automerge::AutoCommit;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use bmms_shared::api::{Items, QueuedProposal, Submitted};
+use bmms_shared::api::{Items, PartnerProposal, QueuedProposal, Submitted};
 use bmms_shared::plans::{self, proposal};
-use bmms_shared::records::{self, json as values, ppa, FieldValue, RecordKind};
+use bmms_shared::records::{self, ppa, FieldValue, RecordKind};
 use bmms_shared::{policy, DocId};
 use chrono::{DateTime, Utc};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -29,15 +30,6 @@ use crate::wire::timestamp;
 
 fn no_such_proposal() -> ApiError {
     ApiError::not_found("There is no such proposal in your organization.")
-}
-
-/// Every field the proposal holds, as the API's JSON: what BPDA reviews.
-fn content_of(doc: &AutoCommit) -> Value {
-    let fields: Map<String, Value> = ppa::fields()
-        .iter()
-        .filter_map(|spec| Some((spec.name.clone(), values::to_json(&records::get_field(doc, RecordKind::PpaProposal, &spec.name)?))))
-        .collect();
-    Value::Object(fields)
 }
 
 /// `POST /api/v1/proposals/{id}/submit`: BPDA receives this version. The proposal is
@@ -75,7 +67,7 @@ pub async fn submit(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
     .bind(id)
     .bind(version)
     .bind(&heads)
-    .bind(content_of(&frozen))
+    .bind(proposal::content_of(&frozen))
     .bind(score.total as i32)
     .bind(serde_json::to_value(&score.components).map_err(|e| ApiError::Internal(e.into()))?)
     .bind(total_cost)
@@ -138,6 +130,50 @@ pub async fn queue(State(state): State<AppState>, signed_in: SignedIn) -> Result
             certifiable: r.score.max(0) as u32 >= plans::score::CERTIFIABLE_AT,
             total_cost: r.total_cost,
             submitted_at: timestamp(r.submitted_at),
+        })
+        .collect();
+    Ok(Json(Items { items }))
+}
+
+#[derive(sqlx::FromRow)]
+struct PartneredRow {
+    id: DocId,
+    code: String,
+    name: String,
+    title: Option<String>,
+    status: String,
+    total_cost: i64,
+    content: serde_json::Value,
+    updated_at: DateTime<Utc>,
+}
+
+/// `GET /api/v1/proposals/partnered`: other organizations' proposals that name the
+/// caller's organization as a partner, newest first (at most 500), to read.
+pub async fn partnered(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<Items<PartnerProposal>>, ApiError> {
+    let caller = signed_in.require_desk()?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    // The partners' select policy (migrations/0013) shows these rows, and only to the
+    // organizations a proposal names; the organization's own proposals are left out here.
+    let rows: Vec<PartneredRow> = sqlx::query_as(
+        "select p.id, o.code, o.name, p.title, p.status, p.total_cost, p.content, p.updated_at
+         from ppa_proposals p join organizations o on o.id = p.org_id
+         where p.org_id <> $1 order by p.updated_at desc, p.id limit 500",
+    )
+    .bind(tx.org_id())
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let items = rows
+        .into_iter()
+        .map(|r| PartnerProposal {
+            proposal_id: r.id,
+            organization_code: r.code,
+            organization_name: r.name,
+            title: r.title,
+            status: r.status,
+            total_cost: r.total_cost,
+            content: r.content,
+            updated_at: timestamp(r.updated_at),
         })
         .collect();
     Ok(Json(Items { items }))

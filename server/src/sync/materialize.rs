@@ -62,6 +62,7 @@ struct Proposals {
     end_date: Vec<Option<NaiveDate>>,
     total_cost: Vec<i64>,
     cost_by_year: Vec<serde_json::Value>,
+    content: Vec<serde_json::Value>,
 }
 
 /// One document's fields, read with its kind known (one lookup per field).
@@ -159,6 +160,7 @@ impl Rows {
                 p.end_date.push(r.date("end_date"));
                 p.total_cost.push(by_year.values().sum());
                 p.cost_by_year.push(by_year.into_iter().map(|(year, centavos)| (year.to_string(), centavos.into())).collect::<serde_json::Map<_, _>>().into());
+                p.content.push(proposal::content_of(doc));
             }
         }
     }
@@ -222,17 +224,18 @@ impl Rows {
             let list = |column: &str| format!("array(select jsonb_array_elements_text({column}))");
             sqlx::query(&format!(
                 "insert into ppa_proposals (org_id, id, status, title, ppa_type, goals, places, partners, beneficiaries,
-                     start_date, end_date, total_cost, cost_by_year)
-                 select $1, id, status, title, ppa_type, {}, {}, {}, beneficiaries, start_date, end_date, total_cost, cost_by_year
+                     start_date, end_date, total_cost, cost_by_year, content)
+                 select $1, id, status, title, ppa_type, {}, {}, {}, beneficiaries, start_date, end_date, total_cost,
+                     cost_by_year, content
                  from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::jsonb[],
-                     $9::int4[], $10::date[], $11::date[], $12::int8[], $13::jsonb[])
+                     $9::int4[], $10::date[], $11::date[], $12::int8[], $13::jsonb[], $14::jsonb[])
                      as r (id, status, title, ppa_type, goals, places, partners, beneficiaries, start_date, end_date,
-                           total_cost, cost_by_year)
+                           total_cost, cost_by_year, content)
                  on conflict (org_id, id) do update set status = excluded.status, title = excluded.title,
                      ppa_type = excluded.ppa_type, goals = excluded.goals, places = excluded.places,
                      partners = excluded.partners, beneficiaries = excluded.beneficiaries,
                      start_date = excluded.start_date, end_date = excluded.end_date, total_cost = excluded.total_cost,
-                     cost_by_year = excluded.cost_by_year, updated_at = now()",
+                     cost_by_year = excluded.cost_by_year, content = excluded.content, updated_at = now()",
                 list("goals"),
                 list("places"),
                 list("partners")
@@ -250,6 +253,7 @@ impl Rows {
             .bind(&p.end_date)
             .bind(&p.total_cost)
             .bind(&p.cost_by_year)
+            .bind(&p.content)
             .execute(&mut **tx)
             .await?;
         }

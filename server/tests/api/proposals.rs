@@ -235,3 +235,43 @@ async fn an_incomplete_or_wrong_proposal_is_refused_with_the_part_to_fix_and_sta
     let drafts: i64 = sqlx::query_scalar("select count(*) from ppa_proposals where status = 'draft'").fetch_one(&app.owner).await.unwrap();
     assert_eq!(drafts, 8, "every refused proposal stays a draft");
 }
+
+async fn partnered(app: &TestApp, who: &crate::helpers::Browser) -> Vec<serde_json::Value> {
+    let list: serde_json::Value = app.get("/api/v1/proposals/partnered", who).await.json().await.unwrap();
+    list["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_partner_named_in_a_proposal_reads_it_and_no_other_organization_does() {
+    let app = spawn_app().await;
+    let (mut sara, _omar) = two_staff(&app).await;
+    app.create_user("MILG", "mila", Role::MinistryStaff).await;
+    app.create_user("MSSD", "sam", Role::MinistryStaff).await;
+    let doc = DocId(Uuid::new_v4());
+    sara.client.create(doc, RecordKind::PpaProposal);
+    complete(&mut sara, doc);
+    set(&mut sara, doc, "partners", FieldValue::TextList(vec!["MILG".into()]));
+    sara.sync(&app).await;
+    let (mila, sam) = (app.sign_in("mila").await, app.sign_in("sam").await);
+
+    let read = partnered(&app, &mila).await;
+    assert_eq!(read.len(), 1);
+    assert_eq!((read[0]["organization_code"].as_str(), read[0]["status"].as_str()), (Some("MOH"), Some("draft")));
+    assert_eq!(read[0]["content"]["description"], "Four stations staffed by the municipal health office.");
+    assert_eq!(read[0]["content"][cost_field(2026, 1, "co")], 5_000_000_00i64);
+    assert!(partnered(&app, &sam).await.is_empty(), "an organization the proposal does not name reads nothing");
+    assert!(partnered(&app, &sara.browser).await.is_empty(), "the organization's own proposals are not partnered");
+
+    // Read, not edit: PostgreSQL gives the partner no write, and the document stays home.
+    let mut tx = OrgTx::begin(app.db(), app.org_id("MILG").await).await.unwrap();
+    let updated = sqlx::query("update ppa_proposals set title = 'Changed by a partner'").execute(&mut *tx).await.unwrap();
+    let documents: i64 = sqlx::query_scalar("select count(*) from documents").fetch_one(&mut *tx).await.unwrap();
+    assert_eq!((updated.rows_affected(), documents), (0, 0));
+    tx.commit().await.unwrap();
+
+    // Named no longer, read no longer.
+    set(&mut sara, doc, "partners", FieldValue::TextList(vec!["MSSD".into()]));
+    sara.sync(&app).await;
+    assert!(partnered(&app, &mila).await.is_empty());
+    assert_eq!(partnered(&app, &sam).await.len(), 1);
+}

@@ -36,7 +36,8 @@ pub use dashboard::{
 };
 pub use devices::{DeviceHealth, DeviceHealthList, DeviceRegistration, HealthQuery};
 pub use plans::{
-    Bdp, BdpGoal, BdpIndicator, BdpPriority, BdpSettings, GoalInput, IndicatorInput, PriorityInput, QueuedProposal, Submitted, Target,
+    Bdp, BdpGoal, BdpIndicator, BdpPriority, BdpSettings, GoalInput, IndicatorInput, PartnerProposal, PriorityInput, QueuedProposal,
+    Submitted, Target,
 };
 pub use records::{AssessmentQuery, AssessmentRow, ChangeKind, ChangedField, HistoryEntry, Record, RecordConflict, RecordHistory};
 pub use tasks::{Assign, Assigned, NewTask, OfficerProgress, TaskCreated, TaskQuery, TaskRow};

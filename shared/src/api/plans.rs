@@ -162,3 +162,20 @@ pub struct QueuedProposal {
     pub total_cost: i64,
     pub submitted_at: Timestamp,
 }
+
+/// `GET /api/v1/proposals/partnered` (an [`super::Items`]): another organization's
+/// proposal that names the caller's organization as a partner, to read (not edit).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartnerProposal {
+    pub proposal_id: crate::DocId,
+    /// The proposing organization's code and name.
+    pub organization_code: String,
+    pub organization_name: String,
+    pub title: Option<String>,
+    pub status: String,
+    /// Whole centavos.
+    pub total_cost: i64,
+    /// Every field as the proposal stands: field name → value.
+    pub content: serde_json::Value,
+    pub updated_at: Timestamp,
+}

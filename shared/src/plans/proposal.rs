@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::ProposalOutline;
 use crate::records::ppa::{self, EXPENSE_CLASSES, FISCAL_YEARS, INDICATOR_SLOTS};
-use crate::records::{get_field, FieldValue, RecordKind};
+use crate::records::{get_field, json, FieldValue, RecordKind};
 
 const KIND: RecordKind = RecordKind::PpaProposal;
 
@@ -67,6 +67,16 @@ pub fn cost_by_year(doc: &AutoCommit) -> BTreeMap<i32, i64> {
         }
     }
     by_year
+}
+
+/// Every field the proposal holds, as the API's JSON (field name → value): what BPDA
+/// reviews and partner organizations read.
+pub fn content_of(doc: &AutoCommit) -> serde_json::Value {
+    let fields: serde_json::Map<String, serde_json::Value> = ppa::fields()
+        .iter()
+        .filter_map(|spec| Some((spec.name.clone(), json::to_json(&get_field(doc, KIND, &spec.name)?))))
+        .collect();
+    serde_json::Value::Object(fields)
 }
 
 /// Whole centavos as people read an amount: `₱1,234,567.89`.
