@@ -7,10 +7,11 @@
 -- admit a row only in a transaction whose organization is BPDA.
 
 -- The kind of the current transaction's organization ('moa', 'ocm', 'bpda', 'mfbm'), or
--- NULL when none was set.
+-- NULL when none was set. Policies call it as `(select app_org_kind())`, so that it runs
+-- once per statement rather than once per row.
 create function app_org_kind() returns text
 language sql stable
-as $$ select kind from organizations where id = app_org_id() $$;
+as $$ select kind from public.organizations where id = app_org_id() $$;
 grant execute on function app_org_kind() to bmms_app;
 
 -- One row: the framework's name, period and scoring settings.
@@ -38,7 +39,7 @@ create table bdp_goals (
 create table bdp_indicators (
     org_id        uuid not null references organizations (id),
     id            uuid primary key default gen_random_uuid(),
-    goal_id       uuid not null references bdp_goals (id),
+    goal_id       uuid not null references bdp_goals (id) on delete cascade,
     code          text not null unique check (code ~ '^[A-Z0-9][A-Za-z0-9.-]{0,15}$'),
     name          text not null check (length(name) between 3 and 300),
     unit          text not null default '' check (length(unit) <= 40),
@@ -72,11 +73,11 @@ begin
         execute format('alter table %I enable row level security', t);
         execute format('alter table %I force row level security', t);
         execute format('create policy %I on %I for select using (true)', t || '_read_by_all', t);
-        execute format('create policy %I on %I for insert with check (org_id = app_org_id() and app_org_kind() = ''bpda'')',
+        execute format('create policy %I on %I for insert with check (org_id = app_org_id() and (select app_org_kind()) = ''bpda'')',
                        t || '_insert_by_bpda', t);
-        execute format('create policy %I on %I for update using (org_id = app_org_id() and app_org_kind() = ''bpda'')
-                        with check (org_id = app_org_id() and app_org_kind() = ''bpda'')', t || '_update_by_bpda', t);
-        execute format('create policy %I on %I for delete using (org_id = app_org_id() and app_org_kind() = ''bpda'')',
+        execute format('create policy %I on %I for update using (org_id = app_org_id() and (select app_org_kind()) = ''bpda'')
+                        with check (org_id = app_org_id() and (select app_org_kind()) = ''bpda'')', t || '_update_by_bpda', t);
+        execute format('create policy %I on %I for delete using (org_id = app_org_id() and (select app_org_kind()) = ''bpda'')',
                        t || '_delete_by_bpda', t);
         execute format('grant select, insert, update, delete on %I to bmms_app', t);
     end loop;

@@ -24,10 +24,13 @@ create table ppa_submissions (
 );
 create index ppa_submissions_pending on ppa_submissions (state, submitted_at);
 
+-- The proposing organization reads its submissions and adds new ones, as pending; it
+-- changes none afterwards (a decision is BPDA's, and comes with BPDA's review).
 alter table ppa_submissions enable row level security;
 alter table ppa_submissions force row level security;
-create policy ppa_submissions_of_current_org on ppa_submissions
-    using (org_id = app_org_id()) with check (org_id = app_org_id());
-create policy ppa_submissions_read_by_bpda on ppa_submissions for select using (app_org_kind() = 'bpda');
-create policy ppa_submissions_read_by_mfbm on ppa_submissions for select using (app_org_kind() = 'mfbm');
-grant select, insert, update on ppa_submissions to bmms_app;
+create policy ppa_submissions_read_by_owner on ppa_submissions for select using (org_id = app_org_id());
+create policy ppa_submissions_added_by_owner on ppa_submissions for insert
+    with check (org_id = app_org_id() and state = 'pending');
+create policy ppa_submissions_read_by_bpda on ppa_submissions for select using ((select app_org_kind()) = 'bpda');
+create policy ppa_submissions_read_by_mfbm on ppa_submissions for select using ((select app_org_kind()) = 'mfbm');
+grant select, insert on ppa_submissions to bmms_app;

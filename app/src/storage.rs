@@ -3,8 +3,9 @@
 //!   and its open conflicts (a `StoredRecord`, encoded like a sync message);
 //! - `summaries`: per record, the few fields its list shows (a `Summary`), so that lists
 //!   open without loading every document (since version 2);
-//! - `device`: this device's identity and sync cursor (`identity`), the signed-in person
-//!   as last seen (`me`, so the app opens offline) and the time of the last sync.
+//! - `device`: this device's identity and sync cursor (`identity`), the sync protocol the
+//!   cursor was read with (`cursor_protocol`), the signed-in person as last seen (`me`, so
+//!   the app opens offline) and the time of the last sync.
 //!
 //! Every write waits for the transaction to complete before it returns: the app says
 //! "saved" only after that.
@@ -28,6 +29,8 @@ const VERSION: u32 = 2;
 const RECORDS: &str = "records";
 const SUMMARIES: &str = "summaries";
 const DEVICE: &str = "device";
+/// The key, in `device`, of the protocol the stored cursor was read with.
+const CURSOR_PROTOCOL: &str = "cursor_protocol";
 
 /// Who this device is to the server, and how far it has read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,11 +41,6 @@ pub struct Identity {
     pub user_id: UserId,
     pub display_name: String,
     pub cursor: u64,
-    /// The sync protocol the cursor was read with (0: before this was kept, protocol 1).
-    /// A newer protocol may carry record kinds the server withheld from the older app, so
-    /// an app that finds an older one reads the log again from the start, once.
-    #[serde(default)]
-    pub protocol: u8,
 }
 
 /// The open database.
@@ -54,6 +52,12 @@ pub struct Storage {
 /// What was on the device when the app started.
 pub struct Loaded {
     pub identity: Option<Identity>,
+    /// The sync protocol the stored cursor was read with (1 when the app that stored it
+    /// did not say). A newer protocol may carry record kinds the server withheld from the
+    /// older app, so an app that finds an older one reads the log again from the start,
+    /// once. Kept beside the identity, not in it: the identity's stored layout (postcard,
+    /// field by field) must not change, or an older app's identity would not read.
+    pub cursor_protocol: u8,
     pub me: Option<Me>,
     pub last_sync: Option<String>,
     pub records: Vec<StoredRecord>,
@@ -89,6 +93,12 @@ impl Storage {
             .await
             .map_err(failed)?
             .and_then(|v| protocol::decode(&js_sys::Uint8Array::new(&v).to_vec()).ok());
+        let cursor_protocol = device
+            .get(JsValue::from_str(CURSOR_PROTOCOL))
+            .await
+            .map_err(failed)?
+            .and_then(|v| v.as_f64())
+            .map_or(1, |n| n as u8);
         let me = device
             .get(JsValue::from_str("me"))
             .await
@@ -104,7 +114,7 @@ impl Storage {
         let summaries = tx.store(SUMMARIES).map_err(failed)?.get_all(None, None).await.map_err(failed)?;
         let summaries =
             summaries.into_iter().filter_map(|v| protocol::decode(&js_sys::Uint8Array::new(&v).to_vec()).ok()).collect();
-        Ok(Loaded { identity, me, last_sync, unreadable: total - records.len(), records, summaries })
+        Ok(Loaded { identity, cursor_protocol, me, last_sync, unreadable: total - records.len(), records, summaries })
     }
 
     /// Writes `records` (what changed since the last save) with their new `summaries`,
@@ -133,6 +143,8 @@ impl Storage {
         let device = tx.store(DEVICE).map_err(failed)?;
         if let Some(identity) = identity {
             device.put(&bytes(&protocol::encode(identity)), Some(&JsValue::from_str("identity"))).await.map_err(failed)?;
+            let current = JsValue::from_f64(protocol::PROTOCOL_VERSION.into());
+            device.put(&current, Some(&JsValue::from_str(CURSOR_PROTOCOL))).await.map_err(failed)?;
         }
         if let Some(when) = last_sync {
             device.put(&JsValue::from_str(when), Some(&JsValue::from_str("last_sync"))).await.map_err(failed)?;

@@ -40,11 +40,11 @@ pub fn check_complete(doc: &AutoCommit, bdp: &Bdp) -> Result<(), ApiError> {
         }
     }
     if outline.indicators.is_empty() {
-        return Err(missing("indicator.1.code", "at least one outcome indicator it will move"));
+        return Err(missing("indicators", "at least one outcome indicator it will move"));
     }
     for (code, contribution) in &outline.indicators {
         let Some(goal) = bdp.goals.iter().find(|g| g.indicators.iter().any(|i| &i.code == code)) else {
-            return Err(ApiError::invalid_field("indicators", format!("{code} is not an indicator of the development plan.")));
+            return Err(ApiError::invalid_field("indicators", format!("{code} is not an indicator of the development plan; choose one of its goals' indicators.")));
         };
         if !outline.goals.contains(&goal.code) {
             return Err(ApiError::invalid_field("indicators", format!("{code} is an indicator of goal {}, which the proposal does not name.", goal.code)));

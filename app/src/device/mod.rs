@@ -142,13 +142,13 @@ pub async fn start(status: Status) {
     };
     let loaded = storage.load().await.unwrap_or_else(|err| {
         status.last_error.set(Some(format!("{} ({err})", t().local_storage_failed)));
-        crate::storage::Loaded { identity: None, me: None, last_sync: None, records: vec![], summaries: vec![], unreadable: 0 }
+        crate::storage::Loaded { identity: None, cursor_protocol: 1, me: None, last_sync: None, records: vec![], summaries: vec![], unreadable: 0 }
     });
     crate::browser::measure_since("bmms-storage-read", 0.0);
     let client = loaded.identity.as_ref().and_then(|identity| {
         // Read with an older protocol, the cursor may have passed documents of kinds that
-        // app was not sent: from the start once more, which sends them (see `Identity::protocol`).
-        let cursor = if identity.protocol < PROTOCOL_VERSION { 0 } else { identity.cursor };
+        // app was not sent: from the start once more, which sends them (`Loaded::cursor_protocol`).
+        let cursor = if loaded.cursor_protocol < PROTOCOL_VERSION { 0 } else { identity.cursor };
         SyncClient::restore(identity.device_id, ActorId::from(identity.actor.clone()), cursor, loaded.records)
             .map_err(|err| status.last_error.set(Some(err.to_string())))
             .ok()
@@ -233,7 +233,6 @@ pub async fn signed_in(status: Status, me: Me) {
                     user_id: me.user.id,
                     display_name: me.user.display_name.clone(),
                     cursor: 0,
-                    protocol: PROTOCOL_VERSION,
                 };
                 let client = SyncClient::new(registration.device_id, ActorId::from(actor));
                 if let Err(err) = storage.save(vec![], vec![], Some(&identity), None).await {
@@ -291,7 +290,7 @@ fn unsaved_records(client: &mut SyncClient) -> (Vec<StoredRecord>, Vec<summary::
 async fn persist(status: Status, last_sync: Option<&str>) -> Result<(), String> {
     let work = LOCAL.with_borrow_mut(|local| {
         let local = local.as_mut()?;
-        let identity = Identity { cursor: local.client.as_ref()?.cursor(), protocol: PROTOCOL_VERSION, ..local.identity.clone()? };
+        let identity = Identity { cursor: local.client.as_ref()?.cursor(), ..local.identity.clone()? };
         let (records, summaries, cursor_moved) = unsaved_records(local.client.as_mut()?);
         // An edit leaves the identity and cursor as stored: one write fewer per save.
         let identity = (cursor_moved || last_sync.is_some()).then_some(identity);

@@ -87,9 +87,10 @@ fn Framework(
 ) -> impl IntoView {
     let status = expect_context::<Status>();
     let problem = RwSignal::new(None::<String>);
-    let remove = move |code: String| {
+    // Removes what `path` names (a priority area, a goal, an indicator).
+    let remove = move |path: String| {
         spawn_local(async move {
-            let answer = api::delete(&format!("/api/v1/bdp/priorities/{code}"), &csrf_token(status)).await;
+            let answer = api::delete(&path, &csrf_token(status)).await;
             problem.set(answer.err().map(|p| p.message));
             refresh.update(|n| *n += 1);
         });
@@ -106,8 +107,9 @@ fn Framework(
         {bdp.goals.into_iter().map(|goal| view! {
             <article class="goal" data-code=goal.code.clone()>
                 <h3>{goal.code.clone()} " — " {goal.title.clone()}
-                    {planner.then(|| { let goal = goal.clone(); view! {
+                    {planner.then(|| { let (goal, path) = (goal.clone(), format!("/api/v1/bdp/goals/{}", goal.id)); view! {
                         " " <button class="secondary" on:click=move |_| editing_goal.set(Some(goal.clone()))>{t().plans.edit}</button>
+                        " " <button class="secondary" on:click=move |_| remove(path.clone())>{t().plans.remove}</button>
                     }})}</h3>
                 <p>{goal.description.clone()}</p>
                 <table class="desk-table indicators">
@@ -121,8 +123,9 @@ fn Framework(
                             <th scope="row">{i.code.clone()}</th><td>{i.name.clone()}</td><td>{i.unit.clone()}</td>
                             <td>{i.baseline.map(number)}{i.baseline_year.map(|y| format!(" ({y})"))}</td>
                             <td class="targets">{targets_text(&i.targets)}</td>
-                            {planner.then(|| { let i = i.clone(); view! {
-                                <td><button class="secondary" on:click=move |_| editing_indicator.set(Some(i.clone()))>{t().plans.edit}</button></td>
+                            {planner.then(|| { let (i, path) = (i.clone(), format!("/api/v1/bdp/indicators/{}", i.id)); view! {
+                                <td><button class="secondary" on:click=move |_| editing_indicator.set(Some(i.clone()))>{t().plans.edit}</button>
+                                    " " <button class="secondary" on:click=move |_| remove(path.clone())>{t().plans.remove}</button></td>
                             }})}
                         </tr>
                     }).collect_view()}</tbody>
@@ -140,7 +143,7 @@ fn Framework(
                 <tr data-code=p.place_code.clone()>
                     <th scope="row">{p.place_name.clone()}</th><td>{p.place_code.clone()}</td>
                     <td class="level">{level_label(p.level)}</td><td>{p.note.clone()}</td>
-                    {planner.then(|| view! { <td><button class="secondary" on:click=move |_| remove(code.clone())>{t().plans.remove}</button></td> })}
+                    {planner.then(|| view! { <td><button class="secondary" on:click=move |_| remove(format!("/api/v1/bdp/priorities/{code}"))>{t().plans.remove}</button></td> })}
                 </tr>
             }}).collect_view()}</tbody>
         </table>

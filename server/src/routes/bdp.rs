@@ -188,6 +188,30 @@ pub async fn update_indicator(
     Ok(Json(changed))
 }
 
+/// `DELETE /api/v1/bdp/goals/{id}`: the goal goes, with its indicators and their targets
+/// (a sample goal, or one the plan no longer has).
+pub async fn delete_goal(State(state): State<AppState>, signed_in: SignedIn, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
+    let caller = signed_in.require_allowed(policy::may_keep_the_bdp)?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let code: Option<String> = sqlx::query_scalar("delete from bdp_goals where id = $1 returning code").bind(id).fetch_optional(&mut *tx).await?;
+    let code = code.ok_or_else(|| ApiError::not_found("There is no such goal in the development plan."))?;
+    record(&mut tx, &caller, "bdp.goal.remove", format!("bdp_goal:{id}"), json!({"code": code})).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /api/v1/bdp/indicators/{id}`: the indicator goes, with its targets.
+pub async fn delete_indicator(State(state): State<AppState>, signed_in: SignedIn, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
+    let caller = signed_in.require_allowed(policy::may_keep_the_bdp)?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let code: Option<String> =
+        sqlx::query_scalar("delete from bdp_indicators where id = $1 returning code").bind(id).fetch_optional(&mut *tx).await?;
+    let code = code.ok_or_else(|| ApiError::not_found("There is no such indicator in the development plan."))?;
+    record(&mut tx, &caller, "bdp.indicator.remove", format!("bdp_indicator:{id}"), json!({"code": code})).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// `PUT /api/v1/bdp/priorities/{place_code}`
 pub async fn put_priority(
     State(state): State<AppState>,

@@ -40,12 +40,21 @@ pub async fn submit(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
     let stored = store::load_document_for_update(&mut tx, id).await?.filter(|s| s.kind == RecordKind::PpaProposal).ok_or_else(no_such_proposal)?;
     if let Some(FieldValue::Choice(status)) = records::get_field(&stored.doc, RecordKind::PpaProposal, "status") {
         if !ppa::EDITABLE.contains(&status.as_str()) {
-            return Err(ApiError::client(
-                StatusCode::CONFLICT,
-                "already_submitted",
-                format!("This proposal is {status} already; BPDA has it. It can be submitted again once BPDA sends it back."),
-            ));
+            let message = match status.as_str() {
+                "certified" => "This proposal is certified by BPDA already; there is nothing to submit.".to_owned(),
+                _ => format!("This proposal is {status} already; BPDA has it. It can be submitted again once BPDA sends it back."),
+            };
+            return Err(ApiError::client(StatusCode::CONFLICT, "already_submitted", message));
         }
+    }
+    // BPDA receives one version: values still in conflict would leave it to chance which.
+    let open: i64 = sqlx::query_scalar("select count(*) from conflicts where doc_id = $1 and resolved_at is null").bind(id).fetch_one(&mut *tx).await?;
+    if open > 0 {
+        return Err(ApiError::client(
+            StatusCode::CONFLICT,
+            "open_conflicts",
+            format!("This proposal has {open} field(s) in conflict; settle them (the conflict queue) before submitting it."),
+        ));
     }
     let bdp = bdp::load(&mut tx).await?;
     check_complete(&stored.doc, &bdp)?;

@@ -154,7 +154,12 @@ impl Rows {
                 p.ppa_type.push(r.text("ppa_type"));
                 p.goals.push(r.list("goals"));
                 p.places.push(r.list("places"));
-                p.partners.push(r.list("partners"));
+                // Organization codes are capitals; a partner typed `milg ` is MILG.
+                let partners = match r.list("partners") {
+                    serde_json::Value::Array(codes) => codes.iter().filter_map(|c| c.as_str()).map(|c| serde_json::Value::String(c.trim().to_uppercase())).collect(),
+                    other => other,
+                };
+                p.partners.push(partners);
                 p.beneficiaries.push(r.int("beneficiaries"));
                 p.start_date.push(r.date("start_date"));
                 p.end_date.push(r.date("end_date"));

@@ -68,7 +68,21 @@ async fn everyone_reads_the_sample_framework_and_only_a_bpda_planner_changes_it(
     assert!(framework["priorities"].as_array().unwrap().iter().any(|p| p["place_code"] == "1908801001" && p["level"] == "high"));
     let removed = app.request(Method::DELETE, "/api/v1/bdp/priorities/1908801001", Some(&planner), None).await;
     assert_eq!(removed.status(), 204);
-    assert_eq!(app.count("audit_log").await, audited + 6, "each change of the plan is audited");
+
+    // The sample goes: a goal with its indicators and targets, and a lone indicator.
+    let goal = |code: &str| framework["goals"].as_array().unwrap().iter().find(|g| g["code"] == code).unwrap().clone();
+    let s3 = goal("S3")["id"].as_str().unwrap().to_owned();
+    let s1_2 = goal("S1")["indicators"][1]["id"].as_str().unwrap().to_owned();
+    let refused = app.request(Method::DELETE, &format!("/api/v1/bdp/goals/{s3}"), Some(&staff), None).await;
+    assert_eq!(error_of(refused).await.1, "not_allowed");
+    assert_eq!(app.request(Method::DELETE, &format!("/api/v1/bdp/goals/{s3}"), Some(&planner), None).await.status(), 204);
+    assert_eq!(app.request(Method::DELETE, &format!("/api/v1/bdp/indicators/{s1_2}"), Some(&planner), None).await.status(), 204);
+    assert_eq!(error_of(app.request(Method::DELETE, &format!("/api/v1/bdp/goals/{s3}"), Some(&planner), None).await).await.0, 404);
+    let now = bdp(&app, &staff).await;
+    let codes: Vec<&str> = now["goals"].as_array().unwrap().iter().map(|g| g["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["G9", "S1", "S2"]);
+    assert_eq!(now["goals"][1]["indicators"].as_array().unwrap().len(), 1, "S1 keeps S1.1 only");
+    assert_eq!(app.count("audit_log").await, audited + 8, "each change of the plan is audited");
 }
 
 #[tokio::test]

@@ -73,6 +73,9 @@ async fn two_staff_editing_offline_merge_and_the_same_cost_cell_is_one_conflict(
         .await
         .unwrap();
     assert_eq!(conflicts, [cost_field(2026, 2, "mooe")], "one conflict, on the cost cell both changed");
+    app.create_user("MOH", "sofia", Role::Supervisor).await;
+    let refused = submit(&app, &app.sign_in("sofia").await, doc).await;
+    assert_eq!(crate::helpers::error_of(refused).await.1, "open_conflicts", "BPDA receives one version, not a conflict");
     let partners: Vec<String> = sqlx::query_scalar("select partners from ppa_proposals where id = $1").bind(doc).fetch_one(&app.owner).await.unwrap();
     assert_eq!(partners, ["MILG"], "Omar's field kept");
     for device in [&sara, &omar] {
@@ -88,7 +91,7 @@ async fn a_submitted_proposal_refuses_a_devices_edit_for_that_record_only() {
     let app = spawn_app().await;
     let (mut sara, _omar) = two_staff(&app).await;
     let doc = drafted(&app, &mut sara).await;
-    // Submitted at the desk (the route comes with BPDA's queue; its effect is this edit).
+    // Submitted at the desk, as the submit route does it (its checks are tested below).
     let supervisor = app.create_user("MOH", "sofia", Role::Supervisor).await;
     let mut tx = OrgTx::begin(app.db(), app.org_id("MOH").await).await.unwrap();
     let submit = Box::new(|d: &mut automerge::AutoCommit| desk_edit::set_fields(d, vec![("status", FieldValue::Choice("submitted".into()))]));
@@ -250,7 +253,8 @@ async fn a_partner_named_in_a_proposal_reads_it_and_no_other_organization_does()
     let doc = DocId(Uuid::new_v4());
     sara.client.create(doc, RecordKind::PpaProposal);
     complete(&mut sara, doc);
-    set(&mut sara, doc, "partners", FieldValue::TextList(vec!["MILG".into()]));
+    // Typed in small letters with a space: still MILG.
+    set(&mut sara, doc, "partners", FieldValue::TextList(vec![" milg".into()]));
     sara.sync(&app).await;
     let (mila, sam) = (app.sign_in("mila").await, app.sign_in("sam").await);
 

@@ -43,8 +43,8 @@ pub struct BdpSettings {
     pub last_year: i32,
     /// Beneficiaries that earn a proposal the whole of the reach component.
     pub full_reach: i64,
-    /// A sample framework, to be replaced with the plan's own (read-only: the server
-    /// clears it at the first change).
+    /// A sample framework, to be replaced with the plan's own: a planner sets it false
+    /// (left out of a `PUT`, it is false) once the plan's own goals are in.
     #[serde(default)]
     pub sample: bool,
 }

@@ -222,7 +222,8 @@ fn indicator_coverage(goals: &[&FrameworkGoal], promised: &dyn Fn(&FrameworkIndi
     let name = ComponentName::IndicatorCoverage;
     let indicators: Vec<&FrameworkIndicator> = goals.iter().flat_map(|g| &g.indicators).collect();
     if indicators.is_empty() {
-        return Component::new(name, 0, "The goals it names have no indicators to cover.".into(), Some("Name the BDP goals the proposal serves.".into()));
+        let to_raise = if goals.is_empty() { "Name the BDP goals the proposal serves." } else { "Name a goal of the BDP that has outcome indicators." };
+        return Component::new(name, 0, "The goals it names have no indicators to cover.".into(), Some(to_raise.into()));
     }
     let (covered, open): (Vec<&FrameworkIndicator>, Vec<&FrameworkIndicator>) = indicators.iter().partition(|i| promised(i));
     let explanation = format!("It promises a contribution to {} of the {} indicators of its goals.", covered.len(), indicators.len());
@@ -239,10 +240,11 @@ fn geographic_priority(framework: &Framework, proposal: &ProposalOutline) -> Com
     if proposal.places.is_empty() {
         return Component::new(name, 0, "The proposal names no places.".into(), Some("Name the places where it will be carried out.".into()));
     }
-    // Each place counts at the highest priority of the areas that hold it.
-    let levels: Vec<Option<PriorityLevel>> = proposal
-        .places
-        .iter()
+    // Each place counts once (naming a place twice does not weigh it twice), at the
+    // highest priority of the areas that hold it.
+    let places: std::collections::BTreeSet<&String> = proposal.places.iter().collect();
+    let levels: Vec<Option<PriorityLevel>> = places
+        .into_iter()
         .map(|place| psgc::enclosing(place).iter().filter_map(|area| framework.priorities.get(area).copied()).max())
         .collect();
     let points: u64 = levels.iter().map(|l| u64::from(l.map_or(0, PriorityLevel::points))).sum();

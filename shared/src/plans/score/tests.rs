@@ -87,6 +87,14 @@ fn geographic_priority_is_the_mean_over_places_of_the_highest_area_holding_each(
 }
 
 #[test]
+fn a_place_named_twice_counts_once() {
+    let once = ProposalOutline { places: vec!["1908801001".into(), "1900700000".into()], ..Default::default() };
+    let padded = ProposalOutline { places: [vec!["1908801001".to_owned(); 50], vec!["1900700000".into()]].concat(), ..Default::default() };
+    let value = |p: &ProposalOutline| score(&framework(), p).component(ComponentName::GeographicPriority).unwrap().value;
+    assert_eq!((value(&once), value(&padded)), (5_000, 5_000));
+}
+
+#[test]
 fn beneficiary_reach_is_the_share_of_full_reach_at_most_all_of_it() {
     let reach = |beneficiaries| value(&score(&framework(), &ProposalOutline { beneficiaries, ..Default::default() }), ComponentName::BeneficiaryReach);
     assert_eq!(reach(1_200), (6_000, 900));
