@@ -164,7 +164,9 @@ test("records kept by the previous version of the app's storage open after the u
   await setField(page, "Community (barangay)", "Kakar");
 
   // Away from the app (its connection closes), the device's storage is put back as
-  // version 1 of the app kept it: the same records and device entries, no summaries.
+  // version 1 of the app kept it: the same records and device entries, no summaries, and
+  // no note of the sync protocol its cursor was read with (an app of protocol 1 kept none:
+  // this one then reads the change log again, with the same identity and outbox).
   await page.goto(`${world.bmms.url}/manifest.webmanifest`);
   await page.evaluate(async () => {
     const request = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
@@ -178,6 +180,11 @@ test("records kept by the previous version of the app's storage open after the u
     for (const store of ["records", "device"]) {
       const tx = current.transaction(store);
       kept[store] = { keys: await request(tx.objectStore(store).getAllKeys()), values: await request(tx.objectStore(store).getAll()) };
+      const at = kept[store].keys.indexOf("cursor_protocol");
+      if (at >= 0) {
+        kept[store].keys.splice(at, 1);
+        kept[store].values.splice(at, 1);
+      }
     }
     current.close();
     await request(indexedDB.deleteDatabase("bmms"));
