@@ -134,8 +134,9 @@ pub fn check_change(role: Role, kind: RecordKind, before: Option<&AutoCommit>, a
 }
 
 /// A submitted or certified proposal is frozen: BPDA scores and certifies the version
-/// it received, so nothing changes it until BPDA sends it back.
-fn may_change_at_all(kind: RecordKind, before: &AutoCommit) -> Result<(), Denied> {
+/// it received, so nothing changes it until BPDA sends it back. Asked of devices'
+/// changes (by [`check_change`]) and of the server's own edits alike.
+pub fn may_change_at_all(kind: RecordKind, before: &AutoCommit) -> Result<(), Denied> {
     if kind != RecordKind::PpaProposal {
         return Ok(());
     }

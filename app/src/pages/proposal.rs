@@ -15,17 +15,24 @@ use super::form::current;
 use crate::device::{self, Status};
 use crate::text::t;
 
+thread_local! {
+    /// The framework as last read this session: opening another proposal asks no more.
+    static FRAMEWORK: std::cell::RefCell<Option<Framework>> = const { std::cell::RefCell::new(None) };
+}
+
 /// The score the proposal would get now, component by component, with what would raise
 /// each. The framework is read from the server once a session, when there is a connection.
 #[component]
 pub fn ScorePreview(id: DocId) -> impl IntoView {
     let status = expect_context::<Status>();
-    let framework = RwSignal::new(None::<Framework>);
+    let framework = RwSignal::new(FRAMEWORK.with_borrow(Clone::clone));
     Effect::new(move |_| {
         if status.online.get() && framework.get_untracked().is_none() {
             spawn_local(async move {
                 if let Ok(bdp) = crate::api::bdp().await {
-                    framework.set(Some(bdp.for_scoring()));
+                    let read = bdp.for_scoring();
+                    FRAMEWORK.set(Some(read.clone()));
+                    framework.set(Some(read));
                 }
             });
         }

@@ -150,6 +150,25 @@ fn Framework(
     }
 }
 
+/// Saves a form's body: a new item of `collection` (POST), or the item `id` (PUT).
+async fn add_or_change<T: serde::de::DeserializeOwned>(collection: &str, id: Option<Uuid>, csrf: &str, body: &impl serde::Serialize) -> Result<T, Problem> {
+    match id {
+        Some(id) => api::put(&format!("{collection}/{id}"), csrf, body).await,
+        None => api::post(collection, csrf, body).await,
+    }
+}
+
+/// Shows how a form's save went, and reloads the plan after one that succeeded; true then.
+fn finished<T>(answer: Result<T, Problem>, saved: RwSignal<bool>, problem: RwSignal<Option<Problem>>, refresh: RwSignal<u64>) -> bool {
+    let ok = answer.is_ok();
+    saved.set(ok);
+    problem.set(answer.err());
+    if ok {
+        refresh.update(|n| *n += 1);
+    }
+    ok
+}
+
 /// A text input of a planning form, with the server's message about it beneath.
 fn input(form: &'static str, id: &'static str, label: &'static str, value: RwSignal<String>, problem: RwSignal<Option<Problem>>) -> impl IntoView {
     view! {
@@ -185,15 +204,9 @@ fn GoalForm(editing: RwSignal<Option<BdpGoal>>, refresh: RwSignal<u64>) -> impl 
         let body = GoalInput { code: code.get_untracked(), title: title.get_untracked(), description: description.get_untracked() };
         let id = editing.get_untracked().map(|g| g.id);
         spawn_local(async move {
-            let answer = match id {
-                Some(id) => api::put::<BdpGoal>(&format!("/api/v1/bdp/goals/{id}"), &csrf_token(status), &body).await,
-                None => api::post::<BdpGoal>("/api/v1/bdp/goals", &csrf_token(status), &body).await,
-            };
-            saved.set(answer.is_ok());
-            problem.set(answer.err());
-            if saved.get_untracked() {
+            let answer = add_or_change::<BdpGoal>("/api/v1/bdp/goals", id, &csrf_token(status), &body).await;
+            if finished(answer, saved, problem, refresh) {
                 editing.set(None);
-                refresh.update(|n| *n += 1);
             }
         });
     };
@@ -238,15 +251,9 @@ fn IndicatorForm(goals: Signal<Vec<BdpGoal>>, editing: RwSignal<Option<BdpIndica
         let body = IndicatorInput { goal_id, code: code.get_untracked(), name: name.get_untracked(), unit: unit.get_untracked(), baseline, baseline_year, targets: read };
         let id = editing.get_untracked().map(|i| i.id);
         spawn_local(async move {
-            let answer = match id {
-                Some(id) => api::put::<BdpIndicator>(&format!("/api/v1/bdp/indicators/{id}"), &csrf_token(status), &body).await,
-                None => api::post::<BdpIndicator>("/api/v1/bdp/indicators", &csrf_token(status), &body).await,
-            };
-            saved.set(answer.is_ok());
-            problem.set(answer.err());
-            if saved.get_untracked() {
+            let answer = add_or_change::<BdpIndicator>("/api/v1/bdp/indicators", id, &csrf_token(status), &body).await;
+            if finished(answer, saved, problem, refresh) {
                 editing.set(None);
-                refresh.update(|n| *n += 1);
             }
         });
     };
@@ -287,12 +294,9 @@ fn PriorityForm(refresh: RwSignal<u64>) -> impl IntoView {
         let body = PriorityInput { level: level.get_untracked(), note: note.get_untracked() };
         spawn_local(async move {
             let answer = api::put::<BdpPriority>(&format!("/api/v1/bdp/priorities/{}", String::from(js_sys::encode_uri_component(&code))), &csrf_token(status), &body).await;
-            saved.set(answer.is_ok());
-            problem.set(answer.err());
-            if saved.get_untracked() {
+            if finished(answer, saved, problem, refresh) {
                 place_code.set(String::new());
                 note.set(String::new());
-                refresh.update(|n| *n += 1);
             }
         });
     };
@@ -338,9 +342,7 @@ fn SettingsForm(settings: Signal<Option<BdpSettings>>, refresh: RwSignal<u64>) -
         let body = BdpSettings { title: title.get_untracked(), first_year: first, last_year: last, full_reach: reach, sample: sample.get_untracked() };
         spawn_local(async move {
             let answer = api::put::<Bdp>("/api/v1/bdp", &csrf_token(status), &body).await;
-            saved.set(answer.is_ok());
-            problem.set(answer.err());
-            refresh.update(|n| *n += 1);
+            finished(answer, saved, problem, refresh);
         });
     };
     view! {

@@ -271,16 +271,6 @@ async fn settle_one(tx: &mut OrgTx, caller: &Caller, supervisor: &str, id: Uuid,
         ));
     }
     let kind: String = sqlx::query_scalar("select kind from documents where id = $1").bind(doc_id).fetch_one(&mut **tx).await?;
-    // A proposal with BPDA is frozen for everyone: BPDA reviews the version it received.
-    let proposal_status: Option<String> =
-        sqlx::query_scalar("select status from ppa_proposals where id = $1").bind(doc_id).fetch_optional(&mut **tx).await?;
-    if let Some(status) = proposal_status.filter(|s| !bmms_shared::records::ppa::EDITABLE.contains(&s.as_str())) {
-        return Err(ApiError::client(
-            StatusCode::CONFLICT,
-            "proposal_frozen",
-            format!("This proposal is {status}: it cannot change until BPDA sends it back for revision."),
-        ));
-    }
     let spec = RecordKind::parse(&kind).and_then(|k| k.field(&field)).ok_or_else(|| {
         ApiError::unprocessable("unsupported_conflict", "This conflict is inside a list item; settle it by editing the record.")
     })?;

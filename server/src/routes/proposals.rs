@@ -62,7 +62,7 @@ pub async fn submit(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
     let total_cost: i64 = proposal::cost_by_year(&stored.doc).values().sum();
 
     let freeze = Box::new(|doc: &mut AutoCommit| desk_edit::set_fields(doc, vec![("status", FieldValue::Choice("submitted".into()))]));
-    let (_, mut frozen) = desk_edit::edit(&mut tx, id, caller.user_id, freeze).await?.ok_or_else(no_such_proposal)?;
+    let (_, mut frozen) = desk_edit::edit_stored(&mut tx, id, stored, caller.user_id, freeze).await?;
     let heads: Vec<String> = frozen.get_heads().iter().map(|h| h.to_string()).collect();
     let version: i32 = sqlx::query_scalar("select coalesce(max(version), 0) + 1 from ppa_submissions where proposal_id = $1")
         .bind(id)

@@ -4,6 +4,7 @@
 //! device's, so it reaches every device at its next sync as a delta.
 
 use automerge::{ActorId, AutoCommit};
+use bmms_shared::policy;
 use bmms_shared::records::{self, FieldError, RecordEditor, RecordKind};
 use sha2::{Digest, Sha256};
 use bmms_shared::{DeviceId, DocId, UserId};
@@ -42,9 +43,24 @@ pub fn set_fields(doc: &mut AutoCommit, values: Vec<(&str, records::FieldValue)>
 /// Changes a stored document as `user_id`; the document as saved, or None if the
 /// organization has no such document.
 pub async fn edit(tx: &mut OrgTx, doc_id: DocId, user_id: UserId, write: Write<'_>) -> Result<Option<(RecordKind, AutoCommit)>, ApiError> {
-    let Some(mut stored) = store::load_document_for_update(tx, doc_id).await? else {
+    let Some(stored) = store::load_document_for_update(tx, doc_id).await? else {
         return Ok(None);
     };
+    edit_stored(tx, doc_id, stored, user_id, write).await.map(Some)
+}
+
+/// [`edit`] of a document the caller has already loaded for update in `tx`. A record the
+/// policy holds frozen (a proposal with BPDA) is refused with 409, whoever asks: desk
+/// edits honour the freeze as devices' changes do.
+pub async fn edit_stored(
+    tx: &mut OrgTx,
+    doc_id: DocId,
+    mut stored: store::StoredDocument,
+    user_id: UserId,
+    write: Write<'_>,
+) -> Result<(RecordKind, AutoCommit), ApiError> {
+    policy::may_change_at_all(stored.kind, &stored.doc)
+        .map_err(|denied| ApiError::client(axum::http::StatusCode::CONFLICT, "record_frozen", denied.0))?;
     let doc = &mut stored.doc;
     doc.set_actor(desk_actor(user_id));
     let before = doc.get_heads();
@@ -57,7 +73,7 @@ pub async fn edit(tx: &mut OrgTx, doc_id: DocId, user_id: UserId, write: Write<'
         materialize::materialize(tx, doc_id, stored.kind, doc).await?;
         store::refresh_conflicts(tx, doc_id, &records::conflicts(doc)).await?;
     }
-    Ok(Some((stored.kind, stored.doc)))
+    Ok((stored.kind, stored.doc))
 }
 
 /// Creates the document `doc_id` of `kind` as `user_id`. False, with nothing written,

@@ -70,8 +70,15 @@ impl RecordKind {
         }
     }
 
+    /// The field named `name`, found through an index built once per kind: validating a
+    /// proposal (some 190 fields) looks up each of its keys, on every sync.
     pub fn field(self, name: &str) -> Option<&'static FieldSpec> {
-        self.fields().iter().find(|f| f.name == name)
+        type Index = std::collections::HashMap<&'static str, &'static FieldSpec>;
+        static INDEXES: std::sync::OnceLock<Vec<(RecordKind, Index)>> = std::sync::OnceLock::new();
+        let indexes = INDEXES.get_or_init(|| {
+            RecordKind::ALL.iter().map(|kind| (*kind, kind.fields().iter().map(|f| (f.name.as_str(), f)).collect())).collect()
+        });
+        indexes.iter().find(|(kind, _)| *kind == self).and_then(|(_, index)| index.get(name).copied())
     }
 }
 
