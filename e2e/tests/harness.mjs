@@ -35,7 +35,9 @@ function freePort() {
 
 /** Starts BMMS on a new database, serving the app from `distDir`; resolves once it listens. */
 export async function startBmms({ distDir = "../dist" } = {}) {
-  const env = { ...process.env, DATABASE_URL: freshDatabaseUrl() };
+  // Each server signs certifications with a key of its own, made in a directory of its own.
+  const keyDir = mkdtempSync(join(tmpdir(), "bmms-e2e-"));
+  const env = { ...process.env, DATABASE_URL: freshDatabaseUrl(), BMMS_CERTIFICATION_KEY: join(keyDir, "certification-key") };
   const port = await freePort();
   const child = spawn(bmmsPath(), ["serve", "--listen", `127.0.0.1:${port}`, "--dist-dir", distDir], {
     env,

@@ -17,6 +17,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::auth::limiter::{LoginLimiter, LoginLimits};
 use crate::auth::session_store::PgSessionStore;
 use crate::config::ServeArgs;
+use crate::certification::Signer;
 use crate::db::Db;
 use crate::events::Hub;
 use crate::limits::Limits;
@@ -40,10 +41,12 @@ pub struct Settings {
     pub document_cache_entries: usize,
     /// Sync exchanges one user may have in progress at once.
     pub syncs_per_user: usize,
+    /// BPDA's key, which signs certifications.
+    pub certification_key: Signer,
 }
 
 impl Settings {
-    pub fn from_args(args: &ServeArgs) -> Self {
+    pub fn from_args(args: &ServeArgs, certification_key: Signer) -> Self {
         Settings {
             dist_dir: args.dist_dir.clone(),
             secure_cookies: !args.insecure_cookies,
@@ -53,6 +56,7 @@ impl Settings {
             login_limits: LoginLimits::default(),
             document_cache_entries: args.document_cache_entries,
             syncs_per_user: args.syncs_per_user,
+            certification_key,
         }
     }
 

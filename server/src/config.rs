@@ -54,6 +54,12 @@ pub enum Command {
     /// Start or stop the private PostgreSQL cluster by itself (used by the test script).
     #[command(subcommand)]
     Db(DbCommand),
+    /// Check a BPDA certificate (the JSON file BMMS issued, `-` for standard input): its
+    /// signature, BMMS's record of it, and whether the proposal changed since.
+    VerifyCertification {
+        /// The certificate's JSON file, or `-`.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -61,6 +67,12 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, env = "BMMS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+
+    /// BPDA's certification key (the secret half, 64 hex digits): made there on first
+    /// start if missing. Back it up; its public half is kept in the database. Defaults to
+    /// `certification-key` in the data directory.
+    #[arg(long, env = "BMMS_CERTIFICATION_KEY")]
+    pub certification_key: Option<PathBuf>,
 
     /// The built app (trunk's output) to serve.
     #[arg(long, env = "BMMS_DIST_DIR", default_value = "dist")]

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use bmms_server::app::{self, AppState, Settings};
+use bmms_server::certification::Signer;
 use bmms_server::config::{Cli, Command, DbCommand, ServeArgs};
 use bmms_server::db::{self, embedded::EmbeddedPostgres};
 use bmms_server::{cli, config::AuditCommand};
@@ -64,6 +65,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let database = db::open(&cli.database, 2).await?;
             cli::run_audit_verify(&database.db).await
         }
+        Command::VerifyCertification { file } => {
+            let database = db::open(&cli.database, 2).await?;
+            cli::run_verify_certification(&database.db, &file).await
+        }
     }
 }
 
@@ -72,7 +77,8 @@ async fn serve(database_args: bmms_server::config::DatabaseArgs, args: ServeArgs
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let settings = Settings::from_args(&args);
+    let key_path = args.certification_key.clone().unwrap_or_else(|| database_args.data_dir.join("certification-key"));
+    let settings = Settings::from_args(&args, Signer::load_or_create(&key_path)?);
     if !settings.dist_dir.join("index.html").exists() {
         tracing::warn!(dist = %settings.dist_dir.display(), "the app is not built here; run scripts/build-app");
     }

@@ -1,14 +1,19 @@
-//! What a PPA proposal must hold before BPDA receives it, checked against the development
-//! plan and the list of places: each missing or wrong part is refused with the field it
-//! is about and a sentence that says what to do.
+//! A PPA proposal on the server's side: what it must hold before BPDA receives it
+//! ([`check_complete`], checked against the development plan and the list of places: each
+//! missing or wrong part is refused with the field it is about and a sentence that says
+//! what to do), and BPDA's decisions written into the proposing organization's documents
+//! ([`settle_decisions`]).
 
 use automerge::AutoCommit;
 use bmms_shared::api::Bdp;
 use bmms_shared::plans::proposal;
 use bmms_shared::records::{get_field, FieldValue, RecordKind};
+use bmms_shared::{DocId, UserId};
 
+use crate::db::OrgTx;
 use crate::error::ApiError;
 use crate::places;
+use crate::sync::{desk_edit, store};
 
 const KIND: RecordKind = RecordKind::PpaProposal;
 
@@ -74,4 +79,38 @@ pub fn check_complete(doc: &AutoCommit, bdp: &Bdp) -> Result<(), ApiError> {
         return Err(missing("cost", "its cost by fiscal year, quarter and expense class"));
     }
     Ok(())
+}
+
+/// Writes BPDA's decisions into this organization's proposals that BPDA has decided on
+/// but that still say "submitted": the status becomes `returned` or `certified`, as a
+/// change by the planner who decided, so it reaches every device at its next sync and a
+/// returned proposal can be edited again. BPDA's decision is its own row (it writes
+/// nothing of another organization's); this follow-up runs in the proposing
+/// organization's own transaction, at each of its syncs and when its staff look at a
+/// proposal's standing, and does nothing the second time. Returns how many it settled.
+pub async fn settle_decisions(tx: &mut OrgTx) -> Result<usize, ApiError> {
+    let decided: Vec<(DocId, String, UserId)> = sqlx::query_as(
+        "select p.id, d.decision, d.decided_by
+         from ppa_proposals p
+         join ppa_submissions s on s.org_id = p.org_id and s.proposal_id = p.id
+         join ppa_decisions d on d.submission_id = s.id
+         where p.org_id = $1 and p.status = 'submitted'
+           and s.version = (select max(l.version) from ppa_submissions l where l.proposal_id = p.id)",
+    )
+    .bind(tx.org_id())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut settled = 0;
+    for (id, decision, decided_by) in decided {
+        let Some(stored) = store::load_document_for_update(tx, id).await? else { continue };
+        // Another exchange may have settled it while this one waited for the lock.
+        if !matches!(get_field(&stored.doc, KIND, "status"), Some(FieldValue::Choice(s)) if s == "submitted") {
+            continue;
+        }
+        let write = Box::new(move |doc: &mut AutoCommit| desk_edit::set_fields(doc, vec![("status", FieldValue::Choice(decision))]));
+        desk_edit::write_stored(tx, id, stored, decided_by, write).await?;
+        sqlx::query("update ppa_proposals set settled_heads = heads where org_id = $1 and id = $2").bind(tx.org_id()).bind(id).execute(&mut **tx).await?;
+        settled += 1;
+    }
+    Ok(settled)
 }

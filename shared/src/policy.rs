@@ -109,6 +109,14 @@ pub fn may_read_submissions(role: Role) -> Result<(), Denied> {
         .ok_or_else(|| Denied("Only BPDA's planners and MFBM's budget officers see the proposals of every organization.".to_owned()))
 }
 
+/// May `role` review submitted proposals: adjust a score component, certify, send back?
+/// BPDA's planners alone; the database holds the rows to BPDA as well.
+pub fn may_review_proposals(role: Role) -> Result<(), Denied> {
+    (role == Role::BpdaPlanner)
+        .then_some(())
+        .ok_or_else(|| Denied("Only a BPDA planner reviews, certifies or sends back a submitted proposal.".to_owned()))
+}
+
 /// Checks everything a change did to a record: created it, wrote fields, moved its
 /// status. `before` is the record as it was (none for a new one), `after` with the change.
 pub fn check_change(role: Role, kind: RecordKind, before: Option<&AutoCommit>, after: &AutoCommit) -> Result<(), Denied> {
@@ -133,8 +141,9 @@ pub fn check_change(role: Role, kind: RecordKind, before: Option<&AutoCommit>, a
     Ok(())
 }
 
-/// A submitted or certified proposal is frozen: BPDA scores and certifies the version
-/// it received, so nothing changes it until BPDA sends it back. Asked of devices'
+/// A submitted proposal is frozen: BPDA scores and certifies the version it received, so
+/// nothing changes it until BPDA decides. (A certified one may change again: the change
+/// voids the certification, and the proposal is submitted anew.) Asked of devices'
 /// changes (by [`check_change`]) and of the server's own edits alike.
 pub fn may_change_at_all(kind: RecordKind, before: &AutoCommit) -> Result<(), Denied> {
     if kind != RecordKind::PpaProposal {
@@ -142,7 +151,7 @@ pub fn may_change_at_all(kind: RecordKind, before: &AutoCommit) -> Result<(), De
     }
     match records::get_field(before, kind, "status") {
         Some(FieldValue::Choice(status)) if !records::ppa::EDITABLE.contains(&status.as_str()) => Err(Denied(format!(
-            "This proposal is {status}: it cannot change until BPDA sends it back for revision. Your edit is kept on this device."
+            "This proposal is {status}: it cannot change until BPDA certifies it or sends it back for revision. Your edit is kept on this device."
         ))),
         _ => Ok(()),
     }
@@ -334,7 +343,7 @@ mod tests {
             doc.commit();
             doc
         };
-        for (status, editable) in [("draft", true), ("returned", true), ("submitted", false), ("certified", false)] {
+        for (status, editable) in [("draft", true), ("returned", true), ("submitted", false), ("certified", true)] {
             let mut before = proposal(status);
             let after = merged_with(&mut before, |d| {
                 d.put(ROOT, "title", "Classrooms for Datu Piang").unwrap();

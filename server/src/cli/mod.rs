@@ -12,6 +12,26 @@ use crate::audit;
 use crate::db::Db;
 
 /// `bmms audit verify`: prints what it checked; fails if any chain is broken.
+/// `bmms verify-certification FILE`: prints what checking the certificate found; fails
+/// unless it holds.
+pub async fn run_verify_certification(db: &Db, file: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let text = if file == std::path::Path::new("-") {
+        std::io::read_to_string(std::io::stdin()).context("cannot read the certificate from standard input")?
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?
+    };
+    let certificate: bmms_shared::plans::certificate::Certificate =
+        serde_json::from_str(&text).context("this is not a BMMS certificate (its JSON does not have a certificate's fields)")?;
+    let verdict = crate::certification::verify(db, &certificate).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    println!("{}", verdict.finding);
+    if verdict.valid {
+        Ok(())
+    } else {
+        anyhow::bail!("the certificate does not hold")
+    }
+}
+
 pub async fn run_audit_verify(db: &Db) -> anyhow::Result<()> {
     let report = audit::verify(db).await?;
     for broken in &report.broken {

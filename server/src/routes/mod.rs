@@ -13,6 +13,7 @@ pub mod health;
 pub mod organizations;
 pub mod proposals;
 pub mod records;
+pub mod review;
 pub mod static_files;
 pub mod sync;
 pub mod tasks;
@@ -118,6 +119,13 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::GET, "/proposals/queue", proposals::queue),
         ApiRoute::signed_in(M::GET, "/proposals/partnered", proposals::partnered),
         ApiRoute::signed_in(M::POST, "/proposals/{id}/submit", proposals::submit),
+        ApiRoute::signed_in(M::GET, "/proposals/{id}/standing", review::standing),
+        ApiRoute::signed_in(M::GET, "/submissions/{id}", review::show),
+        ApiRoute::signed_in(M::POST, "/submissions/{id}/adjustments", review::adjust),
+        ApiRoute::signed_in(M::POST, "/submissions/{id}/return", review::send_back),
+        ApiRoute::signed_in(M::POST, "/submissions/{id}/certify", review::certify),
+        ApiRoute::signed_in(M::GET, "/certifications", review::list),
+        ApiRoute::public(M::POST, "/certifications/verify", review::verify),
         ApiRoute::signed_in(M::POST, "/sync", sync::sync).body_limit(bmms_shared::sync::protocol::MAX_REQUEST_BYTES),
     ]
 }

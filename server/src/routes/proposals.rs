@@ -1,5 +1,6 @@
 //! PPA proposals on their way to BPDA: a supervisor or the organization's administrator
-//! submits one (its version frozen, its score recorded), and BPDA's planners (and MFBM's
+//! submits one (its version frozen, its score recorded; BPDA's review is
+//! `routes/review.rs`), and BPDA's planners (and MFBM's
 //! budget officers) see every organization's submitted proposals in a queue; partner
 //! organizations named in a proposal read it. Drafting is sync's, like any record
 //! (`bmms_shared::records::ppa`).
@@ -20,6 +21,7 @@ use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::SignedIn;
 use crate::bdp;
+use crate::certification::HOLDS;
 use crate::db::OrgTx;
 use crate::error::ApiError;
 use crate::events::Topic;
@@ -32,20 +34,39 @@ fn no_such_proposal() -> ApiError {
     ApiError::not_found("There is no such proposal in your organization.")
 }
 
+/// Whether BPDA's latest certification of the organization's proposal `id` still holds.
+async fn certification_holds(tx: &mut OrgTx, id: DocId) -> Result<bool, ApiError> {
+    let holds: Option<bool> = sqlx::query_scalar(&format!(
+        "select {HOLDS} from ppa_decisions d join ppa_submissions s on s.id = d.submission_id
+         join ppa_proposals p on p.org_id = d.proposal_org_id and p.id = d.proposal_id
+         where d.proposal_org_id = $1 and d.proposal_id = $2 and d.decision = 'certified'
+         order by s.version desc limit 1"
+    ))
+    .bind(tx.org_id())
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(holds.unwrap_or(false))
+}
+
 /// `POST /api/v1/proposals/{id}/submit`: BPDA receives this version. The proposal is
 /// frozen (devices' edits are refused) until BPDA sends it back.
 pub async fn submit(State(state): State<AppState>, signed_in: SignedIn, ApiPath(id): ApiPath<DocId>) -> Result<(StatusCode, Json<Submitted>), ApiError> {
     let caller = signed_in.require_allowed(policy::may_submit_proposal)?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let stored = store::load_document_for_update(&mut tx, id).await?.filter(|s| s.kind == RecordKind::PpaProposal).ok_or_else(no_such_proposal)?;
-    if let Some(FieldValue::Choice(status)) = records::get_field(&stored.doc, RecordKind::PpaProposal, "status") {
-        if !ppa::EDITABLE.contains(&status.as_str()) {
-            let message = match status.as_str() {
-                "certified" => "This proposal is certified by BPDA already; there is nothing to submit.".to_owned(),
-                _ => format!("This proposal is {status} already; BPDA has it. It can be submitted again once BPDA sends it back."),
-            };
-            return Err(ApiError::client(StatusCode::CONFLICT, "already_submitted", message));
-        }
+    let status = match records::get_field(&stored.doc, RecordKind::PpaProposal, "status") {
+        Some(FieldValue::Choice(status)) => status,
+        _ => "draft".to_owned(),
+    };
+    if !ppa::EDITABLE.contains(&status.as_str()) {
+        let message = format!("This proposal is {status} already; BPDA has it. It can be submitted again once BPDA sends it back.");
+        return Err(ApiError::client(StatusCode::CONFLICT, "already_submitted", message));
+    }
+    // A certified proposal goes to BPDA again only once an edit has voided its certification.
+    if status == "certified" && certification_holds(&mut tx, id).await? {
+        let message = "BPDA's certification of this proposal holds: there is nothing to submit. Change the proposal first (that voids the certification).";
+        return Err(ApiError::client(StatusCode::CONFLICT, "already_certified", message));
     }
     // BPDA receives one version: values still in conflict would leave it to chance which.
     let open: i64 = sqlx::query_scalar("select count(*) from conflicts where doc_id = $1 and resolved_at is null").bind(id).fetch_one(&mut *tx).await?;
@@ -63,7 +84,7 @@ pub async fn submit(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
 
     let freeze = Box::new(|doc: &mut AutoCommit| desk_edit::set_fields(doc, vec![("status", FieldValue::Choice("submitted".into()))]));
     let (_, mut frozen) = desk_edit::edit_stored(&mut tx, id, stored, caller.user_id, freeze).await?;
-    let heads: Vec<String> = frozen.get_heads().iter().map(|h| h.to_string()).collect();
+    let heads = proposal::heads_of(&mut frozen);
     let version: i32 = sqlx::query_scalar("select coalesce(max(version), 0) + 1 from ppa_submissions where proposal_id = $1")
         .bind(id)
         .fetch_one(&mut *tx)
@@ -120,7 +141,8 @@ pub async fn queue(State(state): State<AppState>, signed_in: SignedIn) -> Result
         "select s.id, s.proposal_id, s.version, o.code, o.name, s.content ->> 'title' as title,
                 s.content ->> 'ppa_type' as ppa_type, s.score, s.total_cost, s.submitted_at
          from ppa_submissions s join organizations o on o.id = s.org_id
-         where s.state = 'pending' order by s.submitted_at, s.id limit 500",
+         where not exists (select 1 from ppa_decisions d where d.submission_id = s.id)
+         order by s.submitted_at, s.id limit 500",
     )
     .fetch_all(&mut *tx)
     .await?;

@@ -1,7 +1,8 @@
 //! One sync exchange, told in order. [`exchange`]: decode the body (within the bounds),
 //! then in one transaction ([`in_one_transaction`]) check the device and whether the batch
-//! was seen before, read the news, merge every document (each accepted or refused on its
-//! own: [`apply`], with the CPU-heavy half in `merge.rs`), store the documents, their log,
+//! was seen before, write BPDA's decisions into the organization's proposals, read the
+//! news, merge every document (each accepted or refused on its own: [`apply`], with the
+//! CPU-heavy half in `merge.rs`), store the documents, their log,
 //! rows and conflicts (`store.rs`, `materialize.rs`), audit, commit; then tell the desk
 //! screens, cache the documents, and answer with what the device lacks. The SQL of
 //! devices and batches is in `batches.rs`.
@@ -130,6 +131,10 @@ async fn in_one_transaction(
             return Err(ApiError::client(StatusCode::CONFLICT, "batch_reused", message));
         }
     };
+
+    // BPDA's decisions on this organization's proposals are written into them first, so
+    // that the news carries them and a returned proposal takes this batch's edits.
+    crate::proposals::settle_decisions(&mut tx).await?;
 
     // The news is read first, before applying takes the organization's sequence and audit
     // locks, so that those are held only for the writes. The device's own new changes
@@ -320,8 +325,8 @@ async fn apply(
         applied.outcome.acknowledged.push(incoming.doc_id);
     }
     for (doc_id, at) in changed_rows {
-        let document = &applied.committed[at];
-        applied.rows.add(doc_id, document.kind, &document.doc);
+        let document = &mut applied.committed[at];
+        applied.rows.add(doc_id, document.kind, &mut document.doc);
     }
     applied.outcome.rejections.sort_by_key(|r| ids.iter().position(|id| *id == r.doc_id));
     Ok(applied)

@@ -55,12 +55,25 @@ pub async fn edit(tx: &mut OrgTx, doc_id: DocId, user_id: UserId, write: Write<'
 pub async fn edit_stored(
     tx: &mut OrgTx,
     doc_id: DocId,
-    mut stored: store::StoredDocument,
+    stored: store::StoredDocument,
     user_id: UserId,
     write: Write<'_>,
 ) -> Result<(RecordKind, AutoCommit), ApiError> {
     policy::may_change_at_all(stored.kind, &stored.doc)
         .map_err(|denied| ApiError::client(axum::http::StatusCode::CONFLICT, "record_frozen", denied.0))?;
+    write_stored(tx, doc_id, stored, user_id, write).await
+}
+
+/// [`edit_stored`] without asking whether the record is frozen: only for writing BPDA's
+/// decision into a submitted proposal, which is what unfreezes it
+/// (`proposals::settle_decisions`).
+pub async fn write_stored(
+    tx: &mut OrgTx,
+    doc_id: DocId,
+    mut stored: store::StoredDocument,
+    user_id: UserId,
+    write: Write<'_>,
+) -> Result<(RecordKind, AutoCommit), ApiError> {
     let doc = &mut stored.doc;
     doc.set_actor(desk_actor(user_id));
     let before = doc.get_heads();
@@ -92,6 +105,6 @@ pub async fn create(tx: &mut OrgTx, doc_id: DocId, kind: RecordKind, user_id: Us
     let entries: Vec<store::LogEntry> =
         changes.into_iter().enumerate().map(|(i, change)| store::LogEntry { offset: i as u64 + 1, doc_id, change }).collect();
     store::log_changes(tx, &entries, &[(doc_id, 1)], DESK, user_id).await?;
-    materialize::materialize(tx, doc_id, kind, &doc).await?;
+    materialize::materialize(tx, doc_id, kind, &mut doc).await?;
     Ok(true)
 }

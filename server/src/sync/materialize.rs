@@ -63,6 +63,8 @@ struct Proposals {
     total_cost: Vec<i64>,
     cost_by_year: Vec<serde_json::Value>,
     content: Vec<serde_json::Value>,
+    /// The document's heads, sorted (a certification holds while they are its own).
+    heads: Vec<serde_json::Value>,
 }
 
 /// One document's fields, read with its kind known (one lookup per field).
@@ -106,8 +108,12 @@ impl Reader<'_> {
 }
 
 impl Rows {
-    /// Adds the row of one document.
-    pub fn add(&mut self, doc_id: DocId, kind: RecordKind, doc: &AutoCommit) {
+    /// Adds the row of one document (mutable only to read its heads).
+    pub fn add(&mut self, doc_id: DocId, kind: RecordKind, doc: &mut AutoCommit) {
+        if kind == RecordKind::PpaProposal {
+            self.proposals.heads.push(proposal::heads_of(doc).into());
+        }
+        let doc = &*doc;
         let r = Reader { doc, kind };
         match kind {
             RecordKind::ManaAssessment => {
@@ -229,21 +235,23 @@ impl Rows {
             let list = |column: &str| format!("array(select jsonb_array_elements_text({column}))");
             sqlx::query(&format!(
                 "insert into ppa_proposals (org_id, id, status, title, ppa_type, goals, places, partners, beneficiaries,
-                     start_date, end_date, total_cost, cost_by_year, content)
+                     start_date, end_date, total_cost, cost_by_year, content, heads)
                  select $1, id, status, title, ppa_type, {}, {}, {}, beneficiaries, start_date, end_date, total_cost,
-                     cost_by_year, content
+                     cost_by_year, content, {}
                  from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::jsonb[],
-                     $9::int4[], $10::date[], $11::date[], $12::int8[], $13::jsonb[], $14::jsonb[])
+                     $9::int4[], $10::date[], $11::date[], $12::int8[], $13::jsonb[], $14::jsonb[], $15::jsonb[])
                      as r (id, status, title, ppa_type, goals, places, partners, beneficiaries, start_date, end_date,
-                           total_cost, cost_by_year, content)
+                           total_cost, cost_by_year, content, heads)
                  on conflict (org_id, id) do update set status = excluded.status, title = excluded.title,
                      ppa_type = excluded.ppa_type, goals = excluded.goals, places = excluded.places,
                      partners = excluded.partners, beneficiaries = excluded.beneficiaries,
                      start_date = excluded.start_date, end_date = excluded.end_date, total_cost = excluded.total_cost,
-                     cost_by_year = excluded.cost_by_year, content = excluded.content, updated_at = now()",
+                     cost_by_year = excluded.cost_by_year, content = excluded.content, heads = excluded.heads,
+                     updated_at = now()",
                 list("goals"),
                 list("places"),
-                list("partners")
+                list("partners"),
+                list("heads")
             ))
             .bind(org_id)
             .bind(&p.id)
@@ -259,6 +267,7 @@ impl Rows {
             .bind(&p.total_cost)
             .bind(&p.cost_by_year)
             .bind(&p.content)
+            .bind(&p.heads)
             .execute(&mut **tx)
             .await?;
         }
@@ -267,7 +276,7 @@ impl Rows {
 }
 
 /// Writes one document's row.
-pub async fn materialize(tx: &mut OrgTx, doc_id: DocId, kind: RecordKind, doc: &AutoCommit) -> sqlx::Result<()> {
+pub async fn materialize(tx: &mut OrgTx, doc_id: DocId, kind: RecordKind, doc: &mut AutoCommit) -> sqlx::Result<()> {
     let mut rows = Rows::default();
     rows.add(doc_id, kind, doc);
     rows.write(tx).await

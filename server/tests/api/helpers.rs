@@ -81,6 +81,7 @@ where
         login_limits: Default::default(),
         document_cache_entries: 100,
         syncs_per_user: 4,
+        certification_key: bmms_server::certification::Signer::generate(),
     };
     configure(&mut settings);
     let state = AppState::new(Db::new(app_pool), settings);

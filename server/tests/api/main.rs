@@ -20,6 +20,7 @@ mod proposals;
 mod health_and_static;
 mod hostile_input;
 mod resources;
+mod review;
 mod routes;
 mod sync;
 mod sync_properties;

@@ -136,7 +136,7 @@ async fn an_app_of_protocol_1_keeps_syncing_and_is_not_sent_proposals() {
 
 /// Every part BPDA needs, against the sample framework: goal S2 through its indicator
 /// S2.1, a barangay of the sample's high-priority province, full reach.
-fn complete(device: &mut Device, doc: DocId) {
+pub fn complete(device: &mut Device, doc: DocId) {
     let text = |s: &str| FieldValue::Text(s.into());
     set(device, doc, "title", text("Barangay health stations for Datu Piang"));
     set(device, doc, "ppa_type", FieldValue::Choice("project".into()));
@@ -151,7 +151,7 @@ fn complete(device: &mut Device, doc: DocId) {
     set(device, doc, &cost_field(2026, 1, "co"), FieldValue::Integer(5_000_000_00));
 }
 
-async fn submit(app: &TestApp, who: &crate::helpers::Browser, doc: DocId) -> reqwest::Response {
+pub async fn submit(app: &TestApp, who: &crate::helpers::Browser, doc: DocId) -> reqwest::Response {
     app.request(reqwest::Method::POST, &format!("/api/v1/proposals/{doc}/submit"), Some(who), None).await
 }
 
@@ -201,7 +201,7 @@ async fn a_supervisor_submits_a_complete_proposal_which_freezes_it_and_bpda_and_
         let count: i64 = sqlx::query_scalar("select count(*) from ppa_submissions").fetch_one(&mut *tx).await.unwrap();
         assert_eq!(count, seen, "{org}");
         let proposals: i64 = sqlx::query_scalar("select count(*) from ppa_proposals").fetch_one(&mut *tx).await.unwrap();
-        assert_eq!(proposals, i64::from(org == "MOH"), "{org} reads no other organization's drafts");
+        assert_eq!(proposals, seen, "{org} reads the submitted proposal, and no other organization's drafts");
     }
 }
 

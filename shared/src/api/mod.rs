@@ -24,6 +24,7 @@ mod dashboard;
 mod devices;
 mod plans;
 mod records;
+mod review;
 mod tasks;
 #[cfg(test)]
 mod tests;
@@ -39,6 +40,7 @@ pub use plans::{
     Bdp, BdpGoal, BdpIndicator, BdpPriority, BdpSettings, GoalInput, IndicatorInput, PartnerProposal, PriorityInput, QueuedProposal,
     Submitted, Target,
 };
+pub use review::{Adjustment, AdjustmentInput, Certified, Decision, ReturnInput, Standing, SubmissionReview};
 pub use records::{AssessmentQuery, AssessmentRow, ChangeKind, ChangedField, HistoryEntry, Record, RecordConflict, RecordHistory};
 pub use tasks::{Assign, Assigned, NewTask, OfficerProgress, TaskCreated, TaskQuery, TaskRow};
 

@@ -3,6 +3,7 @@
 //! proposal. Pure functions, so that the server (which decides) and the app (which shows
 //! a draft's score offline, before it is submitted) compute the same number.
 
+pub mod certificate;
 pub mod proposal;
 pub mod psgc;
 pub mod score;

@@ -132,3 +132,11 @@ mod tests {
         assert_eq!(cost_by_year(&doc), BTreeMap::from([(2026, 2_150_000_00), (2027, 99)]));
     }
 }
+
+/// The document's heads as hex, sorted: the version that a submission and a certification
+/// name.
+pub fn heads_of(doc: &mut AutoCommit) -> Vec<String> {
+    let mut heads: Vec<String> = doc.get_heads().iter().map(|h| h.to_string()).collect();
+    heads.sort();
+    heads
+}

@@ -159,7 +159,8 @@ pub struct Score {
 }
 
 impl Score {
-    fn of(components: Vec<Component>) -> Self {
+    /// The score of these components: their weighted values summed.
+    pub fn of(components: Vec<Component>) -> Self {
         let total = components.iter().map(|c| c.weighted).sum();
         Score { components, total, certifiable: total >= CERTIFIABLE_AT }
     }

@@ -27,8 +27,9 @@ use std::sync::OnceLock;
 /// for revision (editable again); `certified` by BPDA.
 pub const STATUSES: &[&str] = &["draft", "submitted", "returned", "certified"];
 
-/// The statuses in which the MOA may change the proposal.
-pub const EDITABLE: &[&str] = &["draft", "returned"];
+/// The statuses in which the MOA may change the proposal. A change to a certified one
+/// voids its certification.
+pub const EDITABLE: &[&str] = &["draft", "returned", "certified"];
 
 pub const TYPES: &[&str] = &["program", "project", "activity"];
 

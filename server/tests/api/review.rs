@@ -1,0 +1,250 @@
+//! BPDA's review of a submitted proposal, through real HTTP and real devices' syncs: a
+//! planner adjusts a component with a reason and certifies at 80.00 (not at 79.99); the
+//! certificate checks out until the proposal changes, and a tampered one says so; a
+//! version is decided once; a proposal sent back can be edited again once its devices
+//! sync; and PostgreSQL shows the review to the proposing organization, BPDA and MFBM
+//! alone.
+
+use bmms_server::db::OrgTx;
+use bmms_shared::records::{self, FieldValue, RecordKind};
+use bmms_shared::{DocId, Role};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::{error_of, spawn_app, Browser, TestApp};
+use crate::proposals::{complete, submit};
+use crate::sync::{set, Device};
+
+struct World {
+    app: TestApp,
+    sara: Device,
+    sofia: Browser,
+    pia: Browser,
+    mara: Browser,
+    doc: DocId,
+    submission: String,
+}
+
+/// MOH's complete proposal with `beneficiaries`, drafted on Sara's device and submitted
+/// by her supervisor; BPDA's planner and MFBM's budget officer signed in.
+async fn submitted_with(beneficiaries: i64) -> World {
+    let app = spawn_app().await;
+    app.create_user("MOH", "sara", Role::MinistryStaff).await;
+    app.create_user("MOH", "sofia", Role::Supervisor).await;
+    app.create_user("BPDA", "pia", Role::BpdaPlanner).await;
+    app.create_user("MFBM", "mara", Role::MfbmBudgetOfficer).await;
+    let mut sara = Device::register(&app, "sara").await;
+    let doc = DocId(Uuid::new_v4());
+    sara.client.create(doc, RecordKind::PpaProposal);
+    complete(&mut sara, doc);
+    set(&mut sara, doc, "beneficiaries", FieldValue::Integer(beneficiaries));
+    sara.sync(&app).await;
+    let sofia = app.sign_in("sofia").await;
+    let answer = submit(&app, &sofia, doc).await;
+    assert_eq!(answer.status(), 201);
+    let submission = answer.json::<Value>().await.unwrap()["submission_id"].as_str().unwrap().to_owned();
+    let (pia, mara) = (app.sign_in("pia").await, app.sign_in("mara").await);
+    World { app, sara, sofia, pia, mara, doc, submission }
+}
+
+impl World {
+    async fn post(&self, who: &Browser, action: &str, body: Option<Value>) -> reqwest::Response {
+        let path = format!("/api/v1/submissions/{}/{action}", self.submission);
+        self.app.request(reqwest::Method::POST, &path, Some(who), body).await
+    }
+
+    async fn adjust(&self, component: &str, value: u32, reason: &str) -> reqwest::Response {
+        self.post(&self.pia, "adjustments", Some(json!({"component": component, "value": value, "reason": reason}))).await
+    }
+
+    async fn standing(&self) -> Value {
+        let answer = self.app.get(&format!("/api/v1/proposals/{}/standing", self.doc), &self.sofia).await;
+        assert_eq!(answer.status(), 200);
+        answer.json().await.unwrap()
+    }
+
+    async fn verify(&self, certificate: &Value) -> Value {
+        let answer = self.app.request(reqwest::Method::POST, "/api/v1/certifications/verify", None, Some(certificate.clone())).await;
+        assert_eq!(answer.status(), 200);
+        answer.json().await.unwrap()
+    }
+
+    fn status_on_the_device(&self) -> Option<FieldValue> {
+        records::get(self.sara.client.documents()[&self.doc].doc(), "status")
+    }
+}
+
+#[tokio::test]
+async fn a_planner_certifies_at_80_the_moa_and_mfbm_see_it_and_an_edit_voids_it() {
+    let mut w = submitted_with(1).await;
+    // 40 (goal) + 15 (one of two indicators) + 15 (high priority) + 0 (1 of 2,000 reached).
+    let review: Value = w.app.get(&format!("/api/v1/submissions/{}", w.submission), &w.pia).await.json().await.unwrap();
+    assert_eq!((review["score"]["total"].as_u64(), review["decision"].is_null()), (Some(7_000), true), "{review}");
+    assert_eq!(review["content"]["title"], "Barangay health stations for Datu Piang");
+
+    // Bad adjustments change nothing.
+    let (status, code, message) = error_of(w.adjust("beneficiary_reach", 6_666, "  ").await).await;
+    assert_eq!((status, code.as_str()), (422, "reason_required"), "{message}");
+    let (status, _, message) = error_of(w.adjust("beneficiary_reach", 10_001, "More than full").await).await;
+    assert!(status == 422 && message.contains("at most 100.00"), "{message}");
+    let (status, code, _) = error_of(w.post(&w.mara, "adjustments", Some(json!({"component": "goal_match", "value": 0, "reason": "r"}))).await).await;
+    assert_eq!((status, code.as_str()), (403, "not_allowed"), "MFBM reads; BPDA reviews");
+
+    // 79.99 is refused, 80.00 certified.
+    let reason = "The stations serve the two neighbouring barangays too (municipal health office letter).";
+    assert_eq!(w.adjust("beneficiary_reach", 6_666, reason).await.status(), 200);
+    let (status, code, message) = error_of(w.post(&w.pia, "certify", None).await).await;
+    assert_eq!((status, code.as_str()), (422, "below_threshold"));
+    assert!(message.contains("79.99") && message.contains("80.00"), "{message}");
+    let adjusted: Value = w.adjust("beneficiary_reach", 6_667, reason).await.json().await.unwrap();
+    assert_eq!(adjusted["score"]["total"], 8_000);
+    assert_eq!(adjusted["adjustments"][1]["from"], 6_666);
+    assert_eq!(adjusted["computed_total"], 7_000, "the computed score is kept beside the adjusted one");
+
+    let certified = w.post(&w.pia, "certify", None).await;
+    assert_eq!(certified.status(), 201);
+    let certified: Value = certified.json().await.unwrap();
+    let certificate = certified["decision"]["certificate"].clone();
+    assert_eq!((certificate["score"].as_u64(), certificate["organization_code"].as_str()), (Some(8_000), Some("MOH")));
+    assert_eq!(certified["decision"]["current"], true);
+    for again in ["certify", "return"] {
+        let body = (again == "return").then(|| json!({"reasons": "Too late"}));
+        let (status, code, message) = error_of(w.post(&w.pia, again, body).await).await;
+        assert_eq!((status, code.as_str()), (409, "already_decided"), "{again}");
+        assert!(message.contains("already certified version 1"), "{message}");
+    }
+    assert_eq!(error_of(w.adjust("goal_match", 0, "After the fact").await).await.1, "already_decided");
+
+    // The certificate checks out, publicly; a tampered one says what failed.
+    let verdict = w.verify(&certificate).await;
+    assert_eq!((verdict["valid"].as_bool(), verdict["proposal_unchanged"].as_bool()), (Some(true), Some(true)), "{verdict}");
+    let mut tampered = certificate.clone();
+    tampered["total_cost"] = json!(9_000_000_000_00i64);
+    let verdict = w.verify(&tampered).await;
+    assert_eq!((verdict["valid"].as_bool(), verdict["signature_matches"].as_bool()), (Some(false), Some(false)));
+    assert!(verdict["finding"].as_str().unwrap().contains("changed after BPDA signed it"), "{verdict}");
+
+    // MFBM is told: the certification is in its list. The queue is empty again.
+    let list: Value = w.app.get("/api/v1/certifications", &w.mara).await.json().await.unwrap();
+    assert_eq!((list["items"].as_array().unwrap().len(), list["items"][0]["current"].as_bool()), (1, Some(true)), "{list}");
+    let queue: Value = w.app.get("/api/v1/proposals/queue", &w.pia).await.json().await.unwrap();
+    assert!(queue["items"].as_array().unwrap().is_empty());
+
+    // The MOA's devices take the decision at their next sync; the certificate is theirs to see.
+    w.sara.sync(&w.app).await;
+    assert_eq!(w.status_on_the_device(), Some(FieldValue::Choice("certified".into())));
+    let standing = w.standing().await;
+    assert_eq!(standing["submission"]["decision"]["certificate"], certificate);
+    assert_eq!(w.verify(&certificate).await["valid"], true, "writing the decision in does not void it");
+
+    // An edit voids it, visibly, and the proposal can go to BPDA again.
+    let (status, code, _) = error_of(submit(&w.app, &w.sofia, w.doc).await).await;
+    assert_eq!((status, code.as_str()), (409, "already_certified"));
+    set(&mut w.sara, w.doc, "beneficiaries", FieldValue::Integer(2_000));
+    w.sara.sync(&w.app).await;
+    assert!(w.sara.client.outbox().is_empty(), "a certified proposal takes edits");
+    let verdict = w.verify(&certificate).await;
+    assert_eq!((verdict["signature_matches"].as_bool(), verdict["valid"].as_bool()), (Some(true), Some(false)));
+    assert!(verdict["finding"].as_str().unwrap().contains("void"), "{verdict}");
+    assert_eq!(w.standing().await["submission"]["decision"]["current"], false);
+    let list: Value = w.app.get("/api/v1/certifications", &w.mara).await.json().await.unwrap();
+    assert_eq!(list["items"][0]["current"], false);
+    let again = submit(&w.app, &w.sofia, w.doc).await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.json::<Value>().await.unwrap()["version"], 2);
+}
+
+#[tokio::test]
+async fn bpda_sends_a_proposal_back_with_reasons_and_its_devices_may_edit_it_again() {
+    let mut w = submitted_with(2_000).await;
+    let (status, code, _) = error_of(w.post(&w.pia, "return", Some(json!({"reasons": " "}))).await).await;
+    assert_eq!((status, code.as_str()), (422, "reasons_required"));
+    // An edit made while BPDA has it is refused and kept on the device.
+    set(&mut w.sara, w.doc, "title", FieldValue::Text("Health stations, revised".into()));
+    w.sara.sync(&w.app).await;
+    assert!(w.sara.client.outbox()[&w.doc][0].rejected.is_some());
+
+    let reasons = "Name the barangays of the four stations; the costs for 2027 are missing.";
+    let returned: Value = w.post(&w.pia, "return", Some(json!({"reasons": reasons}))).await.json().await.unwrap();
+    assert_eq!((returned["decision"]["decision"].as_str(), returned["decision"]["reasons"].as_str()), (Some("returned"), Some(reasons)));
+    let queue: Value = w.app.get("/api/v1/proposals/queue", &w.pia).await.json().await.unwrap();
+    assert!(queue["items"].as_array().unwrap().is_empty(), "{queue}");
+
+    // The organization reads why; its devices take the decision and edit again.
+    assert_eq!(w.standing().await["submission"]["decision"]["reasons"], reasons);
+    w.sara.sync(&w.app).await;
+    assert_eq!(w.status_on_the_device(), Some(FieldValue::Choice("returned".into())));
+    set(&mut w.sara, w.doc, "description", FieldValue::Text("Four stations in Poblacion, Kitango, Dalgan and Ganta.".into()));
+    w.sara.sync(&w.app).await;
+    assert!(w.sara.client.outbox().get(&w.doc).is_none(), "the edit refused while frozen went out with the new one, and both were taken");
+    let stored: (Option<String>, Option<String>) = sqlx::query_as("select title, content ->> 'description' from ppa_proposals where id = $1")
+        .bind(w.doc)
+        .fetch_one(&w.app.owner)
+        .await
+        .unwrap();
+    assert_eq!(stored, (Some("Health stations, revised".into()), Some("Four stations in Poblacion, Kitango, Dalgan and Ganta.".into())));
+    let again = submit(&w.app, &w.sofia, w.doc).await;
+    assert_eq!(again.status(), 201, "a returned proposal is submitted again");
+}
+
+#[tokio::test]
+async fn the_review_is_read_by_the_proposing_organization_bpda_and_mfbm_alone() {
+    let w = submitted_with(2_000).await;
+    assert_eq!(w.adjust("goal_match", 10_000, "Serves S1 as well, by the sample's own description.").await.status(), 200);
+    assert_eq!(w.post(&w.pia, "certify", None).await.status(), 201);
+    let app = &w.app;
+    app.create_user("MILG", "mila", Role::MinistryStaff).await;
+    app.create_user("OCM", "olga", Role::OcmAnalyst).await;
+
+    // Routes: BPDA and MFBM read the submission; the proposer reads its standing.
+    let path = format!("/api/v1/submissions/{}", w.submission);
+    for (who, status) in [(&w.pia, 200), (&w.mara, 200), (&w.sofia, 403), (&app.sign_in("mila").await, 403), (&app.sign_in("olga").await, 403)] {
+        assert_eq!(app.get(&path, who).await.status(), status);
+    }
+    let elsewhere = app.get(&format!("/api/v1/proposals/{}/standing", w.doc), &app.sign_in("mila").await).await;
+    assert_eq!(error_of(elsewhere).await.0, 404, "another organization's proposal is not found");
+
+    // PostgreSQL: who reads the review's rows, and the proposal's.
+    for (org, seen) in [("MOH", 1), ("MILG", 0), ("MSSD", 0), ("BPDA", 1), ("MFBM", 1), ("OCM", 0)] {
+        let mut tx = OrgTx::begin(app.db(), app.org_id(org).await).await.unwrap();
+        for table in ["ppa_decisions", "ppa_adjustments", "ppa_submissions", "ppa_proposals"] {
+            let count: i64 = sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&mut *tx).await.unwrap();
+            assert_eq!(count, seen, "{org} reads {table}");
+        }
+    }
+    // Writes: only BPDA adds a decision; nobody changes one.
+    for org in ["MOH", "MFBM", "BPDA"] {
+        let mut tx = OrgTx::begin(app.db(), app.org_id(org).await).await.unwrap();
+        let changed = sqlx::query("update ppa_decisions set reasons = 'changed'").execute(&mut *tx).await;
+        assert!(changed.is_err(), "{org}: no update at all");
+    }
+    let moh = app.org_id("MOH").await;
+    let mut tx = OrgTx::begin(app.db(), moh).await.unwrap();
+    let forged = sqlx::query(
+        "insert into ppa_decisions (org_id, submission_id, proposal_org_id, proposal_id, decision, reasons, score, components, decided_by)
+         select $1, id, org_id, proposal_id, 'returned', 'forged', 0, '[]', submitted_by from ppa_submissions",
+    )
+    .bind(moh)
+    .execute(&mut *tx)
+    .await;
+    assert!(forged.is_err(), "a proposing organization cannot decide on its own proposal");
+}
+
+#[tokio::test]
+async fn the_command_line_checks_a_certificate_file() {
+    let w = submitted_with(2_000).await;
+    let certified: Value = w.post(&w.pia, "certify", None).await.json().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("certificate.json");
+    std::fs::write(&file, certified["decision"]["certificate"].to_string()).unwrap();
+    bmms_server::cli::run_verify_certification(w.app.db(), &file).await.expect("the certificate holds");
+
+    let mut tampered = certified["decision"]["certificate"].clone();
+    tampered["heads"] = json!(["00"]);
+    std::fs::write(&file, tampered.to_string()).unwrap();
+    let err = bmms_server::cli::run_verify_certification(w.app.db(), &file).await.unwrap_err();
+    assert!(err.to_string().contains("does not hold"), "{err}");
+    std::fs::write(&file, "{\"not\": \"a certificate\"}").unwrap();
+    let err = bmms_server::cli::run_verify_certification(w.app.db(), &file).await.unwrap_err();
+    assert!(err.to_string().contains("not a BMMS certificate"), "{err}");
+}
