@@ -2,7 +2,7 @@
 //! the sentence the server wrote for people (its `ErrorBody`), with the input field it is
 //! about where there is one. The desk's calls (`crate::desk::api`) read answers here too.
 
-use bmms_shared::api::{Bdp, DeviceRegistration, ErrorBody, LoginRequest, Me, SignedOut, Submitted, CSRF_HEADER};
+use bmms_shared::api::{Bdp, DeviceRegistration, ErrorBody, LoginRequest, Me, SignedOut, Standing, Submitted, CSRF_HEADER};
 use bmms_shared::DocId;
 use bmms_shared::sync::protocol::CONTENT_TYPE;
 use gloo_net::http::{Request, Response};
@@ -144,6 +144,12 @@ pub async fn sync(csrf_token: &str, body: &[u8]) -> SyncAnswer {
         400..=499 => SyncAnswer::BatchRefused(problem(response).await.message),
         _ => SyncAnswer::Failed(problem(response).await.message),
     }
+}
+
+/// Where the organization's proposal stands with BPDA (online).
+pub async fn proposal_standing(id: DocId) -> Result<Standing, Problem> {
+    let response = Request::get(&format!("/api/v1/proposals/{id}/standing")).send().await.map_err(|_| Problem::unreachable())?;
+    read(response).await
 }
 
 /// Submits a PPA proposal to BPDA (online: the server freezes the version it received).

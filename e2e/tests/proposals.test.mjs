@@ -1,8 +1,9 @@
 // Two ministry staff draft a PPA proposal together on their phones, one of them offline:
 // the proposal reaches the colleague, the offline edits (a cost cell and the description)
 // sync by themselves when the signal returns, and both phones end with the same proposal.
-// Their supervisor then submits it, BPDA's planner finds it in the queue with its score, and
-// the partner ministry it names reads it.
+// Their supervisor then submits it, BPDA's planner finds it in the queue with its score and
+// certifies it, the partner ministry it names reads it, MFBM is told of the certification,
+// and the ministry sees its certificate, which an edit then voids.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { testWorld, atTheDesk } from "./harness.mjs";
@@ -78,11 +79,39 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   const shown = await row.first().innerText();
   assert.match(shown, /Health stations for Datu Piang[\s\S]*MOH[\s\S]*85\.00[\s\S]*₱150,000\.00/);
 
+  // The planner opens it, reads the score component by component, and certifies it.
+  await row.first().getByRole("button", { name: "Health stations for Datu Piang" }).click();
+  const review = pia.page.locator("#submission-review");
+  await review.getByRole("heading", { name: "Alignment score: 85.00" }).waitFor();
+  assert.match(await review.innerText(), /Outcome-indicator coverage \(30 %\)\s+50\.00\s+15\.00/);
+  await pia.page.locator("#certify").click();
+  await pia.page.locator("#review-outcome").filter({ hasText: "Certified and signed" }).waitFor();
+  await review.locator("#certification-current").waitFor();
+
+  // MFBM is told in the app: its tab counts the new certification until it looks.
+  const mara = await atTheDesk(world, "MFBM", "mara.budget", "mfbm_budget_officer", "Mara Budget");
+  await mara.page.locator("#certified-new").filter({ hasText: "1 new" }).waitFor();
+  await mara.page.locator("#certified-tab").click();
+  const certified = mara.page.locator("#certified-proposals article.certified").filter({ hasText: "Health stations for Datu Piang" });
+  await certified.locator("#certification-current").waitFor();
+  assert.match(await certified.innerText(), /MOH[\s\S]*Certified by BPDA[\s\S]*85\.00[\s\S]*₱150,000\.00/);
+
+  // The ministry's phones take the decision at their next sync and show the certificate;
+  // an edit after it voids it, visibly.
+  await syncNow(sara.page);
+  const standing = sara.page.locator("#proposal-standing");
+  await standing.locator("#certification-current").waitFor();
+  await setField(sara.page, "Beneficiaries", "2100");
+  await synced(sara.page);
+  await syncNow(sara.page);
+  await standing.locator("#certification-void").waitFor();
+  assert.match(await standing.innerText(), /changed after BPDA certified it/);
+
   // The partner it names reads it at the desk; it cannot change it there.
   const mila = await atTheDesk(world, "MILG", "mila.staff", "ministry_staff", "Mila Staff");
   await openTab(mila.page, "Partner proposals");
   const partnered = mila.page.locator("#partner-proposals article.partnered").filter({ hasText: "Health stations for Datu Piang" });
   await partnered.waitFor();
-  assert.match(await partnered.innerText(), /MOH[\s\S]*submitted[\s\S]*₱150,000\.00[\s\S]*Four stations/);
-  for (const who of [sara, omar, sofia, pia, mila]) await who.context.close();
+  assert.match(await partnered.innerText(), /MOH[\s\S]*certified[\s\S]*₱150,000\.00[\s\S]*Four stations/);
+  for (const who of [sara, omar, sofia, pia, mara, mila]) await who.context.close();
 });

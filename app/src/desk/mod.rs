@@ -25,10 +25,4 @@ pub(crate) fn csrf_token(status: Status) -> String {
     status.me.get_untracked().map(|me| me.csrf_token).unwrap_or_default()
 }
 
-/// A server time (RFC 3339, UTC) as people read it: `2026-11-22 09:30 UTC`.
-pub(crate) fn when(rfc3339: &str) -> String {
-    match (rfc3339.get(..10), rfc3339.get(11..16)) {
-        (Some(date), Some(time)) => format!("{date} {time} UTC"),
-        _ => rfc3339.to_owned(),
-    }
-}
+pub(crate) use crate::text::when;

@@ -125,6 +125,7 @@ pub fn RecordForm(id: DocId) -> impl IntoView {
             {(kind == RecordKind::PpaProposal).then(|| view! {
                 <proposal::ScorePreview id=id />
                 <proposal::SubmitProposal id=id state=state />
+                <proposal::ProposalStanding id=id />
             })}
             {has_gps.then(|| view! { <GpsCapture id=id kind=kind /> })}
             {kind.fields().iter().map(|spec| view! { <Field id=id kind=kind spec=spec /> }).collect_view()}

@@ -4,7 +4,7 @@
 mod device_page;
 mod form;
 mod lists;
-mod proposal;
+pub(crate) mod proposal;
 mod sign_in;
 
 #[cfg(feature = "desk")]
@@ -40,6 +40,8 @@ pub enum Screen {
     Dashboard,
     Plan,
     ProposalQueue,
+    Review(Uuid),
+    Certified,
     PartnerProposals,
 }
 
@@ -101,9 +103,19 @@ fn SignedIn() -> impl IntoView {
     // feature): officers on 2G never download them. The officer build links there.
     let desk_build = cfg!(feature = "desk");
     #[cfg(feature = "desk")]
-    if at_desk {
+    if at_desk || reads_submissions {
         provide_context(desk::live::Live::start());
     }
+    // The certifications' tab counts those new to this person (MFBM is told this way).
+    let certified_tab = move || {
+        #[cfg(feature = "desk")]
+        return view! {
+            <crate::plans::CertifiedTab current=Signal::derive(move || screen.get() == Screen::Certified)
+                open=Callback::new(move |_| screen.set(Screen::Certified)) />
+        };
+        #[cfg(not(feature = "desk"))]
+        ()
+    };
     let nav = move |to: Screen, label: &'static str| {
         view! {
             <button class="nav" aria-current=move || (screen.get() == to).then_some("page")
@@ -130,6 +142,7 @@ fn SignedIn() -> impl IntoView {
             {(desk_build && at_desk).then(|| nav(Screen::Records, t().desk.records))}
             {desk_build.then(|| nav(Screen::Plan, t().plans.tab))}
             {(desk_build && reads_submissions).then(|| nav(Screen::ProposalQueue, t().plans.queue))}
+            {move || (desk_build && reads_submissions).then(certified_tab)}
             {(desk_build && at_desk).then(|| nav(Screen::PartnerProposals, t().plans.partnered))}
             {(!desk_build && (at_desk || !field_work)).then(|| view! { <a class="button nav" href="/desk/">{t().open_desk}</a> })}
         </nav>
@@ -159,6 +172,10 @@ fn SignedIn() -> impl IntoView {
             Screen::Plan => view! { <crate::plans::DevelopmentPlan /> }.into_any(),
             #[cfg(feature = "desk")]
             Screen::ProposalQueue => view! { <crate::plans::ProposalQueue /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::Review(id) => view! { <crate::plans::ReviewSubmission id=id /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::Certified => view! { <crate::plans::CertifiedProposals /> }.into_any(),
             #[cfg(feature = "desk")]
             Screen::PartnerProposals => view! { <crate::plans::PartnerProposals /> }.into_any(),
         }}

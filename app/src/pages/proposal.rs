@@ -1,8 +1,11 @@
 //! A PPA proposal's own parts of its record form: the alignment score it would get now
 //! against the development plan (computed on the device, by the same code as the
-//! server's), and submitting it to BPDA.
+//! server's), submitting it to BPDA, and where it stands with BPDA (its decision and
+//! certificate, which BPDA's and MFBM's screens show the same way).
 
-use bmms_shared::plans::proposal::outline_of;
+use bmms_shared::api::{Decision, Standing};
+use bmms_shared::plans::certificate::Certificate;
+use bmms_shared::plans::proposal::{outline_of, pesos};
 use bmms_shared::plans::score::shown;
 use bmms_shared::plans::{self, Framework};
 use bmms_shared::records::{self, FieldValue};
@@ -12,8 +15,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::form::current;
+use crate::browser;
 use crate::device::{self, Status};
-use crate::text::t;
+use crate::text::{t, when};
 
 thread_local! {
     /// The framework as last read this session: opening another proposal asks no more.
@@ -80,7 +84,7 @@ pub fn SubmitProposal(id: DocId, state: Memo<RecordSyncState>) -> impl IntoView 
         spawn_local(async move {
             match crate::api::submit_proposal(&csrf, id).await {
                 Ok(submitted) => {
-                    outcome.set(Some(Ok((t().submitted_as)(submitted.version, &bmms_shared::plans::score::shown(submitted.score.total)))));
+                    outcome.set(Some(Ok((t().submitted_as)(submitted.version, &shown(submitted.score.total)))));
                     device::sync_now(status, true).await;
                 }
                 Err(problem) => outcome.set(Some(Err(problem.message))),
@@ -110,3 +114,79 @@ pub fn SubmitProposal(id: DocId, state: Memo<RecordSyncState>) -> impl IntoView 
     })
 }
 
+
+/// Where the proposal stands with BPDA, read from the server when there is a connection
+/// (again after each sync): waiting for review, sent back with BPDA's reasons, or
+/// certified (void once it changed), with the score and BPDA's adjustments.
+#[component]
+pub fn ProposalStanding(id: DocId) -> impl IntoView {
+    let status = expect_context::<Status>();
+    let standing = RwSignal::new(None::<Standing>);
+    Effect::new(move |_| {
+        status.last_sync.track();
+        if status.online.get() {
+            spawn_local(async move {
+                if let Ok(read) = crate::api::proposal_standing(id).await {
+                    standing.set(Some(read));
+                }
+            });
+        }
+    });
+    move || {
+        let submission = standing.get()?.submission?;
+        Some(view! {
+            <section class="standing" id="proposal-standing">
+                <h2>{t().with_bpda}</h2>
+                <p>{(t().submitted_version)(submission.version, &when(&submission.submitted_at), &shown(submission.score.total))}</p>
+                {(!submission.adjustments.is_empty()).then(|| view! {
+                    <ul>{submission.adjustments.iter().map(|a| view! {
+                        <li>{a.component.label()} ": " {shown(a.from)} " → " {shown(a.to)} " — " {a.reason.clone()}</li>
+                    }).collect_view()}</ul>
+                })}
+                {match submission.decision {
+                    Some(decision) => view! { <DecisionView decision=decision /> }.into_any(),
+                    None => view! { <p>{t().waiting_for_bpda}</p> }.into_any(),
+                }}
+            </section>
+        })
+    }
+}
+
+/// BPDA's decision: the reasons of a return, or the certificate (void once the proposal
+/// changed).
+#[component]
+pub fn DecisionView(decision: Decision) -> impl IntoView {
+    view! {
+        <div class="decision" id="decision" data-decision=decision.decision.clone()>
+            {match decision.certificate {
+                Some(certificate) => view! { <CertificateView certificate=certificate current=decision.current /> }.into_any(),
+                None => view! {
+                    <h3>{(t().review.returned_on)(&when(&decision.decided_at), &decision.decided_by)}</h3>
+                    <p class="reasons">{decision.reasons.clone()}</p>
+                }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// A certificate as people read it, void or not, with its download.
+#[component]
+pub fn CertificateView(certificate: Certificate, current: bool) -> impl IntoView {
+    let json = serde_json::to_string_pretty(&certificate).unwrap_or_default();
+    let name = format!("certificate-{}-v{}.json", certificate.proposal_id, certificate.version);
+    view! {
+        <div class="certificate">
+            <h3>{(t().review.certified_on)(&when(&certificate.certified_at), &shown(certificate.score))} " "
+                {if current {
+                    view! { <span class="badge synced" id="certification-current">{t().review.holds}</span> }.into_any()
+                } else {
+                    view! { <span class="badge refused" id="certification-void">{t().review.void}</span> }.into_any()
+                }}</h3>
+            {(!current).then(|| view! { <p class="warning">{t().review.void_explained}</p> })}
+            <p>{(t().review.version)(certificate.version)} " · " {pesos(certificate.total_cost)} " · "
+                {t().review.signed_with} " " <code>{certificate.key_id.clone()}</code></p>
+            <button class="download-certificate" on:click=move |_| { let _ = browser::download(&name, json.as_bytes()); }>
+                {t().review.download}</button>
+        </div>
+    }
+}

@@ -15,10 +15,14 @@ use crate::desk::csrf_token;
 use crate::device::Status;
 use crate::text::t;
 
+mod certified;
 mod partnered;
 mod queue;
+mod review;
+pub use certified::{CertifiedProposals, CertifiedTab};
 pub use partnered::PartnerProposals;
 pub use queue::ProposalQueue;
+pub use review::ReviewSubmission;
 
 #[component]
 pub fn DevelopmentPlan() -> impl IntoView {

@@ -9,7 +9,7 @@ use crate::desk::{api, when};
 use crate::text::t;
 
 /// A field of the proposal's content as text, if it has one.
-fn field(content: &serde_json::Value, name: &str) -> Option<String> {
+pub(super) fn field(content: &serde_json::Value, name: &str) -> Option<String> {
     match content.get(name)? {
         serde_json::Value::String(text) => Some(text.clone()),
         serde_json::Value::Array(items) => Some(items.iter().filter_map(|i| i.as_str()).collect::<Vec<_>>().join(", ")),

@@ -1,5 +1,6 @@
 //! BPDA's queue: every organization's proposals waiting for review, oldest first, with
-//! the score each had when it was submitted. MFBM's budget officers read it too.
+//! the score each had when it was submitted; a planner opens one to review it. MFBM's
+//! budget officers read it too.
 
 use bmms_shared::api::{Items, QueuedProposal};
 use bmms_shared::plans::proposal::pesos;
@@ -7,14 +8,17 @@ use bmms_shared::plans::score::shown;
 use leptos::prelude::*;
 
 use crate::desk::api;
+use crate::desk::live::Live;
 use crate::desk::when;
+use crate::pages::Screen;
 use crate::text::t;
 
 #[component]
 pub fn ProposalQueue() -> impl IntoView {
-    let refresh = RwSignal::new(0u64);
+    let screen = expect_context::<RwSignal<Screen>>();
+    let live = expect_context::<Live>();
     let queue = RwSignal::new(None::<Result<Items<QueuedProposal>, String>>);
-    api::keep_loaded(refresh, || "/api/v1/proposals/queue".into(), queue);
+    api::keep_loaded(live.records, || "/api/v1/proposals/queue".into(), queue);
     view! {
         <section class="card desk" id="proposal-queue">
             <h1>{t().plans.queue}</h1>
@@ -32,7 +36,7 @@ pub fn ProposalQueue() -> impl IntoView {
                         </tr></thead>
                         <tbody>{list.items.into_iter().map(|p| view! {
                             <tr data-proposal=p.proposal_id.to_string()>
-                                <th scope="row">{p.title.clone()} " " <small>{p.ppa_type.clone()} {(p.version > 1).then(|| format!(" · v{}", p.version))}</small></th>
+                                <th scope="row"><button class="link open-review" on:click=move |_| screen.set(Screen::Review(p.submission_id))>{p.title.clone()}</button> " " <small>{p.ppa_type.clone()} {(p.version > 1).then(|| format!(" · v{}", p.version))}</small></th>
                                 <td>{p.organization_code.clone()} " — " {p.organization_name.clone()}</td>
                                 <td class="score">{shown(p.score)}
                                     {(!p.certifiable).then(|| view! { " " <span class="badge refused">{t().plans.below_80}</span> })}</td>

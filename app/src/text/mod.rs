@@ -9,7 +9,7 @@ mod plans;
 
 pub use dashboard::DashboardText;
 pub use desk::DeskText;
-pub use plans::PlansText;
+pub use plans::{PlansText, ReviewText};
 
 pub struct Text {
     pub app_name: &'static str,
@@ -70,6 +70,9 @@ pub struct Text {
     pub untitled_proposal: &'static str,
     pub submit_to_bpda: &'static str,
     pub submitted_as: fn(i32, &str) -> String,
+    pub with_bpda: &'static str,
+    pub submitted_version: fn(i32, &str, &str) -> String,
+    pub waiting_for_bpda: &'static str,
     pub sync_before_submitting: &'static str,
     pub submit_needs_connection: &'static str,
     pub score_now: fn(&str) -> String,
@@ -118,6 +121,7 @@ pub struct Text {
     pub dashboard: &'static DashboardText,
     /// The planning screens' sentences.
     pub plans: &'static PlansText,
+    pub review: &'static ReviewText,
 }
 
 /// English, the first language.
@@ -192,7 +196,10 @@ pub static EN: Text = Text {
     untitled_task: "(untitled task)",
     untitled_proposal: "(untitled proposal)",
     submit_to_bpda: "Submit to BPDA",
-    submitted_as: |version, score| format!("Submitted to BPDA (version {version}), with an alignment score of {score}. It cannot change until BPDA sends it back."),
+    submitted_as: |version, score| format!("Submitted to BPDA (version {version}), with an alignment score of {score}. It cannot change until BPDA certifies it or sends it back."),
+    with_bpda: "With BPDA",
+    submitted_version: |version, when, score| format!("Version {version} submitted {when}, with an alignment score of {score}."),
+    waiting_for_bpda: "BPDA has not decided yet; the proposal cannot change until it does.",
     sync_before_submitting: "Sync this proposal's edits before submitting it.",
     submit_needs_connection: "Submitting needs a connection.",
     score_now: |score| format!("Alignment score now: {score}"),
@@ -236,9 +243,18 @@ pub static EN: Text = Text {
     desk: &desk::DESK_EN,
     dashboard: &dashboard::DASHBOARD_EN,
     plans: &plans::PLANS_EN,
+    review: &plans::REVIEW_EN,
 };
 
 /// The texts in the user's language (English until another is added).
+/// A server time (RFC 3339, UTC) as people read it: `2026-11-22 09:30 UTC`.
+pub(crate) fn when(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
 pub fn t() -> &'static Text {
     &EN
 }

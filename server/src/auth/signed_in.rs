@@ -79,6 +79,15 @@ impl SignedIn {
         ))
     }
 
+    /// Refuses (403) anyone with no desk screen that live updates refresh: the desk staff,
+    /// and BPDA's planners and MFBM's budget officers (their queue and certifications).
+    pub fn require_desk_screens(&self) -> Result<Caller, ApiError> {
+        if bmms_shared::policy::may_read_submissions(self.auth.role).is_ok() {
+            return Ok(self.caller());
+        }
+        self.require_desk()
+    }
+
     /// Refuses (403) anyone who does not supervise field work; `what` completes
     /// "Only a supervisor can ...". A supervisor is never an oversight account, but a
     /// handler that changes data still calls [`SignedIn::require_writer`] first, so that

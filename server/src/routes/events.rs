@@ -13,7 +13,7 @@ use crate::auth::SignedIn;
 use crate::error::ApiError;
 
 pub async fn stream(State(state): State<AppState>, signed_in: SignedIn) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let org_id = signed_in.require_desk()?.org_id;
+    let org_id = signed_in.require_desk_screens()?.org_id;
     let (changes, closed) = state.events.subscribe();
     let events = stream::unfold((changes, closed), move |(mut changes, mut closed)| async move {
         loop {

@@ -186,6 +186,18 @@ pub fn shown(hundredths: u32) -> String {
     format!("{}.{:02}", hundredths / 100, hundredths % 100)
 }
 
+/// Points as a person types them (`66.67`) in hundredths (`6667`): None unless 0 to 100
+/// with at most two decimals.
+pub fn hundredths(text: &str) -> Option<u32> {
+    let text = text.trim();
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() || fraction.len() > 2 || !whole.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let value = whole.parse::<u32>().ok()?.checked_mul(100)? + format!("{fraction:0<2}").parse::<u32>().ok()?;
+    (value <= FULL).then_some(value)
+}
+
 /// `part` of `whole`, in hundredths, rounded down; nothing of nothing is 0.
 fn share(part: u64, whole: u64) -> u32 {
     if whole == 0 {
@@ -269,6 +281,3 @@ fn beneficiary_reach(framework: &Framework, proposal: &ProposalOutline) -> Compo
     let to_raise = format!("{} more beneficiaries would earn full marks.", full.saturating_sub(reached));
     Component::new(name, share(reached, full), explanation, Some(to_raise))
 }
-
-#[cfg(test)]
-mod tests;

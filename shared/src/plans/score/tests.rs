@@ -131,3 +131,14 @@ fn an_adjusted_component_changes_the_total() {
     assert_eq!(value(&adjusted, ComponentName::GeographicPriority), (1_000, 150));
     assert_eq!((adjusted.total, adjusted.certifiable), (8_149, true));
 }
+
+#[test]
+fn points_as_typed_become_hundredths() {
+    assert_eq!(hundredths("66.67"), Some(6667));
+    assert_eq!(hundredths("66.6"), Some(6660));
+    assert_eq!(hundredths(" 100 "), Some(10_000));
+    assert_eq!(hundredths("0"), Some(0));
+    for bad in ["", ".5", "100.01", "1.234", "-1", "1e2", "5,5", "99999999999"] {
+        assert_eq!(hundredths(bad), None, "{bad}");
+    }
+}
