@@ -281,3 +281,6 @@ fn beneficiary_reach(framework: &Framework, proposal: &ProposalOutline) -> Compo
     let to_raise = format!("{} more beneficiaries would earn full marks.", full.saturating_sub(reached));
     Component::new(name, share(reached, full), explanation, Some(to_raise))
 }
+
+#[cfg(test)]
+mod tests;
