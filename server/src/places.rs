@@ -37,6 +37,16 @@ pub fn name_of(code: &str) -> Option<&'static str> {
     place(code).map(|p| p.name.as_str())
 }
 
+/// The province the place lies in (or the Special Geographic Area, or an independent city
+/// directly under the region): what the Annual Investment Program totals by.
+pub fn province_of(code: &str) -> Option<&'static Place> {
+    let mut at = place(code)?;
+    while let Some(parent) = place(&at.parent_code).filter(|p| p.level != "region") {
+        at = parent;
+    }
+    (at.level != "region").then_some(at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +64,13 @@ mod tests {
         assert_eq!(name_of("1900700000"), Some("Basilan"));
         assert_eq!(place("1900702001").map(|p| p.level.as_str()), Some("barangay"));
         assert_eq!(name_of("0906600000"), None, "Sulu is no longer part of BARMM in PSA's list");
+    }
+
+    #[test]
+    fn a_place_is_totalled_under_its_province() {
+        assert_eq!(province_of("1900702001").map(|p| p.name.as_str()), Some("Basilan"), "a barangay of Lamitan");
+        assert_eq!(province_of("1900700000").map(|p| p.code.as_str()), Some("1900700000"), "a province is its own");
+        assert!(province_of("1900000000").is_none(), "the region is in no province");
+        assert!(province_of("0906600000").is_none());
     }
 }

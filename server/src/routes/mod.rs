@@ -1,6 +1,7 @@
 //! The HTTP routes, one file per resource. Everything under `/api` answers JSON, errors
 //! included (see [`crate::error`]).
 
+pub mod aip;
 pub mod auth;
 pub mod bdp;
 pub mod conflicts;
@@ -125,6 +126,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::POST, "/submissions/{id}/return", review::send_back),
         ApiRoute::signed_in(M::POST, "/submissions/{id}/certify", review::certify),
         ApiRoute::signed_in(M::GET, "/certifications", review::list),
+        ApiRoute::signed_in(M::GET, "/aip", aip::show),
+        ApiRoute::signed_in(M::GET, "/aip/export", aip::export),
         ApiRoute::public(M::POST, "/certifications/verify", review::verify),
         ApiRoute::signed_in(M::POST, "/sync", sync::sync).body_limit(bmms_shared::sync::protocol::MAX_REQUEST_BYTES),
     ]

@@ -21,6 +21,7 @@ use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::SignedIn;
 use crate::bdp;
+use crate::places;
 use crate::certification::HOLDS;
 use crate::db::OrgTx;
 use crate::error::ApiError;
@@ -79,8 +80,15 @@ pub async fn submit(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
     }
     let bdp = bdp::load(&mut tx).await?;
     check_complete(&stored.doc, &bdp)?;
-    let score = plans::score(&bdp.for_scoring(), &proposal::outline_of(&stored.doc));
-    let total_cost: i64 = proposal::cost_by_year(&stored.doc).values().sum();
+    let outline = proposal::outline_of(&stored.doc);
+    let score = plans::score(&bdp.for_scoring(), &outline);
+    let costs = proposal::cost_by_year_and_class(&stored.doc);
+    let total_cost: i64 = costs.values().flatten().sum();
+    // What the Annual Investment Program reads (migrations/0015).
+    let cost_by_year: serde_json::Map<String, serde_json::Value> = costs.iter().map(|(year, classes)| (year.to_string(), json!(classes))).collect();
+    let mut provinces: Vec<String> = outline.places.iter().filter_map(|code| places::province_of(code)).map(|p| p.code.clone()).collect();
+    provinces.sort();
+    provinces.dedup();
 
     let freeze = Box::new(|doc: &mut AutoCommit| desk_edit::set_fields(doc, vec![("status", FieldValue::Choice("submitted".into()))]));
     let (_, mut frozen) = desk_edit::edit_stored(&mut tx, id, stored, caller.user_id, freeze).await?;
@@ -90,8 +98,9 @@ pub async fn submit(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
         .fetch_one(&mut *tx)
         .await?;
     let (submission_id, submitted_at): (Uuid, DateTime<Utc>) = sqlx::query_as(
-        "insert into ppa_submissions (org_id, proposal_id, version, heads, content, score, components, total_cost, submitted_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id, submitted_at",
+        "insert into ppa_submissions (org_id, proposal_id, version, heads, content, score, components, total_cost, submitted_by,
+                                      goals, provinces, cost_by_year)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning id, submitted_at",
     )
     .bind(tx.org_id())
     .bind(id)
@@ -102,6 +111,9 @@ pub async fn submit(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
     .bind(serde_json::to_value(&score.components).map_err(|e| ApiError::Internal(e.into()))?)
     .bind(total_cost)
     .bind(caller.user_id)
+    .bind(&outline.goals)
+    .bind(&provinces)
+    .bind(serde_json::Value::Object(cost_by_year))
     .fetch_one(&mut *tx)
     .await?;
     audit::append(&mut tx, Event {

@@ -2,8 +2,8 @@
 //! planner adjusts a component with a reason and certifies at 80.00 (not at 79.99); the
 //! certificate checks out until the proposal changes, and a tampered one says so; a
 //! version is decided once; a proposal sent back can be edited again once its devices
-//! sync; and PostgreSQL shows the review to the proposing organization, BPDA and MFBM
-//! alone.
+//! sync; PostgreSQL shows the review to the proposing organization, BPDA and MFBM alone;
+//! and the year's Annual Investment Program holds the certified and pending PPAs.
 
 use bmms_server::db::OrgTx;
 use bmms_shared::records::{self, FieldValue, RecordKind};
@@ -247,4 +247,66 @@ async fn the_command_line_checks_a_certificate_file() {
     std::fs::write(&file, "{\"not\": \"a certificate\"}").unwrap();
     let err = bmms_server::cli::run_verify_certification(w.app.db(), &file).await.unwrap_err();
     assert!(err.to_string().contains("not a BMMS certificate"), "{err}");
+}
+
+#[tokio::test]
+async fn the_aip_of_a_year_holds_its_certified_and_pending_ppas_with_totals_and_exports() {
+    let mut w = submitted_with(2_000).await;
+    // MOH's proposal: certified. A second MOH proposal: submitted, then sent back (out).
+    assert_eq!(w.post(&w.pia, "certify", None).await.status(), 201);
+    let returned = DocId(Uuid::new_v4());
+    w.sara.client.create(returned, RecordKind::PpaProposal);
+    complete(&mut w.sara, returned);
+    set(&mut w.sara, returned, "title", FieldValue::Text("Returned proposal".into()));
+    w.sara.sync(&w.app).await;
+    let answer: Value = submit(&w.app, &w.sofia, returned).await.json().await.unwrap();
+    let path = format!("/api/v1/submissions/{}/return", answer["submission_id"].as_str().unwrap());
+    let sent_back = w.app.request(reqwest::Method::POST, &path, Some(&w.pia), Some(json!({"reasons": "Not this year."}))).await;
+    assert_eq!(sent_back.status(), 200);
+    // MILG's proposal, pending, in a Lanao del Sur barangay, costing PS in 2026 and CO in 2027.
+    w.app.create_user("MILG", "mila", Role::MinistryStaff).await;
+    w.app.create_user("MILG", "milo", Role::Supervisor).await;
+    let mut mila = Device::register(&w.app, "mila").await;
+    let milg = DocId(Uuid::new_v4());
+    mila.client.create(milg, RecordKind::PpaProposal);
+    complete(&mut mila, milg);
+    set(&mut mila, milg, "title", FieldValue::Text("=Barangay peacekeeping training".into()));
+    set(&mut mila, milg, "places", FieldValue::TextList(vec!["1903601001".into()]));
+    set(&mut mila, milg, &bmms_shared::records::ppa::cost_field(2026, 1, "co"), FieldValue::Integer(0));
+    set(&mut mila, milg, &bmms_shared::records::ppa::cost_field(2026, 2, "ps"), FieldValue::Integer(300_000_00));
+    set(&mut mila, milg, &bmms_shared::records::ppa::cost_field(2027, 1, "co"), FieldValue::Integer(1_000_000_00));
+    mila.sync(&w.app).await;
+    assert_eq!(submit(&w.app, &w.app.sign_in("milo").await, milg).await.status(), 201);
+
+    let aip: Value = w.app.get("/api/v1/aip?year=2026", &w.mara).await.json().await.unwrap();
+    let rows = aip["rows"].as_array().unwrap();
+    let titles: Vec<(&str, &str)> = rows.iter().map(|r| (r["title"].as_str().unwrap(), r["status"].as_str().unwrap())).collect();
+    assert_eq!(titles, [("=Barangay peacekeeping training", "pending"), ("Barangay health stations for Datu Piang", "certified")], "{aip}");
+    assert_eq!((aip["certified"].as_i64(), aip["pending"].as_i64()), (Some(5_000_000_00), Some(300_000_00)));
+    assert_eq!((rows[0]["ps"].as_i64(), rows[0]["co"].as_i64()), (Some(300_000_00), Some(0)));
+    let goal = &aip["by_goal"][0];
+    assert_eq!((goal["code"].as_str(), goal["ppas"].as_u64(), goal["certified"].as_i64(), goal["pending"].as_i64()), (Some("S2"), Some(2), Some(5_000_000_00), Some(300_000_00)));
+    let provinces: Vec<&str> = aip["by_province"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(provinces, ["Lanao del Sur", "Maguindanao del Sur"]);
+    let organizations: Vec<&str> = aip["by_organization"].as_array().unwrap().iter().map(|o| o["code"].as_str().unwrap()).collect();
+    assert_eq!(organizations, ["MILG", "MOH"]);
+    let next: Value = w.app.get("/api/v1/aip?year=2027", &w.pia).await.json().await.unwrap();
+    assert_eq!((next["rows"].as_array().unwrap().len(), next["pending"].as_i64()), (1, Some(1_000_000_00)));
+
+    // The export: CSV a spreadsheet opens safely, and JSON.
+    let csv = w.app.get("/api/v1/aip/export?year=2026&format=csv", &w.pia).await;
+    assert_eq!(csv.headers()["content-disposition"], "attachment; filename=\"aip-2026.csv\"");
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[1].contains("'=Barangay peacekeeping training") && lines[1].contains("Lanao del Sur") && lines[1].ends_with(",300000.00,0.00,0.00,300000.00"), "{csv}");
+    let json_export: Value = w.app.get("/api/v1/aip/export?year=2026&format=json", &w.pia).await.json().await.unwrap();
+    assert_eq!(json_export, aip);
+
+    // Bad asks, and who may not ask.
+    for bad in ["/api/v1/aip?year=1999", "/api/v1/aip/export?year=2026&format=xlsx", "/api/v1/aip?year=soon"] {
+        let (status, _, message) = error_of(w.app.get(bad, &w.pia).await).await;
+        assert!((400..500).contains(&status) && !message.is_empty(), "{bad}: {status} {message}");
+    }
+    assert_eq!(error_of(w.app.get("/api/v1/aip?year=2026", &w.sofia).await).await.0, 403);
 }

@@ -18,6 +18,7 @@
 //! - **Queries** (`?status=&limit=`) are declared here too: the server reads them and the
 //!   app writes them (through serde, into `key=value` pairs).
 
+mod aip;
 mod auth;
 mod conflicts;
 mod dashboard;
@@ -29,6 +30,7 @@ mod tasks;
 #[cfg(test)]
 mod tests;
 
+pub use aip::{Aip, AipQuery, AipRow, AipTotal};
 pub use auth::{LoginRequest, Me, OrganizationSummary, SignedOut, UserSummary};
 pub use conflicts::{ConflictDetail, QueuedConflict, Resolution, Resolve, ResolveMany, Settlement, WrittenValue};
 pub use dashboard::{

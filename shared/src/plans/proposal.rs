@@ -51,22 +51,28 @@ pub fn outline_of(doc: &AutoCommit) -> ProposalOutline {
     }
 }
 
-/// The proposal's cost by fiscal year, in centavos, for the years that have any.
-pub fn cost_by_year(doc: &AutoCommit) -> BTreeMap<i32, i64> {
+/// The proposal's cost by fiscal year and expense class (PS, MOOE, CO, in the order of
+/// `EXPENSE_CLASSES`), in centavos, for the years that have any.
+pub fn cost_by_year_and_class(doc: &AutoCommit) -> BTreeMap<i32, [i64; 3]> {
     let mut by_year = BTreeMap::new();
     for year in FISCAL_YEARS {
-        let mut total = 0i64;
-        for quarter in 1..=4 {
-            for (class, _) in EXPENSE_CLASSES {
+        let mut classes = [0i64; 3];
+        for (at, (class, _)) in EXPENSE_CLASSES.iter().enumerate() {
+            for quarter in 1..=4 {
                 // Each cell is at most MAX_CELL_CENTAVOS: 120 of them cannot overflow.
-                total += integer(doc, &ppa::cost_field(year, quarter, class)).unwrap_or(0);
+                classes[at] += integer(doc, &ppa::cost_field(year, quarter, class)).unwrap_or(0);
             }
         }
-        if total > 0 {
-            by_year.insert(year, total);
+        if classes.iter().sum::<i64>() > 0 {
+            by_year.insert(year, classes);
         }
     }
     by_year
+}
+
+/// The proposal's cost by fiscal year, in centavos, for the years that have any.
+pub fn cost_by_year(doc: &AutoCommit) -> BTreeMap<i32, i64> {
+    cost_by_year_and_class(doc).into_iter().map(|(year, classes)| (year, classes.iter().sum())).collect()
 }
 
 /// Every field the proposal holds, as the API's JSON (field name → value): what BPDA
