@@ -96,6 +96,23 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   await certified.locator("#certification-current").waitFor();
   assert.match(await certified.innerText(), /MOH[\s\S]*Certified by BPDA[\s\S]*85\.00[\s\S]*₱150,000\.00/);
 
+  // BPDA's Annual Investment Program of the year holds it, certified, with its cost; it
+  // downloads as CSV for a spreadsheet.
+  await openTab(pia.page, "AIP");
+  const aipRow = pia.page.locator("#aip-rows tbody tr").filter({ hasText: "Health stations for Datu Piang" });
+  await aipRow.waitFor();
+  assert.match(await aipRow.innerText(), /MOH\s+certified\s+85\.00[\s\S]*₱150,000\.00/);
+  const csv = await pia.page.evaluate(async () => (await fetch("/api/v1/aip/export?year=2026&format=csv")).text());
+  assert.match(csv, /Health stations for Datu Piang.*,150000\.00$/m);
+
+  // The ministry's multi-year plan, at the desk, shows it under its goal in 2026.
+  const mona = await atTheDesk(world, "MOH", "mona.staff", "ministry_staff", "Mona Staff");
+  await openTab(mona.page, "Multi-year plan");
+  const underGoal = mona.page.locator("#multi-year-plan tbody[data-goal='S2']");
+  await underGoal.waitFor();
+  // (Its status is the ministry's copy: certified once one of its devices has synced since.)
+  assert.match(await underGoal.innerText(), /Health stations for Datu Piang\s+(submitted|certified)\s+₱150,000\.00/);
+
   // The ministry's phones take the decision at their next sync and show the certificate;
   // an edit after it voids it, visibly.
   await syncNow(sara.page);
@@ -113,5 +130,5 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   const partnered = mila.page.locator("#partner-proposals article.partnered").filter({ hasText: "Health stations for Datu Piang" });
   await partnered.waitFor();
   assert.match(await partnered.innerText(), /MOH[\s\S]*certified[\s\S]*₱150,000\.00[\s\S]*Four stations/);
-  for (const who of [sara, omar, sofia, pia, mara, mila]) await who.context.close();
+  for (const who of [sara, omar, sofia, pia, mara, mona, mila]) await who.context.close();
 });

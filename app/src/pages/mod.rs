@@ -42,6 +42,8 @@ pub enum Screen {
     ProposalQueue,
     Review(Uuid),
     Certified,
+    Aip,
+    MultiYearPlan,
     PartnerProposals,
 }
 
@@ -143,6 +145,8 @@ fn SignedIn() -> impl IntoView {
             {desk_build.then(|| nav(Screen::Plan, t().plans.tab))}
             {(desk_build && reads_submissions).then(|| nav(Screen::ProposalQueue, t().plans.queue))}
             {move || (desk_build && reads_submissions).then(certified_tab)}
+            {(desk_build && reads_submissions).then(|| nav(Screen::Aip, t().aip.tab))}
+            {(desk_build && at_desk).then(|| nav(Screen::MultiYearPlan, t().aip.our_plan))}
             {(desk_build && at_desk).then(|| nav(Screen::PartnerProposals, t().plans.partnered))}
             {(!desk_build && (at_desk || !field_work)).then(|| view! { <a class="button nav" href="/desk/">{t().open_desk}</a> })}
         </nav>
@@ -174,6 +178,10 @@ fn SignedIn() -> impl IntoView {
             Screen::ProposalQueue => view! { <crate::plans::ProposalQueue /> }.into_any(),
             #[cfg(feature = "desk")]
             Screen::Review(id) => view! { <crate::plans::ReviewSubmission id=id /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::MultiYearPlan => view! { <crate::plans::MultiYearPlanView /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::Aip => view! { <crate::plans::AnnualInvestmentProgram /> }.into_any(),
             #[cfg(feature = "desk")]
             Screen::Certified => view! { <crate::plans::CertifiedProposals /> }.into_any(),
             #[cfg(feature = "desk")]

@@ -15,11 +15,15 @@ use crate::desk::csrf_token;
 use crate::device::Status;
 use crate::text::t;
 
+mod aip;
 mod certified;
+mod multi_year;
 mod partnered;
 mod queue;
 mod review;
+pub use aip::AnnualInvestmentProgram;
 pub use certified::{CertifiedProposals, CertifiedTab};
+pub use multi_year::MultiYearPlanView;
 pub use partnered::PartnerProposals;
 pub use queue::ProposalQueue;
 pub use review::ReviewSubmission;

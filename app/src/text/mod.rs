@@ -9,7 +9,7 @@ mod plans;
 
 pub use dashboard::DashboardText;
 pub use desk::DeskText;
-pub use plans::{PlansText, ReviewText};
+pub use plans::{AipText, PlansText, ReviewText};
 
 pub struct Text {
     pub app_name: &'static str,
@@ -122,6 +122,7 @@ pub struct Text {
     /// The planning screens' sentences.
     pub plans: &'static PlansText,
     pub review: &'static ReviewText,
+    pub aip: &'static AipText,
 }
 
 /// English, the first language.
@@ -244,6 +245,7 @@ pub static EN: Text = Text {
     dashboard: &dashboard::DASHBOARD_EN,
     plans: &plans::PLANS_EN,
     review: &plans::REVIEW_EN,
+    aip: &plans::AIP_EN,
 };
 
 /// The texts in the user's language (English until another is added).

@@ -119,6 +119,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::DELETE, "/bdp/priorities/{id}", bdp::delete_priority),
         ApiRoute::signed_in(M::GET, "/proposals/queue", proposals::queue),
         ApiRoute::signed_in(M::GET, "/proposals/partnered", proposals::partnered),
+        ApiRoute::signed_in(M::GET, "/proposals/plan", proposals::plan),
         ApiRoute::signed_in(M::POST, "/proposals/{id}/submit", proposals::submit),
         ApiRoute::signed_in(M::GET, "/proposals/{id}/standing", review::standing),
         ApiRoute::signed_in(M::GET, "/submissions/{id}", review::show),

@@ -9,7 +9,7 @@ use automerge::AutoCommit;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use bmms_shared::api::{Items, PartnerProposal, QueuedProposal, Submitted};
+use bmms_shared::api::{Items, MultiYearPlan, PartnerProposal, PlanGoal, PlanLine, QueuedProposal, Submitted};
 use bmms_shared::plans::{self, proposal};
 use bmms_shared::records::{self, ppa, FieldValue, RecordKind};
 use bmms_shared::{policy, DocId};
@@ -220,4 +220,56 @@ pub async fn partnered(State(state): State<AppState>, signed_in: SignedIn) -> Re
         })
         .collect();
     Ok(Json(Items { items }))
+}
+
+#[derive(sqlx::FromRow)]
+struct PlanRow {
+    id: DocId,
+    title: Option<String>,
+    status: String,
+    goals: Vec<String>,
+    cost_by_year: sqlx::types::Json<std::collections::BTreeMap<i32, i64>>,
+}
+
+/// `GET /api/v1/proposals/plan`: the organization's proposals laid out by year under the
+/// goals they serve (at most 2,000 proposals).
+pub async fn plan(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<MultiYearPlan>, ApiError> {
+    let caller = signed_in.require_desk()?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let rows: Vec<PlanRow> = sqlx::query_as(
+        "select id, title, status, goals, cost_by_year from ppa_proposals where org_id = $1 order by title, id limit 2000",
+    )
+    .bind(tx.org_id())
+    .fetch_all(&mut *tx)
+    .await?;
+    let bdp = bdp::load(&mut tx).await?;
+    tx.commit().await?;
+
+    let years: Vec<i32> = rows.iter().flat_map(|r| r.cost_by_year.0.keys().copied()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let mut goals: Vec<PlanGoal> = bdp
+        .goals
+        .iter()
+        .map(|g| PlanGoal { code: g.code.clone(), title: g.title.clone(), proposals: Vec::new(), by_year: vec![0; years.len()] })
+        .collect();
+    let mut no_goal = PlanGoal { code: String::new(), title: String::new(), proposals: Vec::new(), by_year: vec![0; years.len()] };
+    for row in rows {
+        let by_year: Vec<i64> = years.iter().map(|y| row.cost_by_year.0.get(y).copied().unwrap_or(0)).collect();
+        let line = PlanLine { proposal_id: row.id, title: row.title, status: row.status, by_year };
+        // A goal the plan no longer has is shown as none.
+        let mut placed = false;
+        for goal in goals.iter_mut().filter(|g| row.goals.contains(&g.code)) {
+            goal.by_year.iter_mut().zip(&line.by_year).for_each(|(total, cost)| *total += cost);
+            goal.proposals.push(line.clone());
+            placed = true;
+        }
+        if !placed {
+            no_goal.by_year.iter_mut().zip(&line.by_year).for_each(|(total, cost)| *total += cost);
+            no_goal.proposals.push(line);
+        }
+    }
+    goals.retain(|g| !g.proposals.is_empty());
+    if !no_goal.proposals.is_empty() {
+        goals.push(no_goal);
+    }
+    Ok(Json(MultiYearPlan { years, goals }))
 }

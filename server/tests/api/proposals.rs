@@ -279,3 +279,31 @@ async fn a_partner_named_in_a_proposal_reads_it_and_no_other_organization_does()
     assert!(partnered(&app, &mila).await.is_empty());
     assert_eq!(partnered(&app, &sam).await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_multi_year_plan_lays_out_the_organizations_proposals_by_year_under_their_goals() {
+    let app = spawn_app().await;
+    let (mut sara, _omar) = two_staff(&app).await;
+    app.create_user("MILG", "mila", Role::MinistryStaff).await;
+    let stations = DocId(Uuid::new_v4());
+    sara.client.create(stations, RecordKind::PpaProposal);
+    complete(&mut sara, stations);
+    set(&mut sara, stations, &cost_field(2028, 3, "mooe"), FieldValue::Integer(250_000_00));
+    let idea = DocId(Uuid::new_v4());
+    sara.client.create(idea, RecordKind::PpaProposal);
+    set(&mut sara, idea, "title", FieldValue::Text("An idea without a goal yet".into()));
+    set(&mut sara, idea, &cost_field(2027, 1, "ps"), FieldValue::Integer(10_000_00));
+    sara.sync(&app).await;
+
+    let plan: serde_json::Value = app.get("/api/v1/proposals/plan", &sara.browser).await.json().await.unwrap();
+    assert_eq!(plan["years"], serde_json::json!([2026, 2027, 2028]), "{plan}");
+    let goals = plan["goals"].as_array().unwrap();
+    assert_eq!((goals[0]["code"].as_str(), goals[1]["code"].as_str()), (Some("S2"), Some("")), "{plan}");
+    assert_eq!(goals[0]["proposals"][0]["by_year"], serde_json::json!([5_000_000_00i64, 0, 250_000_00]));
+    assert_eq!(goals[0]["by_year"], serde_json::json!([5_000_000_00i64, 0, 250_000_00]));
+    assert_eq!(goals[1]["proposals"][0]["title"], "An idea without a goal yet");
+    assert_eq!(goals[1]["by_year"], serde_json::json!([0, 10_000_00, 0]));
+
+    let elsewhere: serde_json::Value = app.get("/api/v1/proposals/plan", &app.sign_in("mila").await).await.json().await.unwrap();
+    assert_eq!(elsewhere, serde_json::json!({"years": [], "goals": []}), "another organization's plan holds none of these");
+}

@@ -39,7 +39,7 @@ pub use dashboard::{
 };
 pub use devices::{DeviceHealth, DeviceHealthList, DeviceRegistration, HealthQuery};
 pub use plans::{
-    Bdp, BdpGoal, BdpIndicator, BdpPriority, BdpSettings, GoalInput, IndicatorInput, PartnerProposal, PriorityInput, QueuedProposal,
+    Bdp, BdpGoal, BdpIndicator, BdpPriority, BdpSettings, GoalInput, IndicatorInput, MultiYearPlan, PartnerProposal, PlanGoal, PlanLine, PriorityInput, QueuedProposal,
     Submitted, Target,
 };
 pub use review::{Adjustment, AdjustmentInput, Certified, Decision, ReturnInput, Standing, SubmissionReview};

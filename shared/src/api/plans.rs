@@ -179,3 +179,33 @@ pub struct PartnerProposal {
     pub content: serde_json::Value,
     pub updated_at: Timestamp,
 }
+
+/// `GET /api/v1/proposals/plan`: the organization's multi-year plan: its PPA proposals
+/// under each BDP goal they serve (a proposal serving two goals is under both), with their
+/// cost by fiscal year.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MultiYearPlan {
+    /// The fiscal years any proposal has a cost in, in order; every `by_year` follows them.
+    pub years: Vec<i32>,
+    pub goals: Vec<PlanGoal>,
+}
+
+/// One goal of a [`MultiYearPlan`] (code empty: proposals that name no goal yet).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanGoal {
+    pub code: String,
+    pub title: String,
+    pub proposals: Vec<PlanLine>,
+    /// Whole centavos by year.
+    pub by_year: Vec<i64>,
+}
+
+/// One proposal's line in the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanLine {
+    pub proposal_id: crate::DocId,
+    pub title: Option<String>,
+    pub status: String,
+    /// Whole centavos by year.
+    pub by_year: Vec<i64>,
+}
