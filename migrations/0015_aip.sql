@@ -6,3 +6,5 @@
 alter table ppa_submissions add column goals text[] not null default '{}';
 alter table ppa_submissions add column provinces text[] not null default '{}';
 alter table ppa_submissions add column cost_by_year jsonb not null default '{}';
+-- BPDA's queue reads the submissions oldest first, skipping those decided.
+create index ppa_submissions_by_arrival on ppa_submissions (submitted_at, id);

@@ -48,7 +48,8 @@ pub fn AnnualInvestmentProgram() -> impl IntoView {
                 Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
                 Some(Ok(aip)) if aip.rows.is_empty() => view! { <p>{(t().aip.empty)(aip.year)}</p> }.into_any(),
                 Some(Ok(aip)) => view! {
-                    <p id="aip-totals">{(t().aip.totals)(aip.rows.len(), &pesos(aip.certified), &pesos(aip.pending))}</p>
+                    <p id="aip-totals">{(t().aip.totals)(aip.rows_total as usize, &pesos(aip.certified), &pesos(aip.pending))}</p>
+                    {(aip.rows.len() < aip.rows_total as usize).then(|| view! { <p>{(t().aip.first_rows)(aip.rows.len())}</p> })}
                     {totals_table("aip-by-goal", t().aip.by_goal, aip.by_goal)}
                     {totals_table("aip-by-province", t().aip.by_province, aip.by_province)}
                     {totals_table("aip-by-organization", t().aip.by_organization, aip.by_organization)}

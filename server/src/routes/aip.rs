@@ -12,7 +12,7 @@ use axum::Json;
 use bmms_shared::api::{Aip, AipQuery, AipRow, AipTotal};
 use bmms_shared::plans::score::shown;
 use bmms_shared::spreadsheet::csv_text;
-use bmms_shared::{policy, DocId};
+use bmms_shared::policy;
 use chrono::Datelike;
 use std::collections::BTreeMap;
 
@@ -28,21 +28,6 @@ use crate::routes::extract::ApiQuery;
 /// The fiscal years an AIP may be asked for.
 const YEARS: std::ops::RangeInclusive<i32> = bmms_shared::records::ppa::FISCAL_YEARS;
 
-#[derive(sqlx::FromRow)]
-struct LatestRow {
-    proposal_id: DocId,
-    version: i32,
-    code: String,
-    name: String,
-    title: Option<String>,
-    ppa_type: Option<String>,
-    score: i32,
-    goals: Vec<String>,
-    provinces: Vec<String>,
-    decision: Option<String>,
-    cost: Option<sqlx::types::Json<[i64; 3]>>,
-}
-
 fn year_of(query: &AipQuery) -> Result<i32, ApiError> {
     let year = query.year.unwrap_or_else(|| chrono::Utc::now().year());
     if !YEARS.contains(&year) {
@@ -51,79 +36,91 @@ fn year_of(query: &AipQuery) -> Result<i32, ApiError> {
     Ok(year)
 }
 
-/// Adds `row`'s cost to the total of `code` in `totals`.
-fn add(totals: &mut BTreeMap<String, AipTotal>, code: &str, name: impl FnOnce() -> String, row: &AipRow) {
-    let total = totals.entry(code.to_owned()).or_insert_with(|| AipTotal { code: code.to_owned(), name: name(), ppas: 0, certified: 0, pending: 0 });
-    total.ppas += 1;
-    if row.status == "certified" {
-        total.certified += row.total;
-    } else {
-        total.pending += row.total;
-    }
+/// The rows of a year's AIP shown at once; the export holds every one.
+pub const ROWS_SHOWN: i64 = 500;
+
+/// The PPAs of the year's AIP (`$1`: the year): each proposal's latest submission with a
+/// cost that year, certified (and holding) or not decided yet.
+const IN_THE_AIP: &str = "
+    latest as (
+        select distinct on (s.proposal_id) s.proposal_id, s.org_id, s.version, s.content, s.goals, s.provinces,
+               coalesce(d.score, s.score) as score, d.decision, s.cost_by_year -> $1 as cost,
+               case when d.decision = 'certified' then HOLDS end as holds
+        from ppa_submissions s
+        left join ppa_decisions d on d.submission_id = s.id
+        left join ppa_proposals p on p.org_id = s.org_id and p.id = s.proposal_id
+        order by s.proposal_id, s.version desc
+    ),
+    aip as (
+        select *, (cost ->> 0)::bigint as ps, (cost ->> 1)::bigint as mooe, (cost ->> 2)::bigint as co,
+               (cost ->> 0)::bigint + (cost ->> 1)::bigint + (cost ->> 2)::bigint as total
+        from latest where cost is not null and (decision is null or (decision = 'certified' and holds))
+    )";
+
+#[derive(sqlx::FromRow)]
+struct AipAnswer {
+    totals: sqlx::types::Json<Vec<DimensionTotal>>,
+    rows: sqlx::types::Json<Vec<AipRow>>,
 }
 
-/// The AIP of `year`, as the caller's transaction reads it.
-async fn aip_of(tx: &mut OrgTx, year: i32) -> Result<Aip, ApiError> {
-    let rows: Vec<LatestRow> = sqlx::query_as(&format!(
-        "select * from (
-             select distinct on (s.proposal_id) s.proposal_id, s.version, o.code, o.name, s.content ->> 'title' as title,
-                    s.content ->> 'ppa_type' as ppa_type, coalesce(d.score, s.score) as score, s.goals, s.provinces,
-                    d.decision, case when d.decision = 'certified' then {HOLDS} end as holds, s.cost_by_year -> $1 as cost
-             from ppa_submissions s join organizations o on o.id = s.org_id
-             left join ppa_decisions d on d.submission_id = s.id
-             left join ppa_proposals p on p.org_id = s.org_id and p.id = s.proposal_id
-             order by s.proposal_id, s.version desc
-         ) latest
-         where cost is not null and (decision is null or (decision = 'certified' and holds))
-         order by code, title, proposal_id"
+#[derive(serde::Deserialize)]
+struct DimensionTotal {
+    dimension: String,
+    code: String,
+    name: String,
+    ppas: u32,
+    certified: i64,
+    pending: i64,
+}
+
+/// The AIP of `year`, as the caller's transaction reads it: the totals summed in
+/// PostgreSQL over every PPA, and the first [`ROWS_SHOWN`] rows (`all_rows`: every one).
+async fn aip_of(tx: &mut OrgTx, year: i32, all_rows: bool) -> Result<Aip, ApiError> {
+    let sum = "count(*)::int as ppas, coalesce(sum(total) filter (where decision is not null), 0)::bigint as certified,
+               coalesce(sum(total) filter (where decision is null), 0)::bigint as pending";
+    let answer: AipAnswer = sqlx::query_as(&format!(
+        "with {in_the_aip}
+         select
+           (select coalesce(json_agg(t), '[]') from (
+               select 'goal' as dimension, g as code, '' as name, {sum} from aip, unnest(goals) g group by g
+               union all select 'province', pr, '', {sum} from aip, unnest(provinces) pr group by pr
+               union all select 'organization', o.code, o.name, {sum} from aip join organizations o on o.id = aip.org_id group by o.code, o.name
+               union all select 'all', '', '', {sum} from aip
+           ) t) as totals,
+           (select coalesce(json_agg(r), '[]') from (
+               select aip.proposal_id, aip.version, o.code as organization_code, o.name as organization_name,
+                      coalesce(aip.content ->> 'title', '') as title, aip.content ->> 'ppa_type' as ppa_type,
+                      case when aip.decision is null then 'pending' else 'certified' end as status,
+                      greatest(aip.score, 0) as score, aip.goals, aip.provinces, aip.ps, aip.mooe, aip.co, aip.total
+               from aip join organizations o on o.id = aip.org_id
+               order by o.code, title, aip.proposal_id limit $2
+           ) r) as rows",
+        in_the_aip = IN_THE_AIP.replace("HOLDS", HOLDS),
     ))
     .bind(year.to_string())
-    .fetch_all(&mut **tx)
+    .bind(if all_rows { i64::MAX } else { ROWS_SHOWN })
+    .fetch_one(&mut **tx)
     .await?;
     let goal_titles: BTreeMap<String, String> = bdp::load(tx).await?.goals.into_iter().map(|g| (g.code, g.title)).collect();
 
-    let rows: Vec<AipRow> = rows
-        .into_iter()
-        .map(|r| {
-            let [ps, mooe, co] = r.cost.map_or([0; 3], |c| c.0);
-            AipRow {
-                proposal_id: r.proposal_id,
-                version: r.version,
-                organization_code: r.code,
-                organization_name: r.name,
-                title: r.title.unwrap_or_default(),
-                ppa_type: r.ppa_type,
-                status: if r.decision.is_some() { "certified" } else { "pending" }.to_owned(),
-                score: r.score.max(0) as u32,
-                goals: r.goals,
-                provinces: r.provinces,
-                ps,
-                mooe,
-                co,
-                total: ps + mooe + co,
-            }
-        })
-        .collect();
-    let (mut by_goal, mut by_province, mut by_organization) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-    for row in &rows {
-        for goal in &row.goals {
-            add(&mut by_goal, goal, || goal_titles.get(goal).cloned().unwrap_or_default(), row);
+    let mut aip = Aip { year, rows: answer.rows.0, rows_total: 0, by_goal: Vec::new(), by_province: Vec::new(), by_organization: Vec::new(), certified: 0, pending: 0 };
+    let mut totals = answer.totals.0;
+    totals.sort_by(|a, b| a.code.cmp(&b.code));
+    for t in totals {
+        let name = match t.dimension.as_str() {
+            "goal" => goal_titles.get(&t.code).cloned().unwrap_or_default(),
+            "province" => places::name_of(&t.code).unwrap_or_default().to_owned(),
+            _ => t.name,
+        };
+        let total = AipTotal { code: t.code, name, ppas: t.ppas, certified: t.certified, pending: t.pending };
+        match t.dimension.as_str() {
+            "goal" => aip.by_goal.push(total),
+            "province" => aip.by_province.push(total),
+            "organization" => aip.by_organization.push(total),
+            _ => (aip.rows_total, aip.certified, aip.pending) = (total.ppas, total.certified, total.pending),
         }
-        for province in &row.provinces {
-            add(&mut by_province, province, || places::name_of(province).unwrap_or_default().to_owned(), row);
-        }
-        add(&mut by_organization, &row.organization_code, || row.organization_name.clone(), row);
     }
-    let sum = |status: &str| rows.iter().filter(|r| r.status == status).map(|r| r.total).sum();
-    Ok(Aip {
-        year,
-        certified: sum("certified"),
-        pending: sum("pending"),
-        by_goal: by_goal.into_values().collect(),
-        by_province: by_province.into_values().collect(),
-        by_organization: by_organization.into_values().collect(),
-        rows,
-    })
+    Ok(aip)
 }
 
 /// `GET /api/v1/aip?year=2026`
@@ -131,7 +128,7 @@ pub async fn show(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(q
     let caller = signed_in.require_allowed(policy::may_read_submissions)?;
     let year = year_of(&query)?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
-    let aip = aip_of(&mut tx, year).await?;
+    let aip = aip_of(&mut tx, year, false).await?;
     tx.commit().await?;
     Ok(Json(aip))
 }
@@ -181,7 +178,7 @@ pub async fn export(State(state): State<AppState>, signed_in: SignedIn, ApiQuery
         _ => return Err(ApiError::invalid_field("format", "Export as csv or json.")),
     };
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
-    let aip = aip_of(&mut tx, year).await?;
+    let aip = aip_of(&mut tx, year, true).await?;
     tx.commit().await?;
     let (body, content_type, extension) = if csv {
         (csv_of(&aip).map_err(ApiError::Internal)?, "text/csv; charset=utf-8", "csv")

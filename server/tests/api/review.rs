@@ -282,7 +282,7 @@ async fn the_aip_of_a_year_holds_its_certified_and_pending_ppas_with_totals_and_
     let rows = aip["rows"].as_array().unwrap();
     let titles: Vec<(&str, &str)> = rows.iter().map(|r| (r["title"].as_str().unwrap(), r["status"].as_str().unwrap())).collect();
     assert_eq!(titles, [("=Barangay peacekeeping training", "pending"), ("Barangay health stations for Datu Piang", "certified")], "{aip}");
-    assert_eq!((aip["certified"].as_i64(), aip["pending"].as_i64()), (Some(5_000_000_00), Some(300_000_00)));
+    assert_eq!((aip["certified"].as_i64(), aip["pending"].as_i64(), aip["rows_total"].as_u64()), (Some(5_000_000_00), Some(300_000_00), Some(2)));
     assert_eq!((rows[0]["ps"].as_i64(), rows[0]["co"].as_i64()), (Some(300_000_00), Some(0)));
     let goal = &aip["by_goal"][0];
     assert_eq!((goal["code"].as_str(), goal["ppas"].as_u64(), goal["certified"].as_i64(), goal["pending"].as_i64()), (Some("S2"), Some(2), Some(5_000_000_00), Some(300_000_00)));

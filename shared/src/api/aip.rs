@@ -54,7 +54,10 @@ pub struct AipTotal {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Aip {
     pub year: i32,
+    /// The first 500, by organization and title (the export holds every one).
     pub rows: Vec<AipRow>,
+    /// How many PPAs the year's AIP holds.
+    pub rows_total: u32,
     pub by_goal: Vec<AipTotal>,
     pub by_province: Vec<AipTotal>,
     pub by_organization: Vec<AipTotal>,
