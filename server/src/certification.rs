@@ -19,11 +19,11 @@ use uuid::Uuid;
 use crate::db::{Db, OrgTx};
 use crate::error::ApiError;
 
-/// SQL: whether the certification of submission `s` still holds for its proposal `p` (a
-/// `ppa_proposals` row): the proposal is at the certified heads, or at the heads the
-/// server left when it wrote the decision in, and no later version was submitted since.
-pub const HOLDS: &str = "(coalesce(p.heads = s.heads or p.heads = p.settled_heads, false)
-     and s.version = (select max(l.version) from ppa_submissions l where l.proposal_id = s.proposal_id))";
+/// SQL: whether the certification of submission `s` still holds: the proposal is still at
+/// the version certified (or at the one the server left when it wrote the decision in),
+/// and no later version was submitted. Kept on the submission's row by triggers
+/// (migrations/0016).
+pub const HOLDS: &str = "(s.decision = 'certified' and not s.proposal_changed and not s.superseded)";
 
 /// BPDA's key, able to sign.
 #[derive(Clone)]
@@ -144,14 +144,12 @@ pub async fn verify(db: &Db, certificate: &Certificate) -> Result<Verdict, ApiEr
     if !signature_matches(&public, certificate) {
         return Ok(verdict(false, false, "The certificate was changed after BPDA signed it: its contents do not match its signature."));
     }
-    // BPDA's own transaction reads its certification and the proposal's standing
-    // (migrations/0014: BPDA reads the proposals submitted to it).
+    // BPDA's own transaction reads its certification and where the submission stands.
     let bpda: Uuid = sqlx::query_scalar("select id from organizations where kind = 'bpda'").fetch_one(db.pool()).await?;
     let mut tx = OrgTx::begin(db, bpda.into()).await?;
     let issued: Option<Issued> = sqlx::query_as(&format!(
         "select d.certificate, {HOLDS} as holds
          from ppa_decisions d join ppa_submissions s on s.id = d.submission_id
-         left join ppa_proposals p on p.org_id = d.proposal_org_id and p.id = d.proposal_id
          where d.id = $1 and d.decision = 'certified'"
     ))
     .bind(certificate.certification_id)

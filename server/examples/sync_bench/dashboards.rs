@@ -52,13 +52,13 @@ alter table monitoring_tasks enable trigger monitoring_tasks_aggregates;
 analyze;
 ";
 
-fn percentiles(mut samples: Vec<Duration>) -> Value {
+pub fn percentiles(mut samples: Vec<Duration>) -> Value {
     samples.sort();
     let at = |p: f64| (samples[((samples.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 10_000.0).round() / 10.0;
     json!({"requests": samples.len(), "p50_ms": at(0.5), "p95_ms": at(0.95), "max_ms": at(1.0)})
 }
 
-async fn get(bench: &Bench, session: &Session, path: &str) -> Result<Duration> {
+pub async fn get(bench: &Bench, session: &Session, path: &str) -> Result<Duration> {
     let started = Instant::now();
     let response = bench.http.get(format!("{}{path}", bench.base)).header("cookie", &session.cookie).send().await?;
     let status = response.status();
@@ -69,7 +69,7 @@ async fn get(bench: &Bench, session: &Session, path: &str) -> Result<Duration> {
     Ok(started.elapsed())
 }
 
-async fn repeatedly(bench: &Bench, session: &Session, path: &str, times: usize) -> Result<Vec<Duration>> {
+pub async fn repeatedly(bench: &Bench, session: &Session, path: &str, times: usize) -> Result<Vec<Duration>> {
     let mut samples = Vec::with_capacity(times);
     for _ in 0..times {
         samples.push(get(bench, session, path).await?);

@@ -7,10 +7,12 @@
 //! W3 cold start: a new device receives 1,000 and then 10,000 documents.
 //! W4 hot documents: 5 devices keep editing 20 documents, with and without the document cache.
 //! W5 load: 1,000 devices, each 5 documents x 5 edits, 50 at a time.
+//! (W6 dashboards, H1/H2 hostile input and W7 plans run alone: BMMS_BENCH_ONLY.)
 
 mod dashboards;
 mod harness;
 mod hostile;
+mod plans;
 mod workloads;
 
 use rand::rngs::SmallRng;
@@ -46,6 +48,29 @@ async fn main() -> Result<()> {
         write_section("dashboard-bench", "Dashboards (issue 6)", "BMMS_BENCH_ONLY=dashboards scripts/bench", &table, &w6)?;
         server.kill().await.ok();
         uncached_server.kill().await.ok();
+        return Ok(());
+    }
+    // BMMS_BENCH_ONLY=plans runs only W7 (issue 14), prints it and writes its own section.
+    if std::env::var("BMMS_BENCH_ONLY").as_deref() == Ok("plans") {
+        uncached_server.kill().await.ok();
+        println!("W7 plans (generating 88,000 proposals) ...");
+        let w7 = plans::w7_plans(bench.clone()).await?;
+        let table = format!(
+            "| figure | measured | target |\n|---|---|---|\n\
+             | data | {} organizations, {} proposals (10 indicators, 20 budget lines each), {} submissions, {} decisions; {} PPAs in the 2026 AIP | |\n\
+             | BPDA's queue p50 / p95, warm | {} ms / {} ms | p95 ≤ 100 ms |\n\
+             | the AIP for 2026 (totals over every PPA, the first 500 rows) p50 / p95, warm | {} ms / {} ms | p95 ≤ 100 ms |\n\
+             | one submission's review p50 / p95 | {} ms / {} ms | |\n\
+             | scoring one proposal server-side (`POST /bdp/score`, over HTTP) p50 / p95 | {} ms / {} ms | ≤ 5 ms |\n\
+             | the AIP's CSV export (every PPA) p50 / max | {} ms / {} ms | |\n",
+            w7["organizations"], w7["proposals"], w7["submissions"], w7["decisions"], w7["aip_2026_ppas"],
+            w7["queue"]["p50_ms"], w7["queue"]["p95_ms"], w7["aip"]["p50_ms"], w7["aip"]["p95_ms"],
+            w7["review"]["p50_ms"], w7["review"]["p95_ms"], w7["score"]["p50_ms"], w7["score"]["p95_ms"],
+            w7["aip_csv_export"]["p50_ms"], w7["aip_csv_export"]["max_ms"],
+        );
+        println!("\n{table}\n{}", serde_json::to_string_pretty(&w7)?);
+        write_section("plans-server-bench", "Plans through the server (issue 14)", "BMMS_BENCH_ONLY=plans scripts/bench", &table, &w7)?;
+        server.kill().await.ok();
         return Ok(());
     }
     // BMMS_BENCH_ONLY=hostile runs H1 and H2 (issue 12) with a pgbench baseline, prints

@@ -40,21 +40,15 @@ fn year_of(query: &AipQuery) -> Result<i32, ApiError> {
 pub const ROWS_SHOWN: i64 = 500;
 
 /// The PPAs of the year's AIP (`$1`: the year): each proposal's latest submission with a
-/// cost that year, certified (and holding) or not decided yet.
+/// cost that year, certified (and holding) or not decided yet (the standing is kept on
+/// the submission's row, migrations/0016).
 const IN_THE_AIP: &str = "
-    latest as (
-        select distinct on (s.proposal_id) s.proposal_id, s.org_id, s.version, s.content, s.goals, s.provinces,
-               coalesce(d.score, s.score) as score, d.decision, s.cost_by_year -> $1 as cost,
-               case when d.decision = 'certified' then HOLDS end as holds
-        from ppa_submissions s
-        left join ppa_decisions d on d.submission_id = s.id
-        left join ppa_proposals p on p.org_id = s.org_id and p.id = s.proposal_id
-        order by s.proposal_id, s.version desc
-    ),
     aip as (
-        select *, (cost ->> 0)::bigint as ps, (cost ->> 1)::bigint as mooe, (cost ->> 2)::bigint as co,
-               (cost ->> 0)::bigint + (cost ->> 1)::bigint + (cost ->> 2)::bigint as total
-        from latest where cost is not null and (decision is null or (decision = 'certified' and holds))
+        select s.id, s.proposal_id, s.org_id, s.version, s.goals, s.provinces, s.score, s.decision,
+               (s.cost_by_year -> $1 ->> 0)::bigint as ps, (s.cost_by_year -> $1 ->> 1)::bigint as mooe,
+               (s.cost_by_year -> $1 ->> 2)::bigint as co
+        from ppa_submissions s
+        where not s.superseded and s.cost_by_year ? $1 and (s.decision is null or HOLDS)
     )";
 
 #[derive(sqlx::FromRow)]
@@ -76,8 +70,8 @@ struct DimensionTotal {
 /// The AIP of `year`, as the caller's transaction reads it: the totals summed in
 /// PostgreSQL over every PPA, and the first [`ROWS_SHOWN`] rows (`all_rows`: every one).
 async fn aip_of(tx: &mut OrgTx, year: i32, all_rows: bool) -> Result<Aip, ApiError> {
-    let sum = "count(*)::int as ppas, coalesce(sum(total) filter (where decision is not null), 0)::bigint as certified,
-               coalesce(sum(total) filter (where decision is null), 0)::bigint as pending";
+    let sum = "count(*)::int as ppas, coalesce(sum(ps + mooe + co) filter (where decision is not null), 0)::bigint as certified,
+               coalesce(sum(ps + mooe + co) filter (where decision is null), 0)::bigint as pending";
     let answer: AipAnswer = sqlx::query_as(&format!(
         "with {in_the_aip}
          select
@@ -89,10 +83,12 @@ async fn aip_of(tx: &mut OrgTx, year: i32, all_rows: bool) -> Result<Aip, ApiErr
            ) t) as totals,
            (select coalesce(json_agg(r), '[]') from (
                select aip.proposal_id, aip.version, o.code as organization_code, o.name as organization_name,
-                      coalesce(aip.content ->> 'title', '') as title, aip.content ->> 'ppa_type' as ppa_type,
+                      coalesce(s.content ->> 'title', '') as title, s.content ->> 'ppa_type' as ppa_type,
                       case when aip.decision is null then 'pending' else 'certified' end as status,
-                      greatest(aip.score, 0) as score, aip.goals, aip.provinces, aip.ps, aip.mooe, aip.co, aip.total
-               from aip join organizations o on o.id = aip.org_id
+                      greatest(coalesce(d.score, aip.score), 0) as score, aip.goals, aip.provinces, aip.ps, aip.mooe, aip.co,
+                      aip.ps + aip.mooe + aip.co as total
+               from aip join organizations o on o.id = aip.org_id join ppa_submissions s on s.id = aip.id
+               left join ppa_decisions d on d.submission_id = aip.id
                order by o.code, title, aip.proposal_id limit $2
            ) r) as rows",
         in_the_aip = IN_THE_AIP.replace("HOLDS", HOLDS),

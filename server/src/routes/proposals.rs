@@ -38,9 +38,8 @@ fn no_such_proposal() -> ApiError {
 /// Whether BPDA's latest certification of the organization's proposal `id` still holds.
 async fn certification_holds(tx: &mut OrgTx, id: DocId) -> Result<bool, ApiError> {
     let holds: Option<bool> = sqlx::query_scalar(&format!(
-        "select {HOLDS} from ppa_decisions d join ppa_submissions s on s.id = d.submission_id
-         join ppa_proposals p on p.org_id = d.proposal_org_id and p.id = d.proposal_id
-         where d.proposal_org_id = $1 and d.proposal_id = $2 and d.decision = 'certified'
+        "select {HOLDS} from ppa_submissions s
+         where s.org_id = $1 and s.proposal_id = $2 and s.decision = 'certified'
          order by s.version desc limit 1"
     ))
     .bind(tx.org_id())
@@ -153,7 +152,7 @@ pub async fn queue(State(state): State<AppState>, signed_in: SignedIn) -> Result
         "select s.id, s.proposal_id, s.version, o.code, o.name, s.content ->> 'title' as title,
                 s.content ->> 'ppa_type' as ppa_type, s.score, s.total_cost, s.submitted_at
          from ppa_submissions s join organizations o on o.id = s.org_id
-         where not exists (select 1 from ppa_decisions d where d.submission_id = s.id)
+         where s.decision is null
          order by s.submitted_at, s.id limit 500",
     )
     .fetch_all(&mut *tx)

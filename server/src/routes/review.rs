@@ -102,7 +102,6 @@ async fn load(tx: &mut OrgTx, submission_id: Uuid) -> Result<Option<Loaded>, Api
         "select d.decision, d.reasons, u.display_name, d.decided_at, d.certificate,
                 case when d.decision = 'certified' then {HOLDS} end as holds
          from ppa_decisions d join ppa_submissions s on s.id = d.submission_id join users u on u.id = d.decided_by
-         left join ppa_proposals p on p.org_id = d.proposal_org_id and p.id = d.proposal_id
          where d.submission_id = $1"
     ))
     .bind(submission_id)
@@ -388,7 +387,6 @@ pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> Result<
         "select d.certificate, o.name, {HOLDS} as holds
          from ppa_decisions d join ppa_submissions s on s.id = d.submission_id
          join organizations o on o.id = d.proposal_org_id
-         left join ppa_proposals p on p.org_id = d.proposal_org_id and p.id = d.proposal_id
          where d.decision = 'certified' order by d.decided_at desc, d.id limit 500"
     ))
     .fetch_all(&mut *tx)

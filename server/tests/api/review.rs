@@ -207,16 +207,19 @@ async fn the_review_is_read_by_the_proposing_organization_bpda_and_mfbm_alone() 
     // PostgreSQL: who reads the review's rows, and the proposal's.
     for (org, seen) in [("MOH", 1), ("MILG", 0), ("MSSD", 0), ("BPDA", 1), ("MFBM", 1), ("OCM", 0)] {
         let mut tx = OrgTx::begin(app.db(), app.org_id(org).await).await.unwrap();
-        for table in ["ppa_decisions", "ppa_adjustments", "ppa_submissions", "ppa_proposals"] {
+        for table in ["ppa_decisions", "ppa_adjustments", "ppa_submissions"] {
             let count: i64 = sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&mut *tx).await.unwrap();
             assert_eq!(count, seen, "{org} reads {table}");
         }
+        let proposals: i64 = sqlx::query_scalar("select count(*) from ppa_proposals").fetch_one(&mut *tx).await.unwrap();
+        assert_eq!(proposals, i64::from(org == "MOH"), "{org}: the proposal's own row stays home");
     }
-    // Writes: only BPDA adds a decision; nobody changes one.
+    // Writes: only BPDA adds a decision; nobody changes one, nor where a submission stands.
     for org in ["MOH", "MFBM", "BPDA"] {
-        let mut tx = OrgTx::begin(app.db(), app.org_id(org).await).await.unwrap();
-        let changed = sqlx::query("update ppa_decisions set reasons = 'changed'").execute(&mut *tx).await;
-        assert!(changed.is_err(), "{org}: no update at all");
+        for change in ["update ppa_decisions set reasons = 'changed'", "update ppa_submissions set decision = null, proposal_changed = false"] {
+            let mut tx = OrgTx::begin(app.db(), app.org_id(org).await).await.unwrap();
+            assert!(sqlx::query(change).execute(&mut *tx).await.is_err(), "{org}: {change}");
+        }
     }
     let moh = app.org_id("MOH").await;
     let mut tx = OrgTx::begin(app.db(), moh).await.unwrap();
