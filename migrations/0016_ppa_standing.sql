@@ -66,6 +66,10 @@ end $$;
 create trigger ppa_proposals_standing after update of heads, settled_heads on ppa_proposals
     for each row execute function ppa_submissions_proposal_changed();
 
+-- A submission's fields and score components (about 2 kB) are stored apart from its row
+-- (TOAST), so that reading every row for a queue or a year's totals reads a small table.
+alter table ppa_submissions set (toast_tuple_target = 256);
+
 -- BPDA's queue: the undecided, oldest first.
 drop index ppa_submissions_by_arrival;
 create index ppa_submissions_waiting on ppa_submissions (submitted_at, id) where decision is null;

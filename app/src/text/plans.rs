@@ -245,7 +245,7 @@ pub static AIP_EN: AipText = AipText {
     ppas_of_year: "The PPAs",
     status: "Status",
     total: "Total",
-    first_rows: |n| format!("The first {n} PPAs are listed below, by organization; the downloads hold every one."),
+    first_rows: |n| format!("The {n} largest PPAs of the year are listed below, by organization; the downloads hold every one."),
     our_plan: "Multi-year plan",
     our_plan_intro: "Your organization's PPA proposals by fiscal year, under the BDP goals they serve; a proposal serving two goals is under both.",
     our_plan_empty: "Your organization has no PPA proposal yet.",

@@ -36,7 +36,7 @@ fn year_of(query: &AipQuery) -> Result<i32, ApiError> {
     Ok(year)
 }
 
-/// The rows of a year's AIP shown at once; the export holds every one.
+/// The rows of a year's AIP shown at once (the largest PPAs); the export holds every one.
 pub const ROWS_SHOWN: i64 = 500;
 
 /// The PPAs of the year's AIP (`$1`: the year): each proposal's latest submission with a
@@ -68,7 +68,8 @@ struct DimensionTotal {
 }
 
 /// The AIP of `year`, as the caller's transaction reads it: the totals summed in
-/// PostgreSQL over every PPA, and the first [`ROWS_SHOWN`] rows (`all_rows`: every one).
+/// PostgreSQL over every PPA, and the [`ROWS_SHOWN`] largest PPAs (`all_rows`: every one),
+/// by organization and title.
 async fn aip_of(tx: &mut OrgTx, year: i32, all_rows: bool) -> Result<Aip, ApiError> {
     let sum = "count(*)::int as ppas, coalesce(sum(ps + mooe + co) filter (where decision is not null), 0)::bigint as certified,
                coalesce(sum(ps + mooe + co) filter (where decision is null), 0)::bigint as pending";
@@ -78,7 +79,8 @@ async fn aip_of(tx: &mut OrgTx, year: i32, all_rows: bool) -> Result<Aip, ApiErr
            (select coalesce(json_agg(t), '[]') from (
                select 'goal' as dimension, g as code, '' as name, {sum} from aip, unnest(goals) g group by g
                union all select 'province', pr, '', {sum} from aip, unnest(provinces) pr group by pr
-               union all select 'organization', o.code, o.name, {sum} from aip join organizations o on o.id = aip.org_id group by o.code, o.name
+               union all select 'organization', o.code, o.name, t.ppas, t.certified, t.pending
+                         from (select org_id, {sum} from aip group by org_id) t join organizations o on o.id = t.org_id
                union all select 'all', '', '', {sum} from aip
            ) t) as totals,
            (select coalesce(json_agg(r), '[]') from (
@@ -87,9 +89,9 @@ async fn aip_of(tx: &mut OrgTx, year: i32, all_rows: bool) -> Result<Aip, ApiErr
                       case when aip.decision is null then 'pending' else 'certified' end as status,
                       greatest(coalesce(d.score, aip.score), 0) as score, aip.goals, aip.provinces, aip.ps, aip.mooe, aip.co,
                       aip.ps + aip.mooe + aip.co as total
-               from aip join organizations o on o.id = aip.org_id join ppa_submissions s on s.id = aip.id
+               from (select * from aip order by ps + mooe + co desc, proposal_id limit $2) aip
+               join organizations o on o.id = aip.org_id join ppa_submissions s on s.id = aip.id
                left join ppa_decisions d on d.submission_id = aip.id
-               order by o.code, title, aip.proposal_id limit $2
            ) r) as rows",
         in_the_aip = IN_THE_AIP.replace("HOLDS", HOLDS),
     ))
@@ -99,7 +101,9 @@ async fn aip_of(tx: &mut OrgTx, year: i32, all_rows: bool) -> Result<Aip, ApiErr
     .await?;
     let goal_titles: BTreeMap<String, String> = bdp::load(tx).await?.goals.into_iter().map(|g| (g.code, g.title)).collect();
 
-    let mut aip = Aip { year, rows: answer.rows.0, rows_total: 0, by_goal: Vec::new(), by_province: Vec::new(), by_organization: Vec::new(), certified: 0, pending: 0 };
+    let mut rows = answer.rows.0;
+    rows.sort_by(|a, b| (&a.organization_code, &a.title, a.proposal_id).cmp(&(&b.organization_code, &b.title, b.proposal_id)));
+    let mut aip = Aip { year, rows, rows_total: 0, by_goal: Vec::new(), by_province: Vec::new(), by_organization: Vec::new(), certified: 0, pending: 0 };
     let mut totals = answer.totals.0;
     totals.sort_by(|a, b| a.code.cmp(&b.code));
     for t in totals {

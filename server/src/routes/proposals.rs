@@ -151,9 +151,9 @@ pub async fn queue(State(state): State<AppState>, signed_in: SignedIn) -> Result
     let rows: Vec<PendingRow> = sqlx::query_as(
         "select s.id, s.proposal_id, s.version, o.code, o.name, s.content ->> 'title' as title,
                 s.content ->> 'ppa_type' as ppa_type, s.score, s.total_cost, s.submitted_at
-         from ppa_submissions s join organizations o on o.id = s.org_id
-         where s.decision is null
-         order by s.submitted_at, s.id limit 500",
+         from (select * from ppa_submissions where decision is null order by submitted_at, id limit 500) s
+         join organizations o on o.id = s.org_id
+         order by s.submitted_at, s.id",
     )
     .fetch_all(&mut *tx)
     .await?;

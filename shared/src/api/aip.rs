@@ -54,7 +54,7 @@ pub struct AipTotal {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Aip {
     pub year: i32,
-    /// The first 500, by organization and title (the export holds every one).
+    /// The 500 largest PPAs of the year, by organization and title (the export holds every one).
     pub rows: Vec<AipRow>,
     /// How many PPAs the year's AIP holds.
     pub rows_total: u32,
