@@ -66,9 +66,33 @@ end $$;
 create trigger ppa_proposals_standing after update of heads, settled_heads on ppa_proposals
     for each row execute function ppa_submissions_proposal_changed();
 
--- A submission's fields and score components (about 2 kB) are stored apart from its row
--- (TOAST), so that reading every row for a queue or a year's totals reads a small table.
-alter table ppa_submissions set (toast_tuple_target = 256);
+-- A submission's fields and score components (about 1.5 kB, too little for PostgreSQL
+-- to store apart by itself) move to a table of their own, read one submission at a time;
+-- the submissions' own rows stay small for the queue and the year's totals, which read
+-- every one. The title and type stay, for the queue.
+create table ppa_submission_contents (
+    org_id        uuid not null references organizations (id),
+    submission_id uuid primary key references ppa_submissions (id),
+    content       jsonb not null,
+    components    jsonb not null
+);
+alter table ppa_submission_contents enable row level security;
+alter table ppa_submission_contents force row level security;
+create policy ppa_submission_contents_read_by_owner on ppa_submission_contents for select using (org_id = app_org_id());
+create policy ppa_submission_contents_added_by_owner on ppa_submission_contents for insert with check (org_id = app_org_id());
+create policy ppa_submission_contents_read_by_bpda on ppa_submission_contents for select using ((select app_org_kind()) = 'bpda');
+create policy ppa_submission_contents_read_by_mfbm on ppa_submission_contents for select using ((select app_org_kind()) = 'mfbm');
+grant select, insert on ppa_submission_contents to bmms_app;
+
+alter table ppa_submissions add column title text;
+alter table ppa_submissions add column ppa_type text;
+alter table ppa_submission_contents no force row level security;
+insert into ppa_submission_contents (org_id, submission_id, content, components)
+select org_id, id, content, components from ppa_submissions;
+update ppa_submissions set title = content ->> 'title', ppa_type = content ->> 'ppa_type';
+alter table ppa_submission_contents force row level security;
+alter table ppa_submissions drop column content;
+alter table ppa_submissions drop column components;
 
 -- BPDA's queue: the undecided, oldest first.
 drop index ppa_submissions_by_arrival;

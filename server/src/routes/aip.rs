@@ -85,7 +85,7 @@ async fn aip_of(tx: &mut OrgTx, year: i32, all_rows: bool) -> Result<Aip, ApiErr
            ) t) as totals,
            (select coalesce(json_agg(r), '[]') from (
                select aip.proposal_id, aip.version, o.code as organization_code, o.name as organization_name,
-                      coalesce(s.content ->> 'title', '') as title, s.content ->> 'ppa_type' as ppa_type,
+                      coalesce(s.title, '') as title, s.ppa_type,
                       case when aip.decision is null then 'pending' else 'certified' end as status,
                       greatest(coalesce(d.score, aip.score), 0) as score, aip.goals, aip.provinces, aip.ps, aip.mooe, aip.co,
                       aip.ps + aip.mooe + aip.co as total

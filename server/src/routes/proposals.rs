@@ -96,8 +96,10 @@ pub async fn submit(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
         .bind(id)
         .fetch_one(&mut *tx)
         .await?;
+    let content = proposal::content_of(&frozen);
+    let text = |field: &str| content.get(field).and_then(|v| v.as_str()).map(str::to_owned);
     let (submission_id, submitted_at): (Uuid, DateTime<Utc>) = sqlx::query_as(
-        "insert into ppa_submissions (org_id, proposal_id, version, heads, content, score, components, total_cost, submitted_by,
+        "insert into ppa_submissions (org_id, proposal_id, version, heads, title, ppa_type, score, total_cost, submitted_by,
                                       goals, provinces, cost_by_year)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning id, submitted_at",
     )
@@ -105,9 +107,9 @@ pub async fn submit(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
     .bind(id)
     .bind(version)
     .bind(&heads)
-    .bind(proposal::content_of(&frozen))
+    .bind(text("title"))
+    .bind(text("ppa_type"))
     .bind(score.total as i32)
-    .bind(serde_json::to_value(&score.components).map_err(|e| ApiError::Internal(e.into()))?)
     .bind(total_cost)
     .bind(caller.user_id)
     .bind(&outline.goals)
@@ -115,6 +117,13 @@ pub async fn submit(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
     .bind(serde_json::Value::Object(cost_by_year))
     .fetch_one(&mut *tx)
     .await?;
+    sqlx::query("insert into ppa_submission_contents (org_id, submission_id, content, components) values ($1, $2, $3, $4)")
+        .bind(tx.org_id())
+        .bind(submission_id)
+        .bind(&content)
+        .bind(sqlx::types::Json(&score.components))
+        .execute(&mut *tx)
+        .await?;
     audit::append(&mut tx, Event {
         actor: &caller.actor(),
         action: "proposal.submit",
@@ -149,8 +158,7 @@ pub async fn queue(State(state): State<AppState>, signed_in: SignedIn) -> Result
     // BPDA and MFBM read every organization's submissions through their own select
     // policies (migrations/0012); nothing else of those organizations.
     let rows: Vec<PendingRow> = sqlx::query_as(
-        "select s.id, s.proposal_id, s.version, o.code, o.name, s.content ->> 'title' as title,
-                s.content ->> 'ppa_type' as ppa_type, s.score, s.total_cost, s.submitted_at
+        "select s.id, s.proposal_id, s.version, o.code, o.name, s.title, s.ppa_type, s.score, s.total_cost, s.submitted_at
          from (select * from ppa_submissions where decision is null order by submitted_at, id limit 500) s
          join organizations o on o.id = s.org_id
          order by s.submitted_at, s.id",

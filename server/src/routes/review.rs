@@ -82,9 +82,11 @@ struct Loaded {
 
 async fn load(tx: &mut OrgTx, submission_id: Uuid) -> Result<Option<Loaded>, ApiError> {
     let row: Option<SubmissionRow> = sqlx::query_as(
-        "select s.id, s.org_id, s.proposal_id, s.version, s.heads, o.code, o.name, s.content, s.score, s.components,
+        "select s.id, s.org_id, s.proposal_id, s.version, s.heads, o.code, o.name, c.content, s.score, c.components,
                 s.total_cost, s.submitted_at
-         from ppa_submissions s join organizations o on o.id = s.org_id where s.id = $1",
+         from ppa_submissions s join organizations o on o.id = s.org_id
+         join ppa_submission_contents c on c.submission_id = s.id
+         where s.id = $1",
     )
     .bind(submission_id)
     .fetch_optional(&mut **tx)

@@ -207,7 +207,7 @@ async fn the_review_is_read_by_the_proposing_organization_bpda_and_mfbm_alone() 
     // PostgreSQL: who reads the review's rows, and the proposal's.
     for (org, seen) in [("MOH", 1), ("MILG", 0), ("MSSD", 0), ("BPDA", 1), ("MFBM", 1), ("OCM", 0)] {
         let mut tx = OrgTx::begin(app.db(), app.org_id(org).await).await.unwrap();
-        for table in ["ppa_decisions", "ppa_adjustments", "ppa_submissions"] {
+        for table in ["ppa_decisions", "ppa_adjustments", "ppa_submissions", "ppa_submission_contents"] {
             let count: i64 = sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&mut *tx).await.unwrap();
             assert_eq!(count, seen, "{org} reads {table}");
         }
