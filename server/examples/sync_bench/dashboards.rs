@@ -20,14 +20,19 @@ use crate::harness::{at_most, Bench, Device, Result, Session};
 const ASSESSMENTS: i64 = 1_000_000;
 const TASKS: i64 = 1_000_000;
 
-/// Deterministic (hash of the row number), skewed: `power` above 1 favours low numbers.
-/// `$1` and `$2` are replaced by the numbers of assessments and tasks.
-const GENERATE: &str = "
+/// 44 ministries, offices and agencies (the seeded ones and bench ones), numbered from 0 in
+/// the temporary table `bench_orgs`.
+pub const BENCH_ORGANIZATIONS: &str = "
 insert into organizations (code, name, kind)
 select 'BENCH' || i, 'Bench organization ' || i, 'moa'
 from generate_series(1, greatest(0, 44 - (select count(*) from organizations where kind = 'moa'))) i;
 create temporary table bench_orgs as
 select id, (row_number() over (order by code) - 1)::int as n from organizations where kind = 'moa';
+";
+
+/// Deterministic (hash of the row number), skewed: `power` above 1 favours low numbers.
+/// `$1` and `$2` are replaced by the numbers of assessments and tasks.
+const GENERATE: &str = "
 alter table mana_assessments disable trigger mana_assessments_aggregates;
 alter table monitoring_tasks disable trigger monitoring_tasks_aggregates;
 insert into mana_assessments (org_id, id, status, community, municipality, province, latitude, longitude,
@@ -105,7 +110,7 @@ async fn set_triggers(bench: &Bench, on: bool) -> Result<()> {
 pub async fn w6_dashboards(bench: Arc<Bench>) -> Result<Value> {
     let started = Instant::now();
     // One script on one connection (its temporary table lives there), sent as is.
-    let script = GENERATE.replace("$1", &ASSESSMENTS.to_string()).replace("$2", &TASKS.to_string());
+    let script = BENCH_ORGANIZATIONS.to_owned() + &GENERATE.replace("$1", &ASSESSMENTS.to_string()).replace("$2", &TASKS.to_string());
     sqlx::raw_sql(&script).execute(&bench.owner).await?;
     let generated_seconds = started.elapsed().as_secs_f64();
     let summary_rows: i64 = sqlx::query_scalar(

@@ -10,18 +10,13 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::dashboards::{percentiles, repeatedly};
+use crate::dashboards::{percentiles, repeatedly, BENCH_ORGANIZATIONS};
 use crate::harness::{Bench, Result};
 
 pub const PROPOSALS_PER_ORGANIZATION: i64 = 2_000;
 
 /// `$1`: proposals per organization; `$2`: the user who submits and decides.
 const GENERATE: &str = "
-insert into organizations (code, name, kind)
-select 'BENCH' || i, 'Bench organization ' || i, 'moa'
-from generate_series(1, greatest(0, 44 - (select count(*) from organizations where kind = 'moa'))) i;
-create temporary table bench_orgs as
-select id, (row_number() over (order by code) - 1)::int as n from organizations where kind = 'moa';
 insert into signing_keys (id, public_key) values ('00000000000000be', decode(repeat('be', 32), 'hex'));
 create temporary table bench_ppas as
 select o.id as org_id, gen_random_uuid() as id, g, o.n,
@@ -70,7 +65,8 @@ pub async fn w7_plans(bench: Arc<Bench>) -> Result<Value> {
     let planner = bench.sign_in_as("BPDA", "bench.w7.planner", "bpda_planner").await?;
     let user: uuid::Uuid = sqlx::query_scalar("select id from users where username = 'bench.w7.planner'").fetch_one(&bench.owner).await?;
     let started = Instant::now();
-    let script = GENERATE.replace("$1", &PROPOSALS_PER_ORGANIZATION.to_string()).replace("$2", &format!("'{user}'::uuid"));
+    let script = BENCH_ORGANIZATIONS.to_owned()
+        + &GENERATE.replace("$1", &PROPOSALS_PER_ORGANIZATION.to_string()).replace("$2", &format!("'{user}'::uuid"));
     sqlx::raw_sql(&script).execute(&bench.owner).await?;
     // As autovacuum leaves the tables in use: the triggers' updates cleaned up.
     for table in ["ppa_submissions", "ppa_submission_contents", "ppa_decisions", "ppa_proposals"] {
