@@ -14,7 +14,7 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use crate::auth::limiter::{LoginLimiter, LoginLimits};
+use crate::auth::limiter::{AddressLimiter, LoginLimiter, LoginLimits};
 use crate::auth::session_store::PgSessionStore;
 use crate::config::ServeArgs;
 use crate::certification::Signer;
@@ -76,6 +76,8 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub login_limiter: Arc<LoginLimiter>,
+    /// Certificate checks per client address (the public `POST /certifications/verify`).
+    pub verify_limiter: Arc<AddressLimiter>,
     pub documents: Arc<DocumentCache>,
     /// Live updates for the desk screens.
     pub events: Arc<Hub>,
@@ -91,7 +93,8 @@ impl AppState {
         let documents = Arc::new(DocumentCache::new(settings.document_cache_entries));
         let (events, overview) = (Arc::new(Hub::default()), Arc::new(Overview::default()));
         let limits = Arc::new(Limits::new(settings.syncs_per_user, db.pool().options().get_max_connections() as usize));
-        AppState { db, settings: Arc::new(settings), login_limiter, documents, events, overview, limits }
+        let verify_limiter = Arc::new(AddressLimiter::new(AddressLimiter::CERTIFICATE_CHECKS));
+        AppState { db, settings: Arc::new(settings), login_limiter, verify_limiter, documents, events, overview, limits }
     }
 }
 
@@ -181,6 +184,7 @@ fn spawn_housekeeping(state: AppState) {
                 tracing::warn!(error = %err, "could not delete expired sessions");
             }
             state.login_limiter.forget_idle();
+            state.verify_limiter.forget_idle();
         }
     });
 }

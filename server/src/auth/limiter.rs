@@ -1,5 +1,7 @@
 //! Sign-in attempt limits, per account and per client address (governor's GCRA).
-//! A guesser is slowed to a trickle; a person who mistypes a few times is not.
+//! A guesser is slowed to a trickle; a person who mistypes a few times is not. The same
+//! kind of limit, per address, holds back the other route open to anyone: checking a
+//! certificate ([`AddressLimiter`]).
 
 use governor::clock::Clock;
 use governor::middleware::NoOpMiddleware;
@@ -106,6 +108,34 @@ impl LoginLimiter {
     /// Forgets keys whose limits have refilled; run now and then so memory stays flat.
     pub fn forget_idle(&self) {
         self.per_account.retain_recent();
+        self.per_address.retain_recent();
+    }
+}
+
+/// A limit per client address alone, for a public route that reads the database.
+#[derive(Debug)]
+pub struct AddressLimiter {
+    per_address: Keyed<IpAddr>,
+    clock: LimiterClock,
+}
+
+impl AddressLimiter {
+    /// Certificate checks: a burst of 30 from one address, then one a second.
+    pub const CERTIFICATE_CHECKS: Limit = Limit { burst: 30, refill_every: Duration::from_secs(1) };
+
+    pub fn new(limit: Limit) -> Self {
+        let clock = LimiterClock::new();
+        AddressLimiter { per_address: RateLimiter::new(quota(limit), DashMapStateStore::default(), clock.clone()), clock }
+    }
+
+    /// Counts one request; `Err` holds how long to wait before the next one is allowed.
+    pub fn check(&self, address: IpAddr) -> Result<(), Duration> {
+        let now = self.clock.now();
+        self.per_address.check_key(&address).map_err(|not_until| not_until.wait_time_from(now))
+    }
+
+    /// Forgets addresses whose limits have refilled.
+    pub fn forget_idle(&self) {
         self.per_address.retain_recent();
     }
 }

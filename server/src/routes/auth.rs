@@ -144,9 +144,9 @@ async fn me_of(tx: &mut OrgTx, user: &UserRecord, membership: Membership, csrf_t
     })
 }
 
-/// The address sign-in limits count against: the peer, or behind a trusted proxy the
-/// last address it appended to X-Forwarded-For.
-fn client_address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+/// The address sign-in limits (and certificate checks) count against: the peer, or behind
+/// a trusted proxy the last address it appended to X-Forwarded-For.
+pub(crate) fn client_address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
     if state.settings.trust_forwarded_for {
         let forwarded = headers
             .get("x-forwarded-for")

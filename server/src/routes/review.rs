@@ -6,7 +6,9 @@
 //! organization reads those of its proposals, and its documents take the decision at its
 //! next sync (`proposals::settle_decisions`). MFBM reads every certification.
 
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use std::net::SocketAddr;
 use axum::http::StatusCode;
 use axum::Json;
 use bmms_shared::api::{Adjustment, AdjustmentInput, Certified, Decision, Items, ReturnInput, Standing, SubmissionReview};
@@ -26,6 +28,7 @@ use crate::db::OrgTx;
 use crate::error::ApiError;
 use crate::events::Topic;
 use crate::proposals::settle_decisions;
+use crate::routes::auth::client_address;
 use crate::routes::extract::{ApiJson, ApiPath};
 use crate::wire::timestamp;
 
@@ -399,8 +402,19 @@ pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> Result<
 }
 
 /// `POST /api/v1/certifications/verify`: anyone checks a certificate (no session): the
-/// signature, BMMS's record of it, and whether the proposal changed since.
-pub async fn verify(State(state): State<AppState>, body: Result<ApiJson<Certificate>, ApiError>) -> Result<Json<Verdict>, ApiError> {
+/// signature, BMMS's record of it, and whether the proposal changed since. Limited per
+/// client address, as it reads the database for anyone.
+pub async fn verify(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<ApiJson<Certificate>, ApiError>,
+) -> Result<Json<Verdict>, ApiError> {
+    state.verify_limiter.check(client_address(&state, peer, &headers)).map_err(|retry_after| ApiError::TooManyRequests {
+        code: "too_many_checks",
+        message: "Too many certificate checks from this address; wait a moment.",
+        retry_after,
+    })?;
     let ApiJson(certificate) = body?;
     Ok(Json(certification::verify(&state.db, &certificate).await?))
 }

@@ -253,6 +253,21 @@ async fn the_command_line_checks_a_certificate_file() {
 }
 
 #[tokio::test]
+async fn checking_certificates_is_limited_per_address_with_a_time_to_wait() {
+    let w = submitted_with(2_000).await;
+    let certified: Value = w.post(&w.pia, "certify", None).await.json().await.unwrap();
+    let certificate = certified["decision"]["certificate"].clone();
+    let check = || w.app.request(reqwest::Method::POST, "/api/v1/certifications/verify", None, Some(certificate.clone()));
+    for _ in 0..30 {
+        assert_eq!(check().await.status(), 200);
+    }
+    let refused = check().await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(error_of(refused).await.1, "too_many_checks");
+}
+
+#[tokio::test]
 async fn the_aip_of_a_year_holds_its_certified_and_pending_ppas_with_totals_and_exports() {
     let mut w = submitted_with(2_000).await;
     // MOH's proposal: certified. A second MOH proposal: submitted, then sent back (out).
