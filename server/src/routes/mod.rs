@@ -4,6 +4,7 @@
 pub mod aip;
 pub mod auth;
 pub mod bdp;
+pub mod certifications;
 pub mod conflicts;
 pub mod dashboard;
 pub mod devices;
@@ -126,10 +127,10 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::POST, "/submissions/{id}/adjustments", review::adjust),
         ApiRoute::signed_in(M::POST, "/submissions/{id}/return", review::send_back),
         ApiRoute::signed_in(M::POST, "/submissions/{id}/certify", review::certify),
-        ApiRoute::signed_in(M::GET, "/certifications", review::list),
+        ApiRoute::signed_in(M::GET, "/certifications", certifications::list),
         ApiRoute::signed_in(M::GET, "/aip", aip::show),
         ApiRoute::signed_in(M::GET, "/aip/export", aip::export),
-        ApiRoute::public(M::POST, "/certifications/verify", review::verify),
+        ApiRoute::public(M::POST, "/certifications/verify", certifications::verify),
         ApiRoute::signed_in(M::POST, "/sync", sync::sync).body_limit(bmms_shared::sync::protocol::MAX_REQUEST_BYTES),
     ]
 }

@@ -31,7 +31,7 @@ use crate::routes::extract::ApiPath;
 use crate::sync::{desk_edit, store};
 use crate::wire::timestamp;
 
-fn no_such_proposal() -> ApiError {
+pub(crate) fn no_such_proposal() -> ApiError {
     ApiError::not_found("There is no such proposal in your organization.")
 }
 

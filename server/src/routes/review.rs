@@ -4,15 +4,14 @@
 //! heads) or sends it back with reasons. Each submitted version is decided once. The
 //! adjustments and decisions are BPDA's rows (migrations/0014); the proposing
 //! organization reads those of its proposals, and its documents take the decision at its
-//! next sync (`proposals::settle_decisions`). MFBM reads every certification.
+//! next sync (`proposals::settle_decisions`). The certifications' list and their public
+//! check are `routes/certifications.rs`.
 
-use axum::extract::{ConnectInfo, State};
-use axum::http::HeaderMap;
-use std::net::SocketAddr;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use bmms_shared::api::{Adjustment, AdjustmentInput, Certified, Decision, Items, ReturnInput, Standing, SubmissionReview};
-use bmms_shared::plans::certificate::{Certificate, Verdict};
+use bmms_shared::api::{Adjustment, AdjustmentInput, Decision, ReturnInput, Standing, SubmissionReview};
+use bmms_shared::plans::certificate::Certificate;
 use bmms_shared::plans::score::{shown, CERTIFIABLE_AT, FULL};
 use bmms_shared::plans::{Component, ComponentName, Score};
 use bmms_shared::{policy, DocId, OrgId};
@@ -23,12 +22,12 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::{Caller, SignedIn};
-use crate::certification::{self, HOLDS};
+use crate::certification::HOLDS;
 use crate::db::OrgTx;
 use crate::error::ApiError;
 use crate::events::Topic;
 use crate::proposals::settle_decisions;
-use crate::routes::auth::client_address;
+use crate::routes::proposals::no_such_proposal;
 use crate::routes::extract::{ApiJson, ApiPath};
 use crate::wire::timestamp;
 
@@ -357,7 +356,7 @@ pub async fn standing(State(state): State<AppState>, signed_in: SignedIn, ApiPat
         .fetch_one(&mut *tx)
         .await?;
     if !exists {
-        return Err(ApiError::not_found("There is no such proposal in your organization."));
+        return Err(no_such_proposal());
     }
     let settled = settle_decisions(&mut tx).await?;
     let latest: Option<Uuid> = sqlx::query_scalar("select id from ppa_submissions where org_id = $1 and proposal_id = $2 order by version desc limit 1")
@@ -374,47 +373,4 @@ pub async fn standing(State(state): State<AppState>, signed_in: SignedIn, ApiPat
         state.events.announce(caller.org_id, Topic::Records);
     }
     Ok(Json(Standing { submission }))
-}
-
-#[derive(sqlx::FromRow)]
-struct CertifiedRow {
-    certificate: sqlx::types::Json<Certificate>,
-    name: String,
-    holds: bool,
-}
-
-/// `GET /api/v1/certifications`: every certification, newest first (at most 500), for
-/// MFBM, which budgets them, and BPDA.
-pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<Items<Certified>>, ApiError> {
-    let caller = signed_in.require_allowed(policy::may_read_submissions)?;
-    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
-    let rows: Vec<CertifiedRow> = sqlx::query_as(&format!(
-        "select d.certificate, o.name, {HOLDS} as holds
-         from ppa_decisions d join ppa_submissions s on s.id = d.submission_id
-         join organizations o on o.id = d.proposal_org_id
-         where d.decision = 'certified' order by d.decided_at desc, d.id limit 500"
-    ))
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let items = rows.into_iter().map(|r| Certified { certificate: r.certificate.0, organization_name: r.name, current: r.holds }).collect();
-    Ok(Json(Items { items }))
-}
-
-/// `POST /api/v1/certifications/verify`: anyone checks a certificate (no session): the
-/// signature, BMMS's record of it, and whether the proposal changed since. Limited per
-/// client address, as it reads the database for anyone.
-pub async fn verify(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Result<ApiJson<Certificate>, ApiError>,
-) -> Result<Json<Verdict>, ApiError> {
-    state.verify_limiter.check(client_address(&state, peer, &headers)).map_err(|retry_after| ApiError::TooManyRequests {
-        code: "too_many_checks",
-        message: "Too many certificate checks from this address; wait a moment.",
-        retry_after,
-    })?;
-    let ApiJson(certificate) = body?;
-    Ok(Json(certification::verify(&state.db, &certificate).await?))
 }
