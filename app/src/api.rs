@@ -2,8 +2,8 @@
 //! the sentence the server wrote for people (its `ErrorBody`), with the input field it is
 //! about where there is one. The desk's calls (`crate::desk::api`) read answers here too.
 
-use bmms_shared::api::{Bdp, DeviceRegistration, ErrorBody, LoginRequest, Me, SignedOut, Standing, Submitted, CSRF_HEADER};
-use bmms_shared::DocId;
+use bmms_shared::api::{Bdp, DeviceRegistration, ErrorBody, LoginRequest, Me, PpaImplementation, SignedOut, Standing, Submitted, CSRF_HEADER};
+use bmms_shared::{DocId, OrgId};
 use bmms_shared::sync::protocol::CONTENT_TYPE;
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
@@ -149,6 +149,13 @@ pub async fn sync(csrf_token: &str, body: &[u8]) -> SyncAnswer {
 /// Where the organization's proposal stands with BPDA (online).
 pub async fn proposal_standing(id: DocId) -> Result<Standing, Problem> {
     let response = Request::get(&format!("/api/v1/proposals/{id}/standing")).send().await.map_err(|_| Problem::unreachable())?;
+    read(response).await
+}
+
+/// How a PPA is being carried out; `org` for OCM's analysts, who open any organization's.
+pub async fn ppa_implementation(id: DocId, org: Option<OrgId>) -> Result<PpaImplementation, Problem> {
+    let query = org.map(|org| format!("?org={org}")).unwrap_or_default();
+    let response = Request::get(&format!("/api/v1/proposals/{id}/implementation{query}")).send().await.map_err(|_| Problem::unreachable())?;
     read(response).await
 }
 

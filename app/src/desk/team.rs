@@ -2,7 +2,7 @@
 //! organization's tasks (overdue ones stand out) with reassignment, and each officer's
 //! progress. Everything reloads when the server announces a change of records.
 
-use bmms_shared::api::{Assign, Assigned, Items, NewTask as NewTaskBody, OfficerProgress as Officer, Page, TaskCreated, TaskQuery, TaskRow};
+use bmms_shared::api::{Assign, Assigned, Items, NewTask as NewTaskBody, OfficerProgress as Officer, Page, PpaChoice, TaskCreated, TaskQuery, TaskRow};
 use bmms_shared::records::task::CHECKLIST_TEMPLATES;
 use bmms_shared::DocId;
 use leptos::prelude::*;
@@ -118,6 +118,11 @@ fn NewTask(officers: Signal<Vec<Officer>>) -> impl IntoView {
     let live = expect_context::<Live>();
     let fields = ["title", "ppa", "site", "description", "due_date", "assignee"].map(|_| RwSignal::new(String::new()));
     let [title, ppa, site, description, due_date, assignee] = fields;
+    // The PPA is chosen from the organization's submitted and certified ones; a PPA not
+    // in BMMS yet is typed, as before.
+    let ppa_id = RwSignal::new(None::<DocId>);
+    let choices = RwSignal::new(None::<Result<Items<PpaChoice>, String>>);
+    api::keep_loaded(live.records, || "/api/v1/tasks/ppas".to_owned(), choices);
     let template = RwSignal::new(CHECKLIST_TEMPLATES[0].0.to_owned());
     let problem = RwSignal::new(None::<Problem>);
     let created = RwSignal::new(None::<String>);
@@ -140,6 +145,7 @@ fn NewTask(officers: Signal<Vec<Officer>>) -> impl IntoView {
             id: Some(task_id.get_untracked()),
             title: title.get_untracked(),
             ppa: ppa.get_untracked(),
+            ppa_id: ppa_id.get_untracked(),
             site: site.get_untracked(),
             description: description.get_untracked(),
             due_date: due_date.get_untracked(),
@@ -155,6 +161,7 @@ fn NewTask(officers: Signal<Vec<Officer>>) -> impl IntoView {
                     problem.set(None);
                     created.set(Some((t().desk.task_created)(&assignee.get_untracked())));
                     [title, ppa, site, description].iter().for_each(|f| f.set(String::new()));
+                    ppa_id.set(None);
                     live.records.update(|n| *n += 1);
                 }
                 Err(p) => {
@@ -177,7 +184,17 @@ fn NewTask(officers: Signal<Vec<Officer>>) -> impl IntoView {
         <form class="new-task" on:submit=create>
             <h2>{t().desk.new_task}</h2>
             {input("title", t().desk.title, "text", title)}
-            {input("ppa", t().desk.ppa, "text", ppa)}
+            <div class="field">
+                <label for="task-ppa-id">{t().desk.ppa_monitored}</label>
+                <select id="task-ppa-id" on:change=move |ev| ppa_id.set(event_target_value(&ev).parse().ok())>
+                    <option value="">{t().desk.ppa_typed}</option>
+                    {move || choices.get().and_then(Result::ok).map(|c| c.items.into_iter().map(|p| view! {
+                        <option value=p.id.to_string() selected=move || ppa_id.get() == Some(p.id)>{p.title} " (" {p.status} ")"</option>
+                    }).collect_view())}
+                </select>
+                {move || problem.with(|p| Problem::about(p, "ppa_id")).map(|m| view! { <small class="error" role="alert">{m}</small> })}
+            </div>
+            {move || ppa_id.get().is_none().then(|| input("ppa", t().desk.ppa, "text", ppa))}
             {input("site", t().desk.site, "text", site)}
             {input("description", t().desk.description, "text", description)}
             {input("due_date", t().desk.due_date, "date", due_date)}
@@ -199,7 +216,7 @@ fn NewTask(officers: Signal<Vec<Officer>>) -> impl IntoView {
                 <ul class="template-items">{move || CHECKLIST_TEMPLATES.iter().find(|(name, _, _)| *name == template.get())
                     .map(|(_, _, items)| items.iter().map(|item| view! { <li>{*item}</li> }).collect_view())}</ul>
             </div>
-            {move || problem.with(|p| Problem::general(p, &["title", "ppa", "site", "description", "due_date", "assignee"]))
+            {move || problem.with(|p| Problem::general(p, &["title", "ppa", "ppa_id", "site", "description", "due_date", "assignee"]))
                 .map(|m| view! { <p class="error" role="alert">{m}</p> })}
             {move || created.get().map(|m| view! { <p class="saved" role="status" id="task-created">{m}</p> })}
             <button class="primary" type="submit" disabled=move || sending.get()>{t().desk.create_task}</button>

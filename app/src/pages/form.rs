@@ -126,6 +126,7 @@ pub fn RecordForm(id: DocId) -> impl IntoView {
                 <proposal::ScorePreview id=id />
                 <proposal::SubmitProposal id=id state=state />
                 <proposal::ProposalStanding id=id />
+                <super::ppa_progress::PpaProgress id=id />
             })}
             {has_gps.then(|| view! { <GpsCapture id=id kind=kind /> })}
             {kind.fields().iter().map(|spec| view! { <Field id=id kind=kind spec=spec /> }).collect_view()}

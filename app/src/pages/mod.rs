@@ -4,6 +4,7 @@
 mod device_page;
 mod form;
 mod lists;
+pub(crate) mod ppa_progress;
 pub(crate) mod proposal;
 mod sign_in;
 
@@ -45,6 +46,7 @@ pub enum Screen {
     Aip,
     MultiYearPlan,
     PartnerProposals,
+    Implementation,
 }
 
 /// The whole app.
@@ -98,6 +100,7 @@ fn SignedIn() -> impl IntoView {
     let screen = expect_context::<RwSignal<Screen>>();
     let role = status.me.get_untracked().map(|me| me.role);
     let (supervises, at_desk) = (role.is_some_and(|r| r.supervises()), role.is_some_and(|r| r.works_at_desk()));
+    let oversees = role.is_some_and(|r| r.oversees_all());
     // OCM, BPDA and MFBM work at the desk: no records or device of their own to sync.
     let field_work = role.is_some_and(|r| r.does_field_work());
     let reads_submissions = role.is_some_and(|r| bmms_shared::policy::may_read_submissions(r).is_ok());
@@ -148,6 +151,7 @@ fn SignedIn() -> impl IntoView {
             {(desk_build && reads_submissions).then(|| nav(Screen::Aip, t().aip.tab))}
             {(desk_build && at_desk).then(|| nav(Screen::MultiYearPlan, t().aip.our_plan))}
             {(desk_build && at_desk).then(|| nav(Screen::PartnerProposals, t().plans.partnered))}
+            {(desk_build && (at_desk || oversees)).then(|| nav(Screen::Implementation, t().implementation.tab))}
             {(!desk_build && (at_desk || !field_work)).then(|| view! { <a class="button nav" href="/desk/">{t().open_desk}</a> })}
         </nav>
         {move || match screen.get() {
@@ -186,6 +190,8 @@ fn SignedIn() -> impl IntoView {
             Screen::Certified => view! { <crate::plans::CertifiedProposals /> }.into_any(),
             #[cfg(feature = "desk")]
             Screen::PartnerProposals => view! { <crate::plans::PartnerProposals /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::Implementation => view! { <crate::plans::ImplementationView /> }.into_any(),
         }}
     }
 }

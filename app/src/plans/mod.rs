@@ -17,12 +17,14 @@ use crate::text::t;
 
 mod aip;
 mod certified;
+mod implementation;
 mod multi_year;
 mod partnered;
 mod queue;
 mod review;
 pub use aip::AnnualInvestmentProgram;
 pub use certified::{CertifiedProposals, CertifiedTab};
+pub use implementation::ImplementationView;
 pub use multi_year::MultiYearPlanView;
 pub use partnered::PartnerProposals;
 pub use queue::ProposalQueue;

@@ -5,10 +5,12 @@
 
 mod dashboard;
 mod desk;
+mod implementation;
 mod plans;
 
 pub use dashboard::DashboardText;
 pub use desk::DeskText;
+pub use implementation::ImplementationText;
 pub use plans::{AipText, PlansText, ReviewText};
 
 pub struct Text {
@@ -123,6 +125,7 @@ pub struct Text {
     pub plans: &'static PlansText,
     pub review: &'static ReviewText,
     pub aip: &'static AipText,
+    pub implementation: &'static ImplementationText,
 }
 
 /// English, the first language.
@@ -246,6 +249,7 @@ pub static EN: Text = Text {
     plans: &plans::PLANS_EN,
     review: &plans::REVIEW_EN,
     aip: &plans::AIP_EN,
+    implementation: &implementation::IMPLEMENTATION_EN,
 };
 
 /// The texts in the user's language (English until another is added).

@@ -62,11 +62,17 @@ async fn main() -> Result<()> {
              | the AIP for 2026 (totals over every PPA, the 500 largest listed) p50 / p95, warm | {} ms / {} ms | p95 ≤ 100 ms |\n\
              | one submission's review p50 / p95 | {} ms / {} ms | |\n\
              | scoring one proposal server-side (`POST /bdp/score`, over HTTP) p50 / p95 | {} ms / {} ms | ≤ 5 ms |\n\
-             | the AIP's CSV export (every PPA) p50 / max | {} ms / {} ms | |\n",
+             | the AIP's CSV export (every PPA) p50 / max | {} ms / {} ms | |\n\
+             | OCM's implementation view ({} tasks pointing at PPAs; every organization, the 50 late ones first) p50 / p95, warm | {} ms / {} ms | p95 ≤ 50 ms |\n\
+             | the same, certified and at risk only | {} ms / {} ms | p95 ≤ 50 ms |\n\
+             | one PPA's implementation, opened by an analyst | {} ms / {} ms | |\n",
             w7["organizations"], w7["proposals"], w7["submissions"], w7["decisions"], w7["aip_2026_ppas"],
             w7["queue"]["p50_ms"], w7["queue"]["p95_ms"], w7["aip"]["p50_ms"], w7["aip"]["p95_ms"],
             w7["review"]["p50_ms"], w7["review"]["p95_ms"], w7["score"]["p50_ms"], w7["score"]["p95_ms"],
             w7["aip_csv_export"]["p50_ms"], w7["aip_csv_export"]["max_ms"],
+            w7["tasks_pointing_at_ppas"], w7["implementation"]["p50_ms"], w7["implementation"]["p95_ms"],
+            w7["implementation_at_risk_certified"]["p50_ms"], w7["implementation_at_risk_certified"]["p95_ms"],
+            w7["implementation_of_one_ppa"]["p50_ms"], w7["implementation_of_one_ppa"]["p95_ms"],
         );
         println!("\n{table}\n{}", serde_json::to_string_pretty(&w7)?);
         write_section("plans-server-bench", "Plans through the server (issue 14)", "BMMS_BENCH_ONLY=plans scripts/bench", &table, &w7)?;

@@ -4,7 +4,8 @@
 //! waiting. The rows are generated in SQL (as a data migration would), then measured
 //! through the real server, warm, as BPDA's planner: the queue, one submission's review,
 //! the year's Annual Investment Program and its CSV export, and scoring a proposal
-//! (`POST /bdp/score`: the framework read from PostgreSQL, then the score).
+//! (`POST /bdp/score`: the framework read from PostgreSQL, then the score); and as OCM,
+//! the implementation view with two monitoring tasks pointing at every other PPA.
 
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -32,12 +33,20 @@ select id, jsonb_build_object('title', 'PPA ' || n || '-' || g, 'ppa_type', (arr
          || (select jsonb_object_agg('indicator.' || i || '.code', goal || '.' || (1 + i % 2)) from generate_series(1, 10) i)
          || (select jsonb_object_agg('indicator.' || i || '.contribution', i) from generate_series(1, 10) i)
          || (select jsonb_object_agg('cost.' || (2026 + c % 3) || '.q' || (1 + c % 4) || '.' || (array['ps', 'mooe', 'co'])[1 + c % 3],
-                                     100000 * (1 + (g + c) % 50)) from generate_series(0, 19) c) as content
+                                     100000 * (1 + (g + c) % 50)) from generate_series(0, 19) c)
+         || jsonb_build_object('milestone.1.title', 'Works started', 'milestone.1.due', (date '2026-01-15' + g % 700)::text,
+                               'milestone.2.title', 'Works finished', 'milestone.2.due', (date '2026-09-01' + g % 900)::text) as content
 from bench_ppas;
-insert into ppa_proposals (org_id, id, status, title, ppa_type, goals, places, beneficiaries, total_cost, cost_by_year, content, heads)
+insert into ppa_proposals (org_id, id, status, title, ppa_type, goals, places, beneficiaries, total_cost, cost_by_year, content, heads,
+                           start_date, end_date)
 select p.org_id, p.id, case when p.g % 5 in (1, 2) then 'certified' else 'submitted' end, c.content ->> 'title', c.content ->> 'ppa_type',
-       array[p.goal], array[p.place], 100 + p.g % 3000, 0, '{}', c.content, p.heads
+       array[p.goal], array[p.place], 100 + p.g % 3000, 0, '{}', c.content, p.heads, date '2026-01-01', date '2027-06-30' + p.g % 365
 from bench_ppas p join bench_content c on c.id = p.id;
+-- Monitoring tasks point at half of the PPAs, two each, changed over the last 30 days.
+insert into monitoring_tasks (org_id, id, status, title, ppa, site, due_date, progress_percent, ppa_id, updated_at)
+select p.org_id, gen_random_uuid(), (array['todo', 'in_progress', 'done'])[1 + (p.g + t) % 3], 'Visit ' || t, 'PPA ' || p.g, 'Site',
+       date '2026-03-01' + (p.g * t) % 500, (p.g * 7 + t) % 101, p.id, now() - interval '1 day' * ((p.g + t) % 30)
+from bench_ppas p cross join generate_series(1, 2) t where p.g % 2 = 0;
 -- Version 1 of every proposal; a fifth were sent back and came again as version 2.
 insert into ppa_submissions (org_id, proposal_id, version, heads, title, ppa_type, score, total_cost, submitted_by, submitted_at,
                              goals, provinces, cost_by_year)
@@ -69,7 +78,7 @@ pub async fn w7_plans(bench: Arc<Bench>) -> Result<Value> {
         + &GENERATE.replace("$1", &PROPOSALS_PER_ORGANIZATION.to_string()).replace("$2", &format!("'{user}'::uuid"));
     sqlx::raw_sql(&script).execute(&bench.owner).await?;
     // As autovacuum leaves the tables in use: the triggers' updates cleaned up.
-    for table in ["ppa_submissions", "ppa_submission_contents", "ppa_decisions", "ppa_proposals"] {
+    for table in ["ppa_submissions", "ppa_submission_contents", "ppa_decisions", "ppa_proposals", "monitoring_tasks", "ppa_implementation"] {
         sqlx::query(&format!("vacuum analyze {table}")).execute(&bench.owner).await?;
     }
     let generated_seconds = started.elapsed().as_secs_f64();
@@ -91,6 +100,18 @@ pub async fn w7_plans(bench: Arc<Bench>) -> Result<Value> {
         repeatedly(&bench, &planner, path, 5).await?;
     }
     let score = score_requests(&bench, &planner, 200).await?;
+    // OCM's implementation view, as an executive (every organization) and an analyst
+    // opening one PPA.
+    let executive = bench.sign_in_as("OCM", "bench.w7.executive", "ocm_executive").await?;
+    let analyst = bench.sign_in_as("OCM", "bench.w7.analyst", "ocm_analyst").await?;
+    let (tracked_org, tracked): (uuid::Uuid, uuid::Uuid) =
+        sqlx::query_as("select org_id, ppa_id from monitoring_tasks where ppa_id is not null limit 1").fetch_one(&bench.owner).await?;
+    let opened = format!("/api/v1/proposals/{tracked}/implementation?org={tracked_org}");
+    let implementation = "/api/v1/implementation";
+    let at_risk = "/api/v1/implementation?at_risk=true&status=certified";
+    for (who, path) in [(&executive, implementation), (&executive, at_risk), (&analyst, opened.as_str())] {
+        repeatedly(&bench, who, path, 5).await?;
+    }
     let aip_answer: Value = bench.http.get(format!("{}{aip}", bench.base)).header("cookie", &planner.cookie).send().await?.json().await?;
     Ok(json!({
         "organizations": 44, "proposals": proposals, "submissions": submissions, "decisions": decisions,
@@ -101,6 +122,10 @@ pub async fn w7_plans(bench: Arc<Bench>) -> Result<Value> {
         "aip": percentiles(repeatedly(&bench, &planner, aip, 100).await?),
         "aip_csv_export": percentiles(repeatedly(&bench, &planner, "/api/v1/aip/export?year=2026&format=csv", 10).await?),
         "score": score,
+        "implementation": percentiles(repeatedly(&bench, &executive, implementation, 100).await?),
+        "implementation_at_risk_certified": percentiles(repeatedly(&bench, &executive, at_risk, 100).await?),
+        "implementation_of_one_ppa": percentiles(repeatedly(&bench, &analyst, &opened, 100).await?),
+        "tasks_pointing_at_ppas": count("monitoring_tasks").await?,
     }))
 }
 

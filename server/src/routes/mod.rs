@@ -12,6 +12,7 @@ pub mod events;
 pub mod exports;
 pub mod extract;
 pub mod health;
+pub mod implementation;
 pub mod organizations;
 pub mod proposals;
 pub mod records;
@@ -97,6 +98,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::GET, "/tasks", tasks::list),
         ApiRoute::signed_in(M::POST, "/tasks", tasks::create),
         ApiRoute::signed_in(M::POST, "/tasks/{id}/assign", tasks::assign),
+        ApiRoute::signed_in(M::GET, "/tasks/ppas", tasks::ppa_choices),
         ApiRoute::signed_in(M::GET, "/officers", tasks::progress),
         ApiRoute::signed_in(M::GET, "/records/{id}", records::show),
         ApiRoute::signed_in(M::GET, "/records/{id}/history", records::history),
@@ -123,6 +125,9 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::GET, "/proposals/plan", proposals::plan),
         ApiRoute::signed_in(M::POST, "/proposals/{id}/submit", proposals::submit),
         ApiRoute::signed_in(M::GET, "/proposals/{id}/standing", review::standing),
+        ApiRoute::signed_in(M::GET, "/proposals/{id}/implementation", implementation::of_proposal),
+        ApiRoute::signed_in(M::GET, "/implementation", implementation::overview),
+        ApiRoute::signed_in(M::GET, "/implementation/export", implementation::export),
         ApiRoute::signed_in(M::GET, "/submissions/{id}", review::show),
         ApiRoute::signed_in(M::POST, "/submissions/{id}/adjustments", review::adjust),
         ApiRoute::signed_in(M::POST, "/submissions/{id}/return", review::send_back),

@@ -9,7 +9,7 @@ use axum::Json;
 use bmms_shared::policy;
 use bmms_shared::records::fields::ChecklistItem;
 use bmms_shared::records::{FieldValue, RecordKind};
-use bmms_shared::api::{Assign, Assigned, Items, NewTask, OfficerProgress, Page, TaskCreated, TaskQuery, TaskRow};
+use bmms_shared::api::{Assign, Assigned, Items, NewTask, OfficerProgress, Page, PpaChoice, TaskCreated, TaskQuery, TaskRow};
 use bmms_shared::{DocId, Role};
 use chrono::NaiveDate;
 use serde_json::json;
@@ -59,6 +59,7 @@ struct StoredTask {
     assignee: Option<String>,
     due_date: Option<NaiveDate>,
     progress_percent: Option<i32>,
+    ppa_id: Option<DocId>,
     overdue: bool,
     /// Of the whole filtered list, not of this page.
     total: i64,
@@ -74,7 +75,7 @@ pub async fn list(
     let (limit, offset) = paging::check(query.limit, query.offset)?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let rows: Vec<StoredTask> = sqlx::query_as(
-        "select id, status, title, site, assignee, due_date, progress_percent,
+        "select id, status, title, site, assignee, due_date, progress_percent, ppa_id,
                 coalesce(status <> 'done' and due_date < current_date, false) as overdue, count(*) over () as total
          from monitoring_tasks
          where ($1::text is null or status = $1) and ($2::text is null or assignee = $2)
@@ -95,6 +96,7 @@ pub async fn list(
             due_date: maybe_date(t.due_date),
             id: t.id,
             overdue: t.overdue,
+            ppa_id: t.ppa_id,
             progress_percent: t.progress_percent,
             site: t.site,
             status: t.status,
@@ -107,7 +109,11 @@ pub async fn list(
 /// `POST /api/v1/tasks`: a new task, assigned.
 pub async fn create(State(state): State<AppState>, signed_in: SignedIn, body: Result<ApiJson<NewTask>, ApiError>) -> Result<(StatusCode, Json<TaskCreated>), ApiError> {
     let caller = signed_in.require_allowed(|role| policy::may_create(role, RecordKind::MonitoringTask))?;
-    let ApiJson(task) = body?;
+    let ApiJson(mut task) = body?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    if let Some(ppa_id) = task.ppa_id {
+        task.ppa = monitored_ppa(&mut tx, ppa_id).await?;
+    }
     let mut fields = vec![
         ("title", required("title", &task.title, "title")?),
         ("ppa", required("ppa", &task.ppa, "program, project or activity")?),
@@ -124,8 +130,10 @@ pub async fn create(State(state): State<AppState>, signed_in: SignedIn, body: Re
     if !checklist.is_empty() {
         fields.push(("checklist", FieldValue::Checklist(checklist)));
     }
+    if let Some(ppa_id) = task.ppa_id {
+        fields.push(("ppa_id", FieldValue::Text(ppa_id.to_string())));
+    }
     let id = task.id.unwrap_or_else(|| DocId::random());
-    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     check_assignee(&mut tx, &task.assignee).await?;
     let write = Box::new(move |doc: &mut automerge::AutoCommit| desk_edit::set_fields(doc, fields));
     if !desk_edit::create(&mut tx, id, RecordKind::MonitoringTask, caller.user_id, write).await? {
@@ -136,7 +144,7 @@ pub async fn create(State(state): State<AppState>, signed_in: SignedIn, body: Re
         actor: &caller.actor(),
         action: "task.create",
         subject: format!("record:{id}"),
-        details: json!({"title": task.title.trim(), "assignee": task.assignee.trim(), "due_date": task.due_date.trim()}),
+        details: json!({"title": task.title.trim(), "assignee": task.assignee.trim(), "due_date": task.due_date.trim(), "ppa_id": task.ppa_id}),
     })
     .await?;
     tx.commit().await?;
@@ -154,12 +162,13 @@ async fn already_created(state: &AppState, caller: &Caller, id: DocId, task: &Ne
     struct Details {
         title: Option<String>,
         ppa: Option<String>,
+        ppa_id: Option<DocId>,
         site: Option<String>,
         assignee: Option<String>,
         due_date: Option<String>,
     }
     let stored: Option<Details> =
-        sqlx::query_as("select title, ppa, site, assignee, to_char(due_date, 'YYYY-MM-DD') as due_date from monitoring_tasks where id = $1")
+        sqlx::query_as("select title, ppa, ppa_id, site, assignee, to_char(due_date, 'YYYY-MM-DD') as due_date from monitoring_tasks where id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -167,6 +176,7 @@ async fn already_created(state: &AppState, caller: &Caller, id: DocId, task: &Ne
     let sent = Details {
         title: Some(task.title.trim().to_owned()),
         ppa: Some(task.ppa.trim().to_owned()),
+        ppa_id: task.ppa_id,
         site: Some(task.site.trim().to_owned()),
         assignee: Some(task.assignee.trim().to_owned()),
         due_date: Some(task.due_date.trim().to_owned()),
@@ -180,6 +190,37 @@ async fn already_created(state: &AppState, caller: &Caller, id: DocId, task: &Ne
         )),
         None => Err(ApiError::invalid_field("id", bmms_shared::sync::merge::UNUSABLE_ID)),
     }
+}
+
+/// The title of the PPA a new task is to monitor: one of the organization's submitted or
+/// certified proposals (another organization's is not found, as if it did not exist).
+async fn monitored_ppa(tx: &mut OrgTx, id: DocId) -> Result<String, ApiError> {
+    let title: Option<Option<String>> =
+        sqlx::query_scalar("select title from ppa_proposals where id = $1 and status in ('submitted', 'certified')")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    match title {
+        Some(title) => Ok(title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| "Untitled PPA".to_owned())),
+        None => Err(ApiError::invalid_field(
+            "ppa_id",
+            "Choose one of your organization's submitted or certified PPAs; this one is not among them (a draft or a returned proposal cannot be monitored yet).",
+        )),
+    }
+}
+
+/// `GET /api/v1/tasks/ppas`: the PPAs a new task may point at.
+pub async fn ppa_choices(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<Items<PpaChoice>>, ApiError> {
+    let caller = signed_in.require_supervisor("hand out monitoring tasks")?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let rows: Vec<(DocId, String, String)> = sqlx::query_as(
+        "select id, status, coalesce(nullif(trim(title), ''), 'Untitled PPA') from ppa_proposals
+         where status in ('submitted', 'certified') order by 3, id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Json(Items { items: rows.into_iter().map(|(id, status, title)| PpaChoice { id, status, title }).collect() }))
 }
 
 pub async fn assign(

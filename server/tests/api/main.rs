@@ -19,6 +19,7 @@ mod policy;
 mod proposals;
 mod health_and_static;
 mod hostile_input;
+mod implementation;
 mod resources;
 mod review;
 mod routes;

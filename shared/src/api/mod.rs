@@ -23,6 +23,7 @@ mod auth;
 mod conflicts;
 mod dashboard;
 mod devices;
+mod implementation;
 mod plans;
 mod records;
 mod review;
@@ -38,13 +39,17 @@ pub use dashboard::{
     TaskTotals, Totals,
 };
 pub use devices::{DeviceHealth, DeviceHealthList, DeviceRegistration, HealthQuery};
+pub use implementation::{
+    Implementation, ImplementationOf, ImplementationQuery, ImplementationRow, Milestone, OrganizationImplementation, PpaImplementation,
+    PpaTask, StatusCount, STALLED_AFTER_DAYS,
+};
 pub use plans::{
     Bdp, BdpGoal, BdpIndicator, BdpPriority, BdpSettings, GoalInput, IndicatorInput, MultiYearPlan, PartnerProposal, PlanGoal, PlanLine, PriorityInput, QueuedProposal,
     Submitted, Target,
 };
 pub use review::{Adjustment, AdjustmentInput, Certified, Decision, ReturnInput, Standing, SubmissionReview};
 pub use records::{AssessmentQuery, AssessmentRow, ChangeKind, ChangedField, HistoryEntry, Record, RecordConflict, RecordHistory};
-pub use tasks::{Assign, Assigned, NewTask, OfficerProgress, TaskCreated, TaskQuery, TaskRow};
+pub use tasks::{Assign, Assigned, NewTask, OfficerProgress, PpaChoice, TaskCreated, TaskQuery, TaskRow};
 
 use serde::{Deserialize, Serialize};
 

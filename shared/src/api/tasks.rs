@@ -36,6 +36,8 @@ pub struct TaskRow {
     pub id: DocId,
     /// Not done, and due before today.
     pub overdue: bool,
+    /// The PPA proposal the task monitors, when a supervisor chose one.
+    pub ppa_id: Option<DocId>,
     pub progress_percent: Option<i32>,
     pub site: Option<String>,
     pub status: String,
@@ -52,7 +54,14 @@ pub struct NewTask {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<DocId>,
     pub title: String,
+    /// The PPA as text: what tasks had before they could point at one. Left empty when
+    /// `ppa_id` is given; the PPA's title is written instead.
+    #[serde(default)]
     pub ppa: String,
+    /// One of the organization's submitted or certified PPA proposals
+    /// (`GET /api/v1/tasks/ppas`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ppa_id: Option<DocId>,
     pub site: String,
     #[serde(default)]
     pub description: String,
@@ -102,4 +111,13 @@ pub struct OfficerProgress {
     pub tasks: i64,
     pub todo: i64,
     pub username: String,
+}
+
+/// `GET /api/v1/tasks/ppas`: the PPAs a task may point at, the organization's submitted
+/// and certified proposals, by title. Answered as `{"items": [...]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PpaChoice {
+    pub id: DocId,
+    pub status: String,
+    pub title: String,
 }

@@ -137,6 +137,7 @@ fn tasks_and_officers() {
         due_date: None,
         id: DocId(id(6)),
         overdue: false,
+        ppa_id: None,
         progress_percent: Some(40),
         site: None,
         status: "in_progress".into(),
@@ -144,7 +145,7 @@ fn tasks_and_officers() {
     };
     let t = &task;
     let item = json!({"id": t.id, "status": t.status, "title": t.title, "site": t.site, "assignee": t.assignee,
-           "due_date": t.due_date, "progress_percent": t.progress_percent, "overdue": t.overdue});
+           "due_date": t.due_date, "progress_percent": t.progress_percent, "overdue": t.overdue, "ppa_id": null});
     pinned_json(&Page { items: vec![task.clone()], total: 1, limit: 200, offset: 0 }, json!({"items": [item], "total": 1, "limit": 200, "offset": 0}));
     pinned_json(&TaskCreated { id: DocId(id(6)) }, json!({"id": id(6)}));
     pinned_json(&Assigned { assignee: "amina".into(), id: DocId(id(6)) }, json!({"id": id(6), "assignee": "amina"}));
@@ -171,6 +172,7 @@ fn tasks_and_officers() {
         id: Some(DocId(id(7))),
         title: "Visit".into(),
         ppa: "PPA".into(),
+        ppa_id: None,
         site: "Site".into(),
         description: String::new(),
         due_date: "2026-12-31".into(),

@@ -11,6 +11,10 @@ pub fn fields() -> &'static [FieldSpec] {
     FIELDS.get_or_init(|| {
         vec![
             FieldSpec::new("ppa", "Program, project or activity", FieldType::Text { max_chars: 200 }),
+            // The id of the PPA proposal the task monitors, chosen by a supervisor from the
+            // organization's submitted or certified ones; `ppa` then holds its title, which
+            // is what an app older than the link shows. Tasks made before keep their text.
+            FieldSpec::new("ppa_id", "PPA monitored", FieldType::Text { max_chars: 36 }),
             FieldSpec::new("site", "Site", FieldType::Text { max_chars: 200 }),
             FieldSpec::new("location.latitude", "Latitude", FieldType::Decimal { min: -90.0, max: 90.0 }),
             FieldSpec::new("location.longitude", "Longitude", FieldType::Decimal { min: -180.0, max: 180.0 }),
