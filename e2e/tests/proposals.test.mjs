@@ -3,7 +3,8 @@
 // sync by themselves when the signal returns, and both phones end with the same proposal.
 // Their supervisor then submits it, BPDA's planner finds it in the queue with its score and
 // certifies it, the partner ministry it names reads it, MFBM is told of the certification,
-// and the ministry sees its certificate, which an edit then voids.
+// and the ministry sees its certificate, which an edit then voids. A monitoring task then
+// points at the PPA, and its progress shows on the PPA and on OCM's implementation view.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { testWorld, atTheDesk } from "./harness.mjs";
@@ -124,11 +125,43 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   await standing.locator("#certification-void").waitFor();
   assert.match(await standing.innerText(), /changed after BPDA certified it/);
 
+  // A supervisor at the desk points a monitoring task at the PPA; the officer's progress
+  // shows on the PPA and on OCM's implementation view, where an analyst opens it.
+  const fatima = await world.officerPhone("MOH", "fatima.officer", "Fatima Officer");
+  const sami = await atTheDesk(world, "MOH", "sami.supervisor", "supervisor", "Sami Supervisor");
+  await openTab(sami.page, "Team and tasks");
+  const form = sami.page.locator("form.new-task");
+  await form.getByLabel("Title").fill("Check the stations' works");
+  const ppa = form.locator("#task-ppa-id option", { hasText: "Health stations for Datu Piang" });
+  await ppa.waitFor({ state: "attached" });
+  await form.getByLabel("PPA monitored").selectOption(await ppa.getAttribute("value"));
+  assert.equal(await form.getByLabel("Program, project or activity").count(), 0, "the PPA is chosen, not typed");
+  await form.getByLabel("Site").fill("Barangay Ambadao");
+  await form.getByLabel("Due date").fill("2030-06-30");
+  await form.getByLabel("Assigned to").selectOption("fatima.officer");
+  await form.getByRole("button", { name: "Create and assign" }).click();
+  await sami.page.locator("#task-created").waitFor();
+  await syncNow(fatima.page);
+  await openTab(fatima.page, "Tasks");
+  await fatima.page.getByRole("button", { name: /Check the stations' works/ }).click();
+  await setField(fatima.page, "Progress (%)", "60");
+  await synced(fatima.page);
+  await syncNow(sara.page);
+  await sara.page.locator("#ppa-progress").filter({ hasText: "Progress: 60 %" }).waitFor();
+  assert.match(await sara.page.locator("#ppa-tasks").innerText(), /Check the stations' works\s+fatima\.officer/);
+  const oscar = await atTheDesk(world, "OCM", "oscar.analyst", "ocm_analyst", "Oscar Analyst");
+  await openTab(oscar.page, "Implementation");
+  const tracked = oscar.page.locator("#implementation-rows tbody tr").filter({ hasText: "Health stations for Datu Piang" });
+  await tracked.waitFor();
+  assert.match(await tracked.innerText(), /MOH\s+(submitted|certified)\s+60 %/);
+  await tracked.getByRole("button", { name: "Health stations for Datu Piang" }).click();
+  await oscar.page.locator("#ppa-implementation #ppa-tasks").filter({ hasText: "fatima.officer" }).waitFor();
+
   // The partner it names reads it at the desk; it cannot change it there.
   const mila = await atTheDesk(world, "MILG", "mila.staff", "ministry_staff", "Mila Staff");
   await openTab(mila.page, "Partner proposals");
   const partnered = mila.page.locator("#partner-proposals article.partnered").filter({ hasText: "Health stations for Datu Piang" });
   await partnered.waitFor();
   assert.match(await partnered.innerText(), /MOH[\s\S]*certified[\s\S]*₱150,000\.00[\s\S]*Four stations/);
-  for (const who of [sara, omar, sofia, pia, mara, mona, mila]) await who.context.close();
+  for (const who of [sara, omar, sofia, pia, mara, mona, mila, fatima, sami, oscar]) await who.context.close();
 });
