@@ -36,6 +36,9 @@ create table ppa_implementation (
     primary key (org_id, proposal_id)
 );
 create index ppa_implementation_late on ppa_implementation (late_since, org_id, proposal_id) where status <> 'draft';
+-- The view's counts by organization and status read this index alone.
+create index ppa_implementation_counts on ppa_implementation (org_id, status)
+    include (late_since, oldest_open_change, tasks, progress_sum) where status <> 'draft';
 
 -- The proposing organization reads and keeps its own rows (through the triggers). OCM's
 -- oversight transaction reads every organization's proposals once they were submitted:

@@ -187,8 +187,15 @@ async fn open_view(state: &AppState, caller: &Caller, asked: Option<OrgId>) -> R
     }
 }
 
-/// Filters shared by the counts and the rows (`$2` org, `$3` goal).
-const FILTERS: &str = "i.status <> 'draft' and ($2::uuid is null or i.org_id = $2) and ($3::text is null or $3 = any(i.goals))";
+/// Filters shared by the counts and the rows (`$2` org, `$3` goal). The goals are read
+/// only when a goal is asked for, so that the counts can be read from the covering index
+/// alone (migrations/0017) otherwise.
+fn filters(query: &ImplementationQuery) -> &'static str {
+    match query.goal {
+        Some(_) => "i.status <> 'draft' and ($2::uuid is null or i.org_id = $2) and $3 = any(i.goals)",
+        None => "i.status <> 'draft' and ($2::uuid is null or i.org_id = $2) and $3::text is null",
+    }
+}
 
 #[derive(sqlx::FromRow)]
 struct Counted {
@@ -253,8 +260,9 @@ async fn rows(tx: &mut ReadTx, org: Option<OrgId>, query: &ImplementationQuery, 
                 (select count(*)::int4 from unnest(i.open_milestone_dues) as d where d < current_date) as overdue_milestones,
                 i.late_since, {AT_RISK} as at_risk
          from ppa_implementation i join organizations o on o.id = i.org_id
-         where {FILTERS} and ($4::text is null or i.status = $4) and (not $5 or {AT_RISK})
-         order by i.late_since nulls last, i.org_id, i.proposal_id limit $6 offset $7"
+         where {} and ($4::text is null or i.status = $4) and (not $5 or {AT_RISK})
+         order by i.late_since nulls last, i.org_id, i.proposal_id limit $6 offset $7",
+        filters(query)
     ))
     .bind(STALLED_AFTER_DAYS)
     .bind(org)
@@ -276,11 +284,13 @@ pub async fn overview(State(state): State<AppState>, signed_in: SignedIn, ApiQue
     let (mut tx, org) = open_view(&state, &caller, query.org).await?;
     // One pass over the rows counts both ways: by organization and status.
     let counted: Vec<Counted> = sqlx::query_as(&format!(
-        "select i.org_id, o.code, o.name, i.status, count(*) as ppas, count(*) filter (where {AT_RISK}) as at_risk,
-                coalesce(sum(i.progress_sum::float8 / i.tasks) filter (where i.tasks > 0), 0) as progress_sum,
-                count(*) filter (where i.tasks > 0) as with_tasks
-         from ppa_implementation i join organizations o on o.id = i.org_id
-         where {FILTERS} group by 1, 2, 3, 4 order by o.code, i.status"
+        "with counted as (
+             select i.org_id, i.status, count(*) as ppas, count(*) filter (where {AT_RISK}) as at_risk,
+                    coalesce(sum(i.progress_sum::float8 / i.tasks) filter (where i.tasks > 0), 0) as progress_sum,
+                    count(*) filter (where i.tasks > 0) as with_tasks
+             from ppa_implementation i where {} group by 1, 2)
+         select c.*, o.code, o.name from counted c join organizations o on o.id = c.org_id order by o.code, c.status",
+        filters(&query)
     ))
     .bind(STALLED_AFTER_DAYS)
     .bind(org)

@@ -132,6 +132,10 @@ async fn an_unrelated_organization_sees_nothing_and_bad_filters_are_422() {
     let own = json_of(&app, "/api/v1/implementation", &sofia).await;
     let ids: Vec<&Value> = own["rows"]["items"].as_array().unwrap().iter().map(|r| &r["proposal_id"]).collect();
     assert_eq!(ids, [&json!(doc)], "not the draft {draft}");
+    for (goal, total) in [("S2", 1), ("S3", 0)] {
+        let by_goal = json_of(&app, &format!("/api/v1/implementation?goal={goal}"), &sofia).await;
+        assert_eq!((by_goal["rows"]["total"].as_i64(), by_goal["by_status"].as_array().map(Vec::len)), (Some(total), Some(total as usize)), "{goal}");
+    }
 
     for (query, field) in [("status=draft", "status"), ("status=lost", "status"), ("limit=0", "")] {
         let (status, _, message) = error_of(app.get(&format!("/api/v1/implementation?{query}"), &sofia).await).await;
