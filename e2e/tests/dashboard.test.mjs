@@ -9,16 +9,34 @@ import { synced, setField, openTab } from "./pages.mjs";
 
 const world = testWorld({ desktop: true });
 
-/** An officer of `org` records assessments in the field: [community, municipality, province, households]. */
+/**
+ * An officer of `org` records assessments in the field: [community, municipality, province,
+ * households] typed, or [[province, municipality, barangay, its PSGC code], households] chosen
+ * from PSA's list.
+ */
 async function assessmentsFrom(org, username, assessments) {
   const { context, page } = await world.officerPhone(org, username, `Officer ${username}`);
-  for (const [community, municipality, province, households] of assessments) {
+  for (const assessment of assessments) {
     await openTab(page, "Assessments");
     await page.getByRole("button", { name: "New assessment" }).click();
-    await setField(page, "Community (barangay)", community);
-    await setField(page, "Municipality", municipality);
-    await setField(page, "Province", province);
-    await setField(page, "Households", households);
+    if (Array.isArray(assessment[0])) {
+      const [province, municipality, barangay, code] = assessment[0];
+      await page.getByLabel("Place: province").selectOption({ label: province });
+      await page.getByLabel("Place: city or municipality").selectOption({ label: municipality });
+      await page.getByLabel("Place: barangay").selectOption({ label: barangay });
+      await page.getByText(`PSGC code ${code}.`).waitFor();
+      // The picker fills in the names an officer would otherwise type.
+      const shows = ([id, value]) => document.getElementById(id)?.value === value;
+      await page.waitForFunction(shows, ["field-community", barangay]);
+      await page.waitForFunction(shows, ["field-municipality", municipality]);
+      await page.waitForFunction(shows, ["field-province", province]);
+    } else {
+      const [community, municipality, province] = assessment;
+      await setField(page, "Community (barangay)", community);
+      await setField(page, "Municipality", municipality);
+      await setField(page, "Province", province);
+    }
+    await setField(page, "Households", assessment[assessment.length - 1]);
   }
   await synced(page);
   await context.close();
@@ -32,7 +50,7 @@ async function tableOnScreen(page, id) {
 
 test("an OCM analyst drills down from the government to a municipality's records and exports what the screen shows", async () => {
   await assessmentsFrom("MILG", "ana.milg", [
-    ["Poblacion", "Datu Piang", "Maguindanao del Sur", "120"],
+    [["Maguindanao del Sur", "Datu Piang", "Poblacion", "1908807015"], "120"],
     // A name a spreadsheet would run as a formula: the CSV must keep it text.
     ["Rosary Heights", "+Cotabato City", "Cotabato City", "300"],
   ]);

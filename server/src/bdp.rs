@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::db::OrgTx;
 use crate::error::ApiError;
-use crate::places;
+use bmms_shared::psgc;
 use crate::wire::timestamp;
 
 #[derive(sqlx::FromRow)]
@@ -105,7 +105,7 @@ pub async fn load(conn: &mut PgConnection) -> Result<Bdp, ApiError> {
         priorities: priorities
             .into_iter()
             .map(|p| BdpPriority {
-                place_name: places::name_of(&p.place_code).unwrap_or_default().to_owned(),
+                place_name: psgc::name_of(&p.place_code).unwrap_or_default().to_owned(),
                 level: PriorityLevel::parse(&p.level).unwrap_or(PriorityLevel::Low),
                 place_code: p.place_code,
                 note: p.note,

@@ -3,7 +3,8 @@
 //! The same queries serve a ministry (its [`ReadTx`] sees its own totals) and the
 //! Office of the Chief Minister (every organization's, or the one it picked).
 
-use bmms_shared::api::{Figures, OrgFigures, TaskTotals, Totals};
+use bmms_shared::api::{Figures, OrgFigures, Place, TaskTotals, Totals};
+use bmms_shared::psgc;
 use bmms_shared::OrgId;
 
 use crate::db::ReadTx;
@@ -26,17 +27,18 @@ pub async fn load(tx: &mut ReadTx, org: Option<OrgId>) -> sqlx::Result<Figures> 
     .fetch_all(&mut **tx)
     .await?;
     let places = |by_municipality: bool| {
-        let columns = if by_municipality { "province, municipality" } else { "province, ''::text as municipality" };
+        let (code, name) = if by_municipality { ("municipality_code", "municipality") } else { ("''", "''::text") };
         format!(
-            "select {columns}, sum(assessments)::int8 as assessments, sum(households)::int8 as households,
+            "select nullif(province_code, '') as province_code, province, nullif({code}, '') as municipality_code,
+                    {name} as municipality, sum(assessments)::int8 as assessments, sum(households)::int8 as households,
                     sum(population)::int8 as population, sum(latitude_sum) / nullif(sum(located), 0) as latitude,
                     sum(longitude_sum) / nullif(sum(located), 0) as longitude
              from agg_assessments_place where ($1::uuid is null or org_id = $1)
-             group by 1, 2 having sum(assessments) > 0 order by 1, 2"
+             group by 1, 2, 3, 4 having sum(assessments) > 0"
         )
     };
-    let provinces = sqlx::query_as(&places(false)).bind(org).fetch_all(&mut **tx).await?;
-    let municipalities = sqlx::query_as(&places(true)).bind(org).fetch_all(&mut **tx).await?;
+    let provinces = named(sqlx::query_as(&places(false)).bind(org).fetch_all(&mut **tx).await?);
+    let municipalities = named(sqlx::query_as(&places(true)).bind(org).fetch_all(&mut **tx).await?);
     let assessments_by_month = sqlx::query_as(
         "select to_char(nullif(month, 'infinity'), 'YYYY-MM-DD') as month, sum(assessments)::int8 as count, 0::int8 as done
          from agg_assessments_month where ($1::uuid is null or org_id = $1)
@@ -91,6 +93,20 @@ pub async fn load(tx: &mut ReadTx, org: Option<OrgId>) -> sqlx::Result<Figures> 
         tasks_by_month,
         organizations,
     })
+}
+
+/// Names the places that have PSGC codes as PSA names them, and sorts them by name.
+fn named(mut places: Vec<Place>) -> Vec<Place> {
+    for place in &mut places {
+        if let Some(name) = place.province_code.as_deref().and_then(psgc::name_of) {
+            place.province = name.to_owned();
+        }
+        if let Some(name) = place.municipality_code.as_deref().and_then(psgc::name_of) {
+            place.municipality = name.to_owned();
+        }
+    }
+    places.sort_by(|a, b| (&a.province, &a.municipality, &a.province_code).cmp(&(&b.province, &b.municipality, &b.province_code)));
+    places
 }
 
 /// Every organization `tx` can see the totals of, side by side (ministries, offices and

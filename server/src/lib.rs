@@ -13,7 +13,6 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod limits;
-pub mod places;
 pub mod proposals;
 pub mod routes;
 pub mod sync;

@@ -12,7 +12,7 @@ use bmms_shared::{DocId, UserId};
 
 use crate::db::OrgTx;
 use crate::error::ApiError;
-use crate::places;
+use bmms_shared::psgc;
 use crate::sync::{desk_edit, store};
 
 const KIND: RecordKind = RecordKind::PpaProposal;
@@ -61,7 +61,7 @@ pub fn check_complete(doc: &AutoCommit, bdp: &Bdp) -> Result<(), ApiError> {
     if outline.places.is_empty() {
         return Err(missing("places", "its places (PSGC codes)"));
     }
-    if let Some(unknown) = outline.places.iter().find(|code| places::name_of(code).is_none()) {
+    if let Some(unknown) = outline.places.iter().find(|code| psgc::name_of(code).is_none()) {
         return Err(ApiError::invalid_field("places", format!("No place of BARMM has the PSGC code \"{unknown}\"; correct it or remove it.")));
     }
     if outline.beneficiaries <= 0 {

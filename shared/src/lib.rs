@@ -6,6 +6,7 @@ pub mod ids;
 pub mod plain_text;
 pub mod plans;
 pub mod policy;
+pub mod psgc;
 pub mod records;
 pub mod sync;
 pub mod roles;

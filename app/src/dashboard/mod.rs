@@ -22,7 +22,7 @@ use table::{Cell, DataTable};
 #[derive(Clone, Debug, PartialEq, Default)]
 struct Focus {
     org: Option<OrgId>,
-    municipality: Option<(String, String)>,
+    municipality: Option<wire::Place>,
 }
 
 fn count(n: Option<i64>) -> Cell {
@@ -112,16 +112,14 @@ fn Figures(response: wire::Dashboard, focus: RwSignal<Focus>, may_drill: bool) -
                 (true, Some(org)) => view! {
                     <DataTable id="municipalities" caption=d.municipalities.to_owned() headers=headers rows=rows
                         on_open=Callback::new(move |row: usize| {
-                            let place = &municipalities[row];
-                            focus.update(|f| { f.org = Some(org); f.municipality = Some((place.province.clone(), place.municipality.clone())); });
+                            let place = municipalities[row].clone();
+                            focus.update(|f| { f.org = Some(org); f.municipality = Some(place); });
                         }) />
                 }.into_any(),
                 _ => view! { <DataTable id="municipalities" caption=d.municipalities.to_owned() headers=headers rows=rows /> }.into_any(),
             }
         }
-        {move || focus.get().municipality.zip(org_id).map(|((province, municipality), org)| view! {
-            <Records org=org province=province municipality=municipality />
-        })}
+        {move || focus.get().municipality.zip(org_id).map(|(place, org)| view! { <Records org=org place=place /> })}
     }
 }
 
@@ -133,19 +131,20 @@ fn Tile(label: &'static str, value: String) -> impl IntoView {
 /// The assessments of one municipality of one organization (analysts and the
 /// organization's own people), read-only.
 #[component]
-fn Records(org: OrgId, province: String, municipality: String) -> impl IntoView {
+fn Records(org: OrgId, place: wire::Place) -> impl IntoView {
     let d = t().dashboard;
     let page = RwSignal::new(None::<Result<Page<AssessmentRow>, String>>);
+    // By code where the figures counted by code, else by the names typed.
     let query = DrillQuery {
         org: Some(org),
-        province: api::filled(&province),
-        municipality: api::filled(&municipality),
+        province: place.province_code.clone().or_else(|| api::filled(&place.province)),
+        municipality: place.municipality_code.clone().or_else(|| api::filled(&place.municipality)),
         limit: 200,
         ..DrillQuery::default()
     };
     let path = api::address("/api/v1/dashboard/records", &query);
     spawn_local(async move { page.set(Some(api::get::<Page<AssessmentRow>>(&path).await)) });
-    let caption = (d.records_of)(&municipality, &province);
+    let caption = (d.records_of)(&place.municipality, &place.province);
     view! {
         {move || match page.get() {
             None => view! { <p>{t().loading}</p> }.into_any(),

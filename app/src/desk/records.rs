@@ -134,7 +134,7 @@ pub fn RecordsTable() -> impl IntoView {
                         <table class="desk-table">
                             <thead><tr>
                                 {header("community", t().desk.community)}{header("municipality", t().desk.municipality)}
-                                {header("province", t().desk.province)}{header("status", t().filter_status)}
+                                {header("province", t().desk.province)}{header("place_code", t().desk.psgc_code)}{header("status", t().filter_status)}
                                 {header("assessment_date", t().desk.assessment_date)}{header("households", t().desk.households)}
                                 {header("population", t().desk.population)}<th scope="col">{t().desk.top_need}</th>
                             </tr></thead>
@@ -144,7 +144,7 @@ pub fn RecordsTable() -> impl IntoView {
                                     <tr>
                                         <th scope="row"><button class="link" on:click=move |_| screen.set(Screen::DeskRecord(id))>
                                             {row.community.clone().unwrap_or_else(|| t().untitled_assessment.to_owned())}</button></th>
-                                        <td>{row.municipality.clone()}</td><td>{row.province.clone()}</td><td>{row.status.clone()}</td>
+                                        <td>{row.municipality.clone()}</td><td>{row.province.clone()}</td><td class="code">{row.place_code.clone()}</td><td>{row.status.clone()}</td>
                                         <td>{row.assessment_date.clone()}</td><td>{row.households}</td><td>{row.population}</td>
                                         <td>{top_need(&row.needs)}</td>
                                     </tr>

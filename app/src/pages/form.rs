@@ -11,6 +11,7 @@ use leptos::task::spawn_local;
 use bmms_shared::DocId;
 
 use super::lists::badge;
+use super::place_picker::PlacePicker;
 use super::proposal;
 use super::Screen;
 use crate::browser;
@@ -19,7 +20,7 @@ use crate::text::t;
 
 /// What one field's editor says after the officer left it.
 #[derive(Clone, Debug, PartialEq)]
-enum Saved {
+pub(super) enum Saved {
     Nothing,
     Saved,
     Refused(String),
@@ -59,7 +60,7 @@ pub fn parse_input(spec: &FieldSpec, input: &str) -> Result<Option<FieldValue>, 
         return Ok(None);
     }
     Ok(Some(match &spec.ty {
-        FieldType::Text { .. } => FieldValue::Text(input.to_owned()),
+        FieldType::Text { .. } | FieldType::Place => FieldValue::Text(input.to_owned()),
         FieldType::Date => FieldValue::Date(input.to_owned()),
         FieldType::Choice(_) => FieldValue::Choice(input.to_owned()),
         FieldType::Integer { .. } => FieldValue::Integer(input.parse().map_err(|_| t().not_a_number.to_owned())?),
@@ -189,6 +190,7 @@ fn Field(id: DocId, kind: RecordKind, spec: &'static FieldSpec) -> impl IntoView
         }
         .into_any(),
         FieldType::Checklist { .. } => view! { <Checklist id=id spec=spec saved=saved /> }.into_any(),
+        FieldType::Place => view! { <PlacePicker id=id input_id=input_id.clone() saved=saved /> }.into_any(),
         FieldType::TextList { .. } => view! {
             <textarea id=input_id.clone() rows="3" aria-describedby=format!("{input_id}-hint")
                 on:change=move |ev| on_change(event_target_value(&ev)) prop:value=move || shown(value.get())></textarea>

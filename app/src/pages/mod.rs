@@ -4,6 +4,7 @@
 mod device_page;
 mod form;
 mod lists;
+mod place_picker;
 pub(crate) mod ppa_progress;
 pub(crate) mod proposal;
 mod sign_in;

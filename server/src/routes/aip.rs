@@ -22,7 +22,7 @@ use crate::bdp;
 use crate::certification::HOLDS;
 use crate::db::OrgTx;
 use crate::error::ApiError;
-use crate::places;
+use bmms_shared::psgc;
 use crate::routes::extract::ApiQuery;
 
 /// The fiscal years an AIP may be asked for.
@@ -109,7 +109,7 @@ async fn aip_of(tx: &mut OrgTx, year: i32, all_rows: bool) -> Result<Aip, ApiErr
     for t in totals {
         let name = match t.dimension.as_str() {
             "goal" => goal_titles.get(&t.code).cloned().unwrap_or_default(),
-            "province" => places::name_of(&t.code).unwrap_or_default().to_owned(),
+            "province" => psgc::name_of(&t.code).unwrap_or_default().to_owned(),
             _ => t.name,
         };
         let total = AipTotal { code: t.code, name, ppas: t.ppas, certified: t.certified, pending: t.pending };
@@ -146,7 +146,7 @@ fn csv_of(aip: &Aip) -> anyhow::Result<Vec<u8>> {
         "ps_pesos", "mooe_pesos", "co_pesos", "total_pesos",
     ])?;
     for row in &aip.rows {
-        let provinces: Vec<&str> = row.provinces.iter().map(|code| places::name_of(code).unwrap_or(code)).collect();
+        let provinces: Vec<&str> = row.provinces.iter().map(|code| psgc::name_of(code).unwrap_or(code)).collect();
         writer.write_record([
             aip.year.to_string(),
             csv_text(&row.organization_code).into_owned(),

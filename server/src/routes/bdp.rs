@@ -18,7 +18,7 @@ use crate::auth::{Caller, SignedIn};
 use crate::bdp::{check_goal_exists, goal_of, indicator_of, load, save_targets};
 use crate::db::OrgTx;
 use crate::error::ApiError;
-use crate::places;
+use bmms_shared::psgc;
 use crate::routes::extract::{ApiJson, ApiPath};
 
 /// `GET /api/v1/bdp`
@@ -221,7 +221,7 @@ pub async fn put_priority(
 ) -> Result<Json<BdpPriority>, ApiError> {
     let caller = signed_in.require_allowed(policy::may_keep_the_bdp)?;
     let ApiJson(priority) = body?;
-    let place_name = places::name_of(&place_code).ok_or_else(|| unknown_place(&place_code))?;
+    let place_name = psgc::name_of(&place_code).ok_or_else(|| unknown_place(&place_code))?;
     let note = priority.note.trim();
     check_length("note", note, 0, 1000)?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use bmms_shared::OrgId;
+use bmms_shared::{psgc, OrgId};
 
 use crate::app::AppState;
 use crate::auth::{Caller, SignedIn};
@@ -25,7 +25,7 @@ use crate::dashboard;
 use crate::db::{Db, ReadTx};
 use crate::error::ApiError;
 use crate::routes::extract::ApiQuery;
-use crate::routes::records::assessment_page;
+use crate::routes::records::{assessment_page, AssessmentFilters};
 
 /// A dashboard may be reused by the browser, after asking whether it changed.
 const REVALIDATE: &str = "private, no-cache";
@@ -149,7 +149,10 @@ pub async fn records(
         (true, None) => return Err(ApiError::invalid_field("org", "Choose the organization whose records to open.")),
         (_, asked) => scope(&state, &caller, asked).await?.0.unwrap_or(caller.org_id),
     };
-    let filters = AssessmentQuery {
+    // A place named by codes holds the assessments coded in it; one named by typed names
+    // only those without a code, as the figures count them.
+    let coded = [&query.province, &query.municipality].into_iter().flatten().any(|place| psgc::is_code(place));
+    let asked = AssessmentQuery {
         status: query.status,
         province: query.province,
         municipality: query.municipality,
@@ -158,6 +161,8 @@ pub async fn records(
         offset: query.offset,
         ..AssessmentQuery::default()
     };
+    let mut filters = AssessmentFilters::read(&asked)?;
+    filters.uncoded_only = !coded;
     let mut tx = ReadTx::organization(&state.db, org).await?;
     let page = assessment_page(&mut tx, &filters).await?;
     tx.finish().await?;

@@ -46,6 +46,7 @@ struct Row {
     community: Option<String>,
     municipality: Option<String>,
     province: Option<String>,
+    place_code: Option<String>,
     latitude: Option<f64>,
     longitude: Option<f64>,
     assessment_date: Option<NaiveDate>,
@@ -80,8 +81,8 @@ impl Format {
     }
 }
 
-const COLUMNS: [&str; 12] = [
-    "id", "status", "community", "municipality", "province", "latitude", "longitude", "assessment_date", "households",
+const COLUMNS: [&str; 13] = [
+    "id", "status", "community", "municipality", "province", "place_code", "latitude", "longitude", "assessment_date", "households",
     "population", "respondents", "updated_at",
 ];
 
@@ -145,7 +146,7 @@ pub async fn assessments(
 
 /// The columns of a row, in the order of [`Row`]; the rows of one page of `$1`'s ids,
 /// in its order.
-const PAGE_SQL: &str = "select m.id, m.status, m.community, m.municipality, m.province, m.latitude, m.longitude,
+const PAGE_SQL: &str = "select m.id, m.status, m.community, m.municipality, m.province, m.place_code, m.latitude, m.longitude,
         m.assessment_date, m.households, m.population, m.respondents, m.needs, m.updated_at
     from unnest($1::uuid[]) with ordinality as page(id, n) join mana_assessments m on m.id = page.id
     order by page.n";
@@ -220,6 +221,7 @@ fn write_csv_row(out: &mut Vec<u8>, row: &Row, sectors: &[&str]) -> anyhow::Resu
         text(&row.community),
         text(&row.municipality),
         text(&row.province),
+        row.place_code.clone().unwrap_or_default(),
         float(row.latitude),
         float(row.longitude),
         row.assessment_date.map(|d| d.to_string()).unwrap_or_default(),

@@ -21,7 +21,7 @@ use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::SignedIn;
 use crate::bdp;
-use crate::places;
+use bmms_shared::psgc;
 use crate::certification::HOLDS;
 use crate::db::OrgTx;
 use crate::error::ApiError;
@@ -85,7 +85,7 @@ pub async fn submit(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
     let total_cost: i64 = costs.values().flatten().sum();
     // What the Annual Investment Program reads (migrations/0015).
     let cost_by_year: serde_json::Map<String, serde_json::Value> = costs.iter().map(|(year, classes)| (year.to_string(), json!(classes))).collect();
-    let mut provinces: Vec<String> = outline.places.iter().filter_map(|code| places::province_of(code)).map(|p| p.code.clone()).collect();
+    let mut provinces: Vec<String> = outline.places.iter().filter_map(|code| psgc::province_of(code)).map(|p| p.code.clone()).collect();
     provinces.sort();
     provinces.dedup();
 

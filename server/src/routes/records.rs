@@ -22,9 +22,13 @@ use crate::sync::{history, store};
 use crate::wire::{maybe_date, timestamp};
 use bmms_shared::records::json as values;
 
-/// The `where` clause of the assessment filters; [`bind_filters`] binds `$1`..`$8`.
-pub const ASSESSMENT_FILTERS: &str = "($1::text is null or status = $1) and ($2::text is null or province = $2)
-    and ($3::text is null or municipality = $3)
+/// The `where` clause of the assessment filters; [`bind_filters`] binds `$1`..`$9`. A
+/// place is a name typed in the records or a PSGC code; `$9` keeps only the records
+/// without a code (the dashboards' groups of typed names).
+pub const ASSESSMENT_FILTERS: &str = "($1::text is null or status = $1)
+    and ($2::text is null or province = $2 or province_code = $2)
+    and ($3::text is null or municipality = $3 or municipality_code = $3 or place_code = $3)
+    and (not $9 or place_code is null)
     and ($4::date is null or assessment_date >= $4) and ($5::date is null or assessment_date <= $5)
     and ($6::text is null or (needs ->> $6)::int >= coalesce($7, 1))
     and ($8::text is null or community ilike '%' || $8 || '%')";
@@ -34,6 +38,9 @@ pub struct AssessmentFilters<'q> {
     query: &'q AssessmentQuery,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
+    /// Only the records without a PSGC place: a dashboard's place named by typed names
+    /// holds those alone.
+    pub uncoded_only: bool,
 }
 
 /// A date of the address's filters; one that is not a date is refused as serde refused
@@ -53,7 +60,12 @@ fn filter_date(name: &str, text: Option<&String>) -> Result<Option<NaiveDate>, A
 impl<'q> AssessmentFilters<'q> {
     /// Refuses filters that cannot mean anything, with the field to fix.
     pub fn read(query: &'q AssessmentQuery) -> Result<Self, ApiError> {
-        let filters = AssessmentFilters { query, from: filter_date("from", query.from.as_ref())?, to: filter_date("to", query.to.as_ref())? };
+        let filters = AssessmentFilters {
+            query,
+            from: filter_date("from", query.from.as_ref())?,
+            to: filter_date("to", query.to.as_ref())?,
+            uncoded_only: false,
+        };
         filters.check()?;
         Ok(filters)
     }
@@ -91,13 +103,14 @@ impl<'q> AssessmentFilters<'q> {
             "community" => "community",
             "municipality" => "municipality",
             "province" => "province",
+            "place_code" => "place_code",
             "households" => "households",
             "population" => "population",
             "status" => "status",
             other => {
                 return Err(ApiError::invalid_field(
                     "sort",
-                    format!("Cannot sort by \"{other}\": choose updated_at, assessment_date, community, municipality, province, households, population or status."),
+                    format!("Cannot sort by \"{other}\": choose updated_at, assessment_date, community, municipality, province, place_code, households, population or status."),
                 ))
             }
         };
@@ -123,6 +136,7 @@ pub fn bind_filters<'q, O>(query: QueryAs<'q, Postgres, O, PgArguments>, filters
         .bind(&asked.sector)
         .bind(asked.min_severity)
         .bind(asked.search.as_deref().map(|s| s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+        .bind(filters.uncoded_only)
 }
 
 /// `GET /api/v1/assessments?status=&province=&municipality=&from=&to=&sector=&min_severity=&search=&sort=&order=&limit=&offset=`
@@ -133,7 +147,7 @@ pub async fn list_assessments(
 ) -> Result<Json<Page<AssessmentRow>>, ApiError> {
     let caller = signed_in.require_member()?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
-    let page = assessment_page(&mut tx, &query).await?;
+    let page = assessment_page(&mut tx, &AssessmentFilters::read(&query)?).await?;
     tx.commit().await?;
     Ok(Json(page))
 }
@@ -146,6 +160,7 @@ struct StoredAssessment {
     community: Option<String>,
     municipality: Option<String>,
     province: Option<String>,
+    place_code: Option<String>,
     assessment_date: Option<NaiveDate>,
     households: Option<i32>,
     population: Option<i32>,
@@ -155,16 +170,15 @@ struct StoredAssessment {
 }
 
 /// A page of the assessments `conn` can see, as `GET /api/v1/assessments` answers.
-pub async fn assessment_page(conn: &mut sqlx::PgConnection, query: &AssessmentQuery) -> Result<Page<AssessmentRow>, ApiError> {
-    let (limit, offset) = paging::check(query.limit, query.offset)?;
-    let filters = AssessmentFilters::read(query)?;
+pub async fn assessment_page(conn: &mut sqlx::PgConnection, filters: &AssessmentFilters<'_>) -> Result<Page<AssessmentRow>, ApiError> {
+    let (limit, offset) = paging::check(filters.query.limit, filters.query.offset)?;
     let sql = format!(
-        "select id, status, community, municipality, province, assessment_date, households, population, needs,
-                count(*) over () as total
-         from mana_assessments where {ASSESSMENT_FILTERS} {} limit $9 offset $10",
+        "select id, status, community, municipality, province, place_code, assessment_date, households, population,
+                needs, count(*) over () as total
+         from mana_assessments where {ASSESSMENT_FILTERS} {} limit $10 offset $11",
         filters.order_by()?
     );
-    let rows: Vec<StoredAssessment> = bind_filters(sqlx::query_as(&sql), &filters).bind(limit).bind(offset).fetch_all(&mut *conn).await?;
+    let rows: Vec<StoredAssessment> = bind_filters(sqlx::query_as(&sql), filters).bind(limit).bind(offset).fetch_all(&mut *conn).await?;
     let total = rows.first().map(|r| r.total).unwrap_or(0);
     let items = rows
         .into_iter()
@@ -176,6 +190,7 @@ pub async fn assessment_page(conn: &mut sqlx::PgConnection, query: &AssessmentQu
             municipality: r.municipality,
             needs: r.needs,
             population: r.population,
+            place_code: r.place_code,
             province: r.province,
             status: r.status,
         })

@@ -26,6 +26,7 @@ struct Assessments {
     community: Vec<Option<String>>,
     municipality: Vec<Option<String>>,
     province: Vec<Option<String>>,
+    place_code: Vec<Option<String>>,
     latitude: Vec<Option<f64>>,
     longitude: Vec<Option<f64>>,
     assessment_date: Vec<Option<NaiveDate>>,
@@ -133,6 +134,7 @@ impl Rows {
                 a.community.push(r.text("community"));
                 a.municipality.push(r.text("municipality"));
                 a.province.push(r.text("province"));
+                a.place_code.push(r.text("place_code"));
                 a.latitude.push(r.decimal("gps.latitude"));
                 a.longitude.push(r.decimal("gps.longitude"));
                 a.assessment_date.push(r.date("assessment_date"));
@@ -185,11 +187,12 @@ impl Rows {
         if !a.id.is_empty() {
             sqlx::query(
                 "insert into mana_assessments (org_id, id, status, community, municipality, province, latitude,
-                     longitude, assessment_date, households, population, respondents, needs)
+                     longitude, assessment_date, households, population, respondents, needs, place_code)
                  select $1, * from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[],
-                     $8::float8[], $9::date[], $10::int4[], $11::int4[], $12::int4[], $13::jsonb[])
+                     $8::float8[], $9::date[], $10::int4[], $11::int4[], $12::int4[], $13::jsonb[], $14::text[])
                  on conflict (org_id, id) do update set status = excluded.status, community = excluded.community,
-                     municipality = excluded.municipality, province = excluded.province, latitude = excluded.latitude,
+                     municipality = excluded.municipality, province = excluded.province, place_code = excluded.place_code,
+                     latitude = excluded.latitude,
                      longitude = excluded.longitude, assessment_date = excluded.assessment_date,
                      households = excluded.households, population = excluded.population,
                      respondents = excluded.respondents, needs = excluded.needs, updated_at = now()",
@@ -207,6 +210,7 @@ impl Rows {
             .bind(&a.population)
             .bind(&a.respondents)
             .bind(&a.needs)
+            .bind(&a.place_code)
             .execute(&mut **tx)
             .await?;
         }

@@ -14,6 +14,7 @@ mod concurrency;
 mod conflicts;
 mod desk;
 mod outage;
+mod places;
 mod oversight;
 mod policy;
 mod proposals;

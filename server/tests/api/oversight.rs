@@ -171,8 +171,10 @@ async fn random_workload(seed: u64) {
             }
             1..=6 if !docs.is_empty() => {
                 let (doc, kind) = docs[rng.gen_range(0..docs.len())];
-                let (field, value) = match (kind, rng.gen_range(0..4)) {
+                let (field, value) = match (kind, rng.gen_range(0..5)) {
                     (RecordKind::ManaAssessment, 0) => ("municipality".into(), FieldValue::Text(places[rng.gen_range(0..3)].into())),
+                    // Two barangays of Lamitan and the town of Lantawan, Basilan.
+                    (RecordKind::ManaAssessment, 4) => ("place_code".into(), FieldValue::Text(["1900702001", "1900702002", "1900703000"][rng.gen_range(0..3)].into())),
                     (RecordKind::ManaAssessment, 1) => ("households".into(), FieldValue::Integer(rng.gen_range(0..500))),
                     (RecordKind::ManaAssessment, 2) => ("status".into(), FieldValue::Choice(mana::STATUSES[rng.gen_range(0..2)].into())),
                     (RecordKind::ManaAssessment, _) => {

@@ -39,6 +39,8 @@ fn valid_value(spec: &FieldSpec) -> FieldValue {
         FieldType::Choice(options) => FieldValue::Choice(options[options.len() - 1].into()),
         FieldType::TextList { .. } => FieldValue::TextList(vec!["Checked".into()]),
         FieldType::Checklist { .. } => FieldValue::Checklist(vec![ChecklistItem { text: "Walk the site".into(), done: true }]),
+        // A barangay of the City of Lamitan, Basilan.
+        FieldType::Place => FieldValue::Text("1900702001".into()),
     }
 }
 

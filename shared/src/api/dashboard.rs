@@ -17,7 +17,8 @@ pub struct DashboardQuery {
 
 /// `GET /api/v1/dashboard/records?org=&province=&municipality=&status=&limit=&offset=`:
 /// the assessments behind a municipality's figures, by community (a [`super::Page`] of
-/// [`super::AssessmentRow`]).
+/// [`super::AssessmentRow`]). The place is named as the figures name it: by PSGC codes
+/// (the assessments with that place) or by the names typed (those without a code).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DrillQuery {
@@ -94,6 +95,10 @@ pub struct ByStatus {
 
 /// A province (municipality empty) or a municipality, with the mean GPS point of its
 /// located assessments for the map (`null`: none located).
+///
+/// Assessments with a PSGC place count under its codes, named as PSA names them;
+/// those without (recorded before places had codes) under the names typed in them, with
+/// codes of `null`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct Place {
@@ -102,8 +107,10 @@ pub struct Place {
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub municipality: String,
+    pub municipality_code: Option<String>,
     pub population: i64,
     pub province: String,
+    pub province_code: Option<String>,
 }
 
 /// A month (its first day; `null`: records without a date) and how many records fall

@@ -16,8 +16,11 @@ use uuid::Uuid;
 pub struct AssessmentQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// A province by the name typed in the records or by its PSGC code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province: Option<String>,
+    /// A city or municipality by the name typed or by its PSGC code (a barangay's code
+    /// finds that barangay's records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub municipality: Option<String>,
     /// Assessment date from and to, inclusive ([`Date`]; the server parses them and
@@ -80,6 +83,8 @@ pub struct AssessmentRow {
     pub municipality: Option<String>,
     /// Sector → severity (1 to 5), as the record rates its needs.
     pub needs: Value,
+    /// The barangay, city or municipality by PSGC code (`null` for records without one).
+    pub place_code: Option<String>,
     pub population: Option<i32>,
     pub province: Option<String>,
     pub status: String,

@@ -85,6 +85,7 @@ fn records_table_record_and_history() {
         id: DocId(id(4)),
         municipality: None,
         needs: json!({"health": 4, "water": 2}),
+        place_code: Some("1908801001".into()),
         population: None,
         province: Some("Maguindanao del Sur".into()),
         status: "submitted".into(),
@@ -92,7 +93,7 @@ fn records_table_record_and_history() {
     let r = &row;
     let item = json!({"id": r.id, "status": r.status, "community": r.community, "municipality": r.municipality,
            "province": r.province, "assessment_date": r.assessment_date, "households": r.households,
-           "population": r.population, "needs": r.needs});
+           "population": r.population, "needs": r.needs, "place_code": r.place_code});
     pinned_json(&Page { items: vec![row.clone()], total: 61, limit: 50, offset: 50 }, json!({"items": [item], "total": 61, "limit": 50, "offset": 50}));
 
     let note = crate::records::resolution::ResolutionNote { by: "Sup".into(), at: AT.into(), reason: "Checked".into() };
@@ -260,7 +261,8 @@ fn dashboard() {
         assessments_by_month: vec![ByMonth { count: 1, done: 0, month: Some("2026-11-01".into()) }, ByMonth { count: 1, done: 0, month: None }],
         assessments_by_status: vec![ByStatus { count: 2, status: "submitted".into() }],
         municipalities: vec![Place {
-            assessments: 2, households: 30, latitude: Some(7.25), longitude: None, municipality: "Datu Odin Sinsuat".into(), population: 150, province: "Maguindanao del Norte".into(),
+            assessments: 2, households: 30, latitude: Some(7.25), longitude: None, municipality: "Datu Odin Sinsuat".into(),
+            municipality_code: Some("1908705000".into()), population: 150, province: "Maguindanao del Norte".into(), province_code: Some("1908700000".into()),
         }],
         needs: vec![Need { assessments: 1, sector: "health".into(), severity: 4 }],
         organizations: vec![OrgFigures {
@@ -277,7 +279,8 @@ fn dashboard() {
         "assessments_by_status": [{"status": "submitted", "count": 2}],
         "provinces": [],
         "municipalities": [{"province": "Maguindanao del Norte", "municipality": "Datu Odin Sinsuat", "assessments": 2, "households": 30,
-                            "population": 150, "latitude": 7.25, "longitude": None::<f64>}],
+                            "population": 150, "latitude": 7.25, "longitude": None::<f64>,
+                            "province_code": "1908700000", "municipality_code": "1908705000"}],
         "assessments_by_month": [{"month": "2026-11-01", "count": 1, "done": 0}, {"month": None::<String>, "count": 1, "done": 0}],
         "needs": [{"sector": "health", "severity": 4, "assessments": 1}],
         "tasks": {"tasks": 1, "overdue": 0, "average_progress": 40},

@@ -16,7 +16,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::psgc;
+use crate::psgc;
 
 /// The lowest total BPDA certifies: 80.00, in hundredths.
 pub const CERTIFIABLE_AT: u32 = 8_000;

@@ -16,6 +16,9 @@ pub enum FieldType {
     TextList { max_items: usize, max_chars: usize },
     /// Items of `{text, done}`.
     Checklist { max_items: usize },
+    /// A barangay, city or municipality of BARMM by its PSGC code (`crate::psgc`), kept
+    /// as text.
+    Place,
 }
 
 /// One field of a record kind.
@@ -69,6 +72,14 @@ impl FieldSpec {
                 }
                 if items.iter().any(|s| s.chars().count() > *max_chars) {
                     return bad(format!("has an entry longer than {max_chars} characters"));
+                }
+            }
+            (FieldType::Place, FieldValue::Text(code)) => {
+                if !crate::psgc::place(code).is_some_and(|p| p.is_municipal() || p.level == "barangay") {
+                    return bad(format!(
+                        "must be the ten-digit PSGC code of a barangay, city or municipality of BARMM; \"{}\" is not one",
+                        code.chars().take(20).collect::<String>()
+                    ));
                 }
             }
             (FieldType::Checklist { max_items }, FieldValue::Checklist(items)) => {
@@ -135,7 +146,7 @@ impl FieldValue {
             Value::Object(_) => None,
         };
         Ok(match (&spec.ty, scalar) {
-            (FieldType::Text { .. }, Some(ScalarValue::Str(s))) => FieldValue::Text(s.to_string()),
+            (FieldType::Text { .. } | FieldType::Place, Some(ScalarValue::Str(s))) => FieldValue::Text(s.to_string()),
             (FieldType::Date, Some(ScalarValue::Str(s))) => FieldValue::Date(s.to_string()),
             (FieldType::Choice(_), Some(ScalarValue::Str(s))) => FieldValue::Choice(s.to_string()),
             (FieldType::Integer { .. }, Some(ScalarValue::Int(n))) => FieldValue::Integer(n),
@@ -268,6 +279,21 @@ fn is_plausible_date(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_place_is_a_barangay_city_or_municipality_of_the_list() {
+        let spec = FieldSpec::new("place_code", "Place", FieldType::Place);
+        let check = |code: &str| spec.check(&FieldValue::Text(code.into()));
+        // A barangay of Lamitan, the City of Lamitan, the town of Lantawan (Basilan).
+        for good in ["1900702001", "1900702000", "1900703000"] {
+            assert!(check(good).is_ok(), "{good}");
+        }
+        // Basilan (a province), BARMM, a code of no place, Sulu (now Region IX), not a code.
+        for bad in ["1900700000", "1900000000", "1900799999", "0906600000", "19007", "Lamitan"] {
+            let refusal = check(bad).expect_err(bad);
+            assert!(refusal.problem.contains("PSGC code of a barangay, city or municipality of BARMM"), "{}", refusal.problem);
+        }
+    }
 
     #[test]
     fn dates_must_be_real_and_plausible() {

@@ -19,7 +19,7 @@ pub fn to_json(value: &FieldValue) -> Value {
 pub fn from_json(spec: &FieldSpec, value: &Value) -> Result<FieldValue, FieldError> {
     let wrong = |expected: &str| FieldError::new(&spec.name, format!("needs {expected}"));
     let parsed = match &spec.ty {
-        FieldType::Text { .. } => FieldValue::Text(value.as_str().ok_or_else(|| wrong("text"))?.to_owned()),
+        FieldType::Text { .. } | FieldType::Place => FieldValue::Text(value.as_str().ok_or_else(|| wrong("text"))?.to_owned()),
         FieldType::Date => FieldValue::Date(value.as_str().ok_or_else(|| wrong("a date, YYYY-MM-DD"))?.to_owned()),
         FieldType::Choice(_) => FieldValue::Choice(value.as_str().ok_or_else(|| wrong("one of its choices"))?.to_owned()),
         FieldType::Integer { .. } => FieldValue::Integer(value.as_i64().ok_or_else(|| wrong("a whole number"))?),

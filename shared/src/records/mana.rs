@@ -35,6 +35,9 @@ pub fn fields() -> &'static [FieldSpec] {
             FieldSpec::new("community", "Community (barangay)", text(120)),
             FieldSpec::new("municipality", "Municipality", text(120)),
             FieldSpec::new("province", "Province", text(120)),
+            // The same place by its PSGC code, chosen from the list (the names above stay
+            // as typed): what lists and dashboards group by.
+            FieldSpec::new("place_code", "Place (PSGC code)", FieldType::Place),
             FieldSpec::new("gps.latitude", "Latitude", FieldType::Decimal { min: -90.0, max: 90.0 }),
             FieldSpec::new("gps.longitude", "Longitude", FieldType::Decimal { min: -180.0, max: 180.0 }),
             FieldSpec::new("gps.accuracy_m", "GPS accuracy (metres)", FieldType::Decimal { min: 0.0, max: 100_000.0 }),
