@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 /// One place of the list.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Place {
     pub code: String,
     pub name: String,
@@ -39,9 +39,12 @@ struct Places {
 }
 
 static PLACES: LazyLock<Places> = LazyLock::new(|| {
+    // Read field by field rather than through serde: the app carries this code too, and
+    // csv's serde reader would add to every phone's first download.
     let by_code: BTreeMap<String, Place> = csv::Reader::from_reader(LIST.as_bytes())
-        .deserialize::<Place>()
-        .map(|place| place.expect("shared/data/psgc-barmm.csv is checked by its tests"))
+        .records()
+        .map(|record| record.expect("shared/data/psgc-barmm.csv is checked by its tests"))
+        .map(|r| Place { code: r[0].to_owned(), name: r[1].to_owned(), level: r[2].to_owned(), parent_code: r[3].to_owned() })
         .map(|place| (place.code.clone(), place))
         .collect();
     let mut children: BTreeMap<String, Vec<String>> = BTreeMap::new();
