@@ -1,9 +1,9 @@
 //! The Annual Investment Program: the year's PPAs across the government, for BPDA's
-//! planners (and MFBM's budget officers), read from what each organization submitted
-//! (BPDA's and MFBM's select policies on `ppa_submissions`, migrations/0012). A PPA is in
-//! a year's AIP when the latest version submitted has a cost in that year and BPDA has
-//! either certified it (and it has not changed since) or not decided yet; one sent back,
-//! or whose certification is void, is not. Shown, and exported as CSV or JSON.
+//! planners (and MFBM's budget officers). A PPA is in a year's AIP when the latest version
+//! submitted has a cost in that year and BPDA has either certified it (and it has not
+//! changed since) or not decided yet; one sent back, or whose certification is void, is
+//! not. Triggers keep the year's lines and totals as each submission's standing changes
+//! (migrations/0019), readable by BPDA and MFBM alone. Shown, and exported as CSV or JSON.
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
@@ -19,7 +19,6 @@ use std::collections::BTreeMap;
 use crate::app::AppState;
 use crate::auth::SignedIn;
 use crate::bdp;
-use crate::certification::HOLDS;
 use crate::db::OrgTx;
 use crate::error::ApiError;
 use bmms_shared::psgc;
@@ -39,18 +38,6 @@ fn year_of(query: &AipQuery) -> Result<i32, ApiError> {
 /// The rows of a year's AIP shown at once (the largest PPAs); the export holds every one.
 pub const ROWS_SHOWN: i64 = 500;
 
-/// The PPAs of the year's AIP (`$1`: the year): each proposal's latest submission with a
-/// cost that year, certified (and holding) or not decided yet (the standing is kept on
-/// the submission's row, migrations/0016).
-const IN_THE_AIP: &str = "
-    aip as (
-        select s.id, s.proposal_id, s.org_id, s.version, s.goals, s.provinces, s.score, s.decision,
-               (s.cost_by_year -> $1 ->> 0)::bigint as ps, (s.cost_by_year -> $1 ->> 1)::bigint as mooe,
-               (s.cost_by_year -> $1 ->> 2)::bigint as co
-        from ppa_submissions s
-        where not s.superseded and s.cost_by_year ? $1 and (s.decision is null or HOLDS)
-    )";
-
 #[derive(sqlx::FromRow)]
 struct AipAnswer {
     totals: sqlx::types::Json<Vec<DimensionTotal>>,
@@ -67,35 +54,28 @@ struct DimensionTotal {
     pending: i64,
 }
 
-/// The AIP of `year`, as the caller's transaction reads it: the totals summed in
-/// PostgreSQL over every PPA, and the [`ROWS_SHOWN`] largest PPAs (`all_rows`: every one),
-/// by organization and title.
+/// The AIP of `year`, as the caller's transaction reads it: the totals that triggers keep
+/// (`aip_totals`, migrations/0019) and the [`ROWS_SHOWN`] largest PPAs (`all_rows`: every
+/// one) from `aip_lines`, by organization and title.
 async fn aip_of(tx: &mut OrgTx, year: i32, all_rows: bool) -> Result<Aip, ApiError> {
-    let sum = "count(*)::int as ppas, coalesce(sum(ps + mooe + co) filter (where decision is not null), 0)::bigint as certified,
-               coalesce(sum(ps + mooe + co) filter (where decision is null), 0)::bigint as pending";
-    let answer: AipAnswer = sqlx::query_as(&format!(
-        "with {in_the_aip}
-         select
+    let answer: AipAnswer = sqlx::query_as(
+        "select
            (select coalesce(json_agg(t), '[]') from (
-               select 'goal' as dimension, g as code, '' as name, {sum} from aip, unnest(goals) g group by g
-               union all select 'province', pr, '', {sum} from aip, unnest(provinces) pr group by pr
-               union all select 'organization', o.code, o.name, t.ppas, t.certified, t.pending
-                         from (select org_id, {sum} from aip group by org_id) t join organizations o on o.id = t.org_id
-               union all select 'all', '', '', {sum} from aip
+               select t.dimension, coalesce(o.code, t.code) as code, coalesce(o.name, '') as name, t.ppas, t.certified, t.pending
+               from aip_totals t left join organizations o on t.dimension = 'organization' and o.id::text = t.code
+               where t.year = $1 and t.ppas > 0
            ) t) as totals,
            (select coalesce(json_agg(r), '[]') from (
-               select aip.proposal_id, aip.version, o.code as organization_code, o.name as organization_name,
+               select l.proposal_id, s.version, o.code as organization_code, o.name as organization_name,
                       coalesce(s.title, '') as title, s.ppa_type,
-                      case when aip.decision is null then 'pending' else 'certified' end as status,
-                      greatest(coalesce(d.score, aip.score), 0) as score, aip.goals, aip.provinces, aip.ps, aip.mooe, aip.co,
-                      aip.ps + aip.mooe + aip.co as total
-               from (select * from aip order by ps + mooe + co desc, proposal_id limit $2) aip
-               join organizations o on o.id = aip.org_id join ppa_submissions s on s.id = aip.id
-               left join ppa_decisions d on d.submission_id = aip.id
+                      case when l.certified then 'certified' else 'pending' end as status,
+                      greatest(coalesce(d.score, s.score), 0) as score, s.goals, s.provinces, l.ps, l.mooe, l.co, l.total
+               from (select * from aip_lines where year = $1 order by total desc, proposal_id limit $2) l
+               join organizations o on o.id = l.org_id join ppa_submissions s on s.id = l.submission_id
+               left join ppa_decisions d on d.submission_id = l.submission_id
            ) r) as rows",
-        in_the_aip = IN_THE_AIP.replace("HOLDS", HOLDS),
-    ))
-    .bind(year.to_string())
+    )
+    .bind(year)
     .bind(if all_rows { i64::MAX } else { ROWS_SHOWN })
     .fetch_one(&mut **tx)
     .await?;

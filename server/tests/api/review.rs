@@ -214,9 +214,24 @@ async fn the_review_is_read_by_the_proposing_organization_bpda_and_mfbm_alone() 
         let proposals: i64 = sqlx::query_scalar("select count(*) from ppa_proposals").fetch_one(&mut *tx).await.unwrap();
         assert_eq!(proposals, i64::from(org == "MOH"), "{org}: the proposal's own row stays home");
     }
-    // Writes: only BPDA adds a decision; nobody changes one, nor where a submission stands.
+    // The AIP's lines and totals: BPDA and MFBM alone, as they read every submission.
+    for (org, sees) in [("MOH", false), ("MILG", false), ("BPDA", true), ("MFBM", true), ("OCM", false)] {
+        let mut tx = OrgTx::begin(app.db(), app.org_id(org).await).await.unwrap();
+        for table in ["aip_lines", "aip_totals"] {
+            let count: i64 = sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&mut *tx).await.unwrap();
+            assert_eq!(count > 0, sees, "{org} reads {table}");
+        }
+    }
+    // Writes: only BPDA adds a decision; nobody changes one, nor where a submission
+    // stands, nor the AIP that follows from it.
     for org in ["MOH", "MFBM", "BPDA"] {
-        for change in ["update ppa_decisions set reasons = 'changed'", "update ppa_submissions set decision = null, proposal_changed = false"] {
+        for change in [
+            "update ppa_decisions set reasons = 'changed'",
+            "update ppa_submissions set decision = null, proposal_changed = false",
+            "update aip_totals set pending = 0",
+            "delete from aip_lines",
+            "select aip_rebuild()",
+        ] {
             let mut tx = OrgTx::begin(app.db(), app.org_id(org).await).await.unwrap();
             assert!(sqlx::query(change).execute(&mut *tx).await.is_err(), "{org}: {change}");
         }
@@ -320,6 +335,27 @@ async fn the_aip_of_a_year_holds_its_certified_and_pending_ppas_with_totals_and_
     assert!(lines[1].contains("'=Barangay peacekeeping training") && lines[1].contains("Lanao del Sur") && lines[1].ends_with(",300000.00,0.00,0.00,300000.00"), "{csv}");
     let json_export: Value = w.app.get("/api/v1/aip/export?year=2026&format=json", &w.pia).await.json().await.unwrap();
     assert_eq!(json_export, aip);
+
+    // An edit voids MOH's certification: its PPA leaves the AIP. What the triggers kept
+    // all along equals a recomputation from the submissions.
+    set(&mut w.sara, w.doc, "beneficiaries", FieldValue::Integer(2_001));
+    w.sara.sync(&w.app).await;
+    let voided: Value = w.app.get("/api/v1/aip?year=2026", &w.mara).await.json().await.unwrap();
+    assert_eq!((voided["certified"].as_i64(), voided["rows_total"].as_u64(), voided["rows"].as_array().unwrap().len()), (Some(0), Some(1), 1));
+    assert_eq!(voided["by_organization"].as_array().unwrap().len(), 1, "MOH has nothing left in the year");
+    let kept = |app: &TestApp| {
+        let owner = app.owner.clone();
+        async move {
+            let rows = "select array_agg(t::text order by t::text) from (select * from aip_totals where ppas <> 0) t";
+            let lines = "select array_agg(l::text order by l::text) from aip_lines l";
+            let totals: Option<Vec<String>> = sqlx::query_scalar(rows).fetch_one(&owner).await.unwrap();
+            let lines: Option<Vec<String>> = sqlx::query_scalar(lines).fetch_one(&owner).await.unwrap();
+            (totals, lines)
+        }
+    };
+    let maintained = kept(&w.app).await;
+    sqlx::query("select aip_rebuild()").execute(&w.app.owner).await.unwrap();
+    assert_eq!(maintained, kept(&w.app).await);
 
     // Bad asks, and who may not ask.
     for bad in ["/api/v1/aip?year=1999", "/api/v1/aip/export?year=2026&format=xlsx", "/api/v1/aip?year=soon"] {
