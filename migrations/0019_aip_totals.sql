@@ -50,6 +50,13 @@ begin
 end
 $$;
 
+-- Is the submission in the AIP: its proposal's latest, not decided yet or certified and
+-- still holding?
+create function aip_holds(s ppa_submissions) returns boolean
+language sql immutable as $$
+    select not s.superseded and (s.decision is null or (s.decision = 'certified' and not s.proposal_changed))
+$$;
+
 -- Adds (sign 1) or takes away (sign -1) one submission's share of the AIP of every year
 -- it has a cost in, if it is in the AIP. Called by the trigger below as the owner; the
 -- application's role may not call it (nor write the tables).
@@ -65,7 +72,7 @@ declare
     co bigint;
     certified boolean := s.decision is not null;
 begin
-    if s.superseded or not (s.decision is null or (s.decision = 'certified' and not s.proposal_changed)) then
+    if not aip_holds(s) then
         return;
     end if;
     for year_text, cost in select key, value from jsonb_each(s.cost_by_year) loop
@@ -111,14 +118,27 @@ $$;
 create trigger ppa_submissions_aip after insert or update on ppa_submissions
     for each row execute function aip_submission_change();
 
--- Recomputes the AIP from the submissions: for the submissions made before this
--- migration, and to repair.
+-- Recomputes the AIP from the submissions, in two statements: for the submissions made
+-- before this migration, after a bulk load with the trigger off, and to repair.
 create function aip_rebuild() returns void
 language plpgsql
 as $$
 begin
     truncate aip_lines, aip_totals;
-    perform aip_add(s, 1) from ppa_submissions s;
+    insert into aip_lines (year, submission_id, org_id, proposal_id, certified, ps, mooe, co)
+    select y.key::integer, s.id, s.org_id, s.proposal_id, s.decision is not null,
+           coalesce((y.value ->> 0)::bigint, 0), coalesce((y.value ->> 1)::bigint, 0), coalesce((y.value ->> 2)::bigint, 0)
+    from ppa_submissions s, jsonb_each(s.cost_by_year) y
+    where aip_holds(s);
+    insert into aip_totals (year, dimension, code, ppas, certified, pending)
+    select l.year, d.dimension, d.code, count(*),
+           coalesce(sum(l.total) filter (where l.certified), 0), coalesce(sum(l.total) filter (where not l.certified), 0)
+    from aip_lines l join ppa_submissions s on s.id = l.submission_id,
+         lateral (select 'goal' as dimension, g as code from unnest(s.goals) g
+                  union all select 'province', p from unnest(s.provinces) p
+                  union all select 'organization', l.org_id::text
+                  union all select 'all', '') d
+    group by 1, 2, 3;
 end
 $$;
 

@@ -20,7 +20,7 @@ pub struct Denied(pub String);
 
 /// Fields of a monitoring task that the supervisor sets when handing it out; the
 /// officer doing the visit writes the others (status, progress, checklist, findings).
-const TASK_ASSIGNMENT_FIELDS: &[&str] = &["title", "ppa", "ppa_id", "site", "description", "due_date", "assignee"];
+const TASK_ASSIGNMENT_FIELDS: &[&str] = &["title", "ppa", "ppa_id", "ppa_milestone", "site", "description", "due_date", "assignee"];
 
 /// Roles that do field work in an organization.
 fn captures_in_the_field(role: Role) -> bool {

@@ -121,6 +121,8 @@ fn NewTask(officers: Signal<Vec<Officer>>) -> impl IntoView {
     // The PPA is chosen from the organization's submitted and certified ones; a PPA not
     // in BMMS yet is typed, as before.
     let ppa_id = RwSignal::new(None::<DocId>);
+    // A milestone of that PPA which the task checks (done with the task).
+    let milestone = RwSignal::new(None::<u32>);
     let choices = RwSignal::new(None::<Result<Items<PpaChoice>, String>>);
     api::keep_loaded(live.records, || "/api/v1/tasks/ppas".to_owned(), choices);
     let template = RwSignal::new(CHECKLIST_TEMPLATES[0].0.to_owned());
@@ -146,6 +148,7 @@ fn NewTask(officers: Signal<Vec<Officer>>) -> impl IntoView {
             title: title.get_untracked(),
             ppa: ppa.get_untracked(),
             ppa_id: ppa_id.get_untracked(),
+            ppa_milestone: milestone.get_untracked(),
             site: site.get_untracked(),
             description: description.get_untracked(),
             due_date: due_date.get_untracked(),
@@ -162,6 +165,7 @@ fn NewTask(officers: Signal<Vec<Officer>>) -> impl IntoView {
                     created.set(Some((t().desk.task_created)(&assignee.get_untracked())));
                     [title, ppa, site, description].iter().for_each(|f| f.set(String::new()));
                     ppa_id.set(None);
+                    milestone.set(None);
                     live.records.update(|n| *n += 1);
                 }
                 Err(p) => {
@@ -186,7 +190,7 @@ fn NewTask(officers: Signal<Vec<Officer>>) -> impl IntoView {
             {input("title", t().desk.title, "text", title)}
             <div class="field">
                 <label for="task-ppa-id">{t().desk.ppa_monitored}</label>
-                <select id="task-ppa-id" on:change=move |ev| ppa_id.set(event_target_value(&ev).parse().ok())>
+                <select id="task-ppa-id" on:change=move |ev| { ppa_id.set(event_target_value(&ev).parse().ok()); milestone.set(None); }>
                     <option value="">{t().desk.ppa_typed}</option>
                     {move || choices.get().and_then(Result::ok).map(|c| c.items.into_iter().map(|p| view! {
                         <option value=p.id.to_string() selected=move || ppa_id.get() == Some(p.id)>{p.title} " (" {p.status} ")"</option>
@@ -195,6 +199,22 @@ fn NewTask(officers: Signal<Vec<Officer>>) -> impl IntoView {
                 {move || problem.with(|p| Problem::about(p, "ppa_id")).map(|m| view! { <small class="error" role="alert">{m}</small> })}
             </div>
             {move || ppa_id.get().is_none().then(|| input("ppa", t().desk.ppa, "text", ppa))}
+            {move || {
+                let chosen = ppa_id.get()?;
+                let milestones = choices.get()?.ok()?.items.into_iter().find(|p| p.id == chosen)?.milestones;
+                (!milestones.is_empty()).then(|| view! {
+                    <div class="field">
+                        <label for="task-ppa-milestone">{t().desk.milestone_checked}</label>
+                        <select id="task-ppa-milestone" on:change=move |ev| milestone.set(event_target_value(&ev).parse().ok())>
+                            <option value="">{t().desk.no_milestone}</option>
+                            {milestones.into_iter().map(|m| view! {
+                                <option value=m.n.to_string()>{m.title} {m.due.map(|due| format!(" ({due})"))}</option>
+                            }).collect_view()}
+                        </select>
+                        {move || problem.with(|p| Problem::about(p, "ppa_milestone")).map(|m| view! { <small class="error" role="alert">{m}</small> })}
+                    </div>
+                })
+            }}
             {input("site", t().desk.site, "text", site)}
             {input("description", t().desk.description, "text", description)}
             {input("due_date", t().desk.due_date, "date", due_date)}

@@ -69,7 +69,8 @@ fn milestones(milestones: Vec<Milestone>) -> impl IntoView {
             <tbody>{milestones.into_iter().map(|m| view! {
                 <tr data-overdue=m.overdue.to_string()>
                     <th scope="row">{m.title.unwrap_or_else(|| format!("{} {}", t.milestone, m.n))}</th>
-                    <td>{m.due}{flag(m.overdue, t.overdue)}</td><td>{m.done_on}</td>
+                    <td>{m.due}{flag(m.overdue, t.overdue)}</td>
+                    <td>{m.done_on}{m.checked_by.map(|_| view! { " " <span class="badge">{t.by_task}</span> })}</td>
                 </tr>
             }).collect_view()}</tbody>
         </table>
@@ -85,7 +86,7 @@ fn tasks(tasks: Vec<PpaTask>) -> impl IntoView {
                 <th scope="col">{t.due}</th><th scope="col">"%"</th></tr></thead>
             <tbody>{tasks.into_iter().map(|task| view! {
                 <tr data-task=task.id.to_string()>
-                    <th scope="row">{task.title}</th><td>{task.assignee}</td>
+                    <th scope="row">{task.title}{task.milestone.map(|n| format!(" ({} {n})", t.milestone))}</th><td>{task.assignee}</td>
                     <td>{task.status}{flag(task.stalled, t.stalled)}</td>
                     <td>{task.due_date}{flag(task.overdue, t.overdue)}</td>
                     <td>{task.progress_percent}</td>

@@ -71,6 +71,9 @@ struct StoredTask {
     assignee: Option<String>,
     due_date: Option<NaiveDate>,
     progress_percent: Option<i32>,
+    ppa_milestone: Option<i32>,
+    /// When it is done: the day it was last changed.
+    done_on: Option<NaiveDate>,
     overdue: bool,
     stalled: bool,
 }
@@ -94,7 +97,8 @@ pub async fn of_proposal(
     .await?
     .ok_or_else(no_such_ppa)?;
     let tasks: Vec<StoredTask> = sqlx::query_as(
-        "select id, title, status, assignee, due_date, progress_percent,
+        "select id, title, status, assignee, due_date, progress_percent, ppa_milestone,
+                case when status = 'done' then updated_at::date end as done_on,
                 coalesce(status <> 'done' and due_date < current_date, false) as overdue,
                 status <> 'done' and updated_at < now() - make_interval(days => $2) as stalled
          from monitoring_tasks where ppa_id = $1 order by due_date nulls last, id",
@@ -105,7 +109,7 @@ pub async fn of_proposal(
     .await?;
     tx.finish().await?;
 
-    let milestones = milestones_of(&proposal.content, proposal.today);
+    let milestones = milestones_of(&proposal.content, proposal.today, &tasks);
     let progress: Vec<i64> = tasks.iter().map(|t| if t.status == "done" { 100 } else { t.progress_percent.unwrap_or(0).into() }).collect();
     let progress_percent = (!progress.is_empty()).then(|| (progress.iter().sum::<i64>() as f64 / progress.len() as f64).round() as i64);
     let count = |n: usize, one: &str, many: &str| if n == 1 { one.replace("{n}", "1") } else { many.replace("{n}", &n.to_string()) };
@@ -140,6 +144,7 @@ pub async fn of_proposal(
                 assignee: t.assignee,
                 due_date: maybe_date(t.due_date),
                 progress_percent: t.progress_percent,
+                milestone: t.ppa_milestone.and_then(|n| u32::try_from(n).ok()),
                 overdue: t.overdue,
                 stalled: t.stalled,
             })
@@ -148,18 +153,38 @@ pub async fn of_proposal(
     }))
 }
 
-/// The milestones a proposal names, from the content its row keeps.
-fn milestones_of(content: &serde_json::Value, today: NaiveDate) -> Vec<Milestone> {
+/// The milestones a proposal names, from the content its row keeps, each done as the
+/// proposal says or by the first done task that checks it.
+fn milestones_of(content: &serde_json::Value, today: NaiveDate, tasks: &[StoredTask]) -> Vec<Milestone> {
+    named_milestones(content)
+        .into_iter()
+        .map(|mut m| {
+            let checked = tasks.iter().filter(|t| t.ppa_milestone == Some(m.n as i32)).filter_map(|t| Some((t.done_on?, t.id))).min();
+            if m.done_on.is_none() {
+                m.done_on = checked.map(|(day, _)| day.to_string());
+            }
+            m.checked_by = checked.map(|(_, id)| id);
+            m.overdue = m.done_on.is_none() && m.due.as_deref().and_then(|d| d.parse::<NaiveDate>().ok()).is_some_and(|d| d < today);
+            m
+        })
+        .collect()
+}
+
+/// The milestones a proposal's content names (a title or a due date), as it says them:
+/// done when it says so, checked by no task, not overdue.
+pub fn named_milestones(content: &serde_json::Value) -> Vec<Milestone> {
     let text = |key: String| content.get(&key).and_then(|v| v.as_str()).map(str::to_owned);
     (1..=MILESTONE_SLOTS as u32)
         .filter_map(|n| {
-            let (title, due, done_on) =
-                (text(format!("milestone.{n}.title")), text(format!("milestone.{n}.due")), text(format!("milestone.{n}.done_on")));
-            if title.is_none() && due.is_none() {
-                return None;
-            }
-            let overdue = done_on.is_none() && due.as_deref().and_then(|d| d.parse::<NaiveDate>().ok()).is_some_and(|d| d < today);
-            Some(Milestone { n, title, due, done_on, overdue })
+            let (title, due) = (text(format!("milestone.{n}.title")), text(format!("milestone.{n}.due")));
+            (title.is_some() || due.is_some()).then(|| Milestone {
+                n,
+                title,
+                due,
+                done_on: text(format!("milestone.{n}.done_on")),
+                checked_by: None,
+                overdue: false,
+            })
         })
         .collect()
 }

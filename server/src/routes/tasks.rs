@@ -9,7 +9,7 @@ use axum::Json;
 use bmms_shared::policy;
 use bmms_shared::records::fields::ChecklistItem;
 use bmms_shared::records::{FieldValue, RecordKind};
-use bmms_shared::api::{Assign, Assigned, Items, NewTask, OfficerProgress, Page, PpaChoice, TaskCreated, TaskQuery, TaskRow};
+use bmms_shared::api::{Assign, Assigned, Items, MilestoneChoice, NewTask, OfficerProgress, Page, PpaChoice, TaskCreated, TaskQuery, TaskRow};
 use bmms_shared::{DocId, Role};
 use chrono::NaiveDate;
 use serde_json::json;
@@ -21,6 +21,7 @@ use crate::db::OrgTx;
 use crate::error::ApiError;
 use crate::events::Topic;
 use crate::routes::extract::{paging, ApiJson, ApiPath, ApiQuery};
+use crate::routes::implementation::named_milestones;
 use crate::sync::desk_edit;
 use crate::wire::maybe_date;
 
@@ -111,8 +112,12 @@ pub async fn create(State(state): State<AppState>, signed_in: SignedIn, body: Re
     let caller = signed_in.require_allowed(|role| policy::may_create(role, RecordKind::MonitoringTask))?;
     let ApiJson(mut task) = body?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
-    if let Some(ppa_id) = task.ppa_id {
-        task.ppa = monitored_ppa(&mut tx, ppa_id).await?;
+    match task.ppa_id {
+        Some(ppa_id) => task.ppa = monitored_ppa(&mut tx, ppa_id, task.ppa_milestone).await?,
+        None if task.ppa_milestone.is_some() => {
+            return Err(ApiError::invalid_field("ppa_milestone", "A milestone belongs to a PPA: choose the PPA the task monitors first."))
+        }
+        None => {}
     }
     let mut fields = vec![
         ("title", required("title", &task.title, "title")?),
@@ -132,6 +137,9 @@ pub async fn create(State(state): State<AppState>, signed_in: SignedIn, body: Re
     }
     if let Some(ppa_id) = task.ppa_id {
         fields.push(("ppa_id", FieldValue::Text(ppa_id.to_string())));
+    }
+    if let Some(n) = task.ppa_milestone {
+        fields.push(("ppa_milestone", FieldValue::Integer(n.into())));
     }
     let id = task.id.unwrap_or_else(|| DocId::random());
     check_assignee(&mut tx, &task.assignee).await?;
@@ -194,33 +202,46 @@ async fn already_created(state: &AppState, caller: &Caller, id: DocId, task: &Ne
 
 /// The title of the PPA a new task is to monitor: one of the organization's submitted or
 /// certified proposals (another organization's is not found, as if it did not exist).
-async fn monitored_ppa(tx: &mut OrgTx, id: DocId) -> Result<String, ApiError> {
-    let title: Option<Option<String>> =
-        sqlx::query_scalar("select title from ppa_proposals where id = $1 and status in ('submitted', 'certified')")
+async fn monitored_ppa(tx: &mut OrgTx, id: DocId, milestone: Option<u32>) -> Result<String, ApiError> {
+    let found: Option<(Option<String>, serde_json::Value)> =
+        sqlx::query_as("select title, content from ppa_proposals where id = $1 and status in ('submitted', 'certified')")
             .bind(id)
             .fetch_optional(&mut **tx)
             .await?;
-    match title {
-        Some(title) => Ok(title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| "Untitled PPA".to_owned())),
-        None => Err(ApiError::invalid_field(
+    let Some((title, content)) = found else {
+        return Err(ApiError::invalid_field(
             "ppa_id",
             "Choose one of your organization's submitted or certified PPAs; this one is not among them (a draft or a returned proposal cannot be monitored yet).",
-        )),
+        ));
+    };
+    if let Some(n) = milestone {
+        if !named_milestones(&content).iter().any(|m| m.n == n) {
+            return Err(ApiError::invalid_field("ppa_milestone", format!("The PPA has no milestone {n}; choose one of its milestones, or none.")));
+        }
     }
+    Ok(title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| "Untitled PPA".to_owned()))
 }
 
 /// `GET /api/v1/tasks/ppas`: the PPAs a new task may point at.
 pub async fn ppa_choices(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<Items<PpaChoice>>, ApiError> {
     let caller = signed_in.require_supervisor("hand out monitoring tasks")?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
-    let rows: Vec<(DocId, String, String)> = sqlx::query_as(
-        "select id, status, coalesce(nullif(trim(title), ''), 'Untitled PPA') from ppa_proposals
+    let rows: Vec<(DocId, String, String, serde_json::Value)> = sqlx::query_as(
+        "select id, status, coalesce(nullif(trim(title), ''), 'Untitled PPA'), content from ppa_proposals
          where status in ('submitted', 'certified') order by 3, id",
     )
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Json(Items { items: rows.into_iter().map(|(id, status, title)| PpaChoice { id, status, title }).collect() }))
+    let choice = |(id, status, title, content): (DocId, String, String, serde_json::Value)| {
+        let milestones = named_milestones(&content)
+            .into_iter()
+            .filter(|m| m.done_on.is_none())
+            .map(|m| MilestoneChoice { n: m.n, title: m.title.unwrap_or_else(|| format!("Milestone {}", m.n)), due: m.due })
+            .collect();
+        PpaChoice { id, status, title, milestones }
+    };
+    Ok(Json(Items { items: rows.into_iter().map(choice).collect() }))
 }
 
 pub async fn assign(

@@ -43,6 +43,7 @@ struct Tasks {
     title: Vec<Option<String>>,
     ppa: Vec<Option<String>>,
     ppa_id: Vec<Option<DocId>>,
+    ppa_milestone: Vec<Option<i32>>,
     site: Vec<Option<String>>,
     assignee: Vec<Option<String>>,
     due_date: Vec<Option<NaiveDate>>,
@@ -150,6 +151,7 @@ impl Rows {
                 t.title.push(r.text("title"));
                 t.ppa.push(r.text("ppa"));
                 t.ppa_id.push(r.text("ppa_id").and_then(|id| id.parse().ok()));
+                t.ppa_milestone.push(r.int("ppa_milestone"));
                 t.site.push(r.text("site"));
                 t.assignee.push(r.text("assignee"));
                 t.due_date.push(r.date("due_date"));
@@ -217,11 +219,13 @@ impl Rows {
         let t = self.tasks;
         if !t.id.is_empty() {
             sqlx::query(
-                "insert into monitoring_tasks (org_id, id, status, title, ppa, site, assignee, due_date, progress_percent, ppa_id)
+                "insert into monitoring_tasks (org_id, id, status, title, ppa, site, assignee, due_date, progress_percent, ppa_id,
+                     ppa_milestone)
                  select $1, * from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                     $8::date[], $9::int4[], $10::uuid[])
+                     $8::date[], $9::int4[], $10::uuid[], $11::int4[])
                  on conflict (org_id, id) do update set status = excluded.status, title = excluded.title,
-                     ppa = excluded.ppa, ppa_id = excluded.ppa_id, site = excluded.site, assignee = excluded.assignee,
+                     ppa = excluded.ppa, ppa_id = excluded.ppa_id, ppa_milestone = excluded.ppa_milestone,
+                     site = excluded.site, assignee = excluded.assignee,
                      due_date = excluded.due_date, progress_percent = excluded.progress_percent, updated_at = now()",
             )
             .bind(org_id)
@@ -234,6 +238,7 @@ impl Rows {
             .bind(&t.due_date)
             .bind(&t.progress_percent)
             .bind(&t.ppa_id)
+            .bind(&t.ppa_milestone)
             .execute(&mut **tx)
             .await?;
         }

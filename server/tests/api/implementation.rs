@@ -59,7 +59,8 @@ async fn a_task_points_at_a_submitted_ppa_and_its_progress_shows_on_the_ppa_and_
 
     // The choice is the submitted PPA, not the draft.
     let choices = json_of(&app, "/api/v1/tasks/ppas", &sofia).await;
-    assert_eq!(choices["items"], json!([{"id": doc, "status": "submitted", "title": "Barangay health stations for Datu Piang"}]));
+    let milestones = json!([{"n": 1, "title": "Sites cleared", "due": "2026-03-31"}, {"n": 2, "title": "Stations open", "due": "2099-06-30"}]);
+    assert_eq!(choices["items"], json!([{"id": doc, "status": "submitted", "title": "Barangay health stations for Datu Piang", "milestones": milestones}]));
     let (status, _, message) = error_of(new_task(&app, &sofia, draft).await).await;
     assert!(status == 422 && message.contains("submitted or certified"), "{message}");
     let milo = app.sign_in("milo").await;
@@ -106,6 +107,62 @@ async fn a_task_points_at_a_submitted_ppa_and_its_progress_shows_on_the_ppa_and_
     let csv = app.get("/api/v1/implementation/export?format=csv", &olive).await.text().await.unwrap();
     assert!(csv.lines().nth(1).is_some_and(|line| line.starts_with("MOH,") && line.ends_with(",yes")), "{csv}");
 
+}
+
+#[tokio::test]
+async fn a_task_that_checks_a_milestone_marks_it_done_and_leaves_the_submitted_plan_as_it_was() {
+    let app = spawn_app().await;
+    app.create_user("MOH", "sara", Role::MinistryStaff).await;
+    app.create_user("MOH", "sofia", Role::Supervisor).await;
+    app.create_user("MOH", "fatima", Role::FieldOfficer).await;
+    let mut sara = Device::register(&app, "sara").await;
+    let sofia = app.sign_in("sofia").await;
+    let (doc, _) = submitted_ppa(&app, &mut sara, &sofia).await;
+    let heads = || sqlx::query_scalar::<_, Vec<String>>("select heads from ppa_proposals where id = $1").bind(doc).fetch_one(&app.owner);
+    let submitted_heads = heads().await.unwrap();
+
+    // A milestone the PPA does not have, or one without its PPA: refused, nothing made.
+    let task = |milestone: Value, ppa: Value| {
+        json!({"title": "Check the cleared sites", "ppa_id": ppa, "ppa_milestone": milestone, "site": "Datu Piang", "due_date": "2099-01-31", "assignee": "fatima"})
+    };
+    for (body, field) in [(task(json!(3), json!(doc)), "ppa_milestone"), (task(json!(1), Value::Null), "ppa_milestone"), (task(json!(13), json!(doc)), "")] {
+        let (status, _, message) = error_of(app.request(reqwest::Method::POST, "/api/v1/tasks", Some(&sofia), Some(body)).await).await;
+        assert!((400..500).contains(&status) && !message.is_empty(), "{status} {message}");
+        if !field.is_empty() {
+            assert!(message.contains("milestone"), "{message}");
+        }
+    }
+    assert_eq!(json_of(&app, "/api/v1/tasks", &sofia).await["total"], 0);
+
+    let created = app.request(reqwest::Method::POST, "/api/v1/tasks", Some(&sofia), Some(task(json!(1), json!(doc)))).await;
+    assert_eq!(created.status(), 201);
+    let id: DocId = created.json::<Value>().await.unwrap()["id"].as_str().unwrap().parse().unwrap();
+    let path = format!("/api/v1/proposals/{doc}/implementation");
+    let before = json_of(&app, &path, &sofia).await;
+    assert_eq!((&before["tasks"][0]["milestone"], &before["risks"]), (&json!(1), &json!(["1 milestone is overdue."])));
+
+    // The officer finishes the visit: milestone 1 is done, by the task, and no longer late.
+    let mut fatima = Device::register(&app, "fatima").await;
+    fatima.sync(&app).await;
+    set(&mut fatima, id, "status", FieldValue::Choice("done".into()));
+    fatima.sync(&app).await;
+    let after = json_of(&app, &path, &sofia).await;
+    let first = &after["milestones"][0];
+    assert_eq!((&first["checked_by"], first["overdue"].as_bool(), first["done_on"].is_string()), (&json!(id), Some(false), true), "{after}");
+    assert_eq!(after["milestones"][1]["done_on"], Value::Null);
+    assert_eq!(after["risks"], json!([]));
+    let view = json_of(&app, "/api/v1/implementation", &sofia).await;
+    let row = &view["rows"]["items"][0];
+    assert_eq!((row["milestones_done"].as_i64(), row["late_since"].as_str(), row["at_risk"].as_bool()), (Some(1), Some("2099-06-30"), Some(false)), "{view}");
+    // The plan BPDA has is untouched: no edit of the frozen proposal was needed.
+    assert_eq!(heads().await.unwrap(), submitted_heads);
+    let choices = json_of(&app, "/api/v1/tasks/ppas", &sofia).await;
+    assert_eq!(choices["items"][0]["milestones"].as_array().map(Vec::len), Some(2), "the plan's own record of milestones is unchanged");
+
+    // Reopened, the milestone is open again.
+    set(&mut fatima, id, "status", FieldValue::Choice("in_progress".into()));
+    fatima.sync(&app).await;
+    assert_eq!(json_of(&app, &path, &sofia).await["risks"], json!(["1 milestone is overdue."]));
 }
 
 #[tokio::test]

@@ -46,7 +46,12 @@ pub struct Milestone {
     pub n: u32,
     pub title: Option<String>,
     pub due: Option<Date>,
+    /// As the proposal says, or the day the first done task that checks it was last
+    /// changed (the day the server learned it was done).
     pub done_on: Option<Date>,
+    /// The done monitoring task that checked it, if a task did.
+    #[serde(default)]
+    pub checked_by: Option<DocId>,
     /// Not done, and due before today.
     pub overdue: bool,
 }
@@ -60,6 +65,9 @@ pub struct PpaTask {
     pub assignee: Option<String>,
     pub due_date: Option<Date>,
     pub progress_percent: Option<i32>,
+    /// The milestone it checks, by number.
+    #[serde(default)]
+    pub milestone: Option<u32>,
     pub overdue: bool,
     /// Not done, and unchanged for [`STALLED_AFTER_DAYS`].
     pub stalled: bool,

@@ -49,7 +49,7 @@ pub use plans::{
 };
 pub use review::{Adjustment, AdjustmentInput, Certified, Decision, ReturnInput, Standing, SubmissionReview};
 pub use records::{AssessmentQuery, AssessmentRow, ChangeKind, ChangedField, HistoryEntry, Record, RecordConflict, RecordHistory};
-pub use tasks::{Assign, Assigned, NewTask, OfficerProgress, PpaChoice, TaskCreated, TaskQuery, TaskRow};
+pub use tasks::{Assign, Assigned, MilestoneChoice, NewTask, OfficerProgress, PpaChoice, TaskCreated, TaskQuery, TaskRow};
 
 use serde::{Deserialize, Serialize};
 

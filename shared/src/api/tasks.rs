@@ -62,6 +62,10 @@ pub struct NewTask {
     /// (`GET /api/v1/tasks/ppas`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ppa_id: Option<DocId>,
+    /// A milestone of that PPA (its number, from the choice's `milestones`) that the task
+    /// checks: done with the task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ppa_milestone: Option<u32>,
     pub site: String,
     #[serde(default)]
     pub description: String,
@@ -120,4 +124,15 @@ pub struct PpaChoice {
     pub id: DocId,
     pub status: String,
     pub title: String,
+    /// Its milestones not done yet, which a task may check.
+    #[serde(default)]
+    pub milestones: Vec<MilestoneChoice>,
+}
+
+/// A milestone of a PPA, as a task's form offers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MilestoneChoice {
+    pub n: u32,
+    pub title: String,
+    pub due: Option<Date>,
 }

@@ -15,6 +15,9 @@ pub fn fields() -> &'static [FieldSpec] {
             // organization's submitted or certified ones; `ppa` then holds its title, which
             // is what an app older than the link shows. Tasks made before keep their text.
             FieldSpec::new("ppa_id", "PPA monitored", FieldType::Text { max_chars: 36 }),
+            // A milestone of that PPA (its number) which the task checks: when the task is
+            // done, so is the milestone. The certified plan stays as it was certified.
+            FieldSpec::new("ppa_milestone", "Milestone checked", FieldType::Integer { min: 1, max: super::ppa::MILESTONE_SLOTS as i64 }),
             FieldSpec::new("site", "Site", FieldType::Text { max_chars: 200 }),
             FieldSpec::new("location.latitude", "Latitude", FieldType::Decimal { min: -90.0, max: 90.0 }),
             FieldSpec::new("location.longitude", "Longitude", FieldType::Decimal { min: -180.0, max: 180.0 }),
