@@ -40,17 +40,17 @@ begin
 end
 $$;
 
--- A PPA's tasks counted again, and its milestones with them.
+-- A PPA's tasks counted again, and its milestones with them, in one update of its row.
 create or replace function ppa_implementation_count_tasks(of_org uuid, of_ppa uuid) returns void
 language sql as $$
-    update ppa_implementation set (tasks, tasks_done, progress_sum, next_task_due, oldest_open_change) = (
-        select count(*)::integer, (count(*) filter (where t.status = 'done'))::integer,
-               coalesce(sum(case when t.status = 'done' then 100 else coalesce(t.progress_percent, 0) end), 0),
-               min(t.due_date) filter (where t.status <> 'done'),
-               min(t.updated_at) filter (where t.status <> 'done')
-        from monitoring_tasks t where t.org_id = of_org and t.ppa_id = of_ppa)
-    where org_id = of_org and proposal_id = of_ppa;
-    update ppa_implementation i set (milestones_done, open_milestone_dues) = (m.done, m.open_dues)
-    from ppa_proposals p, ppa_milestones(p.content, ppa_milestones_done_by_tasks(of_org, of_ppa)) as m
+    update ppa_implementation i
+    set (tasks, tasks_done, progress_sum, next_task_due, oldest_open_change, milestones_done, open_milestone_dues) =
+        (t.tasks, t.tasks_done, t.progress_sum, t.next_due, t.oldest_open_change, m.done, m.open_dues)
+    from (select count(*)::integer as tasks, (count(*) filter (where status = 'done'))::integer as tasks_done,
+                 coalesce(sum(case when status = 'done' then 100 else coalesce(progress_percent, 0) end), 0) as progress_sum,
+                 min(due_date) filter (where status <> 'done') as next_due,
+                 min(updated_at) filter (where status <> 'done') as oldest_open_change
+          from monitoring_tasks where org_id = of_org and ppa_id = of_ppa) as t,
+         ppa_proposals p, ppa_milestones(p.content, ppa_milestones_done_by_tasks(of_org, of_ppa)) as m
     where p.org_id = of_org and p.id = of_ppa and i.org_id = of_org and i.proposal_id = of_ppa;
 $$;

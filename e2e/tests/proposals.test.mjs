@@ -125,8 +125,13 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   await standing.locator("#certification-void").waitFor();
   assert.match(await standing.innerText(), /changed after BPDA certified it/);
 
-  // A supervisor at the desk points a monitoring task at the PPA; the officer's progress
-  // shows on the PPA and on OCM's implementation view, where an analyst opens it.
+  // A supervisor at the desk points a monitoring task at the PPA and one of its milestones;
+  // the officer's progress shows on the PPA and on OCM's implementation view, where an
+  // analyst opens it; when the officer is done, so is the milestone.
+  await setField(sara.page, "Milestone 1", "Stations built");
+  await setField(sara.page, "Milestone 1: due", "2030-03-31");
+  await synced(sara.page);
+  await syncNow(sara.page);
   const fatima = await world.officerPhone("MOH", "fatima.officer", "Fatima Officer");
   const sami = await atTheDesk(world, "MOH", "sami.supervisor", "supervisor", "Sami Supervisor");
   await openTab(sami.page, "Team and tasks");
@@ -136,6 +141,7 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   await ppa.waitFor({ state: "attached" });
   await form.getByLabel("PPA monitored").selectOption(await ppa.getAttribute("value"));
   assert.equal(await form.getByLabel("Program, project or activity").count(), 0, "the PPA is chosen, not typed");
+  await form.getByLabel("Milestone this visit checks").selectOption({ label: "Stations built (2030-03-31)" });
   await form.getByLabel("Site").fill("Barangay Ambadao");
   await form.getByLabel("Due date").fill("2030-06-30");
   await form.getByLabel("Assigned to").selectOption("fatima.officer");
@@ -148,7 +154,7 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   await synced(fatima.page);
   await syncNow(sara.page);
   await sara.page.locator("#ppa-progress").filter({ hasText: "Progress: 60 %" }).waitFor();
-  assert.match(await sara.page.locator("#ppa-tasks").innerText(), /Check the stations' works\s+fatima\.officer/);
+  assert.match(await sara.page.locator("#ppa-tasks").innerText(), /Check the stations' works \(Milestone 1\)\s+fatima\.officer/);
   const oscar = await atTheDesk(world, "OCM", "oscar.analyst", "ocm_analyst", "Oscar Analyst");
   await openTab(oscar.page, "Implementation");
   const tracked = oscar.page.locator("#implementation-rows tbody tr").filter({ hasText: "Health stations for Datu Piang" });
@@ -156,6 +162,11 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   assert.match(await tracked.innerText(), /MOH\s+(submitted|certified)\s+60 %/);
   await tracked.getByRole("button", { name: "Health stations for Datu Piang" }).click();
   await oscar.page.locator("#ppa-implementation #ppa-tasks").filter({ hasText: "fatima.officer" }).waitFor();
+  await setField(fatima.page, "Status", "done");
+  await synced(fatima.page);
+  await syncNow(sara.page);
+  const built = sara.page.locator("#ppa-milestones tbody tr").filter({ hasText: "Stations built" });
+  await built.filter({ hasText: "checked by a monitoring task" }).waitFor();
 
   // The partner it names reads it at the desk; it cannot change it there.
   const mila = await atTheDesk(world, "MILG", "mila.staff", "ministry_staff", "Mila Staff");

@@ -22,6 +22,7 @@ use crate::db::Db;
 use crate::events::Hub;
 use crate::limits::Limits;
 use crate::routes::dashboard::Overview;
+use crate::routes::implementation_counts::GovernmentCounts;
 use crate::routes;
 use crate::sync::cache::DocumentCache;
 
@@ -83,6 +84,8 @@ pub struct AppState {
     pub events: Arc<Hub>,
     /// The government overview, recomputed at most every few seconds.
     pub overview: Arc<Overview>,
+    /// The counts of OCM's implementation view, the same way.
+    pub implementation_counts: Arc<GovernmentCounts>,
     /// CPU-heavy work and what each user may have in progress (see [`Limits`]).
     pub limits: Arc<Limits>,
 }
@@ -94,7 +97,8 @@ impl AppState {
         let (events, overview) = (Arc::new(Hub::default()), Arc::new(Overview::default()));
         let limits = Arc::new(Limits::new(settings.syncs_per_user, db.pool().options().get_max_connections() as usize));
         let verify_limiter = Arc::new(AddressLimiter::new(AddressLimiter::CERTIFICATE_CHECKS));
-        AppState { db, settings: Arc::new(settings), login_limiter, verify_limiter, documents, events, overview, limits }
+        let implementation_counts = Arc::new(GovernmentCounts::default());
+        AppState { db, settings: Arc::new(settings), login_limiter, verify_limiter, documents, events, overview, implementation_counts, limits }
     }
 }
 

@@ -11,7 +11,7 @@ use leptos::task::spawn_local;
 use bmms_shared::DocId;
 
 use super::lists::badge;
-use super::place_picker::PlacePicker;
+use super::place_picker::{PlaceAdder, PlacePicker};
 use super::proposal;
 use super::Screen;
 use crate::browser;
@@ -35,7 +35,7 @@ fn kind_of(id: DocId) -> Option<RecordKind> {
 }
 
 /// Saves `value` (or clears the field) on the device; says how it went.
-async fn save(status: Status, id: DocId, spec: &'static FieldSpec, value: Option<FieldValue>) -> Saved {
+pub(super) async fn save(status: Status, id: DocId, spec: &'static FieldSpec, value: Option<FieldValue>) -> Saved {
     if let Some(value) = &value {
         if let Err(err) = spec.check(value) {
             return Saved::Refused(err.problem);
@@ -195,6 +195,9 @@ fn Field(id: DocId, kind: RecordKind, spec: &'static FieldSpec) -> impl IntoView
             <textarea id=input_id.clone() rows="3" aria-describedby=format!("{input_id}-hint")
                 on:change=move |ev| on_change(event_target_value(&ev)) prop:value=move || shown(value.get())></textarea>
             <small id=format!("{input_id}-hint")>{t().one_per_line}</small>
+            {(kind == RecordKind::PpaProposal && spec.name == "places").then(|| view! {
+                <PlaceAdder id=id spec=spec input_id=input_id.clone() saved=saved />
+            })}
         }
         .into_any(),
         FieldType::Text { max_chars } if *max_chars > 200 => view! {

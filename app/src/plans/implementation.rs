@@ -110,7 +110,8 @@ fn rows(items: Vec<ImplementationRow>, total: i64, opens_ppas: bool, opened: RwS
                         }}
                         {r.at_risk.then(|| view! { " " <span class="badge refused">{tx.at_risk}</span> })}
                     </th>
-                    <td>{r.org_code}</td><td>{r.status}</td>
+                    <td>{r.org_code}</td>
+                    <td>{r.status}{r.certification_void.then(|| view! { " " <span class="badge refused">{tx.certification_void}</span> })}</td>
                     <td class="progress">{r.progress_percent.map(|p| format!("{p} %"))}
                         {r.expected_percent.map(|e| view! { <br /><small>{(tx.expected)(e)}</small> })}</td>
                     <td>{format!("{} / {}", r.milestones_done, r.milestones)}

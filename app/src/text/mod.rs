@@ -104,6 +104,8 @@ pub struct Text {
     pub place_municipality: &'static str,
     pub place_barangay: &'static str,
     pub place_code_is: fn(&str) -> String,
+    pub add_place: &'static str,
+    pub not_a_place: &'static str,
     // Device and storage
     pub storage: &'static str,
     pub storage_persistent: &'static str,
@@ -236,6 +238,8 @@ pub static EN: Text = Text {
     place_municipality: "Place: city or municipality",
     place_barangay: "Place: barangay",
     place_code_is: |code| format!("PSGC code {code}. Choosing a place fills in the names above."),
+    add_place: "Add this place",
+    not_a_place: "not a place of BARMM in PSA's list",
     storage: "Storage",
     storage_persistent: "The browser keeps this app's data even when the phone runs short of space.",
     storage_not_persistent: "The browser may clear this app's data when the phone runs short of space: sync often, or install the app.",

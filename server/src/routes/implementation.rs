@@ -12,19 +12,20 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bmms_shared::api::{
-    Implementation, ImplementationOf, ImplementationQuery, ImplementationRow, Milestone, OrganizationImplementation, Page, PpaImplementation,
-    PpaTask, StatusCount, STALLED_AFTER_DAYS,
+    Implementation, ImplementationOf, ImplementationQuery, ImplementationRow, Milestone, Page, PpaImplementation, PpaTask, STALLED_AFTER_DAYS,
 };
 use bmms_shared::records::ppa::{MILESTONE_SLOTS, STATUSES};
 use bmms_shared::spreadsheet::csv_text;
 use bmms_shared::{DocId, OrgId};
 use chrono::NaiveDate;
+use std::sync::Arc;
 
 use crate::app::AppState;
 use crate::auth::{Caller, SignedIn};
 use crate::db::ReadTx;
 use crate::error::ApiError;
 use crate::routes::extract::{paging, ApiPath, ApiQuery};
+use crate::routes::implementation_counts as counts;
 use crate::wire::maybe_date;
 
 /// The share of the time from `start_date` to `end_date` that has passed today, 0 to 100.
@@ -32,7 +33,7 @@ const EXPECTED_PERCENT: &str = "case when start_date is null or end_date is null
      else greatest(0, least(100, round(100.0 * (current_date - start_date) / (end_date - start_date))))::int8 end";
 
 /// The risk test of one `ppa_implementation` row (`$1`: [`STALLED_AFTER_DAYS`]).
-const AT_RISK: &str = "(coalesce(late_since < current_date, false)
+pub(super) const AT_RISK: &str = "(coalesce(late_since < current_date, false)
      or coalesce(oldest_open_change < now() - make_interval(days => $1), false))";
 
 fn no_such_ppa() -> ApiError {
@@ -215,23 +216,11 @@ async fn open_view(state: &AppState, caller: &Caller, asked: Option<OrgId>) -> R
 /// Filters shared by the counts and the rows (`$2` org, `$3` goal). The goals are read
 /// only when a goal is asked for, so that the counts can be read from the covering index
 /// alone (migrations/0017) otherwise.
-fn filters(query: &ImplementationQuery) -> &'static str {
+pub(super) fn filters(query: &ImplementationQuery) -> &'static str {
     match query.goal {
         Some(_) => "i.status <> 'draft' and ($2::uuid is null or i.org_id = $2) and $3 = any(i.goals)",
         None => "i.status <> 'draft' and ($2::uuid is null or i.org_id = $2) and $3::text is null",
     }
-}
-
-#[derive(sqlx::FromRow)]
-struct Counted {
-    org_id: OrgId,
-    code: String,
-    name: String,
-    status: String,
-    ppas: i64,
-    at_risk: i64,
-    progress_sum: f64,
-    with_tasks: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -241,6 +230,7 @@ struct StoredRow {
     proposal_id: DocId,
     title: Option<String>,
     status: String,
+    certification_void: bool,
     goals: Vec<String>,
     end_date: Option<NaiveDate>,
     progress_percent: Option<i64>,
@@ -261,6 +251,7 @@ impl From<StoredRow> for ImplementationRow {
             proposal_id: r.proposal_id,
             title: r.title,
             status: r.status,
+            certification_void: r.certification_void,
             goals: r.goals,
             end_date: maybe_date(r.end_date),
             progress_percent: r.progress_percent,
@@ -279,7 +270,7 @@ impl From<StoredRow> for ImplementationRow {
 /// limit, `$7` offset).
 async fn rows(tx: &mut ReadTx, org: Option<OrgId>, query: &ImplementationQuery, limit: i64, offset: i64) -> Result<Vec<ImplementationRow>, ApiError> {
     let rows: Vec<StoredRow> = sqlx::query_as(&format!(
-        "select i.org_id, o.code as org_code, i.proposal_id, i.title, i.status, i.goals, i.end_date,
+        "select i.org_id, o.code as org_code, i.proposal_id, i.title, i.status, i.certification_void, i.goals, i.end_date,
                 case when i.tasks > 0 then round(i.progress_sum::numeric / i.tasks)::int8 end as progress_percent,
                 {EXPECTED_PERCENT} as expected_percent, i.tasks, i.milestones, i.milestones_done,
                 (select count(*)::int4 from unnest(i.open_milestone_dues) as d where d < current_date) as overdue_milestones,
@@ -307,51 +298,15 @@ pub async fn overview(State(state): State<AppState>, signed_in: SignedIn, ApiQue
     check_filters(&query)?;
     let (limit, offset) = paging::check(query.limit, query.offset)?;
     let (mut tx, org) = open_view(&state, &caller, query.org).await?;
-    // One pass over the rows counts both ways: by organization and status.
-    let counted: Vec<Counted> = sqlx::query_as(&format!(
-        "with counted as (
-             select i.org_id, i.status, count(*) as ppas, count(*) filter (where {AT_RISK}) as at_risk,
-                    coalesce(sum(i.progress_sum::float8 / i.tasks) filter (where i.tasks > 0), 0) as progress_sum,
-                    count(*) filter (where i.tasks > 0) as with_tasks
-             from ppa_implementation i where {} group by 1, 2)
-         select c.*, o.code, o.name from counted c join organizations o on o.id = c.org_id order by o.code, c.status",
-        filters(&query)
-    ))
-    .bind(STALLED_AFTER_DAYS)
-    .bind(org)
-    .bind(&query.goal)
-    .fetch_all(&mut *tx)
-    .await?;
+    // OCM's whole-government counts come from memory (at most seconds old); the rows are
+    // read afresh.
+    let counted = match (caller.role.oversees_all(), org, &query.goal) {
+        (true, None, None) => state.implementation_counts.get(&mut tx).await?,
+        _ => Arc::new(counts::count(&mut tx, org, &query).await?),
+    };
     let items = rows(&mut tx, org, &query, limit, offset).await?;
     tx.finish().await?;
-
-    let mut by_status: Vec<StatusCount> = Vec::new();
-    let mut by_organization: Vec<OrganizationImplementation> = Vec::new();
-    let mut progress: Vec<(f64, i64)> = Vec::new();
-    let mut total = 0;
-    for c in counted {
-        let chosen = query.status.as_deref().is_none_or(|s| s == c.status);
-        if chosen {
-            total += if query.at_risk { c.at_risk } else { c.ppas };
-        }
-        match by_status.iter_mut().find(|s| s.status == c.status) {
-            Some(s) => {
-                s.ppas += c.ppas;
-                s.at_risk += c.at_risk;
-            }
-            None => by_status.push(StatusCount { status: c.status.clone(), ppas: c.ppas, at_risk: c.at_risk }),
-        }
-        if by_organization.last().is_none_or(|o| o.org_id != c.org_id) {
-            by_organization.push(OrganizationImplementation { org_id: c.org_id, code: c.code, name: c.name, ppas: 0, at_risk: 0, average_progress: None });
-            progress.push((0.0, 0));
-        }
-        let (o, p) = (by_organization.last_mut().expect("pushed"), progress.last_mut().expect("pushed"));
-        o.ppas += c.ppas;
-        o.at_risk += c.at_risk;
-        *p = (p.0 + c.progress_sum, p.1 + c.with_tasks);
-        o.average_progress = (p.1 > 0).then(|| (p.0 / p.1 as f64).round() as i64);
-    }
-    by_status.sort_by_key(|s| STATUSES.iter().position(|known| *known == s.status));
+    let (by_status, by_organization, total) = counts::summarize(&counted, &query);
     Ok(Json(Implementation { by_status, by_organization, rows: Page { items, limit, offset, total } }))
 }
 
@@ -386,7 +341,7 @@ pub async fn export(State(state): State<AppState>, signed_in: SignedIn, ApiQuery
 fn csv_of(items: Vec<ImplementationRow>) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record([
-        "organization_code", "ppa_id", "title", "status", "goals", "end_date", "progress_percent", "expected_percent", "tasks",
+        "organization_code", "ppa_id", "title", "status", "certification_void", "goals", "end_date", "progress_percent", "expected_percent", "tasks",
         "milestones", "milestones_done", "overdue_milestones", "late_since", "at_risk",
     ])?;
     let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
@@ -396,6 +351,7 @@ fn csv_of(items: Vec<ImplementationRow>) -> anyhow::Result<Vec<u8>> {
             r.proposal_id.to_string(),
             csv_text(r.title.as_deref().unwrap_or_default()).into_owned(),
             r.status,
+            if r.certification_void { "yes" } else { "no" }.to_owned(),
             csv_text(&r.goals.join("; ")).into_owned(),
             r.end_date.unwrap_or_default(),
             number(r.progress_percent),

@@ -13,6 +13,7 @@ pub mod exports;
 pub mod extract;
 pub mod health;
 pub mod implementation;
+pub mod implementation_counts;
 pub mod organizations;
 pub mod proposals;
 pub mod records;

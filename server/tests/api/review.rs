@@ -133,6 +133,9 @@ async fn a_planner_certifies_at_80_the_moa_and_mfbm_see_it_and_an_edit_voids_it(
     // The MOA's devices take the decision at their next sync; the certificate is theirs to see.
     w.sara.sync(&w.app).await;
     assert_eq!(w.status_on_the_device(), Some(FieldValue::Choice("certified".into())));
+    let view: Value = w.app.get("/api/v1/implementation", &w.sofia).await.json().await.unwrap();
+    let row = &view["rows"]["items"][0];
+    assert_eq!((row["status"].as_str(), row["certification_void"].as_bool()), (Some("certified"), Some(false)), "{view}");
     let standing = w.standing().await;
     assert_eq!(standing["submission"]["decision"]["certificate"], certificate);
     assert_eq!(w.verify(&certificate).await["valid"], true, "writing the decision in does not void it");
@@ -147,6 +150,10 @@ async fn a_planner_certifies_at_80_the_moa_and_mfbm_see_it_and_an_edit_voids_it(
     assert_eq!((verdict["signature_matches"].as_bool(), verdict["valid"].as_bool()), (Some(true), Some(false)));
     assert!(verdict["finding"].as_str().unwrap().contains("void"), "{verdict}");
     assert_eq!(w.standing().await["submission"]["decision"]["current"], false);
+    // The implementation view says so beside the status the document still has.
+    let view: Value = w.app.get("/api/v1/implementation", &w.sofia).await.json().await.unwrap();
+    let row = &view["rows"]["items"][0];
+    assert_eq!((row["status"].as_str(), row["certification_void"].as_bool()), (Some("certified"), Some(true)), "{view}");
     let list: Value = w.app.get("/api/v1/certifications", &w.mara).await.json().await.unwrap();
     assert_eq!(list["items"][0]["current"], false);
     let again = submit(&w.app, &w.sofia, w.doc).await;

@@ -140,6 +140,9 @@ pub struct ImplementationRow {
     pub proposal_id: DocId,
     pub title: Option<String>,
     pub status: String,
+    /// Certified, but changed since: the certification no longer holds.
+    #[serde(default)]
+    pub certification_void: bool,
     pub goals: Vec<String>,
     pub end_date: Option<Date>,
     pub progress_percent: Option<i64>,
