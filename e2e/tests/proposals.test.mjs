@@ -54,6 +54,8 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   await setField(sara.page, "Indicator 1", "S2.1");
   await setField(sara.page, "Indicator 1: promised contribution", "3");
   await setField(sara.page, "Places (PSGC codes)", "1908801001");
+  // The code is named from PSA's list, on the device.
+  await sara.page.locator(".place-names li").filter({ hasText: "1908801001: Dicalongan, Ampatuan, Maguindanao del Sur" }).waitFor();
   await setField(sara.page, "Partner MOAs (codes)", "MILG");
   await setField(sara.page, "Beneficiaries", "2000");
   await setField(sara.page, "Start", "2026-01-15");
@@ -159,7 +161,8 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   await openTab(oscar.page, "Implementation");
   const tracked = oscar.page.locator("#implementation-rows tbody tr").filter({ hasText: "Health stations for Datu Piang" });
   await tracked.waitFor();
-  assert.match(await tracked.innerText(), /MOH\s+(submitted|certified)\s+60 %/);
+  // Sara's edit above voided the certification: the view says so beside the status.
+  assert.match(await tracked.innerText(), /MOH\s+certified certification void: changed since\s+60 %/);
   await tracked.getByRole("button", { name: "Health stations for Datu Piang" }).click();
   await oscar.page.locator("#ppa-implementation #ppa-tasks").filter({ hasText: "fatima.officer" }).waitFor();
   await setField(fatima.page, "Status", "done");
