@@ -15,22 +15,27 @@ use crate::helpers::{error_of, spawn_app, Browser, TestApp};
 use crate::proposals::{complete, submit};
 use crate::sync::{set, Device};
 
-/// MOH's complete proposal with one milestone long overdue and one far ahead, submitted
-/// by Sofia, and a draft beside it.
-async fn submitted_ppa(app: &TestApp, sara: &mut Device, sofia: &Browser) -> (DocId, DocId) {
+/// MOH's team (Sara drafts, Sofia supervises, Fatima visits) and its complete proposal
+/// with one milestone long overdue and one far ahead, submitted by Sofia, and a draft
+/// beside it: Sara's device, Sofia's session, the proposal and the draft.
+async fn submitted_ppa(app: &TestApp) -> (Device, Browser, DocId, DocId) {
+    app.create_user("MOH", "sara", Role::MinistryStaff).await;
+    app.create_user("MOH", "sofia", Role::Supervisor).await;
+    app.create_user("MOH", "fatima", Role::FieldOfficer).await;
+    let (mut sara, sofia) = (Device::register(app, "sara").await, app.sign_in("sofia").await);
     let (doc, draft) = (DocId(Uuid::new_v4()), DocId(Uuid::new_v4()));
     sara.client.create(doc, RecordKind::PpaProposal);
-    complete(sara, doc);
+    complete(&mut sara, doc);
     let text = |s: &str| FieldValue::Text(s.into());
-    set(sara, doc, "milestone.1.title", text("Sites cleared"));
-    set(sara, doc, "milestone.1.due", FieldValue::Date("2026-03-31".into()));
-    set(sara, doc, "milestone.2.title", text("Stations open"));
-    set(sara, doc, "milestone.2.due", FieldValue::Date("2099-06-30".into()));
+    set(&mut sara, doc, "milestone.1.title", text("Sites cleared"));
+    set(&mut sara, doc, "milestone.1.due", FieldValue::Date("2026-03-31".into()));
+    set(&mut sara, doc, "milestone.2.title", text("Stations open"));
+    set(&mut sara, doc, "milestone.2.due", FieldValue::Date("2099-06-30".into()));
     sara.client.create(draft, RecordKind::PpaProposal);
-    set(sara, draft, "title", text("A draft nobody outside MOH sees"));
+    set(&mut sara, draft, "title", text("A draft nobody outside MOH sees"));
     sara.sync(app).await;
-    assert_eq!(submit(app, sofia, doc).await.status(), 201);
-    (doc, draft)
+    assert_eq!(submit(app, &sofia, doc).await.status(), 201);
+    (sara, sofia, doc, draft)
 }
 
 async fn new_task(app: &TestApp, sofia: &Browser, ppa_id: DocId) -> reqwest::Response {
@@ -47,15 +52,10 @@ async fn json_of(app: &TestApp, path: &str, who: &Browser) -> Value {
 #[tokio::test]
 async fn a_task_points_at_a_submitted_ppa_and_its_progress_shows_on_the_ppa_and_on_ocms_view() {
     let app = spawn_app().await;
-    app.create_user("MOH", "sara", Role::MinistryStaff).await;
-    app.create_user("MOH", "sofia", Role::Supervisor).await;
-    app.create_user("MOH", "fatima", Role::FieldOfficer).await;
+    let (sara, sofia, doc, draft) = submitted_ppa(&app).await;
     app.create_user("MILG", "milo", Role::Supervisor).await;
     app.create_user("OCM", "oscar", Role::OcmAnalyst).await;
     app.create_user("OCM", "olive", Role::OcmExecutive).await;
-    let mut sara = Device::register(&app, "sara").await;
-    let sofia = app.sign_in("sofia").await;
-    let (doc, draft) = submitted_ppa(&app, &mut sara, &sofia).await;
 
     // The choice is the submitted PPA, not the draft.
     let choices = json_of(&app, "/api/v1/tasks/ppas", &sofia).await;
@@ -112,12 +112,7 @@ async fn a_task_points_at_a_submitted_ppa_and_its_progress_shows_on_the_ppa_and_
 #[tokio::test]
 async fn a_task_that_checks_a_milestone_marks_it_done_and_leaves_the_submitted_plan_as_it_was() {
     let app = spawn_app().await;
-    app.create_user("MOH", "sara", Role::MinistryStaff).await;
-    app.create_user("MOH", "sofia", Role::Supervisor).await;
-    app.create_user("MOH", "fatima", Role::FieldOfficer).await;
-    let mut sara = Device::register(&app, "sara").await;
-    let sofia = app.sign_in("sofia").await;
-    let (doc, _) = submitted_ppa(&app, &mut sara, &sofia).await;
+    let (_sara, sofia, doc, _) = submitted_ppa(&app).await;
     let heads = || sqlx::query_scalar::<_, Vec<String>>("select heads from ppa_proposals where id = $1").bind(doc).fetch_one(&app.owner);
     let submitted_heads = heads().await.unwrap();
 
@@ -168,13 +163,9 @@ async fn a_task_that_checks_a_milestone_marks_it_done_and_leaves_the_submitted_p
 #[tokio::test]
 async fn an_unrelated_organization_sees_nothing_and_bad_filters_are_422() {
     let app = spawn_app().await;
-    app.create_user("MOH", "sara", Role::MinistryStaff).await;
-    app.create_user("MOH", "sofia", Role::Supervisor).await;
+    let (_sara, sofia, doc, draft) = submitted_ppa(&app).await;
     app.create_user("MILG", "milo", Role::Supervisor).await;
     app.create_user("BPDA", "pia", Role::BpdaPlanner).await;
-    let mut sara = Device::register(&app, "sara").await;
-    let sofia = app.sign_in("sofia").await;
-    let (doc, draft) = submitted_ppa(&app, &mut sara, &sofia).await;
     let moh = app.org_id("MOH").await;
 
     let milo = app.sign_in("milo").await;
