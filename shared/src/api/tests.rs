@@ -174,6 +174,7 @@ fn tasks_and_officers() {
         title: "Visit".into(),
         ppa: "PPA".into(),
         ppa_id: None,
+        ppa_milestone: None,
         site: "Site".into(),
         description: String::new(),
         due_date: "2026-12-31".into(),
