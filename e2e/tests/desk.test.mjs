@@ -125,7 +125,11 @@ test("a task assigned at the desk reaches the officer in one sync, is done offli
   await form.getByLabel("Assigned to").selectOption("carla.officer");
   await form.getByLabel("Checklist").selectOption("infrastructure");
   await form.getByRole("button", { name: "Create and assign" }).click();
-  await desk.page.locator("#task-created").waitFor();
+  // Created, or refused with a reason: a refusal fails the test with what the form says.
+  await desk.page.locator("#task-created, form.new-task [role=alert]").first().waitFor().catch(async (waited) => {
+    throw new Error(`${waited.message}\nThe form says: ${await form.innerText()}`);
+  });
+  assert.equal(await form.locator("[role=alert]").count(), 0, await form.innerText());
 
   // One sync, then no signal: the task and its checklist are on the phone.
   await syncNow(carla.page);

@@ -236,7 +236,7 @@ fn NewTask(officers: Signal<Vec<Officer>>) -> impl IntoView {
                 <ul class="template-items">{move || CHECKLIST_TEMPLATES.iter().find(|(name, _, _)| *name == template.get())
                     .map(|(_, _, items)| items.iter().map(|item| view! { <li>{*item}</li> }).collect_view())}</ul>
             </div>
-            {move || problem.with(|p| Problem::general(p, &["title", "ppa", "ppa_id", "site", "description", "due_date", "assignee"]))
+            {move || problem.with(|p| Problem::general(p, &["title", "ppa", "ppa_id", "ppa_milestone", "site", "description", "due_date", "assignee"]))
                 .map(|m| view! { <p class="error" role="alert">{m}</p> })}
             {move || created.get().map(|m| view! { <p class="saved" role="status" id="task-created">{m}</p> })}
             <button class="primary" type="submit" disabled=move || sending.get()>{t().desk.create_task}</button>
