@@ -17,7 +17,7 @@ use crate::device::{self, Status};
 use crate::text::t;
 
 /// The three selects. `on_pick` hears of a city, municipality or barangay chosen (a
-/// barangay set back to "—": its municipality).
+/// barangay set back to none: its municipality).
 #[component]
 fn PlaceSelects(
     input_id: String,
@@ -35,7 +35,7 @@ fn PlaceSelects(
     view! {
         <select id=input_id.clone() aria-label=t().place_province
             on:change=move |ev| { province.set(event_target_value(&ev)); municipality.set(String::new()); barangay.set(String::new()); }>
-            <option value="">"—"</option>
+            <option value="">{t().place_unchosen[0]}</option>
             {move || options(psgc::within(psgc::REGION).collect(), province.get())}
         </select>
         <select id=format!("{input_id}-municipality") aria-label=t().place_municipality disabled=move || province.get().is_empty()
@@ -47,7 +47,7 @@ fn PlaceSelects(
                     on_pick.run(chosen);
                 }
             }>
-            <option value="">"—"</option>
+            <option value="">{t().place_unchosen[1]}</option>
             {move || options(psgc::within(&province.get()).collect(), municipality.get())}
         </select>
         <select id=format!("{input_id}-barangay") aria-label=t().place_barangay disabled=move || municipality.get().is_empty()
@@ -56,7 +56,7 @@ fn PlaceSelects(
                 barangay.set(chosen.clone());
                 on_pick.run(if chosen.is_empty() { municipality.get_untracked() } else { chosen });
             }>
-            <option value="">"—"</option>
+            <option value="">{t().place_unchosen[2]}</option>
             {move || options(psgc::within(&municipality.get()).collect(), barangay.get())}
         </select>
     }

@@ -103,6 +103,8 @@ pub struct Text {
     pub place_province: &'static str,
     pub place_municipality: &'static str,
     pub place_barangay: &'static str,
+    /// What each of the three selects shows before a choice: province, municipality, barangay.
+    pub place_unchosen: [&'static str; 3],
     pub place_code_is: fn(&str) -> String,
     pub add_place: &'static str,
     pub not_a_place: &'static str,
@@ -237,7 +239,8 @@ pub static EN: Text = Text {
     place_province: "Place: province",
     place_municipality: "Place: city or municipality",
     place_barangay: "Place: barangay",
-    place_code_is: |code| format!("PSGC code {code}. Choosing a place fills in the names above."),
+    place_unchosen: ["Province…", "City or municipality…", "Barangay…"],
+    place_code_is: |code| format!("PSGC code {code}. Choosing a place fills in the names below."),
     add_place: "Add this place",
     not_a_place: "not a place of BARMM in PSA's list",
     storage: "Storage",

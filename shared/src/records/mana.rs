@@ -32,12 +32,12 @@ pub fn fields() -> &'static [FieldSpec] {
     static FIELDS: OnceLock<Vec<FieldSpec>> = OnceLock::new();
     FIELDS.get_or_init(|| {
         let mut fields = vec![
+            // The place by its PSGC code, chosen from the list (which fills in the names
+            // below; they stay editable): what lists and dashboards group by.
+            FieldSpec::new("place_code", "Place (PSGC code)", FieldType::Place),
             FieldSpec::new("community", "Community (barangay)", text(120)),
             FieldSpec::new("municipality", "Municipality", text(120)),
             FieldSpec::new("province", "Province", text(120)),
-            // The same place by its PSGC code, chosen from the list (the names above stay
-            // as typed): what lists and dashboards group by.
-            FieldSpec::new("place_code", "Place (PSGC code)", FieldType::Place),
             FieldSpec::new("gps.latitude", "Latitude", FieldType::Decimal { min: -90.0, max: 90.0 }),
             FieldSpec::new("gps.longitude", "Longitude", FieldType::Decimal { min: -180.0, max: 180.0 }),
             FieldSpec::new("gps.accuracy_m", "GPS accuracy (metres)", FieldType::Decimal { min: 0.0, max: 100_000.0 }),
