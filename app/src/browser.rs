@@ -24,6 +24,11 @@ pub fn today() -> String {
     format!("{:04}-{:02}-{:02}", now.get_full_year(), now.get_month() + 1, now.get_date())
 }
 
+/// This year, in the device's time zone.
+pub fn this_year() -> i32 {
+    js_sys::Date::new_0().get_full_year() as i32
+}
+
 /// The date `days` from today, `YYYY-MM-DD`.
 pub fn in_days(days: u32) -> String {
     let date = js_sys::Date::new_0();

@@ -7,12 +7,12 @@
 // points at the PPA, and its progress shows on the PPA and on OCM's implementation view.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { testWorld, atTheDesk } from "./harness.mjs";
+import { testWorld, atTheDesk, docImages } from "./harness.mjs";
 import { synced, setField, goOffline, openTab } from "./pages.mjs";
 
 const world = testWorld({ desktop: true });
 const staffPhone = (username, name) => world.officerPhone("MOH", username, name, "ministry_staff");
-const cost = "Cost 2026 Q1 MOOE (centavos)";
+const cost = "Cost 2026 Q1 MOOE (pesos)";
 
 async function syncNow(page) {
   await page.getByRole("button", { name: "Sync now" }).click();
@@ -38,14 +38,18 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   await syncNow(omar.page);
   await openProposal(omar.page, /Health stations for Datu Piang/);
   await goOffline(omar.context, omar.page);
-  await setField(omar.page, cost, "15000000");
+  await omar.page.locator("#cost-year").selectOption("2026");
+  await setField(omar.page, cost, "150,000");
   await setField(omar.page, "Description", "Four stations, staffed by the municipal health office.");
   await omar.context.setOffline(false);
   await synced(omar.page);
 
   await syncNow(sara.page);
   await openProposal(sara.page, /Health stations for Datu Piang/);
-  assert.equal(await sara.page.getByLabel(cost, { exact: true }).inputValue(), "15000000");
+  // The grid opens at the first year with a cost, in pesos, with its totals.
+  assert.equal(await sara.page.getByLabel(cost, { exact: true }).inputValue(), "150,000.00");
+  assert.equal(await sara.page.locator("#cost-year-total").innerText(), "₱150,000.00");
+  await sara.page.locator(".cost-grid").screenshot({ path: `${docImages}proposal-cost-grid.png` });
   assert.equal(await sara.page.getByLabel("Description", { exact: true }).inputValue(), "Four stations, staffed by the municipal health office.");
   assert.equal(await omar.page.getByLabel("Beneficiaries", { exact: true }).inputValue(), "1200");
 

@@ -11,7 +11,9 @@ use leptos::task::spawn_local;
 use bmms_shared::DocId;
 
 use super::lists::badge;
+use super::cost_grid::CostGrid;
 use super::place_picker::{PlaceAdder, PlacePicker};
+use bmms_shared::records::ppa::cost_field;
 use super::proposal;
 use super::Screen;
 use crate::browser;
@@ -130,10 +132,20 @@ pub fn RecordForm(id: DocId) -> impl IntoView {
                 <super::ppa_progress::PpaProgress id=id />
             })}
             {has_gps.then(|| view! { <GpsCapture id=id kind=kind /> })}
-            {kind.fields().iter().map(|spec| view! { <Field id=id kind=kind spec=spec /> }).collect_view()}
+            {kind.fields().iter().filter(|spec| !is_cost_cell(kind, spec)).map(|spec| view! { <Field id=id kind=kind spec=spec /> }).collect_view()}
+            {(kind == RecordKind::PpaProposal).then(|| {
+                let role = status.me.get_untracked().map(|me| me.role);
+                let read_only = role.is_some_and(|role| policy::may_write(role, kind, &cost_field(2026, 1, "ps")).is_err());
+                view! { <CostGrid id=id read_only=read_only /> }
+            })}
         </section>
     }
     .into_any()
+}
+
+/// A proposal's cost cells are typed in their grid ([`CostGrid`]), in pesos, not one by one.
+fn is_cost_cell(kind: RecordKind, spec: &FieldSpec) -> bool {
+    kind == RecordKind::PpaProposal && spec.name.starts_with("cost.")
 }
 
 fn label_of(kind: RecordKind, field: &str) -> String {

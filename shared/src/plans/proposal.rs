@@ -100,11 +100,43 @@ pub fn pesos(centavos: i64) -> String {
     format!("{sign}₱{grouped}.{:02}", centavos % 100)
 }
 
+/// An amount that is not pesos as a person writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotPesos;
+
+/// Reads an amount typed in pesos ("150000", "150,000.50", "₱1,200.5") as whole centavos;
+/// `None` for nothing typed. No more than two decimals, no sign, nothing else.
+pub fn centavos_of(typed: &str) -> Result<Option<i64>, NotPesos> {
+    let plain: String = typed.chars().filter(|c| !matches!(c, '₱' | ',' | ' ')).collect();
+    if plain.is_empty() {
+        return Ok(None);
+    }
+    let (whole, fraction) = plain.split_once('.').unwrap_or((&plain, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !(fraction.is_empty() || digits(fraction) && fraction.len() <= 2) {
+        return Err(NotPesos);
+    }
+    let cents: i64 = format!("{fraction:0<2}").parse().map_err(|_| NotPesos)?;
+    let whole: i64 = whole.parse().map_err(|_| NotPesos)?;
+    whole.checked_mul(100).and_then(|w| w.checked_add(cents)).map(Some).ok_or(NotPesos)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::records::{new_document, RecordEditor};
     use crate::DocId;
+
+    #[test]
+    fn pesos_typed_are_read_as_centavos() {
+        for (typed, centavos) in [("150000", 15_000_000), ("150,000.5", 15_000_050), ("₱1,200.05", 120_005), (" 0.99 ", 99), ("7.", 700)] {
+            assert_eq!(centavos_of(typed), Ok(Some(centavos)), "{typed}");
+        }
+        assert_eq!(centavos_of(""), Ok(None));
+        for bad in ["-5", "1.234", "12a", "1e6", ".5", "99999999999999999999"] {
+            assert_eq!(centavos_of(bad), Err(NotPesos), "{bad}");
+        }
+    }
 
     #[test]
     fn centavos_read_as_pesos() {
