@@ -1,11 +1,13 @@
 //! A PPA proposal on the server's side: what it must hold before BPDA receives it
 //! ([`check_complete`], checked against the development plan and the list of places: each
 //! missing or wrong part is refused with the field it is about and a sentence that says
-//! what to do), and BPDA's decisions written into the proposing organization's documents
-//! ([`settle_decisions`]).
+//! what to do), BPDA's decisions written into the proposing organization's documents
+//! ([`settle_decisions`]), and the milestones its stored content names
+//! ([`named_milestones`]).
 
 use automerge::AutoCommit;
-use bmms_shared::api::Bdp;
+use bmms_shared::api::{Bdp, Milestone};
+use bmms_shared::records::ppa::MILESTONE_SLOTS;
 use bmms_shared::plans::proposal;
 use bmms_shared::records::{get_field, FieldValue, RecordKind};
 use bmms_shared::{DocId, UserId};
@@ -113,4 +115,23 @@ pub async fn settle_decisions(tx: &mut OrgTx) -> Result<usize, ApiError> {
         settled += 1;
     }
     Ok(settled)
+}
+
+/// The milestones a proposal's content names (a title or a due date), as it says them:
+/// done when it says so, checked by no task, not overdue.
+pub fn named_milestones(content: &serde_json::Value) -> Vec<Milestone> {
+    let text = |key: String| content.get(&key).and_then(|v| v.as_str()).map(str::to_owned);
+    (1..=MILESTONE_SLOTS as u32)
+        .filter_map(|n| {
+            let (title, due) = (text(format!("milestone.{n}.title")), text(format!("milestone.{n}.due")));
+            (title.is_some() || due.is_some()).then(|| Milestone {
+                n,
+                title,
+                due,
+                done_on: text(format!("milestone.{n}.done_on")),
+                checked_by: None,
+                overdue: false,
+            })
+        })
+        .collect()
 }

@@ -4,15 +4,15 @@
 //! own, so two people changing the same cell offline make one conflict, which a
 //! supervisor settles as any other.
 
-use bmms_shared::plans::proposal::{centavos_of, pesos};
+use bmms_shared::plans::proposal::{centavos_of, cost_by_year_and_class, pesos};
 use bmms_shared::records::ppa::{cost_field, EXPENSE_CLASSES, FISCAL_YEARS};
 use bmms_shared::records::{FieldValue, RecordKind};
 use bmms_shared::DocId;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::form::{current, save, Saved};
-use crate::device::Status;
+use super::form::{current, save, saved_note, Saved};
+use crate::device::{self, Status};
 use crate::text::t;
 
 /// The centavos of a cell, if it has a cost.
@@ -27,22 +27,27 @@ fn cell(id: DocId, year: i32, quarter: u8, class: &str) -> Option<i64> {
 #[component]
 pub fn CostGrid(id: DocId, read_only: bool) -> impl IntoView {
     let status = expect_context::<Status>();
-    let revision = move || status.revision.track();
+    // Each year's cost by class, read from the document once per change, as the server
+    // and the score read it.
+    let by_year = Memo::new(move |_| {
+        status.revision.track();
+        device::read(|client| client.documents().get(&id).map(|local| cost_by_year_and_class(&local.doc()))).flatten().unwrap_or_default()
+    });
     // The first year with a cost, else this year (within the years a proposal may cost).
-    let first = FISCAL_YEARS
-        .clone()
-        .find(|&year| (1..=4).any(|q| EXPENSE_CLASSES.iter().any(|(class, _)| cell(id, year, q, class).is_some())))
+    let first = by_year
+        .get_untracked()
+        .keys()
+        .next()
+        .copied()
         .unwrap_or_else(|| crate::browser::this_year().clamp(*FISCAL_YEARS.start(), *FISCAL_YEARS.end()));
     let year = RwSignal::new(first);
     let saved = RwSignal::new(Saved::Nothing);
-    let total = move |cells: &mut dyn Iterator<Item = (u8, &str)>| -> i64 {
-        revision();
-        cells.filter_map(|(q, class)| cell(id, year.get(), q, class)).sum()
+    let classes = move || by_year.with(|costs| costs.get(&year.get()).copied().unwrap_or_default());
+    let quarter_total = move |quarter: u8| {
+        by_year.track();
+        EXPENSE_CLASSES.iter().filter_map(|(class, _)| cell(id, year.get(), quarter, class)).sum::<i64>()
     };
-    let all_years = move || {
-        revision();
-        FISCAL_YEARS.clone().flat_map(|y| (1..=4u8).flat_map(move |q| EXPENSE_CLASSES.iter().map(move |(c, _)| (y, q, *c)))).filter_map(|(y, q, c)| cell(id, y, q, c)).sum::<i64>()
-    };
+    let all_years = move || by_year.with(|costs| costs.values().flatten().sum::<i64>());
     view! {
         <div class="field cost-grid">
             <label for="cost-year">{t().cost_year}</label>
@@ -59,20 +64,14 @@ pub fn CostGrid(id: DocId, read_only: bool) -> impl IntoView {
                         {EXPENSE_CLASSES.iter().map(|(class, label)| view! {
                             <td><CostCell id=id year=year quarter=quarter class=class label=label read_only=read_only saved=saved /></td>
                         }).collect_view()}
-                        <td>{move || pesos(total(&mut EXPENSE_CLASSES.iter().map(|(c, _)| (quarter, *c))))}</td></tr>
+                        <td>{move || pesos(quarter_total(quarter))}</td></tr>
                 }).collect_view()}</tbody>
                 <tfoot><tr><th scope="row">{t().cost_total}</th>
-                    {EXPENSE_CLASSES.iter().map(|(class, _)| view! {
-                        <td>{move || pesos(total(&mut (1..=4u8).map(|q| (q, *class))))}</td>
-                    }).collect_view()}
-                    <td id="cost-year-total">{move || pesos(total(&mut (1..=4u8).flat_map(|q| EXPENSE_CLASSES.iter().map(move |(c, _)| (q, *c)))))}</td></tr></tfoot>
+                    {(0..EXPENSE_CLASSES.len()).map(|at| view! { <td>{move || pesos(classes()[at])}</td> }).collect_view()}
+                    <td id="cost-year-total">{move || pesos(classes().iter().sum())}</td></tr></tfoot>
             </table></div>
             <p id="cost-all-years">{move || (t().cost_all_years)(&pesos(all_years()))}</p>
-            {move || match saved.get() {
-                Saved::Nothing => None,
-                Saved::Saved => Some(view! { <small class="saved" role="status">{t().saved_on_device}</small> }.into_any()),
-                Saved::Refused(problem) => Some(view! { <small class="error" role="alert">{(t().not_saved)(&problem)}</small> }.into_any()),
-            }}
+            {move || saved_note(saved.get())}
         </div>
     }
 }

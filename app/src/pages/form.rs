@@ -13,7 +13,7 @@ use bmms_shared::DocId;
 use super::lists::badge;
 use super::cost_grid::CostGrid;
 use super::place_picker::{PlaceAdder, PlacePicker};
-use bmms_shared::records::ppa::cost_field;
+use bmms_shared::records::ppa::{cost_field, FISCAL_YEARS};
 use super::proposal;
 use super::Screen;
 use crate::browser;
@@ -34,6 +34,15 @@ pub(super) fn current(id: DocId, field: &str) -> Option<FieldValue> {
 
 fn kind_of(id: DocId) -> Option<RecordKind> {
     device::read(|client| client.documents().get(&id).map(|local| local.kind)).flatten()
+}
+
+/// What a field says after it was last saved: nothing yet, saved, or why not.
+pub(super) fn saved_note(saved: Saved) -> Option<AnyView> {
+    match saved {
+        Saved::Nothing => None,
+        Saved::Saved => Some(view! { <small class="saved" role="status">{t().saved_on_device}</small> }.into_any()),
+        Saved::Refused(problem) => Some(view! { <small class="error" role="alert">{(t().not_saved)(&problem)}</small> }.into_any()),
+    }
 }
 
 /// Saves `value` (or clears the field) on the device; says how it went.
@@ -135,7 +144,7 @@ pub fn RecordForm(id: DocId) -> impl IntoView {
             {kind.fields().iter().filter(|spec| !is_cost_cell(kind, spec)).map(|spec| view! { <Field id=id kind=kind spec=spec /> }).collect_view()}
             {(kind == RecordKind::PpaProposal).then(|| {
                 let role = status.me.get_untracked().map(|me| me.role);
-                let read_only = role.is_some_and(|role| policy::may_write(role, kind, &cost_field(2026, 1, "ps")).is_err());
+                let read_only = role.is_some_and(|role| policy::may_write(role, kind, &cost_field(*FISCAL_YEARS.start(), 1, "ps")).is_err());
                 view! { <CostGrid id=id read_only=read_only /> }
             })}
         </section>
@@ -245,13 +254,7 @@ fn Field(id: DocId, kind: RecordKind, spec: &'static FieldSpec) -> impl IntoView
             <fieldset class="plain" disabled=read_only>{input}</fieldset>
             {(spec.name == "photos").then(|| view! { <small>{t().photos_later}</small> })}
             {move || resolved.get().map(|note| view! { <small class="resolved" role="note">{(t().resolved_by)(&note.by, &note.reason)}</small> })}
-            {move || match saved.get() {
-                Saved::Nothing => None,
-                Saved::Saved => Some(view! { <small class="saved" role="status">{t().saved_on_device}</small> }.into_any()),
-                Saved::Refused(problem) => Some(view! {
-                    <small class="error" role="alert">{(t().not_saved)(&problem)}</small>
-                }.into_any()),
-            }}
+            {move || saved_note(saved.get())}
         </div>
     }
 }

@@ -14,7 +14,7 @@ use axum::Json;
 use bmms_shared::api::{
     Implementation, ImplementationOf, ImplementationQuery, ImplementationRow, Milestone, Page, PpaImplementation, PpaTask, STALLED_AFTER_DAYS,
 };
-use bmms_shared::records::ppa::{MILESTONE_SLOTS, STATUSES};
+use bmms_shared::records::ppa::STATUSES;
 use bmms_shared::spreadsheet::csv_text;
 use bmms_shared::{DocId, OrgId};
 use chrono::NaiveDate;
@@ -25,6 +25,7 @@ use crate::auth::{Caller, SignedIn};
 use crate::db::ReadTx;
 use crate::error::ApiError;
 use crate::routes::extract::{paging, ApiPath, ApiQuery};
+use crate::proposals::named_milestones;
 use crate::routes::implementation_counts as counts;
 use crate::wire::maybe_date;
 
@@ -167,25 +168,6 @@ fn milestones_of(content: &serde_json::Value, today: NaiveDate, tasks: &[StoredT
             m.checked_by = checked.map(|(_, id)| id);
             m.overdue = m.done_on.is_none() && m.due.as_deref().and_then(|d| d.parse::<NaiveDate>().ok()).is_some_and(|d| d < today);
             m
-        })
-        .collect()
-}
-
-/// The milestones a proposal's content names (a title or a due date), as it says them:
-/// done when it says so, checked by no task, not overdue.
-pub fn named_milestones(content: &serde_json::Value) -> Vec<Milestone> {
-    let text = |key: String| content.get(&key).and_then(|v| v.as_str()).map(str::to_owned);
-    (1..=MILESTONE_SLOTS as u32)
-        .filter_map(|n| {
-            let (title, due) = (text(format!("milestone.{n}.title")), text(format!("milestone.{n}.due")));
-            (title.is_some() || due.is_some()).then(|| Milestone {
-                n,
-                title,
-                due,
-                done_on: text(format!("milestone.{n}.done_on")),
-                checked_by: None,
-                overdue: false,
-            })
         })
         .collect()
 }

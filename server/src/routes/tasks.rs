@@ -21,7 +21,7 @@ use crate::db::OrgTx;
 use crate::error::ApiError;
 use crate::events::Topic;
 use crate::routes::extract::{paging, ApiJson, ApiPath, ApiQuery};
-use crate::routes::implementation::named_milestones;
+use crate::proposals::named_milestones;
 use crate::sync::desk_edit;
 use crate::wire::maybe_date;
 
@@ -226,9 +226,12 @@ async fn monitored_ppa(tx: &mut OrgTx, id: DocId, milestone: Option<u32>) -> Res
 pub async fn ppa_choices(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<Items<PpaChoice>>, ApiError> {
     let caller = signed_in.require_supervisor("hand out monitoring tasks")?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    // Only the milestones of each proposal's content travel: the desk asks again whenever
+    // the organization's records change.
     let rows: Vec<(DocId, String, String, serde_json::Value)> = sqlx::query_as(
-        "select id, status, coalesce(nullif(trim(title), ''), 'Untitled PPA'), content from ppa_proposals
-         where status in ('submitted', 'certified') order by 3, id",
+        "select id, status, coalesce(nullif(trim(title), ''), 'Untitled PPA'),
+                (select coalesce(jsonb_object_agg(key, value), '{}') from jsonb_each(content) where key like 'milestone.%')
+         from ppa_proposals where status in ('submitted', 'certified') order by 3, id",
     )
     .fetch_all(&mut *tx)
     .await?;
