@@ -236,13 +236,11 @@ pub async fn hold_device_lock() -> bool {
 
 /// A value this browser keeps for the site between sessions (small settings only; records
 /// live in IndexedDB). None when storage is refused.
-#[cfg(feature = "desk")]
 pub fn remembered(key: &str) -> Option<String> {
     web_sys::window()?.local_storage().ok()??.get_item(key).ok()?
 }
 
 /// Keeps `value` under `key` (see [`remembered`]); a refusal is not worth an error.
-#[cfg(feature = "desk")]
 pub fn remember(key: &str, value: &str) {
     if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {
         let _ = storage.set_item(key, value);

@@ -32,6 +32,7 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   await sara.page.getByRole("button", { name: "New PPA proposal" }).click();
   await setField(sara.page, "Title", "Health stations for Datu Piang");
   await setField(sara.page, "Type", "project");
+  await setField(sara.page, "Sector", "social_services");
   await setField(sara.page, "Beneficiaries", "1200");
   await synced(sara.page);
 
@@ -53,9 +54,15 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   assert.equal(await sara.page.getByLabel("Description", { exact: true }).inputValue(), "Four stations, staffed by the municipal health office.");
   assert.equal(await omar.page.getByLabel("Beneficiaries", { exact: true }).inputValue(), "1200");
 
-  // Sara completes it for BPDA.
-  await setField(sara.page, "BDP goals served", "S2");
+  // Sara completes it for BPDA, choosing the goal and the indicator from the plan.
+  await sara.page.getByLabel("BDP goal to add").selectOption({ label: "S2: Sample: Healthy families with access to care" });
+  await sara.page.getByRole("button", { name: "Add this goal" }).click();
+  await sara.page.locator(".goal-names li").filter({ hasText: "S2: Sample: Healthy families with access to care" }).waitFor();
+  assert.equal(await sara.page.getByLabel("BDP goals served", { exact: true }).inputValue(), "S2");
+  const offered = await sara.page.locator("#bdp-indicators option").evaluateAll((options) => options.map((o) => o.value));
+  assert.deepEqual(offered.slice(0, 2), ["S2.1", "S2.2"], "the named goal's indicators first");
   await setField(sara.page, "Indicator 1", "S2.1");
+  await sara.page.locator(".indicator-name").filter({ hasText: "S2.1: Sample: births attended by skilled health personnel, in % (S2)" }).waitFor();
   await setField(sara.page, "Indicator 1: promised contribution", "3");
   await setField(sara.page, "Places (PSGC codes)", "1908801001");
   // The code is named from PSA's list, on the device.

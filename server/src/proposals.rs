@@ -34,7 +34,12 @@ fn missing(field: &str, what: &str) -> ApiError {
 /// Refuses a proposal that BPDA could not review as it stands, naming the first part to
 /// complete or correct.
 pub fn check_complete(doc: &AutoCommit, bdp: &Bdp) -> Result<(), ApiError> {
-    for (field, what) in [("title", "a title"), ("ppa_type", "a type (program, project or activity)"), ("description", "a description")] {
+    for (field, what) in [
+        ("title", "a title"),
+        ("ppa_type", "a type (program, project or activity)"),
+        ("sector", "a sector (social, economic or general public services)"),
+        ("description", "a description"),
+    ] {
         filled(doc, field).ok_or_else(|| missing(field, what))?;
     }
     let outline = proposal::outline_of(doc);

@@ -14,6 +14,7 @@ use super::lists::badge;
 use super::cost_grid::CostGrid;
 use super::place_picker::{PlaceAdder, PlacePicker};
 use bmms_shared::records::ppa::{cost_field, FISCAL_YEARS};
+use super::plan_pickers::{self, GoalAdder, IndicatorName, INDICATOR_LIST};
 use super::proposal;
 use super::Screen;
 use crate::browser;
@@ -103,6 +104,9 @@ pub fn RecordForm(id: DocId) -> impl IntoView {
     let Some(kind) = kind_of(id) else {
         return view! { <p class="error">{t().no_records}</p> }.into_any();
     };
+    if kind == RecordKind::PpaProposal {
+        plan_pickers::provide_known_plan();
+    }
     let state = Memo::new(move |_| {
         status.revision.track();
         device::read(|client| client.record_state(id)).unwrap_or(RecordSyncState::Synced)
@@ -135,6 +139,7 @@ pub fn RecordForm(id: DocId) -> impl IntoView {
                 _ => None,
             }}
             {(kind == RecordKind::PpaProposal).then(|| view! {
+                <plan_pickers::IndicatorList id=id />
                 <proposal::ScorePreview id=id />
                 <proposal::SubmitProposal id=id state=state />
                 <proposal::ProposalStanding id=id />
@@ -150,6 +155,11 @@ pub fn RecordForm(id: DocId) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// A proposal's indicator codes are offered from the plan ([`plan_pickers`]).
+fn is_indicator_code(kind: RecordKind, spec: &FieldSpec) -> bool {
+    kind == RecordKind::PpaProposal && spec.name.starts_with("indicator.") && spec.name.ends_with(".code")
 }
 
 /// A proposal's cost cells are typed in their grid ([`CostGrid`]), in pesos, not one by one.
@@ -198,6 +208,7 @@ fn Field(id: DocId, kind: RecordKind, spec: &'static FieldSpec) -> impl IntoView
         });
     };
     let input_id = format!("field-{}", spec.name.replace('.', "-"));
+    let indicator = is_indicator_code(kind, spec);
     let input = match &spec.ty {
         FieldType::Choice(options) => view! {
             <select id=input_id.clone() on:change=move |ev| on_change(event_target_value(&ev))
@@ -219,6 +230,7 @@ fn Field(id: DocId, kind: RecordKind, spec: &'static FieldSpec) -> impl IntoView
             {(kind == RecordKind::PpaProposal && spec.name == "places").then(|| view! {
                 <PlaceAdder id=id spec=spec input_id=input_id.clone() saved=saved />
             })}
+            {(kind == RecordKind::PpaProposal && spec.name == "goals").then(|| view! { <GoalAdder id=id spec=spec saved=saved /> })}
         }
         .into_any(),
         FieldType::Text { max_chars } if *max_chars > 200 => view! {
@@ -235,15 +247,16 @@ fn Field(id: DocId, kind: RecordKind, spec: &'static FieldSpec) -> impl IntoView
             };
             let suggestions = records::places::suggestions(&spec.name);
             let list_id = format!("{input_id}-suggestions");
+            let list = if indicator { Some(INDICATOR_LIST.to_owned()) } else { (!suggestions.is_empty()).then(|| list_id.clone()) };
             view! {
-                <input id=input_id.clone() type=kind step=step inputmode=(kind == "number").then_some("decimal")
-                    list=(!suggestions.is_empty()).then(|| list_id.clone())
+                <input id=input_id.clone() type=kind step=step inputmode=(kind == "number").then_some("decimal") list=list
                     on:change=move |ev| on_change(event_target_value(&ev)) prop:value=move || shown(value.get()) />
                 {(!suggestions.is_empty()).then(|| view! {
                     <datalist id=list_id.clone()>
                         {suggestions.iter().map(|place| view! { <option value=*place></option> }).collect_view()}
                     </datalist>
                 })}
+                {indicator.then(|| view! { <IndicatorName id=id field=spec.name.as_str() /> })}
             }
             .into_any()
         }

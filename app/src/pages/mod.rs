@@ -6,6 +6,7 @@ mod device_page;
 mod form;
 mod lists;
 mod place_picker;
+mod plan_pickers;
 pub(crate) mod ppa_progress;
 pub(crate) mod proposal;
 mod sign_in;

@@ -7,7 +7,7 @@ use bmms_shared::api::{Decision, Standing};
 use bmms_shared::plans::certificate::Certificate;
 use bmms_shared::plans::proposal::{outline_of, pesos};
 use bmms_shared::plans::score::shown;
-use bmms_shared::plans::{self, Framework};
+use bmms_shared::plans;
 use bmms_shared::records::{self, FieldValue};
 use bmms_shared::sync::client::RecordSyncState;
 use bmms_shared::{policy, DocId};
@@ -15,32 +15,18 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::form::current;
+use super::plan_pickers::KnownPlan;
 use crate::browser;
 use crate::device::{self, Status};
 use crate::text::{t, when};
 
-thread_local! {
-    /// The framework as last read this session: opening another proposal asks no more.
-    static FRAMEWORK: std::cell::RefCell<Option<Framework>> = const { std::cell::RefCell::new(None) };
-}
-
 /// The score the proposal would get now, component by component, with what would raise
-/// each. The framework is read from the server once a session, when there is a connection.
+/// each, against the development plan as the device knows it ([`KnownPlan`]).
 #[component]
 pub fn ScorePreview(id: DocId) -> impl IntoView {
     let status = expect_context::<Status>();
-    let framework = RwSignal::new(FRAMEWORK.with_borrow(Clone::clone));
-    Effect::new(move |_| {
-        if status.online.get() && framework.get_untracked().is_none() {
-            spawn_local(async move {
-                if let Ok(bdp) = crate::api::bdp().await {
-                    let read = bdp.for_scoring();
-                    FRAMEWORK.set(Some(read.clone()));
-                    framework.set(Some(read));
-                }
-            });
-        }
-    });
+    let KnownPlan(plan) = expect_context();
+    let framework = Memo::new(move |_| plan.with(|plan| plan.as_ref().map(|bdp| bdp.for_scoring())));
     let score = Memo::new(move |_| {
         status.revision.track();
         let framework = framework.get()?;

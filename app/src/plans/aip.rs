@@ -1,5 +1,5 @@
 //! The Annual Investment Program of a year, for BPDA's planners and MFBM's budget
-//! officers: the totals by goal, province and organization, then every PPA with its cost
+//! officers: the totals by goal, sector, province and organization, then every PPA with its cost
 //! by expense class, and the downloads (CSV for spreadsheets, JSON for programs).
 
 use bmms_shared::api::{Aip, AipTotal};
@@ -12,14 +12,16 @@ use crate::desk::api;
 use crate::desk::live::Live;
 use crate::text::t;
 
-fn totals_table(id: &'static str, caption: &'static str, totals: Vec<AipTotal>) -> impl IntoView {
+/// One group's totals; a group is named by its code and name ("S2 Health"), or by its
+/// name alone where the code is only for programs (a sector).
+fn totals_table(id: &'static str, caption: &'static str, totals: Vec<AipTotal>, with_code: bool) -> impl IntoView {
     view! {
         <table class="desk-table" id=id>
             <caption>{caption}</caption>
             <thead><tr><th scope="col">{t().aip.group}</th><th scope="col">{t().aip.ppas}</th>
                 <th scope="col">{t().aip.certified}</th><th scope="col">{t().aip.pending}</th></tr></thead>
             <tbody>{totals.into_iter().map(|total| view! {
-                <tr><th scope="row">{total.code} " " {total.name}</th><td>{total.ppas}</td>
+                <tr><th scope="row">{with_code.then(|| format!("{} ", total.code))}{total.name}</th><td>{total.ppas}</td>
                     <td>{pesos(total.certified)}</td><td>{pesos(total.pending)}</td></tr>
             }).collect_view()}</tbody>
         </table>
@@ -50,9 +52,10 @@ pub fn AnnualInvestmentProgram() -> impl IntoView {
                 Some(Ok(aip)) => view! {
                     <p id="aip-totals">{(t().aip.totals)(aip.rows_total as usize, &pesos(aip.certified), &pesos(aip.pending))}</p>
                     {(aip.rows.len() < aip.rows_total as usize).then(|| view! { <p>{(t().aip.first_rows)(aip.rows.len())}</p> })}
-                    {totals_table("aip-by-goal", t().aip.by_goal, aip.by_goal)}
-                    {totals_table("aip-by-province", t().aip.by_province, aip.by_province)}
-                    {totals_table("aip-by-organization", t().aip.by_organization, aip.by_organization)}
+                    {totals_table("aip-by-goal", t().aip.by_goal, aip.by_goal, true)}
+                    {totals_table("aip-by-sector", t().aip.by_sector, aip.by_sector, false)}
+                    {totals_table("aip-by-province", t().aip.by_province, aip.by_province, true)}
+                    {totals_table("aip-by-organization", t().aip.by_organization, aip.by_organization, true)}
                     <table class="desk-table" id="aip-rows">
                         <caption>{t().aip.ppas_of_year}</caption>
                         <thead><tr>

@@ -31,6 +31,7 @@ select o.id as org_id, gen_random_uuid() as id, g, o.n,
 from bench_orgs o cross join generate_series(1, $1) g;
 create temporary table bench_content as
 select id, jsonb_build_object('title', 'PPA ' || n || '-' || g, 'ppa_type', (array['program', 'project', 'activity'])[1 + g % 3],
+           'sector', (array['social_services', 'economic_services', 'general_public_services'])[1 + g % 3],
            'description', 'A generated proposal.', 'goals', jsonb_build_array(goal), 'places', jsonb_build_array(place),
            'beneficiaries', 100 + g % 3000)
          || (select jsonb_object_agg('indicator.' || i || '.code', goal || '.' || (1 + i % 2)) from generate_series(1, 10) i)
@@ -51,10 +52,10 @@ select p.org_id, gen_random_uuid(), (array['todo', 'in_progress', 'done'])[1 + (
        date '2026-03-01' + (p.g * t) % 500, (p.g * 7 + t) % 101, p.id, now() - interval '1 day' * ((p.g + t) % 30)
 from bench_ppas p cross join generate_series(1, 2) t where p.g % 2 = 0;
 -- Version 1 of every proposal; a fifth were sent back and came again as version 2.
-insert into ppa_submissions (org_id, proposal_id, version, heads, title, ppa_type, score, total_cost, submitted_by, submitted_at,
+insert into ppa_submissions (org_id, proposal_id, version, heads, title, ppa_type, sector, score, total_cost, submitted_by, submitted_at,
                              goals, provinces, cost_by_year)
 select p.org_id, p.id, v, case when v = 1 and p.g % 5 = 0 then array[md5('v1' || p.n || '-' || p.g)] else p.heads end,
-       c.content ->> 'title', c.content ->> 'ppa_type', 7000 + p.g % 3000, 6000000, $2, now() - interval '1 hour' * (p.g + v),
+       c.content ->> 'title', c.content ->> 'ppa_type', c.content ->> 'sector', 7000 + p.g % 3000, 6000000, $2, now() - interval '1 hour' * (p.g + v),
        array[p.goal], array[p.province],
        jsonb_build_object('2026', jsonb_build_array(2000000, 2000000, 1000000), '2027', jsonb_build_array(500000, 500000, 0))
 from bench_ppas p join bench_content c on c.id = p.id

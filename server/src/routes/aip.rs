@@ -13,6 +13,7 @@ use bmms_shared::api::{Aip, AipQuery, AipRow, AipTotal};
 use bmms_shared::plans::score::shown;
 use bmms_shared::spreadsheet::csv_text;
 use bmms_shared::policy;
+use bmms_shared::records::ppa::sector_name;
 use chrono::Datelike;
 use std::collections::BTreeMap;
 
@@ -67,7 +68,7 @@ async fn aip_of(tx: &mut OrgTx, year: i32, all_rows: bool) -> Result<Aip, ApiErr
            ) t) as totals,
            (select coalesce(json_agg(r), '[]') from (
                select l.proposal_id, s.version, o.code as organization_code, o.name as organization_name,
-                      coalesce(s.title, '') as title, s.ppa_type,
+                      coalesce(s.title, '') as title, s.ppa_type, s.sector,
                       case when l.certified then 'certified' else 'pending' end as status,
                       greatest(coalesce(d.score, s.score), 0) as score, s.goals, s.provinces, l.ps, l.mooe, l.co, l.total
                from (select * from aip_lines where year = $1 order by total desc, proposal_id limit $2) l
@@ -83,18 +84,20 @@ async fn aip_of(tx: &mut OrgTx, year: i32, all_rows: bool) -> Result<Aip, ApiErr
 
     let mut rows = answer.rows.0;
     rows.sort_by(|a, b| (&a.organization_code, &a.title, a.proposal_id).cmp(&(&b.organization_code, &b.title, b.proposal_id)));
-    let mut aip = Aip { year, rows, rows_total: 0, by_goal: Vec::new(), by_province: Vec::new(), by_organization: Vec::new(), certified: 0, pending: 0 };
+    let mut aip = Aip { year, rows, rows_total: 0, by_goal: Vec::new(), by_sector: Vec::new(), by_province: Vec::new(), by_organization: Vec::new(), certified: 0, pending: 0 };
     let mut totals = answer.totals.0;
     totals.sort_by(|a, b| a.code.cmp(&b.code));
     for t in totals {
         let name = match t.dimension.as_str() {
             "goal" => goal_titles.get(&t.code).cloned().unwrap_or_default(),
+            "sector" => sector_name(&t.code).to_owned(),
             "province" => psgc::name_of(&t.code).unwrap_or_default().to_owned(),
             _ => t.name,
         };
         let total = AipTotal { code: t.code, name, ppas: t.ppas, certified: t.certified, pending: t.pending };
         match t.dimension.as_str() {
             "goal" => aip.by_goal.push(total),
+            "sector" => aip.by_sector.push(total),
             "province" => aip.by_province.push(total),
             "organization" => aip.by_organization.push(total),
             _ => (aip.rows_total, aip.certified, aip.pending) = (total.ppas, total.certified, total.pending),
@@ -122,7 +125,7 @@ fn pesos_number(centavos: i64) -> String {
 fn csv_of(aip: &Aip) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record([
-        "fiscal_year", "organization_code", "organization", "ppa_id", "title", "type", "status", "score", "goals", "provinces",
+        "fiscal_year", "organization_code", "organization", "ppa_id", "title", "type", "sector", "status", "score", "goals", "provinces",
         "ps_pesos", "mooe_pesos", "co_pesos", "total_pesos",
     ])?;
     for row in &aip.rows {
@@ -134,6 +137,7 @@ fn csv_of(aip: &Aip) -> anyhow::Result<Vec<u8>> {
             row.proposal_id.to_string(),
             csv_text(&row.title).into_owned(),
             row.ppa_type.clone().unwrap_or_default(),
+            sector_name(row.sector.as_deref().unwrap_or("unclassified")).to_owned(),
             row.status.clone(),
             shown(row.score),
             csv_text(&row.goals.join("; ")).into_owned(),

@@ -99,9 +99,9 @@ pub async fn submit(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
     let content = proposal::content_of(&frozen);
     let text = |field: &str| content.get(field).and_then(|v| v.as_str()).map(str::to_owned);
     let (submission_id, submitted_at): (Uuid, DateTime<Utc>) = sqlx::query_as(
-        "insert into ppa_submissions (org_id, proposal_id, version, heads, title, ppa_type, score, total_cost, submitted_by,
+        "insert into ppa_submissions (org_id, proposal_id, version, heads, title, ppa_type, sector, score, total_cost, submitted_by,
                                       goals, provinces, cost_by_year)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning id, submitted_at",
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning id, submitted_at",
     )
     .bind(tx.org_id())
     .bind(id)
@@ -109,6 +109,7 @@ pub async fn submit(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
     .bind(&heads)
     .bind(text("title"))
     .bind(text("ppa_type"))
+    .bind(text("sector"))
     .bind(score.total as i32)
     .bind(total_cost)
     .bind(caller.user_id)

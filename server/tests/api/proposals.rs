@@ -140,6 +140,7 @@ pub fn complete(device: &mut Device, doc: DocId) {
     let text = |s: &str| FieldValue::Text(s.into());
     set(device, doc, "title", text("Barangay health stations for Datu Piang"));
     set(device, doc, "ppa_type", FieldValue::Choice("project".into()));
+    set(device, doc, "sector", FieldValue::Choice("social_services".into()));
     set(device, doc, "description", text("Four stations staffed by the municipal health office."));
     set(device, doc, "goals", FieldValue::TextList(vec!["S2".into()]));
     set(device, doc, "indicator.1.code", text("S2.1"));

@@ -312,6 +312,7 @@ async fn the_aip_of_a_year_holds_its_certified_and_pending_ppas_with_totals_and_
     complete(&mut mila, milg);
     set(&mut mila, milg, "title", FieldValue::Text("=Barangay peacekeeping training".into()));
     set(&mut mila, milg, "places", FieldValue::TextList(vec!["1903601001".into()]));
+    set(&mut mila, milg, "sector", FieldValue::Choice("general_public_services".into()));
     set(&mut mila, milg, &bmms_shared::records::ppa::cost_field(2026, 1, "co"), FieldValue::Integer(0));
     set(&mut mila, milg, &bmms_shared::records::ppa::cost_field(2026, 2, "ps"), FieldValue::Integer(300_000_00));
     set(&mut mila, milg, &bmms_shared::records::ppa::cost_field(2027, 1, "co"), FieldValue::Integer(1_000_000_00));
@@ -328,6 +329,10 @@ async fn the_aip_of_a_year_holds_its_certified_and_pending_ppas_with_totals_and_
     assert_eq!((goal["code"].as_str(), goal["ppas"].as_u64(), goal["certified"].as_i64(), goal["pending"].as_i64()), (Some("S2"), Some(2), Some(5_000_000_00), Some(300_000_00)));
     let provinces: Vec<&str> = aip["by_province"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(provinces, ["Lanao del Sur", "Maguindanao del Sur"]);
+    let sectors: Vec<(&str, &str, i64, i64)> = aip["by_sector"].as_array().unwrap().iter()
+        .map(|s| (s["code"].as_str().unwrap(), s["name"].as_str().unwrap(), s["certified"].as_i64().unwrap(), s["pending"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(sectors, [("general_public_services", "General public services", 0, 300_000_00), ("social_services", "Social services", 5_000_000_00, 0)]);
     let organizations: Vec<&str> = aip["by_organization"].as_array().unwrap().iter().map(|o| o["code"].as_str().unwrap()).collect();
     assert_eq!(organizations, ["MILG", "MOH"]);
     let next: Value = w.app.get("/api/v1/aip?year=2027", &w.pia).await.json().await.unwrap();
@@ -339,7 +344,7 @@ async fn the_aip_of_a_year_holds_its_certified_and_pending_ppas_with_totals_and_
     let csv = csv.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "{csv}");
-    assert!(lines[1].contains("'=Barangay peacekeeping training") && lines[1].contains("Lanao del Sur") && lines[1].ends_with(",300000.00,0.00,0.00,300000.00"), "{csv}");
+    assert!(lines[1].contains("'=Barangay peacekeeping training") && lines[1].contains("Lanao del Sur") && lines[1].contains(",General public services,") && lines[1].ends_with(",300000.00,0.00,0.00,300000.00"), "{csv}");
     let json_export: Value = w.app.get("/api/v1/aip/export?year=2026&format=json", &w.pia).await.json().await.unwrap();
     assert_eq!(json_export, aip);
 

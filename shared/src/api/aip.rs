@@ -1,7 +1,7 @@
 //! The Annual Investment Program (server: `routes/aip.rs`): the year's PPAs across the
 //! government, as BPDA (and MFBM) read them: every proposal whose latest version BPDA has
 //! certified (and which has not changed since) or still has to review, with its cost in
-//! that year by expense class, and totals by goal, province and organization.
+//! that year by expense class, and totals by goal, sector, province and organization.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +24,8 @@ pub struct AipRow {
     pub organization_name: String,
     pub title: String,
     pub ppa_type: Option<String>,
+    /// One of `records::ppa::SECTORS`; none for a proposal submitted before it had one.
+    pub sector: Option<String>,
     /// `certified` (the certification holds) or `pending` (BPDA has not decided).
     pub status: String,
     /// Hundredths of a point: the certified score, or the score at submission.
@@ -38,7 +40,7 @@ pub struct AipRow {
     pub total: i64,
 }
 
-/// The year's cost of a group of PPAs: a goal, a province, an organization.
+/// The year's cost of a group of PPAs: a goal, a sector, a province, an organization.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AipTotal {
     pub code: String,
@@ -59,6 +61,8 @@ pub struct Aip {
     /// How many PPAs the year's AIP holds.
     pub rows_total: u32,
     pub by_goal: Vec<AipTotal>,
+    /// By sector; `unclassified` holds the PPAs submitted before proposals had a sector.
+    pub by_sector: Vec<AipTotal>,
     pub by_province: Vec<AipTotal>,
     pub by_organization: Vec<AipTotal>,
     pub certified: i64,

@@ -33,6 +33,23 @@ pub const EDITABLE: &[&str] = &["draft", "returned", "certified"];
 
 pub const TYPES: &[&str] = &["program", "project", "activity"];
 
+/// The sector a PPA belongs to, by which the Annual Investment Program groups it: the
+/// sectors of the Philippine budget's functional classification (DBM, Budget of
+/// Expenditures and Sources of Financing), less defense and debt service, which no
+/// ministry proposes as a PPA.
+pub const SECTORS: &[&str] = &["social_services", "economic_services", "general_public_services"];
+
+/// A sector as its readers say it ("Social services"); "Not classified" for anything
+/// else, such as the AIP's group of PPAs submitted before proposals had a sector.
+pub fn sector_name(code: &str) -> &'static str {
+    match code {
+        "social_services" => "Social services",
+        "economic_services" => "Economic services",
+        "general_public_services" => "General public services",
+        _ => "Not classified",
+    }
+}
+
 /// The fiscal years a proposal's cost may fall in.
 pub const FISCAL_YEARS: RangeInclusive<i32> = 2025..=2034;
 
@@ -61,6 +78,7 @@ pub fn fields() -> &'static [FieldSpec] {
         let mut fields = vec![
             FieldSpec::new("title", "Title", text(300)),
             FieldSpec::new("ppa_type", "Type", FieldType::Choice(TYPES)),
+            FieldSpec::new("sector", "Sector", FieldType::Choice(SECTORS)),
             FieldSpec::new("description", "Description", text(10_000)),
             FieldSpec::new("status", "Status", FieldType::Choice(STATUSES)),
             FieldSpec::new("goals", "BDP goals served", FieldType::TextList { max_items: 10, max_chars: 16 }),
