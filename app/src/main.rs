@@ -6,6 +6,8 @@
 mod api;
 mod browser;
 #[cfg(feature = "desk")]
+mod budget;
+#[cfg(feature = "desk")]
 mod dashboard;
 #[cfg(feature = "desk")]
 mod desk;

@@ -2,6 +2,7 @@
 //! what organizations are, and the JSON shapes of the HTTP API.
 
 pub mod api;
+pub mod budget;
 pub mod ids;
 pub mod plain_text;
 pub mod plans;

@@ -92,6 +92,14 @@ pub fn may_keep_the_bdp(role: Role) -> Result<(), Denied> {
         .ok_or_else(|| Denied("Only a BPDA planner can change the development plan's framework.".to_owned()))
 }
 
+/// May `role` issue or amend a fiscal year's budget call (its message, calendar and
+/// ceilings)? MFBM's budget officers alone; the database holds the rows to MFBM as well.
+pub fn may_issue_budget_call(role: Role) -> Result<(), Denied> {
+    (role == Role::MfbmBudgetOfficer)
+        .then_some(())
+        .ok_or_else(|| Denied("Only an MFBM budget officer can issue or amend the budget call.".to_owned()))
+}
+
 /// May `role` submit the organization's PPA proposal to BPDA? Its supervisors and
 /// administrators: they answer for the organization's work, as they validate its
 /// assessments; ministry staff draft.

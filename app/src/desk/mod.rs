@@ -8,6 +8,7 @@ pub mod api;
 mod conflicts;
 mod devices;
 pub mod live;
+pub mod news;
 mod records;
 mod team;
 

@@ -50,6 +50,7 @@ pub enum Screen {
     MultiYearPlan,
     PartnerProposals,
     Implementation,
+    BudgetCalls,
 }
 
 /// The whole app.
@@ -124,6 +125,17 @@ fn SignedIn() -> impl IntoView {
         #[cfg(not(feature = "desk"))]
         ()
     };
+    // The budget call's tab counts the calls new to this person (every organization is
+    // told this way).
+    let budget_call_tab = move || {
+        #[cfg(feature = "desk")]
+        return view! {
+            <crate::budget::BudgetCallTab current=Signal::derive(move || screen.get() == Screen::BudgetCalls)
+                open=Callback::new(move |_| screen.set(Screen::BudgetCalls)) />
+        };
+        #[cfg(not(feature = "desk"))]
+        ()
+    };
     let nav = move |to: Screen, label: &'static str| {
         view! {
             <button class="nav" aria-current=move || (screen.get() == to).then_some("page")
@@ -155,6 +167,7 @@ fn SignedIn() -> impl IntoView {
             {(desk_build && at_desk).then(|| nav(Screen::MultiYearPlan, t().aip.our_plan))}
             {(desk_build && at_desk).then(|| nav(Screen::PartnerProposals, t().plans.partnered))}
             {(desk_build && (at_desk || oversees)).then(|| nav(Screen::Implementation, t().implementation.tab))}
+            {move || (desk_build && (at_desk || oversees || reads_submissions)).then(budget_call_tab)}
             {(!desk_build && (at_desk || !field_work)).then(|| view! { <a class="button nav" href="/desk/">{t().open_desk}</a> })}
         </nav>
         {move || match screen.get() {
@@ -195,6 +208,8 @@ fn SignedIn() -> impl IntoView {
             Screen::PartnerProposals => view! { <crate::plans::PartnerProposals /> }.into_any(),
             #[cfg(feature = "desk")]
             Screen::Implementation => view! { <crate::plans::ImplementationView /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::BudgetCalls => view! { <crate::budget::BudgetCalls /> }.into_any(),
         }}
     }
 }

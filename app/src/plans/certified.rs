@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use crate::browser;
 use crate::desk::api;
 use crate::desk::live::Live;
+use crate::desk::news::{mark_seen, unseen, TabWithNews};
 use crate::pages::proposal::CertificateView;
 use crate::text::t;
 
@@ -23,23 +24,17 @@ fn certifications() -> RwSignal<Option<Result<Items<Certified>, String>>> {
     list
 }
 
-fn newer_than_seen(list: &Items<Certified>, seen: &str) -> usize {
-    list.items.iter().filter(|c| c.certificate.certified_at.as_str() > seen).count()
-}
-
 /// The tab of the certifications, with how many are new to this user.
 #[component]
 pub fn CertifiedTab(current: Signal<bool>, open: Callback<()>) -> impl IntoView {
     let list = certifications();
-    let new = move || match list.get() {
-        Some(Ok(list)) => newer_than_seen(&list, &browser::remembered(SEEN_KEY).unwrap_or_default()),
+    let new = Signal::derive(move || match list.get() {
+        Some(Ok(list)) => unseen(SEEN_KEY, list.items.iter().map(|c| c.certificate.certified_at.as_str())),
         _ => 0,
-    };
+    });
     view! {
-        <button class="nav" id="certified-tab" aria-current=move || current.get().then_some("page") on:click=move |_| open.run(())>
-            {t().review.certified_tab}
-            {move || (new() > 0 && !current.get()).then(|| view! { " " <span class="badge waiting" id="certified-new">{(t().review.new_count)(new())}</span> })}
-        </button>
+        <TabWithNews id="certified-tab" badge_id="certified-new" label=t().review.certified_tab new=new current=current
+            new_count=t().review.new_count open=open />
     }
 }
 
@@ -50,9 +45,7 @@ pub fn CertifiedProposals() -> impl IntoView {
     // Seen once shown: the tab's count starts again from here.
     Effect::new(move |_| {
         if let Some(Ok(list)) = list.get() {
-            if let Some(newest) = list.items.iter().map(|c| c.certificate.certified_at.clone()).max() {
-                browser::remember(SEEN_KEY, &newest);
-            }
+            mark_seen(SEEN_KEY, list.items.iter().map(|c| c.certificate.certified_at.as_str()));
         }
     });
     view! {

@@ -3,11 +3,15 @@
 //! here (and choosing it in `t`), not touching a component. Field labels come with the
 //! record schemas in `bmms_shared::records`.
 
+#[cfg(feature = "desk")]
+mod budget;
 mod dashboard;
 mod desk;
 mod implementation;
 mod plans;
 
+#[cfg(feature = "desk")]
+pub use budget::BudgetText;
 pub use dashboard::DashboardText;
 pub use desk::DeskText;
 pub use implementation::ImplementationText;
@@ -145,6 +149,8 @@ pub struct Text {
     pub review: &'static ReviewText,
     pub aip: &'static AipText,
     pub implementation: &'static ImplementationText,
+    #[cfg(feature = "desk")]
+    pub budget: &'static BudgetText,
 }
 
 /// English, the first language.
@@ -287,6 +293,8 @@ pub static EN: Text = Text {
     review: &plans::REVIEW_EN,
     aip: &plans::AIP_EN,
     implementation: &implementation::IMPLEMENTATION_EN,
+    #[cfg(feature = "desk")]
+    budget: &budget::BUDGET_EN,
 };
 
 /// The texts in the user's language (English until another is added).

@@ -4,6 +4,7 @@
 pub mod aip;
 pub mod auth;
 pub mod bdp;
+pub mod budget_calls;
 pub mod certifications;
 pub mod conflicts;
 pub mod dashboard;
@@ -137,6 +138,9 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::GET, "/aip", aip::show),
         ApiRoute::signed_in(M::GET, "/aip/export", aip::export),
         ApiRoute::public(M::POST, "/certifications/verify", certifications::verify),
+        ApiRoute::signed_in(M::GET, "/budget-calls", budget_calls::list),
+        ApiRoute::signed_in(M::POST, "/budget-calls", budget_calls::issue),
+        ApiRoute::signed_in(M::PUT, "/budget-calls/{year}", budget_calls::amend),
         ApiRoute::signed_in(M::POST, "/sync", sync::sync).body_limit(bmms_shared::sync::protocol::MAX_REQUEST_BYTES),
     ]
 }

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod bdp;
+mod budget_calls;
 mod catalog;
 mod chaos_proxy;
 mod cli;

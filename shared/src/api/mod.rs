@@ -20,6 +20,7 @@
 
 mod aip;
 mod auth;
+mod budget;
 mod conflicts;
 mod dashboard;
 mod devices;
@@ -32,6 +33,7 @@ mod tasks;
 mod tests;
 
 pub use aip::{Aip, AipQuery, AipRow, AipTotal};
+pub use budget::{BudgetCall, BudgetCallInput, Ceiling, CeilingInput, Deadline};
 pub use auth::{LoginRequest, Me, OrganizationSummary, SignedOut, UserSummary};
 pub use conflicts::{ConflictDetail, QueuedConflict, Resolution, Resolve, ResolveMany, Settlement, WrittenValue};
 pub use dashboard::{
