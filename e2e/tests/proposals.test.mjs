@@ -127,6 +127,44 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   // (Its status is the ministry's copy: certified once one of its devices has synced since.)
   assert.match(await underGoal.innerText(), /Health stations for Datu Piang\s+(submitted|certified)\s+₱150,000\.00/);
 
+  // MFBM's budget call for 2026 (its deadlines passed); the ministry budgets the certified
+  // PPA: Mona adds it and signs as preparer, and the head, another person, submits it with
+  // the reason it is late.
+  await mara.page.evaluate(async () => {
+    const me = await (await fetch("/api/v1/me")).json();
+    const deadlines = {
+      ppa_preparation: "2026-01-15", bdp_certification: "2026-02-15", budget_submission: "2026-03-15",
+      technical_review: "2026-04-15", executive_approval: "2026-05-15", parliament_submission: "2026-06-15",
+    };
+    const call = { fiscal_year: 2026, message: "Budget your certified PPAs.", deadlines, ceilings: [{ organization_code: "MOH", total: 100000000 }] };
+    const answer = await fetch("/api/v1/budget-calls", {
+      method: "POST", headers: { "content-type": "application/json", "x-csrf-token": me.csrf_token }, body: JSON.stringify(call),
+    });
+    if (answer.status !== 201) throw new Error(await answer.text());
+  });
+  await openTab(mona.page, "Budget proposal");
+  const budget = mona.page.locator("#budget-proposal");
+  await budget.locator("#budget-year").selectOption("2026");
+  await budget.locator("#budget-status").waitFor();
+  const candidate = budget.locator("#budget-candidates li").filter({ hasText: "Health stations for Datu Piang" });
+  await candidate.getByRole("button", { name: "Add to the budget" }).click();
+  const budgeted = budget.locator("#budget-ppas tbody tr").filter({ hasText: "Health stations for Datu Piang" });
+  await budgeted.waitFor();
+  assert.match(await budgeted.innerText(), /version 1[\s\S]*₱150,000\.00/);
+  assert.match(await budget.locator("#budget-violations").innerText(), /BC-7[\s\S]*deadline has passed/, "flagged late, not blocked");
+  await budget.locator("#budget-prepare").click();
+  await budget.locator("#budget-status").filter({ hasText: "Prepared: waiting for the head to submit it" }).waitFor();
+  assert.equal(await budget.locator("#budget-submit").count(), 0, "ministry staff prepare; the head submits");
+  const head = await atTheDesk(world, "MOH", "hamid.head", "org_admin", "Hamid Head");
+  await openTab(head.page, "Budget proposal");
+  const headsView = head.page.locator("#budget-proposal");
+  await headsView.locator("#budget-year").selectOption("2026");
+  await headsView.locator("#budget-status").filter({ hasText: "Prepared: waiting for the head to submit it" }).waitFor();
+  await headsView.locator("#budget-late-reason").fill("The certification came after the deadline.");
+  await headsView.locator("#budget-submit").click();
+  await headsView.locator("#budget-status").filter({ hasText: "Submitted to MFBM" }).waitFor();
+  assert.match(await headsView.locator("#budget-history").innerText(), /prepared → submitted, by Hamid Head/);
+
   // The ministry's phones take the decision at their next sync and show the certificate;
   // an edit after it voids it, visibly.
   await syncNow(sara.page);

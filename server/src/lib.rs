@@ -5,6 +5,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod bdp;
+pub mod budget;
 pub mod certification;
 pub mod cli;
 pub mod config;

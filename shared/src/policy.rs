@@ -100,6 +100,25 @@ pub fn may_issue_budget_call(role: Role) -> Result<(), Denied> {
         .ok_or_else(|| Denied("Only an MFBM budget officer can issue or amend the budget call.".to_owned()))
 }
 
+/// May `role` prepare the organization's budget proposal: add and remove its PPAs, sign
+/// it as its preparer, reopen it? The organization's desk staff (ministry staff,
+/// supervisors, its administrator); whether the organization proposes a budget at all is
+/// the server's to check.
+pub fn may_prepare_budget(role: Role) -> Result<(), Denied> {
+    matches!(role, Role::MinistryStaff | Role::Supervisor | Role::OrgAdmin)
+        .then_some(())
+        .ok_or_else(|| Denied("Only the organization's desk staff prepare its budget proposal.".to_owned()))
+}
+
+/// May `role` submit the organization's budget proposal to MFBM? Its administrator, who
+/// answers for the organization as its head; never the person who prepared it (the
+/// server checks that).
+pub fn may_submit_budget(role: Role) -> Result<(), Denied> {
+    (role == Role::OrgAdmin)
+        .then_some(())
+        .ok_or_else(|| Denied("Only the organization's administrator, as its head, submits its budget proposal to MFBM.".to_owned()))
+}
+
 /// May `role` submit the organization's PPA proposal to BPDA? Its supervisors and
 /// administrators: they answer for the organization's work, as they validate its
 /// assessments; ministry staff draft.

@@ -5,6 +5,9 @@
 //! calls here ([`call_form`]). Online only, like the other desk screens.
 
 mod call_form;
+mod proposal;
+
+pub use proposal::BudgetProposalView;
 
 use bmms_shared::api::{BudgetCall, Ceiling, Items};
 use bmms_shared::plans::proposal::pesos;

@@ -53,15 +53,25 @@ pub async fn delete(path: &str, csrf_token: &str) -> Result<(), Problem> {
 }
 
 /// Keeps `into` loaded from the address `path()` gives: now, whenever a signal that
-/// `path` reads changes, and at every bump of `refresh` (a live-update counter).
+/// `path` reads changes, and at every bump of `refresh` (a live-update counter). Only
+/// the answer to the latest request is kept: an earlier one that arrives after it (the
+/// year chosen before, say) is dropped.
 pub fn keep_loaded<T>(refresh: RwSignal<u64>, path: impl Fn() -> String + 'static, into: RwSignal<Option<Result<T, String>>>)
 where
     T: DeserializeOwned + Send + Sync + 'static,
 {
+    let latest = StoredValue::new(0u64);
     Effect::new(move |_| {
         refresh.track();
         let path = path();
-        spawn_local(async move { into.set(Some(get::<T>(&path).await)) });
+        let ticket = latest.get_value() + 1;
+        latest.set_value(ticket);
+        spawn_local(async move {
+            let read = get::<T>(&path).await;
+            if latest.try_get_value() == Some(ticket) {
+                into.set(Some(read));
+            }
+        });
     });
 }
 

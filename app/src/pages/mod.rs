@@ -51,6 +51,7 @@ pub enum Screen {
     PartnerProposals,
     Implementation,
     BudgetCalls,
+    BudgetProposal,
 }
 
 /// The whole app.
@@ -108,6 +109,9 @@ fn SignedIn() -> impl IntoView {
     // OCM, BPDA and MFBM work at the desk: no records or device of their own to sync.
     let field_work = role.is_some_and(|r| r.does_field_work());
     let reads_submissions = role.is_some_and(|r| bmms_shared::policy::may_read_submissions(r).is_ok());
+    // A ministry, office or agency's desk staff prepare its budget proposal.
+    let prepares_budget = role.is_some_and(|r| bmms_shared::policy::may_prepare_budget(r).is_ok())
+        && status.me.get_untracked().is_some_and(|me| me.organization.kind == bmms_shared::OrgKind::Moa);
     // The desk screens and dashboards are in the desk build only (`/desk/`, the `desk`
     // feature): officers on 2G never download them. The officer build links there.
     let desk_build = cfg!(feature = "desk");
@@ -142,6 +146,12 @@ fn SignedIn() -> impl IntoView {
                 on:click=move |_| screen.set(to)>{label}</button>
         }
     };
+    let budget_proposal_tab = move || {
+        #[cfg(feature = "desk")]
+        return nav(Screen::BudgetProposal, t().budget.proposal_tab);
+        #[cfg(not(feature = "desk"))]
+        ()
+    };
     view! {
         {field_work.then(|| view! { <SyncBar /> })}
         {move || status.session_expired.get().then(|| view! { <sign_in::SignInAgain /> })}
@@ -168,6 +178,7 @@ fn SignedIn() -> impl IntoView {
             {(desk_build && at_desk).then(|| nav(Screen::PartnerProposals, t().plans.partnered))}
             {(desk_build && (at_desk || oversees)).then(|| nav(Screen::Implementation, t().implementation.tab))}
             {move || (desk_build && (at_desk || oversees || reads_submissions)).then(budget_call_tab)}
+            {(desk_build && prepares_budget).then(budget_proposal_tab)}
             {(!desk_build && (at_desk || !field_work)).then(|| view! { <a class="button nav" href="/desk/">{t().open_desk}</a> })}
         </nav>
         {move || match screen.get() {
@@ -210,6 +221,8 @@ fn SignedIn() -> impl IntoView {
             Screen::Implementation => view! { <crate::plans::ImplementationView /> }.into_any(),
             #[cfg(feature = "desk")]
             Screen::BudgetCalls => view! { <crate::budget::BudgetCalls /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::BudgetProposal => view! { <crate::budget::BudgetProposalView /> }.into_any(),
         }}
     }
 }

@@ -7,22 +7,22 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use bmms_shared::api::{BudgetCall, BudgetCallInput, Ceiling, CeilingInput, Deadline, Items};
+use bmms_shared::api::{BudgetCall, BudgetCallInput, CeilingInput, Items};
 use bmms_shared::budget::{scheduled_stages, stage_name, MAX_CEILING_CENTAVOS};
 use bmms_shared::records::ppa::FISCAL_YEARS;
 use bmms_shared::{policy, OrgId};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::SignedIn;
+use crate::budget::calls;
 use crate::db::OrgTx;
 use crate::error::ApiError;
 use crate::events::Topic;
 use crate::routes::extract::{ApiJson, ApiPath};
-use crate::wire::timestamp;
 
 /// A call as checked: the calendar's dates in the stages' order, each ceiling with its
 /// organization's id.
@@ -131,74 +131,6 @@ async fn write_parts(tx: &mut OrgTx, call_id: Uuid, call: &Checked) -> Result<()
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
-struct CallRow {
-    id: Uuid,
-    fiscal_year: i32,
-    message: String,
-    issued_by: String,
-    issued_at: DateTime<Utc>,
-    updated_by: String,
-    updated_at: DateTime<Utc>,
-}
-
-#[derive(sqlx::FromRow)]
-struct CeilingRow {
-    call_id: Uuid,
-    code: String,
-    name: String,
-    total: i64,
-    ps: Option<i64>,
-    mooe: Option<i64>,
-    co: Option<i64>,
-}
-
-/// The calls the transaction reads (one year's, or every year's newest first), with the
-/// ceilings it may read.
-async fn load(tx: &mut OrgTx, year: Option<i32>) -> Result<Vec<BudgetCall>, ApiError> {
-    let calls: Vec<CallRow> = sqlx::query_as(
-        "select c.id, c.fiscal_year, c.message, i.display_name as issued_by, c.issued_at, u.display_name as updated_by, c.updated_at
-         from budget_calls c join users i on i.id = c.issued_by join users u on u.id = c.updated_by
-         where $1::int is null or c.fiscal_year = $1 order by c.fiscal_year desc",
-    )
-    .bind(year)
-    .fetch_all(&mut **tx)
-    .await?;
-    let ids: Vec<Uuid> = calls.iter().map(|c| c.id).collect();
-    let deadlines: Vec<(Uuid, String, NaiveDate)> = sqlx::query_as("select call_id, stage, due from budget_call_deadlines where call_id = any($1) order by due, stage")
-        .bind(&ids)
-        .fetch_all(&mut **tx)
-        .await?;
-    let ceilings: Vec<CeilingRow> = sqlx::query_as(
-        "select c.call_id, o.code, o.name, c.total, c.ps, c.mooe, c.co
-         from budget_ceilings c join organizations o on o.id = c.moa_id where c.call_id = any($1) order by o.code",
-    )
-    .bind(&ids)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(calls
-        .into_iter()
-        .map(|call| BudgetCall {
-            fiscal_year: call.fiscal_year,
-            message: call.message,
-            issued_by: call.issued_by,
-            issued_at: timestamp(call.issued_at),
-            updated_by: call.updated_by,
-            updated_at: timestamp(call.updated_at),
-            deadlines: deadlines
-                .iter()
-                .filter(|(id, _, _)| *id == call.id)
-                .map(|(_, stage, due)| Deadline { stage: stage.clone(), name: stage_name(stage).to_owned(), due: due.to_string() })
-                .collect(),
-            ceilings: ceilings
-                .iter()
-                .filter(|c| c.call_id == call.id)
-                .map(|c| Ceiling { organization_code: c.code.clone(), organization_name: c.name.clone(), total: c.total, ps: c.ps, mooe: c.mooe, co: c.co })
-                .collect(),
-        })
-        .collect())
-}
-
 /// Every organization's screens of the call refresh: it concerns them all.
 async fn announce_to_all(state: &AppState) -> Result<(), ApiError> {
     let everyone: Vec<OrgId> = sqlx::query_scalar("select id from organizations").fetch_all(state.db.pool()).await?;
@@ -212,7 +144,7 @@ async fn announce_to_all(state: &AppState) -> Result<(), ApiError> {
 pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<Items<BudgetCall>>, ApiError> {
     let caller = signed_in.require_member()?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
-    let items = load(&mut tx, None).await?;
+    let items = calls(&mut tx, None).await?;
     tx.commit().await?;
     Ok(Json(Items { items }))
 }
@@ -238,7 +170,7 @@ pub async fn issue(State(state): State<AppState>, signed_in: SignedIn, body: Res
         other => other?,
     };
     write_parts(&mut tx, call_id, &call).await?;
-    let issued = load(&mut tx, Some(call.fiscal_year)).await?.remove(0);
+    let issued = calls(&mut tx, Some(call.fiscal_year)).await?.remove(0);
     let details = json!({"call": call_id, "after": issued});
     audit::append(&mut tx, Event { actor: &caller.actor(), action: "budget_call.issue", subject: format!("budget_call:{}", call.fiscal_year), details }).await?;
     tx.commit().await?;
@@ -261,7 +193,7 @@ pub async fn amend(
     }
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let call = checked(&mut tx, input).await?;
-    let before = load(&mut tx, Some(year)).await?.pop().ok_or_else(|| ApiError::not_found(format!("No budget call is issued for {year}.")))?;
+    let before = calls(&mut tx, Some(year)).await?.pop().ok_or_else(|| ApiError::not_found(format!("No budget call is issued for {year}.")))?;
     let call_id: Uuid = sqlx::query_scalar("update budget_calls set message = $2, updated_by = $3, updated_at = now() where fiscal_year = $1 returning id")
         .bind(year)
         .bind(&call.message)
@@ -269,7 +201,7 @@ pub async fn amend(
         .fetch_one(&mut *tx)
         .await?;
     write_parts(&mut tx, call_id, &call).await?;
-    let after = load(&mut tx, Some(year)).await?.remove(0);
+    let after = calls(&mut tx, Some(year)).await?.remove(0);
     let details = json!({"call": call_id, "before": before, "after": after});
     audit::append(&mut tx, Event { actor: &caller.actor(), action: "budget_call.amend", subject: format!("budget_call:{year}"), details }).await?;
     tx.commit().await?;

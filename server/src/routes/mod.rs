@@ -5,6 +5,7 @@ pub mod aip;
 pub mod auth;
 pub mod bdp;
 pub mod budget_calls;
+pub mod budget_proposals;
 pub mod certifications;
 pub mod conflicts;
 pub mod dashboard;
@@ -141,6 +142,12 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::GET, "/budget-calls", budget_calls::list),
         ApiRoute::signed_in(M::POST, "/budget-calls", budget_calls::issue),
         ApiRoute::signed_in(M::PUT, "/budget-calls/{year}", budget_calls::amend),
+        ApiRoute::signed_in(M::GET, "/budget-proposals/{year}", budget_proposals::show),
+        ApiRoute::signed_in(M::POST, "/budget-proposals/{year}/ppas", budget_proposals::add_ppa),
+        ApiRoute::signed_in(M::DELETE, "/budget-proposals/{year}/ppas/{proposal_id}", budget_proposals::remove_ppa),
+        ApiRoute::signed_in(M::POST, "/budget-proposals/{year}/prepare", budget_proposals::prepare),
+        ApiRoute::signed_in(M::POST, "/budget-proposals/{year}/reopen", budget_proposals::reopen),
+        ApiRoute::signed_in(M::POST, "/budget-proposals/{year}/submit", budget_proposals::submit),
         ApiRoute::signed_in(M::POST, "/sync", sync::sync).body_limit(bmms_shared::sync::protocol::MAX_REQUEST_BYTES),
     ]
 }

@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod bdp;
 mod budget_calls;
+mod budget_proposals;
 mod catalog;
 mod chaos_proxy;
 mod cli;

@@ -66,3 +66,77 @@ pub struct BudgetCall {
     pub deadlines: Vec<Deadline>,
     pub ceilings: Vec<Ceiling>,
 }
+
+/// One PPA of a budget proposal: the version being budgeted and the fiscal year's cost
+/// by quarter (1 to 4) and class (PS, MOOE, CO), in centavos.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetPpa {
+    pub proposal_id: crate::DocId,
+    pub title: String,
+    pub version: i32,
+    /// BPDA certified that version, it is the PPA's latest, and the PPA has not changed since.
+    pub certification_holds: bool,
+    pub lines: [[i64; 3]; 4],
+    pub total: i64,
+}
+
+/// A certified PPA of the organization with a cost in the fiscal year, not yet in its budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetCandidate {
+    pub proposal_id: crate::DocId,
+    pub title: String,
+    pub version: i32,
+    pub year_cost: i64,
+}
+
+/// One move of a budget proposal: from a status to another, by whom and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetTransition {
+    pub from_status: String,
+    pub to_status: String,
+    pub moved_by: String,
+    pub moved_at: String,
+}
+
+/// `GET /api/v1/budget-proposals/{year}`: the organization's budget proposal for the year,
+/// with what the compliance check finds in it now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetProposal {
+    pub fiscal_year: i32,
+    pub organization_code: String,
+    /// `preparing`, `prepared` (signed by its preparer) or `submitted` (sent to MFBM by the head).
+    pub status: String,
+    pub prepared_by: Option<String>,
+    pub prepared_at: Option<String>,
+    pub submitted_by: Option<String>,
+    pub submitted_at: Option<String>,
+    pub late_reason: Option<String>,
+    pub ppas: Vec<BudgetPpa>,
+    /// By class (PS, MOOE, CO) and by quarter, and in all, in centavos.
+    pub by_class: [i64; 3],
+    pub by_quarter: [i64; 4],
+    pub total: i64,
+    pub ceiling: Option<Ceiling>,
+    /// The budget submission deadline of the year's call.
+    pub deadline: Option<String>,
+    pub violations: Vec<crate::budget::compliance::Violation>,
+    /// The organization's certified PPAs that could be added (while it is being prepared).
+    pub candidates: Vec<BudgetCandidate>,
+    pub history: Vec<BudgetTransition>,
+}
+
+/// The body of `POST /api/v1/budget-proposals/{year}/ppas`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddToBudget {
+    pub proposal_id: crate::DocId,
+}
+
+/// The body of `POST /api/v1/budget-proposals/{year}/submit`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitBudget {
+    /// Why it is late, when it is submitted after the deadline.
+    #[serde(default)]
+    pub late_reason: Option<String>,
+}

@@ -33,7 +33,9 @@ mod tasks;
 mod tests;
 
 pub use aip::{Aip, AipQuery, AipRow, AipTotal};
-pub use budget::{BudgetCall, BudgetCallInput, Ceiling, CeilingInput, Deadline};
+pub use budget::{
+    AddToBudget, BudgetCall, BudgetCallInput, BudgetCandidate, BudgetPpa, BudgetProposal, BudgetTransition, Ceiling, CeilingInput, Deadline, SubmitBudget,
+};
 pub use auth::{LoginRequest, Me, OrganizationSummary, SignedOut, UserSummary};
 pub use conflicts::{ConflictDetail, QueuedConflict, Resolution, Resolve, ResolveMany, Settlement, WrittenValue};
 pub use dashboard::{

@@ -1,5 +1,8 @@
 //! Budgets (MFBM's part of BMMS): the stages of a fiscal year's budget preparation, as
-//! the budget call's calendar and each organization's budget proposal name them.
+//! the budget call's calendar and each organization's budget proposal name them, and the
+//! compliance rules a budget proposal is checked against ([`compliance`]).
+
+pub mod compliance;
 
 /// The seven stages of a fiscal year's budget, in order, with their names for people.
 /// The budget call opens the year; its calendar gives a deadline for each of the others.
