@@ -25,11 +25,16 @@ create table budget_proposals (
     check (submitted_by is distinct from prepared_by or submitted_by is null)
 );
 
+-- Each PPA as budgeted: the certified version (its submission), and that version's title
+-- and cost for the year as they were when it was added.
 create table budget_proposal_ppas (
     org_id             uuid not null references organizations (id),
     budget_proposal_id uuid not null references budget_proposals (id) on delete cascade,
     proposal_id        uuid not null,
     submission_id      uuid not null references ppa_submissions (id),
+    title              text not null,
+    version            integer not null,
+    year_cost          bigint not null,
     primary key (budget_proposal_id, proposal_id)
 );
 

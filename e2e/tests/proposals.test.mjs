@@ -164,6 +164,40 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   await headsView.locator("#budget-submit").click();
   await headsView.locator("#budget-status").filter({ hasText: "Submitted to MFBM" }).waitFor();
   assert.match(await headsView.locator("#budget-history").innerText(), /prepared → submitted, by Hamid Head/);
+  // MFBM's technical review: the year's submissions, MOH's flagged late; recommended.
+  await openTab(mara.page, "Budget submissions");
+  const submissions = mara.page.locator("#budget-submissions");
+  await submissions.locator("#submissions-year").selectOption("2026");
+  const mohRow = submissions.locator('#submissions tr[data-organization="MOH"]');
+  await mohRow.waitFor();
+  assert.match(await mohRow.innerText(), /₱150,000\.00[\s\S]*₱1,000,000\.00[\s\S]*late[\s\S]*0 error\(s\), 1 warning\(s\)/);
+  await mohRow.getByRole("button", { name: "MOH" }).click();
+  const detail = submissions.locator("#submission-detail");
+  await detail.locator("#budget-ppas").filter({ hasText: "Health stations for Datu Piang" }).waitFor();
+  assert.match(await detail.innerText(), /Late: The certification came after the deadline\./);
+  await detail.getByLabel("Comments (what to correct, or why it is recommended)").fill("Certified and within the ceiling.");
+  await detail.locator("#review-recommend").click();
+  await detail.locator("#budget-review").filter({ hasText: "Recommended by Mara Budget of MFBM" }).waitFor();
+  // The ministry's head sees it on the open screen.
+  await headsView.locator("#budget-status").filter({ hasText: "recommended in its technical review" }).waitFor();
+  // OCM's executive approves it; MFBM submits the approved budgets to Parliament, and the
+  // expenditure program holds the PPA's cost by class and quarter.
+  const olive = await atTheDesk(world, "OCM", "olive.exec", "ocm_executive", "Olive Executive");
+  await openTab(olive.page, "Budget approval");
+  const approvals = olive.page.locator("#budget-approvals");
+  await approvals.locator("#approvals-year").selectOption("2026");
+  const toApprove = approvals.locator('#approvals tr[data-organization="MOH"]');
+  await toApprove.getByRole("button", { name: "Approve" }).click();
+  await toApprove.locator(".badge").filter({ hasText: "Approved by Olive Executive" }).waitFor();
+  await openTab(mara.page, "Expenditure program");
+  const programView = mara.page.locator("#expenditure-program");
+  await programView.locator("#program-year").selectOption("2026");
+  await programView.locator("#to-parliament").click();
+  await programView.locator("#program-state").filter({ hasText: "Submitted to Parliament by Mara Budget" }).waitFor();
+  assert.match(await programView.locator("#program-lines").innerText(), /MOH\s+Health stations for Datu Piang\s+MOOE\s+₱150,000\.00/);
+  const programCsv = await mara.page.evaluate(async () => (await fetch("/api/v1/expenditure-program/2026/export?format=csv")).text());
+  assert.match(programCsv, /Health stations for Datu Piang,MOOE,150000\.00,0\.00,0\.00,0\.00,150000\.00/);
+  await headsView.locator("#budget-status").filter({ hasText: "Submitted to Parliament" }).waitFor();
 
   // The ministry's phones take the decision at their next sync and show the certificate;
   // an edit after it voids it, visibly.

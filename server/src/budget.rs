@@ -3,10 +3,10 @@
 //! cost by quarter and class, what the compliance check finds (`bmms_shared::budget::
 //! compliance`), the certified PPAs it could add, and its history.
 
-use bmms_shared::api::{BudgetCall, BudgetCandidate, BudgetPpa, BudgetProposal, BudgetTransition, Ceiling, Deadline};
+use bmms_shared::api::{BudgetCall, BudgetCandidate, BudgetPpa, BudgetProposal, BudgetReview, BudgetTransition, Ceiling, Deadline};
 use bmms_shared::budget::stage_name;
 use bmms_shared::budget::compliance::{self, BudgetDraft, BudgetedPpa};
-use bmms_shared::{DocId, UserId};
+use bmms_shared::{DocId, OrgId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -59,11 +59,11 @@ struct PpaRow {
     year_cost: i64,
 }
 
-/// The organization's budget proposal for `year` (an empty one in preparation if it has
-/// none yet), checked as it stands, `late_reason` being the reason it would be submitted
-/// with. 404 when MFBM has issued no call for the year.
-pub async fn load(tx: &mut OrgTx, year: i32, late_reason: Option<String>) -> Result<Stored, ApiError> {
-    let org = tx.org_id();
+/// The budget proposal of organization `org` for `year` as the transaction reads it (an
+/// empty one in preparation if it has none yet), checked as it stands, `late_reason`
+/// being the reason it would be submitted with. 404 when MFBM has issued no call for the
+/// year. The certified PPAs it could add are listed to the organization itself only.
+pub async fn load(tx: &mut OrgTx, org: OrgId, year: i32, late_reason: Option<String>) -> Result<Stored, ApiError> {
     let code: String = sqlx::query_scalar("select code from organizations where id = $1").bind(org).fetch_one(&mut **tx).await?;
     // The organization reads its own ceiling alone (migrations/0023).
     let call = calls(tx, Some(year)).await?.pop().ok_or_else(|| no_call(year))?;
@@ -82,13 +82,13 @@ pub async fn load(tx: &mut OrgTx, year: i32, late_reason: Option<String>) -> Res
     .await?;
     let id = row.as_ref().map(|r| r.id);
 
+    // (A reader who may not read the PPAs' submissions sees no certification holding.)
     let ppas: Vec<PpaRow> = sqlx::query_as(&format!(
-        "select bp.proposal_id, coalesce(s.title, '') as title, s.version, {HOLDS} as holds, {YEAR_COST} as year_cost
-         from budget_proposal_ppas bp join ppa_submissions s on s.id = bp.submission_id
+        "select bp.proposal_id, bp.title, bp.version, coalesce({HOLDS}, false) as holds, bp.year_cost
+         from budget_proposal_ppas bp left join ppa_submissions s on s.id = bp.submission_id
          where bp.budget_proposal_id = $1 order by 2, 1"
     ))
     .bind(id)
-    .bind(year)
     .fetch_all(&mut **tx)
     .await?;
     let lines: Vec<(DocId, i16, String, i64)> = sqlx::query_as("select proposal_id, quarter, class, amount from budget_lines where budget_proposal_id = $1")
@@ -108,6 +108,7 @@ pub async fn load(tx: &mut OrgTx, year: i32, late_reason: Option<String>) -> Res
         })
         .collect();
 
+    let own = org == tx.org_id();
     let candidates: Vec<(DocId, String, i32, i64)> = sqlx::query_as(&format!(
         "select s.proposal_id, coalesce(s.title, ''), s.version, {YEAR_COST}
          from ppa_submissions s
@@ -120,6 +121,27 @@ pub async fn load(tx: &mut OrgTx, year: i32, late_reason: Option<String>) -> Res
     .bind(id)
     .fetch_all(&mut **tx)
     .await?;
+    let review: Option<(String, String, String, DateTime<Utc>)> = sqlx::query_as(
+        "select r.decision, r.comments, u.display_name, r.reviewed_at from budget_reviews r join users u on u.id = r.reviewed_by
+         where r.budget_proposal_id = $1 order by r.reviewed_at desc limit 1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let approval: Option<(String, DateTime<Utc>)> = sqlx::query_as(
+        "select u.display_name, a.approved_at from budget_approvals a join users u on u.id = a.approved_by
+         join budget_proposals b on b.id = a.budget_proposal_id and b.submitted_at = a.submitted_at
+         where a.budget_proposal_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let in_parliament_at: Option<DateTime<Utc>> =
+        sqlx::query_scalar("select submitted_at from budget_parliament_submissions where fiscal_year = $1 and $2 = any(proposals)")
+            .bind(year)
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
     let history: Vec<(String, String, String, DateTime<Utc>)> = sqlx::query_as(
         "select t.from_status, t.to_status, u.display_name, t.moved_at from budget_transitions t join users u on u.id = t.moved_by
          where t.budget_proposal_id = $1 order by t.id",
@@ -164,7 +186,7 @@ pub async fn load(tx: &mut OrgTx, year: i32, late_reason: Option<String>) -> Res
         ceiling,
         deadline: deadline.map(|d| d.to_string()),
         violations,
-        candidates: if status == "preparing" {
+        candidates: if status == "preparing" && own {
             candidates.into_iter().map(|(proposal_id, title, version, year_cost)| BudgetCandidate { proposal_id, title, version, year_cost }).collect()
         } else {
             Vec::new()
@@ -173,6 +195,10 @@ pub async fn load(tx: &mut OrgTx, year: i32, late_reason: Option<String>) -> Res
             .into_iter()
             .map(|(from_status, to_status, moved_by, moved_at)| BudgetTransition { from_status, to_status, moved_by, moved_at: timestamp(moved_at) })
             .collect(),
+        review: review.map(|(decision, comments, reviewed_by, at)| BudgetReview { decision, comments, reviewed_by, reviewed_at: timestamp(at) }),
+        approved_by: approval.as_ref().map(|(by, _)| by.clone()),
+        approved_at: maybe_timestamp(approval.map(|(_, at)| at)),
+        in_parliament_at: maybe_timestamp(in_parliament_at),
     };
     Ok(Stored { id, prepared_by: row.and_then(|r| r.prepared_by), proposal, draft })
 }

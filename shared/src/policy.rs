@@ -119,6 +119,30 @@ pub fn may_submit_budget(role: Role) -> Result<(), Denied> {
         .ok_or_else(|| Denied("Only the organization's administrator, as its head, submits its budget proposal to MFBM.".to_owned()))
 }
 
+/// May `role` review the budgets submitted to MFBM: read every one with its compliance
+/// check, send one back or recommend it? MFBM's budget officers alone.
+pub fn may_review_budgets(role: Role) -> Result<(), Denied> {
+    (role == Role::MfbmBudgetOfficer)
+        .then_some(())
+        .ok_or_else(|| Denied("Only MFBM's budget officers review the submitted budgets.".to_owned()))
+}
+
+/// May `role` give OCM's executive approval to a budget MFBM recommended? OCM's
+/// executives alone: the one decision OCM records, as its own row.
+pub fn may_approve_budgets(role: Role) -> Result<(), Denied> {
+    (role == Role::OcmExecutive)
+        .then_some(())
+        .ok_or_else(|| Denied("Only an OCM executive gives the executive approval of a budget.".to_owned()))
+}
+
+/// May `role` read the year's expenditure program (every approved budget, PPA by PPA)?
+/// MFBM's budget officers, who consolidate it, and OCM, which approved it.
+pub fn may_read_expenditure_program(role: Role) -> Result<(), Denied> {
+    matches!(role, Role::MfbmBudgetOfficer | Role::OcmExecutive | Role::OcmAnalyst)
+        .then_some(())
+        .ok_or_else(|| Denied("Only MFBM's budget officers and OCM read the whole expenditure program.".to_owned()))
+}
+
 /// May `role` submit the organization's PPA proposal to BPDA? Its supervisors and
 /// administrators: they answer for the organization's work, as they validate its
 /// assessments; ministry staff draft.

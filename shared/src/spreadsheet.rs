@@ -32,3 +32,9 @@ mod tests {
         }
     }
 }
+
+/// Whole centavos as a spreadsheet reads an amount of pesos: `150000.00`, `-0.05`.
+pub fn pesos_number(centavos: i64) -> String {
+    let sign = if centavos < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", centavos.unsigned_abs() / 100, centavos.unsigned_abs() % 100)
+}

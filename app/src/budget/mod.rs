@@ -5,9 +5,13 @@
 //! calls here ([`call_form`]). Online only, like the other desk screens.
 
 mod call_form;
+mod program;
 mod proposal;
+mod review;
 
+pub use program::{BudgetApprovals, ExpenditureProgramView};
 pub use proposal::BudgetProposalView;
+pub use review::BudgetSubmissions;
 
 use bmms_shared::api::{BudgetCall, Ceiling, Items};
 use bmms_shared::plans::proposal::pesos;

@@ -52,6 +52,9 @@ pub enum Screen {
     Implementation,
     BudgetCalls,
     BudgetProposal,
+    BudgetSubmissions,
+    BudgetApprovals,
+    ExpenditureProgram,
 }
 
 /// The whole app.
@@ -109,6 +112,7 @@ fn SignedIn() -> impl IntoView {
     // OCM, BPDA and MFBM work at the desk: no records or device of their own to sync.
     let field_work = role.is_some_and(|r| r.does_field_work());
     let reads_submissions = role.is_some_and(|r| bmms_shared::policy::may_read_submissions(r).is_ok());
+    let reviews_budgets = role.is_some_and(|r| bmms_shared::policy::may_review_budgets(r).is_ok());
     // A ministry, office or agency's desk staff prepare its budget proposal.
     let prepares_budget = role.is_some_and(|r| bmms_shared::policy::may_prepare_budget(r).is_ok())
         && status.me.get_untracked().is_some_and(|me| me.organization.kind == bmms_shared::OrgKind::Moa);
@@ -146,6 +150,24 @@ fn SignedIn() -> impl IntoView {
                 on:click=move |_| screen.set(to)>{label}</button>
         }
     };
+    let budget_approvals_tab = move || {
+        #[cfg(feature = "desk")]
+        return nav(Screen::BudgetApprovals, t().budget.approvals_tab);
+        #[cfg(not(feature = "desk"))]
+        ()
+    };
+    let program_tab = move || {
+        #[cfg(feature = "desk")]
+        return nav(Screen::ExpenditureProgram, t().budget.program_tab);
+        #[cfg(not(feature = "desk"))]
+        ()
+    };
+    let budget_submissions_tab = move || {
+        #[cfg(feature = "desk")]
+        return nav(Screen::BudgetSubmissions, t().budget.submissions_tab);
+        #[cfg(not(feature = "desk"))]
+        ()
+    };
     let budget_proposal_tab = move || {
         #[cfg(feature = "desk")]
         return nav(Screen::BudgetProposal, t().budget.proposal_tab);
@@ -179,6 +201,9 @@ fn SignedIn() -> impl IntoView {
             {(desk_build && (at_desk || oversees)).then(|| nav(Screen::Implementation, t().implementation.tab))}
             {move || (desk_build && (at_desk || oversees || reads_submissions)).then(budget_call_tab)}
             {(desk_build && prepares_budget).then(budget_proposal_tab)}
+            {(desk_build && reviews_budgets).then(budget_submissions_tab)}
+            {(desk_build && oversees).then(budget_approvals_tab)}
+            {(desk_build && (reviews_budgets || oversees)).then(program_tab)}
             {(!desk_build && (at_desk || !field_work)).then(|| view! { <a class="button nav" href="/desk/">{t().open_desk}</a> })}
         </nav>
         {move || match screen.get() {
@@ -223,6 +248,12 @@ fn SignedIn() -> impl IntoView {
             Screen::BudgetCalls => view! { <crate::budget::BudgetCalls /> }.into_any(),
             #[cfg(feature = "desk")]
             Screen::BudgetProposal => view! { <crate::budget::BudgetProposalView /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::BudgetSubmissions => view! { <crate::budget::BudgetSubmissions /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::BudgetApprovals => view! { <crate::budget::BudgetApprovals /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::ExpenditureProgram => view! { <crate::budget::ExpenditureProgramView /> }.into_any(),
         }}
     }
 }

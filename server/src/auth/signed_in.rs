@@ -116,6 +116,21 @@ impl SignedIn {
         Ok(caller)
     }
 
+    /// Refuses (403) a read that `check` does not allow this user, without the read-only
+    /// rule: for reads whose policy names OCM's oversight roles themselves (the whole
+    /// expenditure program, the budgets awaiting OCM's approval).
+    pub fn require_permitted(&self, check: impl FnOnce(Role) -> Result<(), bmms_shared::policy::Denied>) -> Result<Caller, ApiError> {
+        check(self.auth.role).map_err(|denied| ApiError::forbidden("not_allowed", denied.0))?;
+        Ok(self.caller())
+    }
+
+    /// The one exception to the read-only rule: an OCM executive records OCM's executive
+    /// approval of a budget, as OCM's own row, which changes nothing of another
+    /// organization's (migrations/0027). Refuses (403) everyone else.
+    pub fn require_executive_decision(&self) -> Result<Caller, ApiError> {
+        self.require_permitted(bmms_shared::policy::may_approve_budgets)
+    }
+
     /// The session itself, to end it (sign-out).
     pub fn session(&self) -> &Session {
         &self.session

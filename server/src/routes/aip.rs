@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bmms_shared::api::{Aip, AipQuery, AipRow, AipTotal};
 use bmms_shared::plans::score::shown;
-use bmms_shared::spreadsheet::csv_text;
+use bmms_shared::spreadsheet::{csv_text, pesos_number};
 use bmms_shared::policy;
 use bmms_shared::records::ppa::sector_name;
 use chrono::Datelike;
@@ -114,12 +114,6 @@ pub async fn show(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(q
     let aip = aip_of(&mut tx, year, false).await?;
     tx.commit().await?;
     Ok(Json(aip))
-}
-
-/// Whole centavos as a spreadsheet reads a number of pesos: `150000.00`.
-fn pesos_number(centavos: i64) -> String {
-    let sign = if centavos < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", centavos.unsigned_abs() / 100, centavos.unsigned_abs() % 100)
 }
 
 fn csv_of(aip: &Aip) -> anyhow::Result<Vec<u8>> {

@@ -15,18 +15,57 @@ use axum::http::StatusCode;
 use axum::Json;
 use bmms_shared::api::{AddToBudget, BudgetProposal, SubmitBudget};
 use bmms_shared::budget::compliance;
-use bmms_shared::{policy, DocId, OrgId};
+use bmms_shared::{policy, DocId, OrgId, UserId};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::{Caller, SignedIn};
-use crate::budget::{load, Stored, CLASSES, HOLDS};
+use crate::budget::{self, Stored, CLASSES, HOLDS, YEAR_COST};
 use crate::db::OrgTx;
 use crate::error::ApiError;
 use crate::events::Topic;
 use crate::routes::extract::{ApiJson, ApiPath};
+
+/// The caller's organization's proposal for `year` (`crate::budget::load`), after taking
+/// in MFBM's return of it, if MFBM sent it back since it was last read.
+async fn load(tx: &mut OrgTx, year: i32, late_reason: Option<String>) -> Result<Stored, ApiError> {
+    take_return(tx, year).await?;
+    let org = tx.org_id();
+    budget::load(tx, org, year, late_reason).await
+}
+
+/// If MFBM sent the submitted proposal back (its review of this submission says
+/// `returned`), the proposal goes back to preparation: its signatures are withdrawn, and
+/// the move is kept as the reviewer's. MFBM's review is its own row; this follow-up runs
+/// in the organization's own transaction, and does nothing the second time.
+async fn take_return(tx: &mut OrgTx, year: i32) -> Result<(), ApiError> {
+    let returned: Option<(Uuid, UserId, String)> = sqlx::query_as(
+        "select b.id, r.reviewed_by, u.username from budget_proposals b
+         join budget_reviews r on r.budget_proposal_id = b.id and r.submitted_at = b.submitted_at
+         join users u on u.id = r.reviewed_by
+         where b.org_id = $1 and b.fiscal_year = $2 and b.status = 'submitted' and r.decision = 'returned'
+         for update of b",
+    )
+    .bind(tx.org_id())
+    .bind(year)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((id, reviewer, username)) = returned else { return Ok(()) };
+    let org = tx.org_id();
+    let before = budget::load(tx, org, year, None).await?.proposal;
+    sqlx::query(
+        "update budget_proposals set status = 'preparing', prepared_by = null, prepared_at = null, submitted_by = null,
+                submitted_at = null, updated_at = now() where id = $1",
+    )
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    let reviewer = Caller { user_id: reviewer, username, org_id: org, role: bmms_shared::Role::MfbmBudgetOfficer };
+    moved(tx, &reviewer, year, &before, id).await?;
+    Ok(())
+}
 
 /// Refuses an organization that proposes no budget (OCM, BPDA, MFBM).
 async fn proposing(tx: &mut OrgTx) -> Result<(), ApiError> {
@@ -70,7 +109,8 @@ async fn locked_id(tx: &mut OrgTx, year: i32) -> Result<Uuid, ApiError> {
 /// Keeps the move just made (the proposal `before` it, and as it is now) and answers the
 /// proposal as it is now.
 async fn moved(tx: &mut OrgTx, caller: &Caller, year: i32, before: &BudgetProposal, id: Uuid) -> Result<BudgetProposal, ApiError> {
-    let after = load(tx, year, None).await?.proposal;
+    let org = tx.org_id();
+    let after = budget::load(tx, org, year, None).await?.proposal;
     let (before, after_summary) = (summary(before), summary(&after));
     sqlx::query("insert into budget_transitions (org_id, budget_proposal_id, from_status, to_status, moved_by, before, after) values ($1, $2, $3, $4, $5, $6, $7)")
         .bind(tx.org_id())
@@ -86,7 +126,7 @@ async fn moved(tx: &mut OrgTx, caller: &Caller, year: i32, before: &BudgetPropos
     let details = json!({"fiscal_year": year, "before": before, "after": after_summary});
     audit::append(tx, Event { actor: &caller.actor(), action: &action, subject: format!("budget_proposal:{id}"), details }).await?;
     // Read again, with this move in its history.
-    Ok(load(tx, year, None).await?.proposal)
+    Ok(budget::load(tx, org, year, None).await?.proposal)
 }
 
 /// Opens a change of the year's proposal: the caller's transaction, the proposal's row
@@ -136,29 +176,37 @@ pub async fn add_ppa(
     if stored.proposal.ppas.iter().any(|p| p.proposal_id == proposal_id) {
         return Err(ApiError::invalid_field("proposal_id", "This PPA is in the budget already."));
     }
-    let certified: Option<(Uuid, serde_json::Value, bool)> = sqlx::query_as(&format!(
-        "select s.id, c.content, s.cost_by_year ? $3::text from ppa_submissions s join ppa_submission_contents c on c.submission_id = s.id
-         where s.org_id = $1 and s.proposal_id = $2 and {HOLDS}"
+    let certified: Option<(Uuid, serde_json::Value, bool, String, i32, i64)> = sqlx::query_as(&format!(
+        "select s.id, c.content, s.cost_by_year ? $3::text, coalesce(s.title, ''), s.version, {}
+         from ppa_submissions s join ppa_submission_contents c on c.submission_id = s.id
+         where s.org_id = $1 and s.proposal_id = $2 and {HOLDS}",
+        YEAR_COST.replace("$2", "$3")
     ))
     .bind(tx.org_id())
     .bind(proposal_id)
     .bind(year)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((submission_id, content, costed)) = certified else {
+    let Some((submission_id, content, costed, title, version, year_cost)) = certified else {
         let message = "This PPA is not certified by BPDA, or its certification no longer holds: only certified PPAs are budgeted. Submit it to BPDA first.";
         return Err(ApiError::invalid_field("proposal_id", message));
     };
     if !costed {
         return Err(ApiError::invalid_field("proposal_id", format!("This PPA has no cost in {year}; budget it in a year it is costed.")));
     }
-    sqlx::query("insert into budget_proposal_ppas (org_id, budget_proposal_id, proposal_id, submission_id) values ($1, $2, $3, $4)")
-        .bind(tx.org_id())
-        .bind(id)
-        .bind(proposal_id)
-        .bind(submission_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "insert into budget_proposal_ppas (org_id, budget_proposal_id, proposal_id, submission_id, title, version, year_cost)
+         values ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(tx.org_id())
+    .bind(id)
+    .bind(proposal_id)
+    .bind(submission_id)
+    .bind(&title)
+    .bind(version)
+    .bind(year_cost)
+    .execute(&mut *tx)
+    .await?;
     for quarter in 1..=4i16 {
         for class in CLASSES {
             let amount = content.get(bmms_shared::records::ppa::cost_field(year, quarter as u8, class)).and_then(|v| v.as_i64()).unwrap_or(0);

@@ -4,13 +4,16 @@
 pub mod aip;
 pub mod auth;
 pub mod bdp;
+pub mod budget_approvals;
 pub mod budget_calls;
 pub mod budget_proposals;
+pub mod budget_reviews;
 pub mod certifications;
 pub mod conflicts;
 pub mod dashboard;
 pub mod devices;
 pub mod events;
+pub mod expenditure_program;
 pub mod exports;
 pub mod extract;
 pub mod health;
@@ -148,6 +151,14 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::POST, "/budget-proposals/{year}/prepare", budget_proposals::prepare),
         ApiRoute::signed_in(M::POST, "/budget-proposals/{year}/reopen", budget_proposals::reopen),
         ApiRoute::signed_in(M::POST, "/budget-proposals/{year}/submit", budget_proposals::submit),
+        ApiRoute::signed_in(M::GET, "/budget-submissions", budget_reviews::list),
+        ApiRoute::signed_in(M::GET, "/budget-submissions/{year}/{code}", budget_reviews::show),
+        ApiRoute::signed_in(M::POST, "/budget-submissions/{year}/{code}/review", budget_reviews::review),
+        ApiRoute::signed_in(M::GET, "/budget-approvals", budget_approvals::list),
+        ApiRoute::signed_in(M::POST, "/budget-approvals/{year}/{code}", budget_approvals::approve),
+        ApiRoute::signed_in(M::GET, "/expenditure-program/{year}", expenditure_program::show),
+        ApiRoute::signed_in(M::GET, "/expenditure-program/{year}/export", expenditure_program::export),
+        ApiRoute::signed_in(M::POST, "/expenditure-program/{year}/parliament", expenditure_program::submit_to_parliament),
         ApiRoute::signed_in(M::POST, "/sync", sync::sync).body_limit(bmms_shared::sync::protocol::MAX_REQUEST_BYTES),
     ]
 }

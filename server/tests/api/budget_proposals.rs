@@ -19,22 +19,22 @@ use crate::proposals::{complete, submit};
 use crate::sync::{set, Device};
 
 /// The fiscal year budgeted: next year (the calls' years end at 2034).
-fn fiscal_year() -> i32 {
+pub fn fiscal_year() -> i32 {
     (Utc::now().year() + 1).min(2034)
 }
 
-struct Ministry {
-    app: TestApp,
+pub struct Ministry {
+    pub app: TestApp,
     sara: Device,
-    sofia: Browser,
-    hana: Browser,
-    mara: Browser,
+    pub sofia: Browser,
+    pub hana: Browser,
+    pub mara: Browser,
     pia: Browser,
 }
 
 /// MOH with its staff (Sara), supervisor (Sofia) and head (Hana, its administrator);
 /// BPDA's planner and MFBM's budget officer.
-async fn ministry() -> Ministry {
+pub async fn ministry() -> Ministry {
     let app = spawn_app().await;
     app.create_user("MOH", "sara", Role::MinistryStaff).await;
     app.create_user("MOH", "sofia", Role::Supervisor).await;
@@ -49,7 +49,7 @@ async fn ministry() -> Ministry {
 impl Ministry {
     /// A complete proposal costing ₱300,000 MOOE in Q2 and ₱1,000,000 CO in Q3 of the
     /// fiscal year, submitted, and certified by BPDA when `certify`.
-    async fn ppa(&mut self, title: &str, certify: bool) -> DocId {
+    pub async fn ppa(&mut self, title: &str, certify: bool) -> DocId {
         let doc = DocId(Uuid::new_v4());
         self.sara.client.create(doc, RecordKind::PpaProposal);
         complete(&mut self.sara, doc);
@@ -68,7 +68,7 @@ impl Ministry {
 
     /// MFBM's call for the fiscal year, MOH's ceiling `ceiling`, the budget submission due
     /// `due_in_days` from today.
-    async fn call(&self, ceiling: i64, due_in_days: i64) {
+    pub async fn call(&self, ceiling: i64, due_in_days: i64) {
         let today = Utc::now().date_naive();
         let day = |offset: i64| (today + Duration::days(due_in_days + offset)).to_string();
         let body = json!({
@@ -88,15 +88,27 @@ impl Ministry {
         assert!(answer.status().is_success(), "{}", answer.text().await.unwrap());
     }
 
-    async fn budget(&self, who: &Browser) -> Value {
+    pub async fn budget(&self, who: &Browser) -> Value {
         let answer = self.app.get(&format!("/api/v1/budget-proposals/{}", fiscal_year()), who).await;
         assert_eq!(answer.status(), 200);
         answer.json().await.unwrap()
     }
 
-    async fn act(&self, who: &Browser, action: &str, body: Option<Value>) -> reqwest::Response {
+    pub async fn act(&self, who: &Browser, action: &str, body: Option<Value>) -> reqwest::Response {
         self.app.request(Method::POST, &format!("/api/v1/budget-proposals/{}/{action}", fiscal_year()), Some(who), body).await
     }
+}
+
+/// MOH's budget for the fiscal year, its one certified PPA (₱1,300,000) within its
+/// ceiling, prepared by Sofia and submitted by Hana.
+pub async fn submitted_budget() -> Ministry {
+    let mut m = ministry().await;
+    let stations = m.ppa("Health stations", true).await;
+    m.call(10_000_000_00, 30).await;
+    assert_eq!(m.act(&m.sofia, "ppas", Some(json!({"proposal_id": stations}))).await.status(), 200);
+    assert_eq!(m.act(&m.sofia, "prepare", None).await.status(), 200);
+    assert_eq!(m.act(&m.hana, "submit", Some(json!({}))).await.status(), 200);
+    m
 }
 
 fn rules(budget: &Value) -> Vec<&str> {
@@ -198,4 +210,73 @@ async fn the_compliance_check_blocks_a_budget_that_breaks_a_rule_and_a_late_one_
     assert_eq!(submitted["status"], "submitted");
     assert_eq!(rules(&submitted), ["BC-7"], "flagged late");
     assert!(submitted["violations"][0]["message"].as_str().unwrap().contains("The provincial hearings ran late."));
+}
+
+#[tokio::test]
+async fn mfbm_reviews_the_years_submissions_returning_one_with_comments_and_recommending_it_when_it_comes_again() {
+    let m = submitted_budget().await;
+    let year = fiscal_year();
+    let list = |who: &Browser| {
+        let (app, who) = (&m.app, who.clone());
+        async move {
+            let answer: Value = app.get(&format!("/api/v1/budget-submissions?year={year}"), &who).await.json().await.unwrap();
+            answer["items"].as_array().unwrap().clone()
+        }
+    };
+    let submissions = list(&m.mara).await;
+    assert_eq!(submissions.len(), 1);
+    let moh = &submissions[0];
+    assert_eq!((moh["organization_code"].as_str(), moh["total"].as_i64(), moh["errors"].as_u64(), moh["review"].as_str()), (Some("MOH"), Some(1_300_000_00), Some(0), None));
+    assert_eq!(error_of(m.app.get(&format!("/api/v1/budget-submissions?year={year}"), &m.sofia).await).await.0, 403, "a ministry sees its own budget only");
+    let detail: Value = m.app.get(&format!("/api/v1/budget-submissions/{year}/MOH"), &m.mara).await.json().await.unwrap();
+    assert_eq!(detail["ppas"][0]["title"], "Health stations");
+    assert_eq!(error_of(m.app.get(&format!("/api/v1/budget-submissions/{year}/MILG"), &m.mara).await).await.0, 404);
+
+    let review = |decision: &str, comments: &str| json!({"decision": decision, "comments": comments});
+    let path = format!("/api/v1/budget-submissions/{year}/MOH/review");
+    for (bad, field) in [(review("maybe", "Fine."), "decision"), (review("returned", "  "), "comments")] {
+        let (status, _, _) = error_of(m.app.request(Method::POST, &path, Some(&m.mara), Some(bad)).await).await;
+        assert_eq!(status, 422, "{field}");
+    }
+    let returned = m.app.request(Method::POST, &path, Some(&m.mara), Some(review("returned", "Split the CO by project site."))).await;
+    assert_eq!(returned.status(), 201);
+    let again = m.app.request(Method::POST, &path, Some(&m.mara), Some(review("recommended", "Fine after all."))).await;
+    assert_eq!(error_of(again).await.1, "already_reviewed", "one review per submission");
+
+    // The ministry takes the return: preparing again, with MFBM's comments.
+    let budget = m.budget(&m.sofia).await;
+    assert_eq!((budget["status"].as_str(), budget["review"]["decision"].as_str()), (Some("preparing"), Some("returned")));
+    assert_eq!(budget["review"]["comments"], "Split the CO by project site.");
+    let last = budget["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["from_status"].as_str(), last["to_status"].as_str()), (Some("submitted"), Some("preparing")));
+    assert!(list(&m.mara).await.is_empty(), "nothing of MOH's is submitted now");
+
+    // Submitted again, it is recommended, once.
+    assert_eq!(m.act(&m.sofia, "prepare", None).await.status(), 200);
+    assert_eq!(m.act(&m.hana, "submit", Some(json!({}))).await.status(), 200);
+    assert_eq!(list(&m.mara).await[0]["review"], Value::Null, "the return was of the earlier submission");
+    assert_eq!(m.app.request(Method::POST, &path, Some(&m.mara), Some(review("recommended", "Within the ceiling; certified."))).await.status(), 201);
+    let again = m.app.request(Method::POST, &path, Some(&m.mara), Some(review("returned", "On second thought."))).await;
+    assert_eq!(error_of(again).await.1, "already_reviewed");
+    assert_eq!(list(&m.mara).await[0]["review"], "recommended");
+    let budget = m.budget(&m.sofia).await;
+    assert_eq!((budget["status"].as_str(), budget["review"]["decision"].as_str()), (Some("submitted"), Some("recommended")));
+
+    // PostgreSQL: the reviews are MFBM's rows, read by MOH and not by MILG, written by MFBM alone.
+    let (moh, milg) = (m.app.org_id("MOH").await, m.app.org_id("MILG").await);
+    for (org, expected) in [(moh, 2), (milg, 0)] {
+        let mut tx = OrgTx::begin(m.app.db(), org).await.unwrap();
+        let read: i64 = sqlx::query_scalar("select count(*) from budget_reviews").fetch_one(&mut *tx).await.unwrap();
+        assert_eq!(read, expected, "{org}");
+        tx.commit().await.unwrap();
+    }
+    let mut tx = OrgTx::begin(m.app.db(), moh).await.unwrap();
+    let forged = sqlx::query(
+        "insert into budget_reviews (org_id, budget_proposal_id, proposal_org_id, submitted_at, decision, comments, reviewed_by)
+         select $1, id, org_id, now(), 'recommended', 'Self-approved.', submitted_by from budget_proposals",
+    )
+    .bind(moh)
+    .execute(&mut *tx)
+    .await;
+    assert!(forged.is_err(), "a ministry cannot review its own budget");
 }

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod bdp;
+mod budget_approvals;
 mod budget_calls;
 mod budget_proposals;
 mod catalog;

@@ -26,9 +26,16 @@ fn takes_an_authorization_step(statement: &str) -> bool {
 /// (a computation whose input is too large for an address).
 const WRITES_OPEN_TO_READ_ONLY: [&str; 2] = ["/auth/logout", "/bdp/score"];
 
+/// The one write OCM's accounts make: an executive's approval of a budget, OCM's own row
+/// (`SignedIn::require_executive_decision`).
+const OCM_OWN_DECISIONS: [&str; 1] = ["/budget-approvals/{year}/{code}"];
+
 /// The first statement of a writing handler: the read-only rule, alone or inside the
-/// policy check.
-fn applies_the_read_only_rule(statement: &str) -> bool {
+/// policy check, or for OCM's own decision the check that only an executive passes.
+fn applies_the_read_only_rule(path: &str, statement: &str) -> bool {
+    if OCM_OWN_DECISIONS.contains(&path) {
+        return statement.contains("signed_in.require_executive_decision()");
+    }
     statement.contains("signed_in.require_writer()") || statement.contains("signed_in.require_allowed(")
 }
 
@@ -71,7 +78,7 @@ fn every_signed_in_handler_says_first_who_may_call_it() {
                 );
                 if route.method != Method::GET && !WRITES_OPEN_TO_READ_ONLY.contains(&route.path) {
                     assert!(
-                        applies_the_read_only_rule(&first),
+                        applies_the_read_only_rule(route.path, &first),
                         "{name} writes: its first statement must apply the read-only rule (signed_in.require_writer() or require_allowed(…)), not `{first}`"
                     );
                 }
@@ -93,8 +100,10 @@ fn the_check_is_recognised_only_as_the_first_statement() {
     assert!(takes_an_authorization_step("signed_in.require_writer()?;"));
     assert!(!takes_an_authorization_step("let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;"));
     assert!(!takes_an_authorization_step("let ApiJson(body) = body?;"));
-    assert!(applies_the_read_only_rule("let caller = signed_in.require_allowed(|role| policy::may_create(role, kind))?;"));
-    assert!(!applies_the_read_only_rule("let caller = signed_in.require_supervisor(WHAT)?;"));
+    assert!(applies_the_read_only_rule("/tasks", "let caller = signed_in.require_allowed(|role| policy::may_create(role, kind))?;"));
+    assert!(!applies_the_read_only_rule("/tasks", "let caller = signed_in.require_supervisor(WHAT)?;"));
+    assert!(!applies_the_read_only_rule("/tasks", "let caller = signed_in.require_executive_decision()?;"), "only OCM's own decision");
+    assert!(applies_the_read_only_rule(OCM_OWN_DECISIONS[0], "let caller = signed_in.require_executive_decision()?;"));
 }
 
 #[tokio::test]

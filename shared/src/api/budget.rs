@@ -123,6 +123,48 @@ pub struct BudgetProposal {
     /// The organization's certified PPAs that could be added (while it is being prepared).
     pub candidates: Vec<BudgetCandidate>,
     pub history: Vec<BudgetTransition>,
+    /// MFBM's latest technical review of it, if any.
+    pub review: Option<BudgetReview>,
+    /// OCM's executive approval of this submission, if given: by whom and when.
+    pub approved_by: Option<String>,
+    pub approved_at: Option<String>,
+    /// When MFBM submitted the year's budget to Parliament with this one in it.
+    pub in_parliament_at: Option<String>,
+}
+
+/// MFBM's technical review of a submitted budget: `returned` (to prepare again, with
+/// comments) or `recommended`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetReview {
+    pub decision: String,
+    pub comments: String,
+    pub reviewed_by: String,
+    pub reviewed_at: String,
+}
+
+/// The body of `POST /api/v1/budget-submissions/{year}/{organization_code}/review`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBudget {
+    /// `returned` or `recommended`.
+    pub decision: String,
+    pub comments: String,
+}
+
+/// One organization's submitted budget in MFBM's list of a year's submissions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetSubmission {
+    pub organization_code: String,
+    pub organization_name: String,
+    pub total: i64,
+    pub ceiling: Option<i64>,
+    pub submitted_at: String,
+    /// Submitted after the deadline (its reason is in the proposal).
+    pub late: bool,
+    pub errors: usize,
+    pub warnings: usize,
+    /// MFBM's review of this submission, if any: `recommended`.
+    pub review: Option<String>,
 }
 
 /// The body of `POST /api/v1/budget-proposals/{year}/ppas`.
@@ -139,4 +181,55 @@ pub struct SubmitBudget {
     /// Why it is late, when it is submitted after the deadline.
     #[serde(default)]
     pub late_reason: Option<String>,
+}
+
+/// A budget MFBM recommended, in OCM's list for executive approval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetForApproval {
+    pub organization_code: String,
+    pub organization_name: String,
+    pub total: i64,
+    pub ceiling: Option<i64>,
+    pub recommended_by: String,
+    pub recommended_at: String,
+    pub comments: String,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<String>,
+}
+
+/// One line of the expenditure program: a PPA's cost in one expense class, by quarter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgramLine {
+    pub organization_code: String,
+    pub proposal_id: crate::DocId,
+    pub title: String,
+    /// `PS`, `MOOE` or `CO`.
+    pub class: String,
+    pub quarters: [i64; 4],
+    pub total: i64,
+}
+
+/// An organization's total in the expenditure program.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgramTotal {
+    pub organization_code: String,
+    pub organization_name: String,
+    /// PS, MOOE, CO.
+    pub by_class: [i64; 3],
+    pub total: i64,
+}
+
+/// `GET /api/v1/expenditure-program/{year}`: the year's budgets approved by OCM,
+/// organization × PPA × expense class × quarter, with totals (centavos). Once MFBM
+/// submitted the year's budget to Parliament, the budgets it gathered then.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExpenditureProgram {
+    pub fiscal_year: i32,
+    pub submitted_to_parliament_by: Option<String>,
+    pub submitted_to_parliament_at: Option<String>,
+    pub lines: Vec<ProgramLine>,
+    pub by_organization: Vec<ProgramTotal>,
+    pub by_class: [i64; 3],
+    pub by_quarter: [i64; 4],
+    pub total: i64,
 }

@@ -34,7 +34,8 @@ mod tests;
 
 pub use aip::{Aip, AipQuery, AipRow, AipTotal};
 pub use budget::{
-    AddToBudget, BudgetCall, BudgetCallInput, BudgetCandidate, BudgetPpa, BudgetProposal, BudgetTransition, Ceiling, CeilingInput, Deadline, SubmitBudget,
+    AddToBudget, BudgetCall, BudgetCallInput, BudgetCandidate, BudgetPpa, BudgetProposal, BudgetReview, BudgetSubmission, BudgetTransition, Ceiling, CeilingInput,
+    BudgetForApproval, Deadline, ExpenditureProgram, ProgramLine, ProgramTotal, ReviewBudget, SubmitBudget,
 };
 pub use auth::{LoginRequest, Me, OrganizationSummary, SignedOut, UserSummary};
 pub use conflicts::{ConflictDetail, QueuedConflict, Resolution, Resolve, ResolveMany, Settlement, WrittenValue};

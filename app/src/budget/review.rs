@@ -1,0 +1,111 @@
+//! MFBM's technical review at the desk: the budgets submitted for a fiscal year, each
+//! with its total against its ceiling and what the compliance check finds now; one opened
+//! in full, sent back with comments or recommended.
+
+use bmms_shared::api::{BudgetProposal, BudgetSubmission, Items, ReviewBudget};
+use bmms_shared::plans::proposal::pesos;
+use bmms_shared::records::ppa::FISCAL_YEARS;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::proposal::{findings, history, ppas_table};
+use crate::desk::api::{self, Problem};
+use crate::desk::csrf_token;
+use crate::desk::live::Live;
+use crate::device::Status;
+use crate::text::{t, when};
+
+#[component]
+pub fn BudgetSubmissions() -> impl IntoView {
+    let this_year = js_sys::Date::new_0().get_full_year() as i32;
+    let year = RwSignal::new((this_year + 1).clamp(*FISCAL_YEARS.start(), *FISCAL_YEARS.end()));
+    let refresh = use_context::<Live>().map_or_else(|| RwSignal::new(0), |live| live.records);
+    let list = RwSignal::new(None::<Result<Items<BudgetSubmission>, String>>);
+    api::keep_loaded(refresh, move || format!("/api/v1/budget-submissions?year={}", year.get()), list);
+    let open = RwSignal::new(None::<String>);
+    view! {
+        <section class="card desk" id="budget-submissions">
+            <h1>{t().budget.submissions_title}</h1>
+            <p>{t().budget.submissions_intro}</p>
+            <label>{t().budget.fiscal_year} " "
+                <select id="submissions-year" on:change=move |ev| if let Ok(chosen) = event_target_value(&ev).parse() { open.set(None); year.set(chosen) }>
+                    {FISCAL_YEARS.map(|y| view! { <option value=y.to_string() selected=move || year.get() == y>{y}</option> }).collect_view()}
+                </select></label>
+            {move || match list.get() {
+                None => view! { <p>{t().loading}</p> }.into_any(),
+                Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                Some(Ok(list)) if list.items.is_empty() => view! { <p>{(t().budget.none_submitted)(year.get_untracked())}</p> }.into_any(),
+                Some(Ok(list)) => view! {
+                    <table class="desk-table" id="submissions">
+                        <thead><tr><th scope="col">{t().budget.organization}</th><th scope="col">{t().budget.total}</th>
+                            <th scope="col">{t().budget.ceilings}</th><th scope="col">{t().budget.submitted}</th>
+                            <th scope="col">{t().budget.compliance}</th><th scope="col">{t().budget.review}</th></tr></thead>
+                        <tbody>{list.items.into_iter().map(|s| {
+                            let code = s.organization_code.clone();
+                            view! {
+                                <tr data-organization=s.organization_code.clone()>
+                                    <th scope="row"><button class="link" on:click=move |_| open.set(Some(code.clone()))>
+                                        {s.organization_code.clone()}</button> " " <small>{s.organization_name}</small></th>
+                                    <td>{pesos(s.total)}</td><td>{s.ceiling.map(pesos).unwrap_or_default()}</td>
+                                    <td>{when(&s.submitted_at)} {s.late.then(|| view! { " " <span class="badge waiting">{t().budget.late}</span> })}</td>
+                                    <td>{(t().budget.findings)(s.errors, s.warnings)}</td>
+                                    <td>{s.review.unwrap_or_default()}</td>
+                                </tr>
+                            }
+                        }).collect_view()}</tbody>
+                    </table>
+                }.into_any(),
+            }}
+            {move || open.get().map(|code| view! { <SubmissionDetail year=year.get_untracked() code=code /> })}
+        </section>
+    }
+}
+
+/// One submitted budget in full, with the review form.
+#[component]
+fn SubmissionDetail(year: i32, code: String) -> impl IntoView {
+    let status = expect_context::<Status>();
+    let detail = RwSignal::new(None::<Result<BudgetProposal, String>>);
+    let path = format!("/api/v1/budget-submissions/{year}/{code}");
+    api::keep_loaded(RwSignal::new(0), { let path = path.clone(); move || path.clone() }, detail);
+    let comments = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<Problem>);
+    let review_path = StoredValue::new(format!("{path}/review"));
+    let decide = move |decision: &'static str| {
+        let csrf = csrf_token(status);
+        let path = review_path.get_value();
+        let body = ReviewBudget { decision: decision.to_owned(), comments: comments.get_untracked() };
+        spawn_local(async move {
+            match api::post::<BudgetProposal>(&path, &csrf, &body).await {
+                Ok(read) => {
+                    problem.set(None);
+                    detail.set(Some(Ok(read)));
+                }
+                Err(refused) => problem.set(Some(refused)),
+            }
+        });
+    };
+    view! {
+        <article class="budget-submission" id="submission-detail" data-organization=code.clone()>
+            {move || match detail.get() {
+                None => view! { <p>{t().loading}</p> }.into_any(),
+                Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                Some(Ok(b)) => view! {
+                    <h2>{(t().budget.submission_of)(&b.organization_code, b.fiscal_year)}</h2>
+                    <p>{(t().budget.totals)(&pesos(b.total), &b.ceiling.as_ref().map(|c| pesos(c.total)).unwrap_or_default(), b.deadline.as_deref().unwrap_or("—"))}
+                        {b.late_reason.clone().map(|r| view! { <br /><small>{(t().budget.late_because)(&r)}</small> })}</p>
+                    {ppas_table(&b, None)}
+                    {findings(&b)}
+                    {history(&b)}
+                }.into_any(),
+            }}
+            <div class="review-form">
+                <label for="review-comments">{t().budget.review_comments}</label>
+                <textarea id="review-comments" rows="3" prop:value=comments on:input=move |ev| comments.set(event_target_value(&ev))></textarea>
+                {move || problem.get().map(|p| view! { <p class="error" role="alert" id="review-problem">{p.message}</p> })}
+                <button id="review-return" on:click=move |_| decide("returned")>{t().budget.send_back}</button> " "
+                <button class="primary" id="review-recommend" on:click=move |_| decide("recommended")>{t().budget.recommend}</button>
+            </div>
+        </article>
+    }
+}
