@@ -198,6 +198,30 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   const programCsv = await mara.page.evaluate(async () => (await fetch("/api/v1/expenditure-program/2026/export?format=csv")).text());
   assert.match(programCsv, /Health stations for Datu Piang,MOOE,150000\.00,0\.00,0\.00,0\.00,150000\.00/);
   await headsView.locator("#budget-status").filter({ hasText: "Submitted to Parliament" }).waitFor();
+  // Execution: MFBM releases Q1's allotment; the ministry obligates against it, and a
+  // disbursement above its obligations is refused with the figures.
+  await openTab(mara.page, "Allotments");
+  const ledger = mara.page.locator("#ledger");
+  await ledger.locator("#ledger-year").selectOption("2026");
+  await ledger.locator("#release-line option").filter({ hasText: "Health stations for Datu Piang" }).waitFor({ state: "attached" });
+  await ledger.locator("#release-amount").fill("150,000");
+  await ledger.locator("#release-reference").fill("SARO-2026-001");
+  await ledger.locator("#release-send").click();
+  await ledger.locator('#allotments tr[data-reference="SARO-2026-001"]').waitFor();
+  await openTab(head.page, "Allotments");
+  const books = head.page.locator("#ledger");
+  await books.locator("#ledger-year").selectOption("2026");
+  await books.getByRole("button", { name: "SARO-2026-001" }).click();
+  await books.locator("#record-amount").fill("100,000");
+  await books.locator("#record-reference").fill("ORS-2026-0001");
+  await books.locator("#record-send").click();
+  await books.locator('#entries tr').filter({ hasText: "ORS-2026-0001" }).waitFor();
+  await books.locator("#record-kind").selectOption("disbursement");
+  await books.locator("#record-amount").fill("120,000");
+  await books.locator("#record-reference").fill("DV-2026-0001");
+  await books.locator("#record-send").click();
+  await books.locator("#ledger-problem").filter({ hasText: "disburse at most ₱100,000.00" }).waitFor();
+  assert.match(await books.locator('#allotments tr[data-reference="SARO-2026-001"]').innerText(), /₱150,000\.00\s+₱100,000\.00\s+₱0\.00\s+66\.7 % \/ 0\.0 %/);
 
   // The ministry's phones take the decision at their next sync and show the certificate;
   // an edit after it voids it, visibly.

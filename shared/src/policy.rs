@@ -143,6 +143,19 @@ pub fn may_read_expenditure_program(role: Role) -> Result<(), Denied> {
         .ok_or_else(|| Denied("Only MFBM's budget officers and OCM read the whole expenditure program.".to_owned()))
 }
 
+/// May `role` release allotments of an enacted budget? MFBM's budget officers alone.
+pub fn may_release_allotments(role: Role) -> Result<(), Denied> {
+    (role == Role::MfbmBudgetOfficer)
+        .then_some(())
+        .ok_or_else(|| Denied("Only MFBM's budget officers release allotments.".to_owned()))
+}
+
+/// May `role` record the organization's obligations and disbursements, and reverse them?
+/// Its desk staff, who keep its books at the desk.
+pub fn may_record_ledger(role: Role) -> Result<(), Denied> {
+    may_prepare_budget(role).map_err(|_| Denied("Only the organization's desk staff record its obligations and disbursements.".to_owned()))
+}
+
 /// May `role` submit the organization's PPA proposal to BPDA? Its supervisors and
 /// administrators: they answer for the organization's work, as they validate its
 /// assessments; ministry staff draft.

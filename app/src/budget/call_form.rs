@@ -5,12 +5,12 @@
 use bmms_shared::api::{BudgetCall, BudgetCallInput, CeilingInput, OrganizationSummary};
 use bmms_shared::budget::scheduled_stages;
 use bmms_shared::plans::proposal::{centavos_of, pesos};
-use bmms_shared::records::ppa::FISCAL_YEARS;
 use bmms_shared::OrgKind;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::BTreeMap;
 
+use super::{year_select, year_signal};
 use crate::desk::api::{self, Problem};
 use crate::desk::csrf_token;
 use crate::device::Status;
@@ -58,8 +58,7 @@ impl Typed {
 #[component]
 pub fn CallForm(calls: Signal<Vec<BudgetCall>>, refresh: RwSignal<u64>) -> impl IntoView {
     let status = expect_context::<Status>();
-    let this_year = js_sys::Date::new_0().get_full_year() as i32;
-    let year = RwSignal::new((this_year + 1).clamp(*FISCAL_YEARS.start(), *FISCAL_YEARS.end()));
+    let year = year_signal();
     let existing = Memo::new(move |_| calls.get().into_iter().find(|c| c.fiscal_year == year.get()));
     let typed = RwSignal::new(Typed::default());
     // Choosing a year that has a call fills the form with it, to amend.
@@ -109,10 +108,7 @@ pub fn CallForm(calls: Signal<Vec<BudgetCall>>, refresh: RwSignal<u64>) -> impl 
                 None => t().budget.issue_title.to_owned(),
             }}</h2>
             <p>{t().budget.issue_intro}</p>
-            <label>{t().budget.fiscal_year} " "
-                <select id="call-year" on:change=move |ev| if let Ok(chosen) = event_target_value(&ev).parse() { year.set(chosen) }>
-                    {FISCAL_YEARS.map(|y| view! { <option value=y.to_string() selected=move || year.get() == y>{y}</option> }).collect_view()}
-                </select></label>
+            {year_select("call-year", year)}
             <label for="call-message">{t().budget.message}</label>
             <textarea id="call-message" rows="4" prop:value=move || typed.with(|t| t.message.clone())
                 on:change=move |ev| typed.update(|t| t.message = event_target_value(&ev))></textarea>

@@ -5,16 +5,19 @@
 //! calls here ([`call_form`]). Online only, like the other desk screens.
 
 mod call_form;
+mod ledger;
 mod program;
 mod proposal;
 mod review;
 
+pub use ledger::Ledger;
 pub use program::{BudgetApprovals, ExpenditureProgramView};
 pub use proposal::BudgetProposalView;
 pub use review::BudgetSubmissions;
 
 use bmms_shared::api::{BudgetCall, Ceiling, Items};
 use bmms_shared::plans::proposal::pesos;
+use bmms_shared::records::ppa::FISCAL_YEARS;
 use bmms_shared::Role;
 use leptos::prelude::*;
 
@@ -144,5 +147,20 @@ pub fn BudgetCalls() -> impl IntoView {
                 }).collect_view().into_any(),
             }}
         </section>
+    }
+}
+
+/// The fiscal year a budget screen opens at: next year's (the one being prepared).
+pub(crate) fn year_signal() -> RwSignal<i32> {
+    let this_year = js_sys::Date::new_0().get_full_year() as i32;
+    RwSignal::new((this_year + 1).clamp(*FISCAL_YEARS.start(), *FISCAL_YEARS.end()))
+}
+
+pub(crate) fn year_select(id: &'static str, year: RwSignal<i32>) -> impl IntoView {
+    view! {
+        <label>{t().budget.fiscal_year} " "
+            <select id=id on:change=move |ev| if let Ok(chosen) = event_target_value(&ev).parse() { year.set(chosen) }>
+                {FISCAL_YEARS.map(|y| view! { <option value=y.to_string() selected=move || year.get() == y>{y}</option> }).collect_view()}
+            </select></label>
     }
 }

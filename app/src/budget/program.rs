@@ -5,7 +5,6 @@
 
 use bmms_shared::api::{BudgetForApproval, ExpenditureProgram, Items};
 use bmms_shared::plans::proposal::pesos;
-use bmms_shared::records::ppa::FISCAL_YEARS;
 use bmms_shared::{policy, Role};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -14,22 +13,8 @@ use crate::desk::api::{self, Problem};
 use crate::desk::csrf_token;
 use crate::desk::live::Live;
 use crate::device::Status;
+use super::{year_select, year_signal};
 use crate::text::{t, when};
-
-/// The fiscal year a budget screen opens at: next year's.
-fn year_signal() -> RwSignal<i32> {
-    let this_year = js_sys::Date::new_0().get_full_year() as i32;
-    RwSignal::new((this_year + 1).clamp(*FISCAL_YEARS.start(), *FISCAL_YEARS.end()))
-}
-
-fn year_select(id: &'static str, year: RwSignal<i32>) -> impl IntoView {
-    view! {
-        <label>{t().budget.fiscal_year} " "
-            <select id=id on:change=move |ev| if let Ok(chosen) = event_target_value(&ev).parse() { year.set(chosen) }>
-                {FISCAL_YEARS.map(|y| view! { <option value=y.to_string() selected=move || year.get() == y>{y}</option> }).collect_view()}
-            </select></label>
-    }
-}
 
 fn refresh() -> RwSignal<u64> {
     use_context::<Live>().map_or_else(|| RwSignal::new(0), |live| live.records)

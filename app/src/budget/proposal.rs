@@ -6,11 +6,11 @@
 use bmms_shared::api::{AddToBudget, BudgetProposal, SubmitBudget};
 use bmms_shared::budget::compliance::Severity;
 use bmms_shared::plans::proposal::pesos;
-use bmms_shared::records::ppa::FISCAL_YEARS;
 use bmms_shared::{policy, DocId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::{year_select, year_signal};
 use crate::desk::api::{self, Problem};
 use crate::desk::csrf_token;
 use crate::desk::live::Live;
@@ -30,8 +30,7 @@ enum Move {
 pub fn BudgetProposalView() -> impl IntoView {
     let status = expect_context::<Status>();
     let may_submit = status.me.get_untracked().is_some_and(|me| policy::may_submit_budget(me.role).is_ok());
-    let this_year = js_sys::Date::new_0().get_full_year() as i32;
-    let year = RwSignal::new((this_year + 1).clamp(*FISCAL_YEARS.start(), *FISCAL_YEARS.end()));
+    let year = year_signal();
     let refresh = use_context::<Live>().map_or_else(|| RwSignal::new(0), |live| live.records);
     let budget = RwSignal::new(None::<Result<BudgetProposal, String>>);
     api::keep_loaded(refresh, move || format!("/api/v1/budget-proposals/{}", year.get()), budget);
@@ -66,10 +65,7 @@ pub fn BudgetProposalView() -> impl IntoView {
         <section class="card desk" id="budget-proposal">
             <h1>{t().budget.proposal_title}</h1>
             <p>{t().budget.proposal_intro}</p>
-            <label>{t().budget.fiscal_year} " "
-                <select id="budget-year" on:change=move |ev| if let Ok(chosen) = event_target_value(&ev).parse() { year.set(chosen) }>
-                    {FISCAL_YEARS.map(|y| view! { <option value=y.to_string() selected=move || year.get() == y>{y}</option> }).collect_view()}
-                </select></label>
+            {year_select("budget-year", year)}
             {move || problem.get().map(|p| view! { <p class="error" role="alert" id="budget-problem">{p.message}</p> })}
             {move || match budget.get() {
                 None => view! { <p>{t().loading}</p> }.into_any(),

@@ -4,11 +4,11 @@
 
 use bmms_shared::api::{BudgetProposal, BudgetSubmission, Items, ReviewBudget};
 use bmms_shared::plans::proposal::pesos;
-use bmms_shared::records::ppa::FISCAL_YEARS;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::proposal::{findings, history, ppas_table};
+use super::{year_select, year_signal};
 use crate::desk::api::{self, Problem};
 use crate::desk::csrf_token;
 use crate::desk::live::Live;
@@ -17,20 +17,21 @@ use crate::text::{t, when};
 
 #[component]
 pub fn BudgetSubmissions() -> impl IntoView {
-    let this_year = js_sys::Date::new_0().get_full_year() as i32;
-    let year = RwSignal::new((this_year + 1).clamp(*FISCAL_YEARS.start(), *FISCAL_YEARS.end()));
+    let year = year_signal();
     let refresh = use_context::<Live>().map_or_else(|| RwSignal::new(0), |live| live.records);
     let list = RwSignal::new(None::<Result<Items<BudgetSubmission>, String>>);
     api::keep_loaded(refresh, move || format!("/api/v1/budget-submissions?year={}", year.get()), list);
     let open = RwSignal::new(None::<String>);
+    // Another year closes the budget opened.
+    Effect::new(move |_| {
+        year.track();
+        open.set(None);
+    });
     view! {
         <section class="card desk" id="budget-submissions">
             <h1>{t().budget.submissions_title}</h1>
             <p>{t().budget.submissions_intro}</p>
-            <label>{t().budget.fiscal_year} " "
-                <select id="submissions-year" on:change=move |ev| if let Ok(chosen) = event_target_value(&ev).parse() { open.set(None); year.set(chosen) }>
-                    {FISCAL_YEARS.map(|y| view! { <option value=y.to_string() selected=move || year.get() == y>{y}</option> }).collect_view()}
-                </select></label>
+            {year_select("submissions-year", year)}
             {move || match list.get() {
                 None => view! { <p>{t().loading}</p> }.into_any(),
                 Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),

@@ -55,6 +55,7 @@ pub enum Screen {
     BudgetSubmissions,
     BudgetApprovals,
     ExpenditureProgram,
+    Ledger,
 }
 
 /// The whole app.
@@ -109,6 +110,10 @@ fn SignedIn() -> impl IntoView {
     let role = status.me.get_untracked().map(|me| me.role);
     let (supervises, at_desk) = (role.is_some_and(|r| r.supervises()), role.is_some_and(|r| r.works_at_desk()));
     let oversees = role.is_some_and(|r| r.oversees_all());
+    // Whether the network is up, changing only when it changes: the sync marks itself
+    // online after every exchange, and each mark would otherwise draw the screen anew,
+    // losing what the person had chosen on it (a year, an open record).
+    let online = Memo::new(move |_| status.online.get());
     // OCM, BPDA and MFBM work at the desk: no records or device of their own to sync.
     let field_work = role.is_some_and(|r| r.does_field_work());
     let reads_submissions = role.is_some_and(|r| bmms_shared::policy::may_read_submissions(r).is_ok());
@@ -153,6 +158,12 @@ fn SignedIn() -> impl IntoView {
     let budget_approvals_tab = move || {
         #[cfg(feature = "desk")]
         return nav(Screen::BudgetApprovals, t().budget.approvals_tab);
+        #[cfg(not(feature = "desk"))]
+        ()
+    };
+    let ledger_tab = move || {
+        #[cfg(feature = "desk")]
+        return nav(Screen::Ledger, t().budget.ledger_tab);
         #[cfg(not(feature = "desk"))]
         ()
     };
@@ -204,6 +215,7 @@ fn SignedIn() -> impl IntoView {
             {(desk_build && reviews_budgets).then(budget_submissions_tab)}
             {(desk_build && oversees).then(budget_approvals_tab)}
             {(desk_build && (reviews_budgets || oversees)).then(program_tab)}
+            {(desk_build && (reviews_budgets || oversees || prepares_budget)).then(ledger_tab)}
             {(!desk_build && (at_desk || !field_work)).then(|| view! { <a class="button nav" href="/desk/">{t().open_desk}</a> })}
         </nav>
         {move || match screen.get() {
@@ -211,7 +223,7 @@ fn SignedIn() -> impl IntoView {
             Screen::List(kind) => view! { <lists::RecordList kind=kind /> }.into_any(),
             Screen::Record(id) => view! { <form::RecordForm id=id /> }.into_any(),
             Screen::Device => view! { <device_page::DevicePage /> }.into_any(),
-            _ if !status.online.get() => view! { <p class="card warning" role="status">{t().desk.needs_connection}</p> }.into_any(),
+            _ if !online.get() => view! { <p class="card warning" role="status">{t().desk.needs_connection}</p> }.into_any(),
             #[cfg(not(feature = "desk"))]
             _ => view! { <Home /> }.into_any(),
             #[cfg(feature = "desk")]
@@ -254,6 +266,8 @@ fn SignedIn() -> impl IntoView {
             Screen::BudgetApprovals => view! { <crate::budget::BudgetApprovals /> }.into_any(),
             #[cfg(feature = "desk")]
             Screen::ExpenditureProgram => view! { <crate::budget::ExpenditureProgramView /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::Ledger => view! { <crate::budget::Ledger /> }.into_any(),
         }}
     }
 }

@@ -19,6 +19,7 @@ pub mod extract;
 pub mod health;
 pub mod implementation;
 pub mod implementation_counts;
+pub mod ledger;
 pub mod organizations;
 pub mod proposals;
 pub mod records;
@@ -159,6 +160,11 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::GET, "/expenditure-program/{year}", expenditure_program::show),
         ApiRoute::signed_in(M::GET, "/expenditure-program/{year}/export", expenditure_program::export),
         ApiRoute::signed_in(M::POST, "/expenditure-program/{year}/parliament", expenditure_program::submit_to_parliament),
+        ApiRoute::signed_in(M::GET, "/allotments", ledger::list),
+        ApiRoute::signed_in(M::POST, "/allotments", ledger::release),
+        ApiRoute::signed_in(M::GET, "/ledger", ledger::entries),
+        ApiRoute::signed_in(M::POST, "/ledger", ledger::record),
+        ApiRoute::signed_in(M::POST, "/ledger/{id}/reverse", ledger::reverse),
         ApiRoute::signed_in(M::POST, "/sync", sync::sync).body_limit(bmms_shared::sync::protocol::MAX_REQUEST_BYTES),
     ]
 }

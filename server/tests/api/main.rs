@@ -24,6 +24,7 @@ mod proposals;
 mod health_and_static;
 mod hostile_input;
 mod implementation;
+mod ledger;
 mod resources;
 mod review;
 mod routes;

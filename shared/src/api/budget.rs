@@ -233,3 +233,94 @@ pub struct ExpenditureProgram {
     pub by_quarter: [i64; 4],
     pub total: i64,
 }
+
+/// The body of `POST /api/v1/allotments`: MFBM releases an allotment (SARO) for a quarter,
+/// to an organization, for one PPA and expense class of its enacted budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseAllotment {
+    pub fiscal_year: i32,
+    pub quarter: i16,
+    pub organization_code: String,
+    pub proposal_id: crate::DocId,
+    /// `ps`, `mooe` or `co`.
+    pub class: String,
+    /// Whole centavos, more than 0.
+    pub amount: i64,
+    /// The release's number (the SARO's).
+    pub reference: String,
+}
+
+/// An allotment with where it stands: obligated and disbursed against it (centavos).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Allotment {
+    pub id: uuid::Uuid,
+    pub fiscal_year: i32,
+    pub quarter: i16,
+    pub organization_code: String,
+    pub proposal_id: crate::DocId,
+    pub class: String,
+    pub reference: String,
+    pub released_at: String,
+    pub allotted: i64,
+    pub obligated: i64,
+    pub disbursed: i64,
+}
+
+/// The body of `POST /api/v1/ledger`: an obligation (ORS) or a disbursement (DV) against
+/// an allotment of the organization's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordEntry {
+    pub allotment_id: uuid::Uuid,
+    /// `obligation` or `disbursement`.
+    pub kind: String,
+    /// Whole centavos, more than 0.
+    pub amount: i64,
+    /// The document's number (the ORS's or the DV's).
+    pub reference: String,
+}
+
+/// The body of `POST /api/v1/ledger/{id}/reverse`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReverseEntry {
+    pub reason: String,
+}
+
+/// One entry of the ledger; a reversal has a negative amount and names the entry it reverses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub id: i64,
+    pub allotment_id: uuid::Uuid,
+    pub kind: String,
+    pub amount: i64,
+    pub reference: String,
+    pub reverses: Option<i64>,
+    pub reason: Option<String>,
+    pub recorded_at: String,
+    /// The allotment's balance after the entry.
+    pub balance: Allotment,
+}
+
+/// `GET /api/v1/ledger?allotment_id=`: one entry of an allotment's ledger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerLine {
+    pub id: i64,
+    pub kind: String,
+    pub amount: i64,
+    pub reference: String,
+    pub reverses: Option<i64>,
+    pub reason: Option<String>,
+    /// A later entry reverses this one.
+    pub reversed: bool,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+/// The query of `GET /api/v1/ledger`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerQuery {
+    pub allotment_id: uuid::Uuid,
+}

@@ -35,7 +35,8 @@ mod tests;
 pub use aip::{Aip, AipQuery, AipRow, AipTotal};
 pub use budget::{
     AddToBudget, BudgetCall, BudgetCallInput, BudgetCandidate, BudgetPpa, BudgetProposal, BudgetReview, BudgetSubmission, BudgetTransition, Ceiling, CeilingInput,
-    BudgetForApproval, Deadline, ExpenditureProgram, ProgramLine, ProgramTotal, ReviewBudget, SubmitBudget,
+    Allotment, BudgetForApproval, Deadline, ExpenditureProgram, LedgerEntry, LedgerLine, LedgerQuery, ProgramLine, ProgramTotal, RecordEntry, ReleaseAllotment, ReverseEntry,
+    ReviewBudget, SubmitBudget,
 };
 pub use auth::{LoginRequest, Me, OrganizationSummary, SignedOut, UserSummary};
 pub use conflicts::{ConflictDetail, QueuedConflict, Resolution, Resolve, ResolveMany, Settlement, WrittenValue};
