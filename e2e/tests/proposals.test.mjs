@@ -222,6 +222,16 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   await books.locator("#record-send").click();
   await books.locator("#ledger-problem").filter({ hasText: "disburse at most ₱100,000.00" }).waitFor();
   assert.match(await books.locator('#allotments tr[data-reference="SARO-2026-001"]').innerText(), /₱150,000\.00\s+₱100,000\.00\s+₱0\.00\s+66\.7 % \/ 0\.0 %/);
+  // OCM's budget monitoring: the budget against releases and obligations; an alert once
+  // the threshold is above what MOH had obligated by the end of Q1.
+  await openTab(olive.page, "Budget monitoring");
+  const monitor = olive.page.locator("#budget-monitoring");
+  await monitor.locator("#monitoring-year").selectOption("2026");
+  await monitor.locator("#monitoring-totals").filter({ hasText: "Budget ₱150,000.00 · released ₱150,000.00 · obligated ₱100,000.00 · disbursed ₱0.00" }).waitFor();
+  assert.equal(await monitor.locator("#monitoring-alerts").count(), 0, "66.7 % is above the default 50 %");
+  await monitor.locator("#monitoring-threshold").fill("70");
+  await monitor.locator("#monitoring-threshold").press("Tab");
+  await monitor.locator("#monitoring-alerts li").filter({ hasText: "MOH had obligated 66.7 % of its releases by the end of Q1, below 70 %." }).waitFor();
 
   // The ministry's phones take the decision at their next sync and show the certificate;
   // an edit after it voids it, visibly.

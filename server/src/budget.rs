@@ -108,17 +108,21 @@ pub async fn load(tx: &mut OrgTx, org: OrgId, year: i32, late_reason: Option<Str
         })
         .collect();
 
-    let own = org == tx.org_id();
+    // The certified PPAs it could add: for the organization itself, while it prepares.
+    let status = row.as_ref().map_or("preparing".to_owned(), |r| r.status.clone());
+    let offers = status == "preparing" && org == tx.org_id();
     let candidates: Vec<(DocId, String, i32, i64)> = sqlx::query_as(&format!(
         "select s.proposal_id, coalesce(s.title, ''), s.version, {YEAR_COST}
          from ppa_submissions s
          where s.org_id = $1 and {HOLDS} and s.cost_by_year ? $2::text
            and not exists (select 1 from budget_proposal_ppas bp where bp.budget_proposal_id = $3 and bp.proposal_id = s.proposal_id)
+           and $4
          order by 2, 1"
     ))
     .bind(org)
     .bind(year)
     .bind(id)
+    .bind(offers)
     .fetch_all(&mut **tx)
     .await?;
     let review: Option<(String, String, String, DateTime<Utc>)> = sqlx::query_as(
@@ -150,7 +154,6 @@ pub async fn load(tx: &mut OrgTx, org: OrgId, year: i32, late_reason: Option<Str
     .fetch_all(&mut **tx)
     .await?;
 
-    let status = row.as_ref().map_or("preparing".to_owned(), |r| r.status.clone());
     let submitted_at = row.as_ref().and_then(|r| r.submitted_at);
     let today = Utc::now().date_naive();
     // Late: submitted after the deadline, or not submitted and the deadline has passed.
@@ -186,11 +189,7 @@ pub async fn load(tx: &mut OrgTx, org: OrgId, year: i32, late_reason: Option<Str
         ceiling,
         deadline: deadline.map(|d| d.to_string()),
         violations,
-        candidates: if status == "preparing" && own {
-            candidates.into_iter().map(|(proposal_id, title, version, year_cost)| BudgetCandidate { proposal_id, title, version, year_cost }).collect()
-        } else {
-            Vec::new()
-        },
+        candidates: candidates.into_iter().map(|(proposal_id, title, version, year_cost)| BudgetCandidate { proposal_id, title, version, year_cost }).collect(),
         history: history
             .into_iter()
             .map(|(from_status, to_status, moved_by, moved_at)| BudgetTransition { from_status, to_status, moved_by, moved_at: timestamp(moved_at) })

@@ -6,11 +6,13 @@
 
 mod call_form;
 mod ledger;
+mod monitoring;
 mod program;
 mod proposal;
 mod review;
 
 pub use ledger::Ledger;
+pub use monitoring::BudgetMonitoringView;
 pub use program::{BudgetApprovals, ExpenditureProgramView};
 pub use proposal::BudgetProposalView;
 pub use review::BudgetSubmissions;

@@ -56,6 +56,7 @@ pub enum Screen {
     BudgetApprovals,
     ExpenditureProgram,
     Ledger,
+    BudgetMonitoring,
 }
 
 /// The whole app.
@@ -161,6 +162,12 @@ fn SignedIn() -> impl IntoView {
         #[cfg(not(feature = "desk"))]
         ()
     };
+    let monitoring_tab = move || {
+        #[cfg(feature = "desk")]
+        return nav(Screen::BudgetMonitoring, t().budget.monitoring_tab);
+        #[cfg(not(feature = "desk"))]
+        ()
+    };
     let ledger_tab = move || {
         #[cfg(feature = "desk")]
         return nav(Screen::Ledger, t().budget.ledger_tab);
@@ -216,6 +223,7 @@ fn SignedIn() -> impl IntoView {
             {(desk_build && oversees).then(budget_approvals_tab)}
             {(desk_build && (reviews_budgets || oversees)).then(program_tab)}
             {(desk_build && (reviews_budgets || oversees || prepares_budget)).then(ledger_tab)}
+            {(desk_build && (reviews_budgets || oversees || prepares_budget)).then(monitoring_tab)}
             {(!desk_build && (at_desk || !field_work)).then(|| view! { <a class="button nav" href="/desk/">{t().open_desk}</a> })}
         </nav>
         {move || match screen.get() {
@@ -268,6 +276,8 @@ fn SignedIn() -> impl IntoView {
             Screen::ExpenditureProgram => view! { <crate::budget::ExpenditureProgramView /> }.into_any(),
             #[cfg(feature = "desk")]
             Screen::Ledger => view! { <crate::budget::Ledger /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::BudgetMonitoring => view! { <crate::budget::BudgetMonitoringView /> }.into_any(),
         }}
     }
 }

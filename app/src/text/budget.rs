@@ -103,6 +103,17 @@ pub struct BudgetText {
     pub record: &'static str,
     pub reverse: &'static str,
     pub reverse_why: &'static str,
+    pub monitoring_tab: &'static str,
+    pub monitoring_title: &'static str,
+    pub monitoring_intro: &'static str,
+    pub threshold: &'static str,
+    pub monitoring_totals: fn(&str, &str, &str, &str) -> String,
+    pub by_quarter: &'static str,
+    pub by_organization: &'static str,
+    pub planned: &'static str,
+    pub obligation_rate: &'static str,
+    pub disbursement_rate: &'static str,
+    pub variance: &'static str,
 }
 
 pub static BUDGET_EN: BudgetText = BudgetText {
@@ -221,4 +232,15 @@ pub static BUDGET_EN: BudgetText = BudgetText {
     record: "Record",
     reverse: "Reverse",
     reverse_why: "Why is this entry reversed?",
+    monitoring_tab: "Budget monitoring",
+    monitoring_title: "Budget monitoring",
+    monitoring_intro: "The enacted budget of the year against what MFBM released and what each organization obligated and disbursed, by quarter and by organization (open one to see its quarters). Rates are shares of what was released; the variance is released less planned. An alert names each organization whose obligations at a quarter's end were below the threshold.",
+    threshold: "Alert below (percent obligated of released)",
+    monitoring_totals: |planned, released, obligated, disbursed| format!("Budget {planned} · released {released} · obligated {obligated} · disbursed {disbursed}"),
+    by_quarter: "By quarter",
+    by_organization: "By organization",
+    planned: "Planned",
+    obligation_rate: "Obligated / released",
+    disbursement_rate: "Disbursed / released",
+    variance: "Released − planned",
 };

@@ -7,8 +7,9 @@
 //! W3 cold start: a new device receives 1,000 and then 10,000 documents.
 //! W4 hot documents: 5 devices keep editing 20 documents, with and without the document cache.
 //! W5 load: 1,000 devices, each 5 documents x 5 edits, 50 at a time.
-//! (W6 dashboards, H1/H2 hostile input and W7 plans run alone: BMMS_BENCH_ONLY.)
+//! (W6 dashboards, H1/H2 hostile input, W7 plans and W8 budgets run alone: BMMS_BENCH_ONLY.)
 
+mod budget;
 mod dashboards;
 mod harness;
 mod hostile;
@@ -50,6 +51,30 @@ async fn main() -> Result<()> {
         uncached_server.kill().await.ok();
         return Ok(());
     }
+    // BMMS_BENCH_ONLY=budgets runs only W8 (issue 15), prints it and writes its own section.
+    if std::env::var("BMMS_BENCH_ONLY").as_deref() == Ok("budgets") {
+        uncached_server.kill().await.ok();
+        println!("W8 budgets (generating 88,000 budgeted PPAs and 1,000,000 ledger entries) ...");
+        let w8 = budget::w8_budgets(bench.clone()).await?;
+        let o = &w8["obligations_20_writers_one_allotment"];
+        let table = format!(
+            "| figure | measured | target |\n|---|---|---|\n\
+             | data | {} organizations, {} budget lines, {} allotments, {} ledger entries | |\n\
+             | one organization's budget (2,000 PPAs) with its compliance check, p50 / p95 | {} ms / {} ms | ≤ 200 ms |\n\
+             | OCM's budget monitoring (every organization, by quarter, alerts) p50 / p95, warm | {} ms / {} ms | p95 ≤ 50 ms |\n\
+             | recording an obligation, 20 writers at once on one allotment, p50 / p95 / p99 | {} ms / {} ms / {} ms | p99 ≤ 50 ms |\n\
+             | of which accepted / refused (the allotment fits 300), obligated at the end | {} / {} ({}) | never an overdraw |\n",
+            w8["organizations"], w8["budget_lines"], w8["allotments"], w8["ledger_entries"],
+            w8["compliance_check_of_one_budget"]["p50_ms"], w8["compliance_check_of_one_budget"]["p95_ms"],
+            w8["ocm_budget_monitoring"]["p50_ms"], w8["ocm_budget_monitoring"]["p95_ms"],
+            o["p50_ms"], o["p95_ms"], o["p99_ms"], o["accepted"], o["refused"], o["obligated_of_allotted"],
+        );
+        println!("\n{table}\n{}", serde_json::to_string_pretty(&w8)?);
+        write_section("budgets-server-bench", "Budgets through the server (issue 15)", "BMMS_BENCH_ONLY=budgets scripts/bench", &table, &w8)?;
+        server.kill().await.ok();
+        return Ok(());
+    }
+
     // BMMS_BENCH_ONLY=plans runs only W7 (issue 14), prints it and writes its own section.
     if std::env::var("BMMS_BENCH_ONLY").as_deref() == Ok("plans") {
         uncached_server.kill().await.ok();

@@ -17,7 +17,7 @@ use crate::harness::{Bench, Result};
 pub const PROPOSALS_PER_ORGANIZATION: i64 = 2_000;
 
 /// `$1`: proposals per organization; `$2`: the user who submits and decides.
-const GENERATE: &str = "
+pub const GENERATE: &str = "
 -- The AIP's totals are summed once at the end, as a data migration would: a trigger adding
 -- each of 100,000 rows to the same few totals in one transaction would take minutes.
 alter table ppa_submissions disable trigger ppa_submissions_aip;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bdp;
 pub mod budget_approvals;
 pub mod budget_calls;
+pub mod budget_monitoring;
 pub mod budget_proposals;
 pub mod budget_reviews;
 pub mod certifications;
@@ -160,6 +161,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::GET, "/expenditure-program/{year}", expenditure_program::show),
         ApiRoute::signed_in(M::GET, "/expenditure-program/{year}/export", expenditure_program::export),
         ApiRoute::signed_in(M::POST, "/expenditure-program/{year}/parliament", expenditure_program::submit_to_parliament),
+        ApiRoute::signed_in(M::GET, "/budget-monitoring", budget_monitoring::show),
+        ApiRoute::signed_in(M::GET, "/budget-monitoring/export", budget_monitoring::export),
         ApiRoute::signed_in(M::GET, "/allotments", ledger::list),
         ApiRoute::signed_in(M::POST, "/allotments", ledger::release),
         ApiRoute::signed_in(M::GET, "/ledger", ledger::entries),

@@ -88,6 +88,25 @@ async fn allotments_follow_the_enacted_budget_and_twenty_obligations_at_once_nev
     assert_eq!(error_of(post(&m, &milo, "/api/v1/ledger", entry(&id, "obligation", 1, "ORS-X")).await).await.0, 404);
     let olive = m.app.sign_in("olive").await;
     assert_eq!(error_of(post(&m, &olive, "/api/v1/ledger", entry(&id, "obligation", 1, "ORS-X")).await).await.1, "read_only_role");
+    // Monitoring: OCM sees the enacted budget against what was released, obligated and
+    // disbursed; MOH sees its own; MILG, with no budget, nothing.
+    let year = fiscal_year();
+    let monitoring: Value = m.app.get(&format!("/api/v1/budget-monitoring?year={year}"), &olive).await.json().await.unwrap();
+    let totals = &monitoring["totals"];
+    assert_eq!(
+        (totals["planned"].as_i64(), totals["released"].as_i64(), totals["obligated"].as_i64(), totals["disbursed"].as_i64()),
+        (Some(1_300_000_00), Some(200_000_00), Some(180_000_00), Some(100_000_00))
+    );
+    assert_eq!((monitoring["by_quarter"][1]["planned"].as_i64(), monitoring["by_quarter"][1]["released"].as_i64()), (Some(300_000_00), Some(200_000_00)));
+    let own: Value = m.app.get(&format!("/api/v1/budget-monitoring?year={year}"), &m.sofia).await.json().await.unwrap();
+    assert_eq!(own["by_organization"].as_array().unwrap().len(), 1);
+    let other: Value = m.app.get(&format!("/api/v1/budget-monitoring?year={year}"), &milo).await.json().await.unwrap();
+    assert_eq!(other["by_organization"], json!([]), "another ministry sees nothing of MOH's");
+    assert_eq!(error_of(m.app.get(&format!("/api/v1/budget-monitoring?year={year}&threshold=101"), &olive).await).await.0, 422);
+    let csv = m.app.get(&format!("/api/v1/budget-monitoring/export?year={year}&format=csv"), &olive).await.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert!(csv.lines().nth(2).unwrap().ends_with(",2,300000.00,200000.00,180000.00,100000.00"), "{csv}");
+
     // Entries are never edited: the application's role may not.
     let edited = sqlx::query("update ledger_entries set amount = 1").execute(m.app.db().pool()).await;
     assert!(edited.is_err(), "an entry is corrected by a reversal, not an edit");

@@ -324,3 +324,58 @@ pub struct LedgerLine {
 pub struct LedgerQuery {
     pub allotment_id: uuid::Uuid,
 }
+
+/// `GET /api/v1/budget-monitoring?year=&threshold=`: where the enacted budget stands, as
+/// the caller may see it (every organization for OCM and MFBM; a ministry its own).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetMonitoring {
+    pub fiscal_year: i32,
+    /// The utilization, in percent, below which a quarter's end raises an alert.
+    pub threshold: u32,
+    pub totals: Utilization,
+    pub by_organization: Vec<OrganizationUtilization>,
+    /// Quarter 1 to 4: planned (the enacted budget's quarters), and the execution of the
+    /// allotments of that quarter.
+    pub by_quarter: Vec<Utilization>,
+    pub alerts: Vec<UtilizationAlert>,
+}
+
+/// Planned, released, obligated and disbursed, in centavos.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Utilization {
+    pub planned: i64,
+    pub released: i64,
+    pub obligated: i64,
+    pub disbursed: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationUtilization {
+    pub organization_code: String,
+    pub organization_name: String,
+    pub utilization: Utilization,
+    /// Quarter 1 to 4.
+    pub by_quarter: Vec<Utilization>,
+}
+
+/// An organization whose obligations, at the end of a quarter, were below the threshold
+/// share of what had been released to it by then.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UtilizationAlert {
+    pub organization_code: String,
+    pub quarter: u32,
+    /// Obligated through the quarter, in percent of released through it (one decimal).
+    pub utilization_percent: f64,
+    pub message: String,
+}
+
+/// The query of `GET /api/v1/budget-monitoring` and its export.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringQuery {
+    pub year: i32,
+    /// Percent, 0 to 100; 50 when not given.
+    pub threshold: Option<u32>,
+    /// For the export: `csv` (the default) or `json`.
+    pub format: Option<String>,
+}

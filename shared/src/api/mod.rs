@@ -36,7 +36,7 @@ pub use aip::{Aip, AipQuery, AipRow, AipTotal};
 pub use budget::{
     AddToBudget, BudgetCall, BudgetCallInput, BudgetCandidate, BudgetPpa, BudgetProposal, BudgetReview, BudgetSubmission, BudgetTransition, Ceiling, CeilingInput,
     Allotment, BudgetForApproval, Deadline, ExpenditureProgram, LedgerEntry, LedgerLine, LedgerQuery, ProgramLine, ProgramTotal, RecordEntry, ReleaseAllotment, ReverseEntry,
-    ReviewBudget, SubmitBudget,
+    ReviewBudget, SubmitBudget, BudgetMonitoring, MonitoringQuery, OrganizationUtilization, Utilization, UtilizationAlert,
 };
 pub use auth::{LoginRequest, Me, OrganizationSummary, SignedOut, UserSummary};
 pub use conflicts::{ConflictDetail, QueuedConflict, Resolution, Resolve, ResolveMany, Settlement, WrittenValue};
