@@ -20,7 +20,7 @@ alter table ledger_entries disable trigger ledger_entries_move_balance;
 insert into budget_calls (org_id, fiscal_year, message, issued_by, updated_by)
 select id, 2026, 'The bench''s budget call.', $1, $1 from organizations where kind = 'mfbm';
 insert into budget_call_deadlines (org_id, call_id, stage, due)
-select c.org_id, c.id, s.stage, date '2025-03-01' + s.n * 30
+select c.org_id, c.id, s.stage, date '2025-03-01' + (s.n * 30)::int
 from budget_calls c, unnest(array['ppa_preparation', 'bdp_certification', 'budget_submission', 'technical_review',
                                    'executive_approval', 'parliament_submission']) with ordinality as s(stage, n);
 insert into budget_ceilings (org_id, call_id, moa_id, total)
@@ -65,9 +65,9 @@ pub async fn w8_budgets(bench: Arc<Bench>) -> Result<Value> {
     let head: uuid::Uuid = sqlx::query_scalar("select id from users where username = 'bench.w8.executive'").fetch_one(&bench.owner).await?;
     let started = Instant::now();
     let plans = BENCH_ORGANIZATIONS.to_owned() + &PLANS.replace("$1", &PROPOSALS_PER_ORGANIZATION.to_string()).replace("$2", &format!("'{user}'::uuid"));
-    sqlx::raw_sql(&plans).execute(&bench.owner).await?;
     let budgets = GENERATE.replace("$1", &format!("'{user}'::uuid")).replace("$2", &format!("'{head}'::uuid"));
-    sqlx::raw_sql(&budgets).execute(&bench.owner).await?;
+    // One script: the plans' temporary table of organizations lives on its connection.
+    sqlx::raw_sql(&(plans + &budgets)).execute(&bench.owner).await?;
     for table in ["budget_lines", "budget_proposal_ppas", "allotments", "ledger_balances", "ledger_entries", "ppa_submissions"] {
         sqlx::query(&format!("vacuum analyze {table}")).execute(&bench.owner).await?;
     }
