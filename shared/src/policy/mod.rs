@@ -13,6 +13,9 @@ use automerge::{AutoCommit, ObjId, ObjType, Prop, ReadDoc, Value, ROOT};
 use crate::records::{self, FieldValue, RecordKind};
 use crate::Role;
 
+mod budget;
+pub use budget::*;
+
 /// A refusal, in a sentence the person can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -23,6 +26,11 @@ pub struct Denied(pub String);
 const TASK_ASSIGNMENT_FIELDS: &[&str] = &["title", "ppa", "ppa_id", "ppa_milestone", "site", "description", "due_date", "assignee"];
 
 /// Roles that do field work in an organization.
+/// Allowed, or denied with `why`: the shape of every rule that names its roles.
+fn only(allowed: bool, why: &str) -> Result<(), Denied> {
+    allowed.then_some(()).ok_or_else(|| Denied(why.to_owned()))
+}
+
 fn captures_in_the_field(role: Role) -> bool {
     matches!(role, Role::FieldOfficer | Role::Supervisor | Role::OrgAdmin)
 }
@@ -87,98 +95,26 @@ pub fn may_move(role: Role, kind: RecordKind, from: Option<&str>, to: &str) -> R
 /// priority areas and scoring settings)? BPDA's planners alone; the database holds the
 /// rows to BPDA as well.
 pub fn may_keep_the_bdp(role: Role) -> Result<(), Denied> {
-    (role == Role::BpdaPlanner)
-        .then_some(())
-        .ok_or_else(|| Denied("Only a BPDA planner can change the development plan's framework.".to_owned()))
-}
-
-/// May `role` issue or amend a fiscal year's budget call (its message, calendar and
-/// ceilings)? MFBM's budget officers alone; the database holds the rows to MFBM as well.
-pub fn may_issue_budget_call(role: Role) -> Result<(), Denied> {
-    (role == Role::MfbmBudgetOfficer)
-        .then_some(())
-        .ok_or_else(|| Denied("Only an MFBM budget officer can issue or amend the budget call.".to_owned()))
-}
-
-/// May `role` prepare the organization's budget proposal: add and remove its PPAs, sign
-/// it as its preparer, reopen it? The organization's desk staff (ministry staff,
-/// supervisors, its administrator); whether the organization proposes a budget at all is
-/// the server's to check.
-pub fn may_prepare_budget(role: Role) -> Result<(), Denied> {
-    matches!(role, Role::MinistryStaff | Role::Supervisor | Role::OrgAdmin)
-        .then_some(())
-        .ok_or_else(|| Denied("Only the organization's desk staff prepare its budget proposal.".to_owned()))
-}
-
-/// May `role` submit the organization's budget proposal to MFBM? Its administrator, who
-/// answers for the organization as its head; never the person who prepared it (the
-/// server checks that).
-pub fn may_submit_budget(role: Role) -> Result<(), Denied> {
-    (role == Role::OrgAdmin)
-        .then_some(())
-        .ok_or_else(|| Denied("Only the organization's administrator, as its head, submits its budget proposal to MFBM.".to_owned()))
-}
-
-/// May `role` review the budgets submitted to MFBM: read every one with its compliance
-/// check, send one back or recommend it? MFBM's budget officers alone.
-pub fn may_review_budgets(role: Role) -> Result<(), Denied> {
-    (role == Role::MfbmBudgetOfficer)
-        .then_some(())
-        .ok_or_else(|| Denied("Only MFBM's budget officers review the submitted budgets.".to_owned()))
-}
-
-/// May `role` give OCM's executive approval to a budget MFBM recommended? OCM's
-/// executives alone: the one decision OCM records, as its own row.
-pub fn may_approve_budgets(role: Role) -> Result<(), Denied> {
-    (role == Role::OcmExecutive)
-        .then_some(())
-        .ok_or_else(|| Denied("Only an OCM executive gives the executive approval of a budget.".to_owned()))
-}
-
-/// May `role` read the year's expenditure program (every approved budget, PPA by PPA)?
-/// MFBM's budget officers, who consolidate it, and OCM, which approved it.
-pub fn may_read_expenditure_program(role: Role) -> Result<(), Denied> {
-    matches!(role, Role::MfbmBudgetOfficer | Role::OcmExecutive | Role::OcmAnalyst)
-        .then_some(())
-        .ok_or_else(|| Denied("Only MFBM's budget officers and OCM read the whole expenditure program.".to_owned()))
-}
-
-/// May `role` release allotments of an enacted budget? MFBM's budget officers alone.
-pub fn may_release_allotments(role: Role) -> Result<(), Denied> {
-    (role == Role::MfbmBudgetOfficer)
-        .then_some(())
-        .ok_or_else(|| Denied("Only MFBM's budget officers release allotments.".to_owned()))
-}
-
-/// May `role` record the organization's obligations and disbursements, and reverse them?
-/// Its desk staff, who keep its books at the desk.
-pub fn may_record_ledger(role: Role) -> Result<(), Denied> {
-    may_prepare_budget(role).map_err(|_| Denied("Only the organization's desk staff record its obligations and disbursements.".to_owned()))
+    only(role == Role::BpdaPlanner, "Only a BPDA planner can change the development plan's framework.")
 }
 
 /// May `role` submit the organization's PPA proposal to BPDA? Its supervisors and
 /// administrators: they answer for the organization's work, as they validate its
 /// assessments; ministry staff draft.
 pub fn may_submit_proposal(role: Role) -> Result<(), Denied> {
-    role.supervises()
-        .then_some(())
-        .ok_or_else(|| Denied("A supervisor or the organization's administrator submits a proposal to BPDA; ministry staff draft it.".to_owned()))
+    only(role.supervises(), "A supervisor or the organization's administrator submits a proposal to BPDA; ministry staff draft it.")
 }
 
 /// May `role` read BPDA's queue of submitted proposals? BPDA's planners, who review
 /// them, and MFBM's budget officers, who budget what BPDA certifies.
 pub fn may_read_submissions(role: Role) -> Result<(), Denied> {
-    matches!(role, Role::BpdaPlanner | Role::MfbmBudgetOfficer)
-        .then_some(())
-        .ok_or_else(|| Denied("Only BPDA's planners and MFBM's budget officers see the proposals of every organization.".to_owned()))
+    only(matches!(role, Role::BpdaPlanner | Role::MfbmBudgetOfficer), "Only BPDA's planners and MFBM's budget officers see the proposals of every organization.")
 }
 
 /// May `role` review submitted proposals: adjust a score component, certify, send back?
 /// BPDA's planners alone; the database holds the rows to BPDA as well.
 pub fn may_review_proposals(role: Role) -> Result<(), Denied> {
-    (role == Role::BpdaPlanner)
-        .then_some(())
-        .ok_or_else(|| Denied("Only a BPDA planner reviews, certifies or sends back a submitted proposal.".to_owned()))
+    only(role == Role::BpdaPlanner, "Only a BPDA planner reviews, certifies or sends back a submitted proposal.")
 }
 
 /// Checks everything a change did to a record: created it, wrote fields, moved its
