@@ -171,6 +171,8 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   const mohRow = submissions.locator('#submissions tr[data-organization="MOH"]');
   await mohRow.waitFor();
   assert.match(await mohRow.innerText(), /₱150,000\.00[\s\S]*₱1,000,000\.00[\s\S]*late[\s\S]*0 error\(s\), 1 warning\(s\)/);
+  // Every submission's findings in one list, each with its rule.
+  assert.match(await submissions.locator('#all-violations tr[data-organization="MOH"][data-rule="BC-7"]').innerText(), /MOH\s+BC-7\s+Submitted after the budget submission deadline: The certification came after the deadline\./);
   await mohRow.getByRole("button", { name: "MOH" }).click();
   const detail = submissions.locator("#submission-detail");
   await detail.locator("#budget-ppas").filter({ hasText: "Health stations for Datu Piang" }).waitFor();
@@ -232,6 +234,17 @@ test("two ministry staff draft a proposal together, one of them offline, and bot
   await monitor.locator("#monitoring-threshold").fill("70");
   await monitor.locator("#monitoring-threshold").press("Tab");
   await monitor.locator("#monitoring-alerts li").filter({ hasText: "MOH had obligated 66.7 % of its releases by the end of Q1, below 70 %." }).waitFor();
+  // The threshold is OCM's, for everyone: MOH's head reads it, and the alert, read-only.
+  await openTab(head.page, "Budget monitoring");
+  const own = head.page.locator("#budget-monitoring");
+  await own.locator("#monitoring-year").selectOption("2026");
+  await own.locator("#monitoring-alerts li").filter({ hasText: "by the end of Q1, below 70 %" }).waitFor();
+  assert.equal(await own.locator("#monitoring-threshold").innerText(), "Alerts below 70 % obligated of released, as OCM set.");
+  // OCM's overview opens with the year's budget.
+  await openTab(olive.page, "Dashboard");
+  const tiles = olive.page.locator("#dashboard .tiles");
+  await tiles.filter({ hasText: "Budget 2026, as enacted" }).waitFor();
+  assert.match(await tiles.innerText(), /^₱150,000\.00\s+Budget 2026, as enacted\s+₱150,000\.00\s+Released\s+₱100,000\.00\s+Obligated\s+66\.7 %\s+Obligated of released/);
 
   // The ministry's phones take the decision at their next sync and show the certificate;
   // an edit after it voids it, visibly.

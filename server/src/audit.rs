@@ -86,17 +86,13 @@ impl Entry {
 /// Appends `event` to the chain of the transaction's organization.
 pub async fn append(tx: &mut OrgTx, event: Event<'_>) -> anyhow::Result<i64> {
     let org_id = tx.org_id();
-    // One writer per organization's chain at a time; released at commit or rollback.
-    sqlx::query("select pg_advisory_xact_lock(hashtextextended('audit_log:' || $1::text, 0))")
+    // Locks the chain (one writer at a time, until commit or rollback) and reads its head
+    // (migrations/0030); no head yet: the chain starts here.
+    let last: (Option<i64>, Option<Vec<u8>>) = sqlx::query_as("select seq, hash from audit_chain_head($1)")
         .bind(org_id)
-        .execute(&mut **tx)
+        .fetch_one(&mut **tx)
         .await?;
-    let last: Option<(i64, Vec<u8>)> = sqlx::query_as(
-        "select seq, hash from audit_log where org_id = $1 order by seq desc limit 1",
-    )
-    .bind(org_id)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let last = last.0.zip(last.1);
     let (prev_seq, prev_hash) = last.unwrap_or((0, GENESIS.to_vec()));
     let mut entry = Entry {
         org_id,

@@ -3,7 +3,7 @@
 //! The same queries serve a ministry (its [`ReadTx`] sees its own totals) and the
 //! Office of the Chief Minister (every organization's, or the one it picked).
 
-use bmms_shared::api::{Figures, OrgFigures, Place, TaskTotals, Totals};
+use bmms_shared::api::{BudgetFigures, Figures, OrgFigures, Place, TaskTotals, Totals};
 use bmms_shared::psgc;
 use bmms_shared::OrgId;
 
@@ -80,9 +80,20 @@ pub async fn load(tx: &mut ReadTx, org: Option<OrgId>) -> sqlx::Result<Figures> 
     .bind(org)
     .fetch_all(&mut **tx)
     .await?;
+    // This calendar year's budget if it was enacted, else the latest that was.
+    let budget: Option<BudgetFigures> = sqlx::query_as(
+        "select fiscal_year, sum(planned)::int8 as enacted, sum(released)::int8 as released,
+                sum(obligated)::int8 as obligated, sum(disbursed)::int8 as disbursed
+         from budget_execution_totals where ($1::uuid is null or moa_id = $1)
+         group by fiscal_year order by fiscal_year = extract(year from current_date) desc, fiscal_year desc limit 1",
+    )
+    .bind(org)
+    .fetch_optional(&mut **tx)
+    .await?;
     let organizations = if org.is_none() { compare_organizations(tx).await? } else { Vec::new() };
     Ok(Figures {
         assessments,
+        budget,
         assessments_by_status,
         provinces,
         municipalities,

@@ -1,21 +1,21 @@
 //! Budget monitoring at the desk: for a fiscal year, the enacted budget against what was
 //! released, obligated and disbursed, in all, by quarter (the trend against plan) and by
 //! organization (each opened to its quarters), with the alerts of organizations whose
-//! obligations at a quarter's end were below a threshold this browser remembers. OCM and
-//! MFBM see every organization; a ministry its own.
+//! obligations at a quarter's end were below the threshold OCM sets for everyone (OCM
+//! changes it here). OCM and MFBM see every organization; a ministry its own.
 
-use bmms_shared::api::{BudgetMonitoring, Utilization};
+use bmms_shared::api::{AlertThreshold, BudgetMonitoring, Utilization};
+use bmms_shared::policy;
 use bmms_shared::plans::proposal::pesos;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use super::{year_select, year_signal};
-use crate::browser;
-use crate::desk::api;
+use crate::desk::api::{self, Problem};
+use crate::desk::csrf_token;
 use crate::desk::live::Live;
+use crate::device::Status;
 use crate::text::t;
-
-/// Where this browser keeps the alert threshold its user set.
-const THRESHOLD_KEY: &str = "bmms.utilization_threshold";
 
 fn percent(part: i64, of: i64) -> String {
     if of == 0 {
@@ -44,27 +44,39 @@ fn header(first: &'static str) -> impl IntoView {
 #[component]
 pub fn BudgetMonitoringView() -> impl IntoView {
     let year = year_signal();
-    let threshold = RwSignal::new(browser::remembered(THRESHOLD_KEY).and_then(|t| t.parse::<u32>().ok()).unwrap_or(50));
+    let status = expect_context::<Status>();
+    let sets_threshold = status.me.get_untracked().is_some_and(|me| policy::may_set_alert_threshold(me.role).is_ok());
     let refresh = use_context::<Live>().map_or_else(|| RwSignal::new(0), |live| live.records);
     let read = RwSignal::new(None::<Result<BudgetMonitoring, String>>);
-    let query = move || format!("year={}&threshold={}", year.get(), threshold.get());
-    api::keep_loaded(refresh, move || format!("/api/v1/budget-monitoring?{}", query()), read);
+    api::keep_loaded(refresh, move || format!("/api/v1/budget-monitoring?year={}", year.get()), read);
     let open = RwSignal::new(None::<String>);
+    let problem = RwSignal::new(None::<String>);
+    // OCM's threshold, for everyone: saved at once, then the alerts are read again.
     let set_threshold = move |ev: leptos::ev::Event| {
-        if let Ok(chosen) = event_target_value(&ev).parse::<u32>() {
-            let chosen = chosen.min(100);
-            browser::remember(THRESHOLD_KEY, &chosen.to_string());
-            threshold.set(chosen);
-        }
+        let Ok(threshold) = event_target_value(&ev).trim().parse::<u32>() else {
+            return problem.set(Some(t().budget.threshold_hint.to_owned()));
+        };
+        let csrf = csrf_token(status);
+        spawn_local(async move {
+            let saved: Result<AlertThreshold, Problem> = api::put("/api/v1/budget-monitoring/threshold", &csrf, &AlertThreshold { threshold }).await;
+            problem.set(saved.err().map(|p| p.message));
+            refresh.update(|n| *n += 1);
+        });
     };
+    let threshold = move || read.with(|r| r.as_ref().and_then(|r| r.as_ref().ok()).map(|m| m.threshold));
+    let query = move || format!("year={}", year.get());
     view! {
         <section class="card desk" id="budget-monitoring">
             <h1>{t().budget.monitoring_title}</h1>
             <p>{t().budget.monitoring_intro}</p>
             {year_select("monitoring-year", year)}
-            " " <label>{t().budget.threshold} " "
-                <input id="monitoring-threshold" type="number" min="0" max="100" prop:value=move || threshold.get().to_string()
-                    on:change=set_threshold /></label>
+            {move || threshold().map(|value| if sets_threshold {
+                view! { " " <label>{t().budget.threshold} " "
+                    <input id="monitoring-threshold" type="number" min="0" max="100" prop:value=value.to_string() on:change=set_threshold /></label> }.into_any()
+            } else {
+                view! { " " <span id="monitoring-threshold">{(t().budget.threshold_set)(value)}</span> }.into_any()
+            })}
+            {move || problem.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
             " " <a class="button" href=move || format!("/api/v1/budget-monitoring/export?{}&format=csv", query())>{t().aip.download_csv}</a>
             " " <a class="button" href=move || format!("/api/v1/budget-monitoring/export?{}&format=json", query())>{t().aip.download_json}</a>
             {move || match read.get() {

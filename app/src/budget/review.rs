@@ -3,6 +3,7 @@
 //! in full, sent back with comments or recommended.
 
 use bmms_shared::api::{BudgetProposal, BudgetSubmission, Items, ReviewBudget};
+use bmms_shared::budget::compliance::{Severity, Violation};
 use bmms_shared::plans::proposal::pesos;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -36,7 +37,7 @@ pub fn BudgetSubmissions() -> impl IntoView {
                 None => view! { <p>{t().loading}</p> }.into_any(),
                 Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
                 Some(Ok(list)) if list.items.is_empty() => view! { <p>{(t().budget.none_submitted)(year.get_untracked())}</p> }.into_any(),
-                Some(Ok(list)) => view! {
+                Some(Ok(list)) => { let findings = all_violations(&list.items); view! {
                     <table class="desk-table" id="submissions">
                         <thead><tr><th scope="col">{t().budget.organization}</th><th scope="col">{t().budget.total}</th>
                             <th scope="col">{t().budget.ceilings}</th><th scope="col">{t().budget.submitted}</th>
@@ -55,11 +56,31 @@ pub fn BudgetSubmissions() -> impl IntoView {
                             }
                         }).collect_view()}</tbody>
                     </table>
-                }.into_any(),
+                    {findings}
+                }.into_any() }
             }}
             {move || open.get().map(|code| view! { <SubmissionDetail year=year.get_untracked() code=code /> })}
         </section>
     }
+}
+
+/// Every submission's violations in one table, errors first, by organization.
+fn all_violations(submissions: &[BudgetSubmission]) -> AnyView {
+    let mut rows: Vec<(&str, &Violation)> = submissions.iter().flat_map(|s| s.violations.iter().map(|v| (s.organization_code.as_str(), v))).collect();
+    rows.sort_by_key(|(code, v)| (v.severity != Severity::Error, *code));
+    (!rows.is_empty()).then(|| view! {
+        <table class="desk-table" id="all-violations">
+            <caption>{t().budget.all_violations}</caption>
+            <thead><tr><th scope="col">{t().budget.organization}</th><th scope="col">{t().budget.rule}</th><th scope="col">{t().budget.ppa}</th>
+                <th scope="col">{t().budget.line}</th><th scope="col">{t().budget.finding}</th></tr></thead>
+            <tbody>{rows.into_iter().map(|(code, v)| view! {
+                <tr class=if v.severity == Severity::Error { "error" } else { "warning" } data-organization=code.to_owned() data-rule=v.rule.clone()>
+                    <td>{code.to_owned()}</td><td>{v.rule.clone()}</td><td>{v.ppa_title.clone().unwrap_or_default()}</td>
+                    <td>{v.line.clone().unwrap_or_default()}</td><td>{v.message.clone()}</td></tr>
+            }).collect_view()}</tbody>
+        </table>
+    })
+    .into_any()
 }
 
 /// One submitted budget in full, with the review form.

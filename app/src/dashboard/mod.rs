@@ -7,6 +7,7 @@ mod table;
 
 use bmms_shared::api::{self as wire, AssessmentRow, DashboardQuery, DrillQuery, Page};
 use bmms_shared::records::mana::SECTORS;
+use bmms_shared::plans::proposal::pesos_rounded;
 use bmms_shared::OrgId;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -80,6 +81,12 @@ fn Figures(response: wire::Dashboard, focus: RwSignal<Focus>, may_drill: bool) -
         })}
         <h1>{heading}</h1>
         <div class="tiles">
+            {f.budget.map(|b| view! {
+                <Tile label={(d.budget_of)(b.fiscal_year)} value=pesos_rounded(b.enacted) />
+                <Tile label=d.released value=pesos_rounded(b.released) />
+                <Tile label=d.obligated value=pesos_rounded(b.obligated) />
+                <Tile label=d.utilization value=share(b.obligated, b.released) />
+            })}
             <Tile label=d.assessments value=f.assessments.assessments.to_string() />
             <Tile label=d.households value=f.assessments.households.to_string() />
             <Tile label=d.population value=f.assessments.population.to_string() />
@@ -123,8 +130,16 @@ fn Figures(response: wire::Dashboard, focus: RwSignal<Focus>, may_drill: bool) -
     }
 }
 
+/// `part` in percent of `whole`, one decimal ("—" when there is no whole).
+fn share(part: i64, whole: i64) -> String {
+    if whole == 0 {
+        return "—".into();
+    }
+    format!("{:.1} %", part as f64 * 100.0 / whole as f64)
+}
+
 #[component]
-fn Tile(label: &'static str, value: String) -> impl IntoView {
+fn Tile(#[prop(into)] label: String, value: String) -> impl IntoView {
     view! { <div class="tile"><span class="tile-value">{value}</span><span class="tile-label">{label}</span></div> }
 }
 

@@ -131,6 +131,12 @@ impl SignedIn {
         self.require_permitted(bmms_shared::policy::may_approve_budgets)
     }
 
+    /// The other exception: OCM sets the threshold of budget monitoring's alerts for the
+    /// whole government, as OCM's own row (migrations/0031). Refuses (403) everyone else.
+    pub fn require_ocm_setting(&self) -> Result<Caller, ApiError> {
+        self.require_permitted(bmms_shared::policy::may_set_alert_threshold)
+    }
+
     /// The session itself, to end it (sign-out).
     pub fn session(&self) -> &Session {
         &self.session

@@ -9,16 +9,18 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use bmms_shared::api::{BudgetMonitoring, MonitoringQuery, OrganizationUtilization, Utilization, UtilizationAlert};
+use bmms_shared::api::{AlertThreshold, BudgetMonitoring, MonitoringQuery, OrganizationUtilization, Utilization, UtilizationAlert};
 use bmms_shared::spreadsheet::{csv_text, pesos_number};
 use chrono::NaiveDate;
+use serde_json::json;
 use std::collections::BTreeMap;
 
 use crate::app::AppState;
+use crate::audit::{self, Event};
 use crate::auth::SignedIn;
 use crate::db::OrgTx;
 use crate::error::ApiError;
-use crate::routes::extract::ApiQuery;
+use crate::routes::extract::{ApiJson, ApiQuery};
 
 /// The threshold when none is asked for, in percent.
 const DEFAULT_THRESHOLD: u32 = 50;
@@ -30,38 +32,23 @@ fn add(into: &mut Utilization, from: &Utilization) {
     into.disbursed += from.disbursed;
 }
 
-async fn monitoring(tx: &mut OrgTx, year: i32, threshold: u32) -> Result<BudgetMonitoring, ApiError> {
-    // The enacted budgets' quarters, and the execution of each quarter's allotments.
-    let planned: Vec<(String, String, i16, i64)> = sqlx::query_as(
-        "select o.code, o.name, l.quarter, sum(l.amount)::int8
-         from budget_parliament_submissions p join budget_proposals b on b.id = any(p.proposals)
-         join organizations o on o.id = b.org_id join budget_lines l on l.budget_proposal_id = b.id
-         where p.fiscal_year = $1 group by 1, 2, 3",
+async fn monitoring(tx: &mut OrgTx, year: i32, asked: Option<u32>) -> Result<BudgetMonitoring, ApiError> {
+    // Each organization's quarters: kept by triggers (migrations/0029).
+    let quarters: Vec<(String, String, i16, i64, i64, i64, i64)> = sqlx::query_as(
+        "select o.code, o.name, t.quarter, t.planned, t.released, t.obligated, t.disbursed
+         from budget_execution_totals t join organizations o on o.id = t.moa_id where t.fiscal_year = $1",
     )
     .bind(year)
     .fetch_all(&mut **tx)
     .await?;
-    let executed: Vec<(String, String, i16, i64, i64, i64)> = sqlx::query_as(
-        "select o.code, o.name, a.quarter, sum(b.allotted)::int8, sum(b.obligated)::int8, sum(b.disbursed)::int8
-         from allotments a join ledger_balances b on b.allotment_id = a.id join organizations o on o.id = a.moa_id
-         where a.fiscal_year = $1 group by 1, 2, 3",
-    )
-    .bind(year)
-    .fetch_all(&mut **tx)
-    .await?;
-    let today: NaiveDate = sqlx::query_scalar("select current_date").fetch_one(&mut **tx).await?;
+    let (today, set): (NaiveDate, Option<i16>) =
+        sqlx::query_as("select current_date, (select threshold from budget_alert_thresholds limit 1)").fetch_one(&mut **tx).await?;
+    let threshold = asked.unwrap_or_else(|| set.map_or(DEFAULT_THRESHOLD, |t| t.clamp(0, 100) as u32));
 
     let mut organizations: BTreeMap<String, OrganizationUtilization> = BTreeMap::new();
-    for (code, name, quarter, amount) in planned {
+    for (code, name, quarter, planned, released, obligated, disbursed) in quarters {
         let org = organizations.entry(code.clone()).or_insert_with(|| blank(code, name));
-        org.by_quarter[quarter_index(quarter)].planned += amount;
-    }
-    for (code, name, quarter, released, obligated, disbursed) in executed {
-        let org = organizations.entry(code.clone()).or_insert_with(|| blank(code, name));
-        let q = &mut org.by_quarter[quarter_index(quarter)];
-        q.released += released;
-        q.obligated += obligated;
-        q.disbursed += disbursed;
+        org.by_quarter[quarter_index(quarter)] = Utilization { planned, released, obligated, disbursed };
     }
     let mut totals = Utilization::default();
     let mut by_quarter = vec![Utilization::default(); 4];
@@ -116,9 +103,8 @@ fn quarter_end(year: i32, quarter: u32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, month, day)
 }
 
-fn checked(query: &MonitoringQuery) -> Result<u32, ApiError> {
-    let threshold = query.threshold.unwrap_or(DEFAULT_THRESHOLD);
-    if threshold > 100 {
+fn checked(threshold: Option<u32>) -> Result<Option<u32>, ApiError> {
+    if threshold.is_some_and(|t| t > 100) {
         return Err(ApiError::invalid_field("threshold", "Give the threshold in percent, from 0 to 100."));
     }
     Ok(threshold)
@@ -127,11 +113,32 @@ fn checked(query: &MonitoringQuery) -> Result<u32, ApiError> {
 /// `GET /api/v1/budget-monitoring?year=&threshold=`
 pub async fn show(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(query): ApiQuery<MonitoringQuery>) -> Result<Json<BudgetMonitoring>, ApiError> {
     let caller = signed_in.require_member()?;
-    let threshold = checked(&query)?;
+    let threshold = checked(query.threshold)?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let read = monitoring(&mut tx, query.year, threshold).await?;
     tx.commit().await?;
     Ok(Json(read))
+}
+
+/// `PUT /api/v1/budget-monitoring/threshold`: OCM sets the alerts' threshold for everyone.
+pub async fn set_threshold(State(state): State<AppState>, signed_in: SignedIn, body: Result<ApiJson<AlertThreshold>, ApiError>) -> Result<Json<AlertThreshold>, ApiError> {
+    let caller = signed_in.require_ocm_setting()?;
+    let ApiJson(AlertThreshold { threshold }) = body?;
+    checked(Some(threshold))?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    sqlx::query(
+        "insert into budget_alert_thresholds (org_id, threshold, set_by) values ($1, $2, $3)
+         on conflict (org_id) do update set threshold = excluded.threshold, set_by = excluded.set_by, set_at = now()",
+    )
+    .bind(tx.org_id())
+    .bind(threshold as i16)
+    .bind(caller.user_id)
+    .execute(&mut *tx)
+    .await?;
+    let event = Event { actor: &caller.actor(), action: "budget.alert_threshold", subject: "budget-monitoring".into(), details: json!({"threshold": threshold}) };
+    audit::append(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(Json(AlertThreshold { threshold }))
 }
 
 fn csv_of(m: &BudgetMonitoring) -> anyhow::Result<Vec<u8>> {
@@ -157,7 +164,7 @@ fn csv_of(m: &BudgetMonitoring) -> anyhow::Result<Vec<u8>> {
 /// `GET /api/v1/budget-monitoring/export?year=&threshold=&format=csv|json`
 pub async fn export(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(query): ApiQuery<MonitoringQuery>) -> Result<Response, ApiError> {
     let caller = signed_in.require_member()?;
-    let threshold = checked(&query)?;
+    let threshold = checked(query.threshold)?;
     let csv = match query.format.as_deref().unwrap_or("csv") {
         "csv" => true,
         "json" => false,

@@ -67,6 +67,7 @@ pub async fn list(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(q
             warnings: count(Severity::Warning),
             // A review of an earlier submission (returned, then submitted again) is not this one's.
             review: proposal.review.as_ref().filter(|r| Some(&r.reviewed_at) >= proposal.submitted_at.as_ref()).map(|r| r.decision.clone()),
+            violations: proposal.violations,
         });
     }
     tx.commit().await?;

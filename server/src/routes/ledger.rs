@@ -196,9 +196,11 @@ pub async fn release(State(state): State<AppState>, signed_in: SignedIn, body: R
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
-/// The allotment's balance, locked for this transaction: the organization's own.
-async fn locked_balance(tx: &mut OrgTx, allotment: Uuid) -> Result<(i64, i64, i64), ApiError> {
-    sqlx::query_as("select allotted, obligated, disbursed from ledger_balances where allotment_id = $1 and org_id = $2 for update")
+/// The allotment with its balance, the balance locked for this transaction (entries on
+/// one allotment queue here, so it is read once, with everything the answer needs): the
+/// organization's own.
+async fn locked_allotment(tx: &mut OrgTx, allotment: Uuid) -> Result<AllotmentRow, ApiError> {
+    sqlx::query_as(&format!("{ALLOTMENTS} where a.id = $1 and b.org_id = $2 for update of b"))
         .bind(allotment)
         .bind(tx.org_id())
         .fetch_optional(&mut **tx)
@@ -206,8 +208,8 @@ async fn locked_balance(tx: &mut OrgTx, allotment: Uuid) -> Result<(i64, i64, i6
         .ok_or_else(|| ApiError::not_found("Your organization has no such allotment."))
 }
 
-/// Refuses an entry that would cross a limit, with the figures.
-fn within_limits(kind: &str, amount: i64, (allotted, obligated, disbursed): (i64, i64, i64)) -> Result<(), ApiError> {
+fn within_limits(kind: &str, amount: i64, balance: &AllotmentRow) -> Result<(), ApiError> {
+    let (allotted, obligated, disbursed) = (balance.allotted, balance.obligated, balance.disbursed);
     let (new_obligated, new_disbursed) = if kind == "obligation" { (obligated + amount, disbursed) } else { (obligated, disbursed + amount) };
     if new_obligated > allotted {
         let message = format!("Obligations would come to {} against an allotment of {}; obligate at most {}.", pesos(new_obligated), pesos(allotted), pesos(allotted - obligated));
@@ -227,8 +229,10 @@ fn within_limits(kind: &str, amount: i64, (allotted, obligated, disbursed): (i64
     Ok(())
 }
 
-/// Writes an entry (a reversal when `reverses`), and answers it with the balance after.
-async fn write_entry(tx: &mut OrgTx, caller: &crate::auth::Caller, allotment: Uuid, kind: &str, amount: i64, reference: &str, reverses: Option<(i64, &str)>) -> Result<LedgerEntry, ApiError> {
+/// Writes an entry (a reversal when `reverses`) on the locked allotment, and answers it
+/// with the balance after: the one the entry's trigger moved, in this transaction.
+async fn write_entry(tx: &mut OrgTx, caller: &crate::auth::Caller, mut locked: AllotmentRow, kind: &str, amount: i64, reference: &str, reverses: Option<(i64, &str)>) -> Result<LedgerEntry, ApiError> {
+    let allotment = locked.id;
     let (id, at): (i64, DateTime<Utc>) = sqlx::query_as(
         "insert into ledger_entries (org_id, allotment_id, kind, amount, reference, reverses, reason, recorded_by)
          values ($1, $2, $3, $4, $5, $6, $7, $8) returning id, recorded_at",
@@ -246,7 +250,11 @@ async fn write_entry(tx: &mut OrgTx, caller: &crate::auth::Caller, allotment: Uu
     let action = if reverses.is_some() { "ledger.reverse" } else { "ledger.record" };
     let details = json!({"entry": id, "allotment": allotment, "kind": kind, "amount": amount, "reference": reference, "reverses": reverses.map(|(id, _)| id)});
     audit::append(tx, Event { actor: &caller.actor(), action, subject: format!("allotment:{allotment}"), details }).await?;
-    let balance: AllotmentRow = sqlx::query_as(&format!("{ALLOTMENTS} where a.id = $1")).bind(allotment).fetch_one(&mut **tx).await?;
+    if kind == "obligation" {
+        locked.obligated += amount;
+    } else {
+        locked.disbursed += amount;
+    }
     Ok(LedgerEntry {
         id,
         allotment_id: allotment,
@@ -256,7 +264,7 @@ async fn write_entry(tx: &mut OrgTx, caller: &crate::auth::Caller, allotment: Uu
         reverses: reverses.map(|(id, _)| id),
         reason: reverses.map(|(_, reason)| reason.to_owned()),
         recorded_at: timestamp(at),
-        balance: balance.into(),
+        balance: locked.into(),
     })
 }
 
@@ -272,9 +280,9 @@ pub async fn record(State(state): State<AppState>, signed_in: SignedIn, body: Re
     }
     let reference = check_reference(&entry.reference)?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
-    let balance = locked_balance(&mut tx, entry.allotment_id).await?;
-    within_limits(&entry.kind, entry.amount, balance)?;
-    let written = write_entry(&mut tx, &caller, entry.allotment_id, &entry.kind, entry.amount, &reference, None).await?;
+    let locked = locked_allotment(&mut tx, entry.allotment_id).await?;
+    within_limits(&entry.kind, entry.amount, &locked)?;
+    let written = write_entry(&mut tx, &caller, locked, &entry.kind, entry.amount, &reference, None).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(written)))
 }
@@ -299,14 +307,14 @@ pub async fn reverse(State(state): State<AppState>, signed_in: SignedIn, ApiPath
     let Some((allotment, kind, amount, reference, reversed)) = original else {
         return Err(ApiError::not_found("Your organization has no such entry to reverse (a reversal is not reversed)."));
     };
-    let balance = locked_balance(&mut tx, allotment).await?;
+    let locked = locked_allotment(&mut tx, allotment).await?;
     // Checked again once the balance is locked: another reversal may have just committed.
     let reversed = reversed || sqlx::query_scalar::<_, bool>("select exists (select 1 from ledger_entries where reverses = $1)").bind(id).fetch_one(&mut *tx).await?;
     if reversed {
         return Err(ApiError::client(StatusCode::CONFLICT, "already_reversed", "This entry is reversed already."));
     }
-    within_limits(&kind, -amount, balance)?;
-    let written = write_entry(&mut tx, &caller, allotment, &kind, -amount, &reference, Some((id, &reason))).await?;
+    within_limits(&kind, -amount, &locked)?;
+    let written = write_entry(&mut tx, &caller, locked, &kind, -amount, &reference, Some((id, &reason))).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(written)))
 }

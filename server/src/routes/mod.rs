@@ -163,6 +163,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::POST, "/expenditure-program/{year}/parliament", expenditure_program::submit_to_parliament),
         ApiRoute::signed_in(M::GET, "/budget-monitoring", budget_monitoring::show),
         ApiRoute::signed_in(M::GET, "/budget-monitoring/export", budget_monitoring::export),
+        ApiRoute::signed_in(M::PUT, "/budget-monitoring/threshold", budget_monitoring::set_threshold),
         ApiRoute::signed_in(M::GET, "/allotments", ledger::list),
         ApiRoute::signed_in(M::POST, "/allotments", ledger::release),
         ApiRoute::signed_in(M::GET, "/ledger", ledger::entries),

@@ -25,11 +25,11 @@ pub fn fiscal_year() -> i32 {
 
 pub struct Ministry {
     pub app: TestApp,
-    sara: Device,
+    pub sara: Device,
     pub sofia: Browser,
     pub hana: Browser,
     pub mara: Browser,
-    pia: Browser,
+    pub pia: Browser,
 }
 
 /// MOH with its staff (Sara), supervisor (Sofia) and head (Hana, its administrator);
@@ -69,17 +69,7 @@ impl Ministry {
     /// MFBM's call for the fiscal year, MOH's ceiling `ceiling`, the budget submission due
     /// `due_in_days` from today.
     pub async fn call(&self, ceiling: i64, due_in_days: i64) {
-        let today = Utc::now().date_naive();
-        let day = |offset: i64| (today + Duration::days(due_in_days + offset)).to_string();
-        let body = json!({
-            "fiscal_year": fiscal_year(),
-            "message": "Budget your certified PPAs.",
-            "deadlines": {
-                "ppa_preparation": day(-20), "bdp_certification": day(-10), "budget_submission": day(0),
-                "technical_review": day(10), "executive_approval": day(20), "parliament_submission": day(30)
-            },
-            "ceilings": [{"organization_code": "MOH", "total": ceiling}]
-        });
+        let body = call_body(ceiling, due_in_days);
         let (method, path) = match self.app.count("budget_calls").await {
             0 => (Method::POST, "/api/v1/budget-calls".to_owned()),
             _ => (Method::PUT, format!("/api/v1/budget-calls/{}", fiscal_year())),
@@ -97,6 +87,22 @@ impl Ministry {
     pub async fn act(&self, who: &Browser, action: &str, body: Option<Value>) -> reqwest::Response {
         self.app.request(Method::POST, &format!("/api/v1/budget-proposals/{}/{action}", fiscal_year()), Some(who), body).await
     }
+}
+
+/// The body of MFBM's call for the fiscal year: MOH's ceiling `ceiling`, the budget
+/// submission due `due_in_days` from today.
+pub fn call_body(ceiling: i64, due_in_days: i64) -> Value {
+    let today = Utc::now().date_naive();
+    let day = |offset: i64| (today + Duration::days(due_in_days + offset)).to_string();
+    json!({
+        "fiscal_year": fiscal_year(),
+        "message": "Budget your certified PPAs.",
+        "deadlines": {
+            "ppa_preparation": day(-20), "bdp_certification": day(-10), "budget_submission": day(0),
+            "technical_review": day(10), "executive_approval": day(20), "parliament_submission": day(30)
+        },
+        "ceilings": [{"organization_code": "MOH", "total": ceiling}]
+    })
 }
 
 /// MOH's budget for the fiscal year, its one certified PPA (₱1,300,000) within its

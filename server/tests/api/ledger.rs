@@ -37,6 +37,10 @@ async fn post(m: &Ministry, who: &Browser, path: &str, body: Value) -> reqwest::
     m.app.request(Method::POST, path, Some(who), Some(body)).await
 }
 
+async fn set_threshold(m: &Ministry, who: &Browser, threshold: i64) -> reqwest::Response {
+    m.app.request(Method::PUT, "/api/v1/budget-monitoring/threshold", Some(who), Some(json!({"threshold": threshold}))).await
+}
+
 fn entry(allotment: &str, kind: &str, amount: i64, reference: &str) -> Value {
     json!({"allotment_id": allotment, "kind": kind, "amount": amount, "reference": reference})
 }
@@ -106,6 +110,19 @@ async fn allotments_follow_the_enacted_budget_and_twenty_obligations_at_once_nev
     let csv = m.app.get(&format!("/api/v1/budget-monitoring/export?year={year}&format=csv"), &olive).await.text().await.unwrap();
     assert_eq!(csv.lines().count(), 5, "{csv}");
     assert!(csv.lines().nth(2).unwrap().ends_with(",2,300000.00,200000.00,180000.00,100000.00"), "{csv}");
+    // OCM sets the alerts' threshold for everyone who reads monitoring; nobody else may.
+    assert_eq!(set_threshold(&m, &olive, 95).await.status(), 200);
+    let own: Value = m.app.get(&format!("/api/v1/budget-monitoring?year={year}"), &m.sofia).await.json().await.unwrap();
+    assert_eq!(own["threshold"], 95, "MOH's monitoring alerts at OCM's threshold");
+    assert_eq!(error_of(set_threshold(&m, &m.sofia, 10).await).await.1, "not_allowed");
+    assert_eq!(error_of(set_threshold(&m, &olive, 101).await).await.0, 422);
+    // The dashboards' first tiles: the budget of the government for OCM, of MOH for MOH,
+    // none for a ministry without one.
+    let budget = |dashboard: Value| dashboard["figures"]["budget"].clone();
+    let executed = json!({"fiscal_year": year, "enacted": 1_300_000_00, "released": 200_000_00, "obligated": 180_000_00, "disbursed": 100_000_00});
+    assert_eq!(budget(m.app.get("/api/v1/dashboard", &olive).await.json().await.unwrap()), executed);
+    assert_eq!(budget(m.app.get("/api/v1/dashboard", &m.sofia).await.json().await.unwrap()), executed);
+    assert_eq!(budget(m.app.get("/api/v1/dashboard", &milo).await.json().await.unwrap()), Value::Null);
 
     // Entries are never edited: the application's role may not.
     let edited = sqlx::query("update ledger_entries set amount = 1").execute(m.app.db().pool()).await;
@@ -158,6 +175,21 @@ async fn random_concurrent_entries_and_reversals_keep_every_balance_equal_to_its
     assert_eq!(recomputed.len(), 3);
     for (allotment, holds) in recomputed {
         assert!(holds, "seed {seed}: allotment {allotment}'s balance is not its entries' sum within its limits");
+    }
+    // Budget monitoring's totals (kept by triggers) are the balances' sums, each quarter.
+    let quarters: Vec<(i16, bool)> = sqlx::query_as(
+        "select t.quarter, (t.released, t.obligated, t.disbursed) = (s.allotted, s.obligated, s.disbursed)
+         from budget_execution_totals t,
+              lateral (select sum(b.allotted) as allotted, sum(b.obligated) as obligated, sum(b.disbursed) as disbursed
+                       from allotments a join ledger_balances b on b.allotment_id = a.id where a.quarter = t.quarter and a.moa_id = t.moa_id) s
+         where t.released > 0 order by 1",
+    )
+    .fetch_all(&m.app.owner)
+    .await
+    .unwrap();
+    assert_eq!(quarters.iter().map(|(q, _)| *q).collect::<Vec<_>>(), [2, 3, 4], "seed {seed}: the released quarters");
+    for (quarter, holds) in quarters {
+        assert!(holds, "seed {seed}: the totals of Q{quarter} are not the sums of its balances");
     }
     let entries: i64 = sqlx::query_scalar("select count(*) from ledger_entries").fetch_one(&m.app.owner).await.unwrap();
     assert!(entries > 10, "seed {seed}: the sequence recorded something ({entries} entries)");

@@ -10,6 +10,7 @@ mod bdp;
 mod budget_approvals;
 mod budget_calls;
 mod budget_proposals;
+mod budget_stages;
 mod catalog;
 mod chaos_proxy;
 mod cli;

@@ -26,15 +26,18 @@ fn takes_an_authorization_step(statement: &str) -> bool {
 /// (a computation whose input is too large for an address).
 const WRITES_OPEN_TO_READ_ONLY: [&str; 2] = ["/auth/logout", "/bdp/score"];
 
-/// The one write OCM's accounts make: an executive's approval of a budget, OCM's own row
-/// (`SignedIn::require_executive_decision`).
-const OCM_OWN_DECISIONS: [&str; 1] = ["/budget-approvals/{year}/{code}"];
+/// The writes OCM's accounts make, each OCM's own row, with the check that lets only OCM
+/// through: an executive's approval of a budget, and the threshold of budget monitoring.
+const OCM_OWN_DECISIONS: [(&str, &str); 2] = [
+    ("/budget-approvals/{year}/{code}", "signed_in.require_executive_decision()"),
+    ("/budget-monitoring/threshold", "signed_in.require_ocm_setting()"),
+];
 
 /// The first statement of a writing handler: the read-only rule, alone or inside the
-/// policy check, or for OCM's own decision the check that only an executive passes.
+/// policy check, or for OCM's own decisions the check that only OCM passes.
 fn applies_the_read_only_rule(path: &str, statement: &str) -> bool {
-    if OCM_OWN_DECISIONS.contains(&path) {
-        return statement.contains("signed_in.require_executive_decision()");
+    if let Some((_, check)) = OCM_OWN_DECISIONS.iter().find(|(own, _)| *own == path) {
+        return statement.contains(check);
     }
     statement.contains("signed_in.require_writer()") || statement.contains("signed_in.require_allowed(")
 }
@@ -103,7 +106,8 @@ fn the_check_is_recognised_only_as_the_first_statement() {
     assert!(applies_the_read_only_rule("/tasks", "let caller = signed_in.require_allowed(|role| policy::may_create(role, kind))?;"));
     assert!(!applies_the_read_only_rule("/tasks", "let caller = signed_in.require_supervisor(WHAT)?;"));
     assert!(!applies_the_read_only_rule("/tasks", "let caller = signed_in.require_executive_decision()?;"), "only OCM's own decision");
-    assert!(applies_the_read_only_rule(OCM_OWN_DECISIONS[0], "let caller = signed_in.require_executive_decision()?;"));
+    assert!(applies_the_read_only_rule(OCM_OWN_DECISIONS[0].0, "let caller = signed_in.require_executive_decision()?;"));
+    assert!(!applies_the_read_only_rule(OCM_OWN_DECISIONS[1].0, "let caller = signed_in.require_executive_decision()?;"), "each its own check");
 }
 
 #[tokio::test]

@@ -163,6 +163,10 @@ pub struct BudgetSubmission {
     pub late: bool,
     pub errors: usize,
     pub warnings: usize,
+    /// What the compliance check finds now, each with its rule, PPA and line: MFBM reads
+    /// every submission's in one list.
+    #[serde(default)]
+    pub violations: Vec<crate::budget::compliance::Violation>,
     /// MFBM's review of this submission, if any: `recommended`.
     pub review: Option<String>,
 }
@@ -330,7 +334,8 @@ pub struct LedgerQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BudgetMonitoring {
     pub fiscal_year: i32,
-    /// The utilization, in percent, below which a quarter's end raises an alert.
+    /// The utilization, in percent, below which a quarter's end raises an alert: the one
+    /// asked for, else the one OCM set.
     pub threshold: u32,
     pub totals: Utilization,
     pub by_organization: Vec<OrganizationUtilization>,
@@ -369,12 +374,22 @@ pub struct UtilizationAlert {
     pub message: String,
 }
 
+/// `PUT /api/v1/budget-monitoring/threshold`, and its answer: the share of releases, in
+/// percent (0 to 100), below which an organization's obligations at a quarter's end
+/// raise an alert; OCM sets it for everyone who reads budget monitoring.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertThreshold {
+    pub threshold: u32,
+}
+
 /// The query of `GET /api/v1/budget-monitoring` and its export.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MonitoringQuery {
     pub year: i32,
-    /// Percent, 0 to 100; 50 when not given.
+    /// Percent, 0 to 100, to see the alerts another threshold would raise; when not
+    /// given, the one OCM set (50 until it sets one).
     pub threshold: Option<u32>,
     /// For the export: `csv` (the default) or `json`.
     pub format: Option<String>,

@@ -66,6 +66,10 @@ pub struct Figures {
     /// A month of `null`: assessments without a date.
     pub assessments_by_month: Vec<ByMonth>,
     pub assessments_by_status: Vec<ByStatus>,
+    /// The budget of the current fiscal year (else the latest enacted), as executed so
+    /// far; `null` before any budget was submitted to Parliament.
+    #[serde(default)]
+    pub budget: Option<BudgetFigures>,
     pub municipalities: Vec<Place>,
     /// How many assessments rate each sector's need at each severity.
     pub needs: Vec<Need>,
@@ -130,6 +134,18 @@ pub struct Need {
     pub assessments: i64,
     pub sector: String,
     pub severity: i32,
+}
+
+/// A fiscal year's budget, in centavos: as enacted, and released, obligated and
+/// disbursed so far (budget monitoring has the detail).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct BudgetFigures {
+    pub disbursed: i64,
+    pub enacted: i64,
+    pub fiscal_year: i32,
+    pub obligated: i64,
+    pub released: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

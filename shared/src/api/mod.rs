@@ -36,12 +36,12 @@ pub use aip::{Aip, AipQuery, AipRow, AipTotal};
 pub use budget::{
     AddToBudget, BudgetCall, BudgetCallInput, BudgetCandidate, BudgetPpa, BudgetProposal, BudgetReview, BudgetSubmission, BudgetTransition, Ceiling, CeilingInput,
     Allotment, BudgetForApproval, Deadline, ExpenditureProgram, LedgerEntry, LedgerLine, LedgerQuery, ProgramLine, ProgramTotal, RecordEntry, ReleaseAllotment, ReverseEntry,
-    ReviewBudget, SubmitBudget, BudgetMonitoring, MonitoringQuery, OrganizationUtilization, Utilization, UtilizationAlert,
+    ReviewBudget, SubmitBudget, AlertThreshold, BudgetMonitoring, MonitoringQuery, OrganizationUtilization, Utilization, UtilizationAlert,
 };
 pub use auth::{LoginRequest, Me, OrganizationSummary, SignedOut, UserSummary};
 pub use conflicts::{ConflictDetail, QueuedConflict, Resolution, Resolve, ResolveMany, Settlement, WrittenValue};
 pub use dashboard::{
-    ByMonth, ByStatus, Dashboard, DashboardOrganization, DashboardQuery, DrillQuery, Figures, Need, OrgFigures, Place,
+    BudgetFigures, ByMonth, ByStatus, Dashboard, DashboardOrganization, DashboardQuery, DrillQuery, Figures, Need, OrgFigures, Place,
     TaskTotals, Totals,
 };
 pub use devices::{DeviceHealth, DeviceHealthList, DeviceRegistration, HealthQuery};

@@ -259,6 +259,7 @@ fn conflicts() {
 fn dashboard() {
     let figures = Figures {
         assessments: Totals { assessments: 2, households: 30, population: 150 },
+        budget: Some(BudgetFigures { fiscal_year: 2027, enacted: 900, released: 300, obligated: 200, disbursed: 100 }),
         assessments_by_month: vec![ByMonth { count: 1, done: 0, month: Some("2026-11-01".into()) }, ByMonth { count: 1, done: 0, month: None }],
         assessments_by_status: vec![ByStatus { count: 2, status: "submitted".into() }],
         municipalities: vec![Place {
@@ -277,6 +278,7 @@ fn dashboard() {
     // The server's `Dashboard` struct, as `json!` turned it into a value.
     let server_figures = json!({
         "assessments": {"assessments": 2, "households": 30, "population": 150},
+        "budget": {"fiscal_year": 2027, "enacted": 900, "released": 300, "obligated": 200, "disbursed": 100},
         "assessments_by_status": [{"status": "submitted", "count": 2}],
         "provinces": [],
         "municipalities": [{"province": "Maguindanao del Norte", "municipality": "Datu Odin Sinsuat", "assessments": 2, "households": 30,

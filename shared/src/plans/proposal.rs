@@ -100,6 +100,20 @@ pub fn pesos(centavos: i64) -> String {
     format!("{sign}₱{grouped}.{:02}", centavos % 100)
 }
 
+/// Centavos as a headline reads them: "₱2.35 billion", "₱48.1 million", or in full below
+/// a million pesos. Three significant digits; [`pesos`] for the exact amount.
+pub fn pesos_rounded(centavos: i64) -> String {
+    let amount = centavos as f64 / 100.0;
+    let (scaled, word) = match amount.abs() {
+        a if a >= 1e9 => (amount / 1e9, "billion"),
+        a if a >= 1e6 => (amount / 1e6, "million"),
+        _ => return pesos(centavos),
+    };
+    let decimals = if scaled.abs() >= 100.0 { 0 } else if scaled.abs() >= 10.0 { 1 } else { 2 };
+    let sign = if scaled < 0.0 { "-" } else { "" };
+    format!("{sign}₱{:.*} {word}", decimals, scaled.abs())
+}
+
 /// An amount that is not pesos as a person writes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotPesos;
@@ -144,6 +158,11 @@ mod tests {
         assert_eq!(pesos(123_456_789), "₱1,234,567.89");
         assert_eq!(pesos(5), "₱0.05");
         assert_eq!(pesos(-150), "-₱1.50");
+        assert_eq!(pesos_rounded(234_567_000_000), "₱2.35 billion");
+        assert_eq!(pesos_rounded(4_812_345_600), "₱48.1 million");
+        assert_eq!(pesos_rounded(123_400_000_000_000), "₱1234 billion");
+        assert_eq!(pesos_rounded(-150_000_000), "-₱1.50 million");
+        assert_eq!(pesos_rounded(99_999_999), "₱999,999.99");
     }
 
     #[test]

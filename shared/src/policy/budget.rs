@@ -56,3 +56,10 @@ pub fn may_release_allotments(role: Role) -> Result<(), Denied> {
 pub fn may_record_ledger(role: Role) -> Result<(), Denied> {
     only(may_prepare_budget(role).is_ok(), "Only the organization's desk staff record its obligations and disbursements.")
 }
+
+/// May `role` set the threshold of budget monitoring's alerts, for the whole government?
+/// OCM's executives and analysts: OCM watches the budget's execution.
+pub fn may_set_alert_threshold(role: Role) -> Result<(), Denied> {
+    let ocm = matches!(role, Role::OcmExecutive | Role::OcmAnalyst);
+    only(ocm, "Only OCM sets the threshold of budget monitoring's alerts.")
+}
