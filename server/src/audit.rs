@@ -83,17 +83,33 @@ impl Entry {
     }
 }
 
+/// The head of an organization's chain, locked by this transaction: what
+/// `audit_chain_head` (migrations/0030) answers, `null`s for a chain not started yet.
+/// A statement that must take the chain's lock together with other work (a ledger entry)
+/// selects from that function itself, then appends with [`append_after`].
+pub struct ChainHead {
+    seq: i64,
+    hash: Vec<u8>,
+}
+
+impl ChainHead {
+    pub fn new(seq: Option<i64>, hash: Option<Vec<u8>>) -> Self {
+        let (seq, hash) = seq.zip(hash).unwrap_or((0, GENESIS.to_vec()));
+        ChainHead { seq, hash }
+    }
+}
+
 /// Appends `event` to the chain of the transaction's organization.
 pub async fn append(tx: &mut OrgTx, event: Event<'_>) -> anyhow::Result<i64> {
+    // Locks the chain (one writer at a time, until commit or rollback) and reads its head.
+    let (seq, hash) = sqlx::query_as("select seq, hash from audit_chain_head($1)").bind(tx.org_id()).fetch_one(&mut **tx).await?;
+    append_after(tx, ChainHead::new(seq, hash), event).await
+}
+
+/// Appends `event` after `head`, which this transaction locked.
+pub async fn append_after(tx: &mut OrgTx, head: ChainHead, event: Event<'_>) -> anyhow::Result<i64> {
     let org_id = tx.org_id();
-    // Locks the chain (one writer at a time, until commit or rollback) and reads its head
-    // (migrations/0030); no head yet: the chain starts here.
-    let last: (Option<i64>, Option<Vec<u8>>) = sqlx::query_as("select seq, hash from audit_chain_head($1)")
-        .bind(org_id)
-        .fetch_one(&mut **tx)
-        .await?;
-    let last = last.0.zip(last.1);
-    let (prev_seq, prev_hash) = last.unwrap_or((0, GENESIS.to_vec()));
+    let ChainHead { seq: prev_seq, hash: prev_hash } = head;
     let mut entry = Entry {
         org_id,
         seq: prev_seq + 1,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::dashboards::{percentiles, repeatedly, BENCH_ORGANIZATIONS};
-use crate::harness::{Bench, Result};
+use crate::harness::{Bench, Result, Session};
 use crate::plans::{GENERATE as PLANS, PROPOSALS_PER_ORGANIZATION};
 
 /// `$1`: the user who prepared (and released, reviewed...); `$2`: the head who submitted.
@@ -53,6 +53,11 @@ from (select allotment_id, sum(amount) filter (where kind = 'obligation') as obl
              sum(amount) filter (where kind = 'disbursement') as disbursed
       from ledger_entries group by allotment_id) t
 where t.allotment_id = b.allotment_id;
+-- Budget monitoring's totals, as the entries' trigger (off for the bulk load) keeps them.
+update budget_execution_totals t set obligated = s.obligated, disbursed = s.disbursed
+from (select a.fiscal_year, a.moa_id, a.quarter, sum(b.obligated) as obligated, sum(b.disbursed) as disbursed
+      from allotments a join ledger_balances b on b.allotment_id = a.id group by 1, 2, 3) s
+where (t.fiscal_year, t.moa_id, t.quarter) = (s.fiscal_year, s.moa_id, s.quarter);
 alter table ledger_entries enable trigger ledger_entries_move_balance;
 analyze;
 ";
@@ -94,23 +99,56 @@ pub async fn w8_budgets(bench: Arc<Bench>) -> Result<Value> {
     let overview = percentiles(repeatedly(&bench, &executive, monitoring, 100).await?);
 
     // Twenty writers at once on one allotment: a fresh one of ₱30,000, obligations of
-    // ₱100 each, 20 rounds of 20: 300 fit, 100 are refused.
-    let fresh: uuid::Uuid = sqlx::query_scalar(
-        "insert into allotments (org_id, fiscal_year, quarter, moa_id, proposal_id, class, amount, reference, released_by)
-         select (select id from organizations where kind = 'mfbm'), 2026, 2, a.moa_id, a.proposal_id, 'co', 3000000, 'SARO-W8', $2
-         from allotments a where a.id = $1 returning id",
-    )
-    .bind(allotment)
-    .bind(user)
-    .fetch_one(&bench.owner)
-    .await?;
+    // ₱100 each, 20 rounds of 20: 300 fit, 100 are refused. Warm, as the other figures:
+    // a first round on another allotment opens the client's and the server's connections.
+    let fresh = |reference: &'static str| {
+        sqlx::query_scalar::<_, uuid::Uuid>(
+            "insert into allotments (org_id, fiscal_year, quarter, moa_id, proposal_id, class, amount, reference, released_by)
+             select (select id from organizations where kind = 'mfbm'), 2026, 2, a.moa_id, a.proposal_id, 'co', 3000000, $3, $2
+             from allotments a where a.id = $1 returning id",
+        )
+        .bind(allotment)
+        .bind(user)
+        .bind(reference)
+        .fetch_one(&bench.owner)
+    };
+    let (warm_up, measured) = (fresh("SARO-W8-WARM").await?, fresh("SARO-W8").await?);
+    obligations(&bench, &staff, warm_up, 1).await?;
+    let (samples, statuses) = obligations(&bench, &staff, measured, 20).await?;
+    let accepted = statuses.iter().filter(|s| **s == 201).count();
+    let refused = statuses.iter().filter(|s| **s == 422).count();
+    let (obligated, allotted): (i64, i64) =
+        sqlx::query_as("select obligated, allotted from ledger_balances where allotment_id = $1").bind(measured).fetch_one(&bench.owner).await?;
+    if obligated > allotted || accepted + refused != statuses.len() || obligated != accepted as i64 * 10000 {
+        return Err(format!("the allotment was overdrawn or miscounted: {obligated} of {allotted}, {accepted} accepted, {refused} refused").into());
+    }
+    let mut sorted = samples.clone();
+    sorted.sort();
+    let p99 = (sorted[((sorted.len() as f64 - 1.0) * 0.99) as usize].as_secs_f64() * 10_000.0).round() / 10.0;
+    let mut figures = percentiles(samples);
+    figures["p99_ms"] = json!(p99);
+    figures["accepted"] = json!(accepted);
+    figures["refused"] = json!(refused);
+    figures["obligated_of_allotted"] = json!(format!("{obligated} of {allotted}"));
+    Ok(json!({
+        "organizations": 44, "budget_lines": lines, "allotments": allotments, "ledger_entries": entries,
+        "generated_seconds": generated_seconds.round(),
+        "compliance_check_of_one_budget": compliance,
+        "ocm_budget_monitoring": overview,
+        "obligations_20_writers_one_allotment": figures,
+    }))
+}
+
+/// `rounds` rounds of 20 obligations of ₱100 sent at once on `allotment`: how long each
+/// took, and its status.
+async fn obligations(bench: &Arc<Bench>, staff: &Session, allotment: uuid::Uuid, rounds: usize) -> Result<(Vec<Duration>, Vec<u16>)> {
     let mut samples: Vec<Duration> = Vec::new();
     let mut statuses: Vec<u16> = Vec::new();
-    for round in 0..20 {
+    for round in 0..rounds {
         let requests = (0..20).map(|n| {
-            let (bench, staff) = (bench.clone(), &staff);
+            let bench = bench.clone();
             async move {
-                let body = json!({"allotment_id": fresh, "kind": "obligation", "amount": 10000, "reference": format!("W8-{round}-{n}")});
+                let body = json!({"allotment_id": allotment, "kind": "obligation", "amount": 10000, "reference": format!("W8-{round}-{n}")});
                 let started = Instant::now();
                 let answer = bench
                     .http
@@ -131,26 +169,5 @@ pub async fn w8_budgets(bench: Arc<Bench>) -> Result<Value> {
             statuses.push(status);
         }
     }
-    let accepted = statuses.iter().filter(|s| **s == 201).count();
-    let refused = statuses.iter().filter(|s| **s == 422).count();
-    let (obligated, allotted): (i64, i64) =
-        sqlx::query_as("select obligated, allotted from ledger_balances where allotment_id = $1").bind(fresh).fetch_one(&bench.owner).await?;
-    if obligated > allotted || accepted + refused != statuses.len() || obligated != accepted as i64 * 10000 {
-        return Err(format!("the allotment was overdrawn or miscounted: {obligated} of {allotted}, {accepted} accepted, {refused} refused").into());
-    }
-    let mut sorted = samples.clone();
-    sorted.sort();
-    let p99 = (sorted[((sorted.len() as f64 - 1.0) * 0.99) as usize].as_secs_f64() * 10_000.0).round() / 10.0;
-    let mut obligations = percentiles(samples);
-    obligations["p99_ms"] = json!(p99);
-    obligations["accepted"] = json!(accepted);
-    obligations["refused"] = json!(refused);
-    obligations["obligated_of_allotted"] = json!(format!("{obligated} of {allotted}"));
-    Ok(json!({
-        "organizations": 44, "budget_lines": lines, "allotments": allotments, "ledger_entries": entries,
-        "generated_seconds": generated_seconds.round(),
-        "compliance_check_of_one_budget": compliance,
-        "ocm_budget_monitoring": overview,
-        "obligations_20_writers_one_allotment": obligations,
-    }))
+    Ok((samples, statuses))
 }

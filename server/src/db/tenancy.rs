@@ -21,12 +21,13 @@ pub struct OrgTx {
 impl OrgTx {
     /// Begins a transaction in which only `org_id`'s tenant rows exist.
     pub async fn begin(db: &Db, org_id: OrgId) -> Result<Self, sqlx::Error> {
-        let mut tx = db.pool().begin().await?;
-        // `true`: local to this transaction, so the pooled connection forgets it afterwards.
-        sqlx::query("select set_config('app.org_id', $1, true)")
-            .bind(org_id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        // One round trip for both: every request pays it, and a write that waits on a lock
+        // has the writers behind it wait for its round trips too. `true`: local to this
+        // transaction, so the pooled connection forgets it afterwards. The id is written
+        // into the statement (a simple query has no parameters) as its UUID prints: hex
+        // digits and dashes only.
+        let begin = format!("begin; select set_config('app.org_id', '{}', true)", org_id.uuid());
+        let tx = db.pool().begin_with(begin).await?;
         Ok(OrgTx { tx, org_id })
     }
 

@@ -4,8 +4,10 @@
 //! - the organization records obligations against its allotments and disbursements
 //!   against its obligations, and corrects one by reversing it.
 //!
-//! Each entry locks its allotment's balance and says, with the figures, what would be
-//! crossed; the balance's checks in PostgreSQL hold the limits whatever happens here.
+//! Each entry is written in one statement that locks its allotment's balance and takes
+//! it only within the balance's limits; one that would cross them is told, with the
+//! figures, what would be crossed. The balance's checks in PostgreSQL hold the limits
+//! whatever happens here.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -196,16 +198,43 @@ pub async fn release(State(state): State<AppState>, signed_in: SignedIn, body: R
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
-/// The allotment with its balance, the balance locked for this transaction (entries on
-/// one allotment queue here, so it is read once, with everything the answer needs): the
-/// organization's own.
-async fn locked_allotment(tx: &mut OrgTx, allotment: Uuid) -> Result<AllotmentRow, ApiError> {
-    sqlx::query_as(&format!("{ALLOTMENTS} where a.id = $1 and b.org_id = $2 for update of b"))
-        .bind(allotment)
-        .bind(tx.org_id())
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Your organization has no such allotment."))
+/// Writes a ledger entry in one statement: locks the organization's allotment's balance
+/// and its audit chain, and inserts the entry if it keeps within the balance's limits
+/// (the checks the balance's constraints make, migrations/0028, so that an entry beyond
+/// them is not written rather than failing the transaction); answers the allotment with
+/// its balance before, the chain's head, and the entry if written. Entries on one
+/// allotment, and every audited write of the organization, wait on these locks until
+/// commit, so all that follows them is the audit entry and the commit.
+/// `$1` allotment, `$2` organization, `$3` kind, `$4` amount, `$5` reference,
+/// `$6` the entry reversed, `$7` the reason, `$8` who.
+fn write_entry_statement() -> String {
+    format!(
+        "with locked as ({ALLOTMENTS} where a.id = $1 and b.org_id = $2 for update of b),
+         moved as (
+             select allotted, obligated + case when $3 = 'obligation' then $4::int8 else 0 end as obligated,
+                    disbursed + case when $3 = 'disbursement' then $4::int8 else 0 end as disbursed
+             from locked
+         ),
+         head as (select seq, hash from audit_chain_head($2)),
+         entry as (
+             insert into ledger_entries (org_id, allotment_id, kind, amount, reference, reverses, reason, recorded_by)
+             select $2, $1, $3, $4, $5, $6, $7, $8 from moved
+             where 0 <= disbursed and disbursed <= obligated and obligated <= allotted
+             returning id, recorded_at
+         )
+         select locked.*, head.seq, head.hash, entry.id as entry_id, entry.recorded_at
+         from locked cross join head left join entry on true"
+    )
+}
+
+#[derive(sqlx::FromRow)]
+struct Written {
+    #[sqlx(flatten)]
+    allotment: AllotmentRow,
+    seq: Option<i64>,
+    hash: Option<Vec<u8>>,
+    entry_id: Option<i64>,
+    recorded_at: Option<DateTime<Utc>>,
 }
 
 fn within_limits(kind: &str, amount: i64, balance: &AllotmentRow) -> Result<(), ApiError> {
@@ -229,43 +258,55 @@ fn within_limits(kind: &str, amount: i64, balance: &AllotmentRow) -> Result<(), 
     Ok(())
 }
 
-/// Writes an entry (a reversal when `reverses`) on the locked allotment, and answers it
-/// with the balance after: the one the entry's trigger moved, in this transaction.
-async fn write_entry(tx: &mut OrgTx, caller: &crate::auth::Caller, mut locked: AllotmentRow, kind: &str, amount: i64, reference: &str, reverses: Option<(i64, &str)>) -> Result<LedgerEntry, ApiError> {
-    let allotment = locked.id;
-    let (id, at): (i64, DateTime<Utc>) = sqlx::query_as(
-        "insert into ledger_entries (org_id, allotment_id, kind, amount, reference, reverses, reason, recorded_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) returning id, recorded_at",
-    )
-    .bind(tx.org_id())
-    .bind(allotment)
-    .bind(kind)
-    .bind(amount)
-    .bind(reference)
-    .bind(reverses.map(|(id, _)| id))
-    .bind(reverses.map(|(_, reason)| reason))
-    .bind(caller.user_id)
-    .fetch_one(&mut **tx)
-    .await?;
+/// Writes an entry (a reversal when `reverses`) on the organization's `allotment`, and
+/// answers it with the balance after; an entry beyond the balance's limits is refused
+/// with the figures, and nothing is written.
+async fn write_entry(tx: &mut OrgTx, caller: &crate::auth::Caller, allotment: Uuid, kind: &str, amount: i64, reference: &str, reverses: Option<(i64, &str)>) -> Result<LedgerEntry, ApiError> {
+    let written: Option<Written> = sqlx::query_as(&write_entry_statement())
+        .bind(allotment)
+        .bind(tx.org_id())
+        .bind(kind)
+        .bind(amount)
+        .bind(reference)
+        .bind(reverses.map(|(id, _)| id))
+        .bind(reverses.map(|(_, reason)| reason))
+        .bind(caller.user_id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(|err| match err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => already_reversed(),
+            err => err.into(),
+        })?;
+    let Written { mut allotment, seq, hash, entry_id, recorded_at } = written.ok_or_else(|| ApiError::not_found("Your organization has no such allotment."))?;
+    let (Some(id), Some(at)) = (entry_id, recorded_at) else {
+        within_limits(kind, amount, &allotment)?;
+        return Err(ApiError::Internal(anyhow::anyhow!("a ledger entry within its limits was not written")));
+    };
     let action = if reverses.is_some() { "ledger.reverse" } else { "ledger.record" };
-    let details = json!({"entry": id, "allotment": allotment, "kind": kind, "amount": amount, "reference": reference, "reverses": reverses.map(|(id, _)| id)});
-    audit::append(tx, Event { actor: &caller.actor(), action, subject: format!("allotment:{allotment}"), details }).await?;
+    let details = json!({"entry": id, "allotment": allotment.id, "kind": kind, "amount": amount, "reference": reference, "reverses": reverses.map(|(id, _)| id)});
+    let event = Event { actor: &caller.actor(), action, subject: format!("allotment:{}", allotment.id), details };
+    audit::append_after(tx, audit::ChainHead::new(seq, hash), event).await?;
+    // The entry's trigger moved the balance by exactly this, under the lock.
     if kind == "obligation" {
-        locked.obligated += amount;
+        allotment.obligated += amount;
     } else {
-        locked.disbursed += amount;
+        allotment.disbursed += amount;
     }
     Ok(LedgerEntry {
         id,
-        allotment_id: allotment,
+        allotment_id: allotment.id,
         kind: kind.to_owned(),
         amount,
         reference: reference.to_owned(),
         reverses: reverses.map(|(id, _)| id),
         reason: reverses.map(|(_, reason)| reason.to_owned()),
         recorded_at: timestamp(at),
-        balance: locked.into(),
+        balance: allotment.into(),
     })
+}
+
+fn already_reversed() -> ApiError {
+    ApiError::client(StatusCode::CONFLICT, "already_reversed", "This entry is reversed already.")
 }
 
 /// `POST /api/v1/ledger`: an obligation or a disbursement against an allotment.
@@ -280,9 +321,7 @@ pub async fn record(State(state): State<AppState>, signed_in: SignedIn, body: Re
     }
     let reference = check_reference(&entry.reference)?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
-    let locked = locked_allotment(&mut tx, entry.allotment_id).await?;
-    within_limits(&entry.kind, entry.amount, &locked)?;
-    let written = write_entry(&mut tx, &caller, locked, &entry.kind, entry.amount, &reference, None).await?;
+    let written = write_entry(&mut tx, &caller, entry.allotment_id, &entry.kind, entry.amount, &reference, None).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(written)))
 }
@@ -307,14 +346,12 @@ pub async fn reverse(State(state): State<AppState>, signed_in: SignedIn, ApiPath
     let Some((allotment, kind, amount, reference, reversed)) = original else {
         return Err(ApiError::not_found("Your organization has no such entry to reverse (a reversal is not reversed)."));
     };
-    let locked = locked_allotment(&mut tx, allotment).await?;
-    // Checked again once the balance is locked: another reversal may have just committed.
-    let reversed = reversed || sqlx::query_scalar::<_, bool>("select exists (select 1 from ledger_entries where reverses = $1)").bind(id).fetch_one(&mut *tx).await?;
     if reversed {
-        return Err(ApiError::client(StatusCode::CONFLICT, "already_reversed", "This entry is reversed already."));
+        return Err(already_reversed());
     }
-    within_limits(&kind, -amount, &locked)?;
-    let written = write_entry(&mut tx, &caller, locked, &kind, -amount, &reference, Some((id, &reason))).await?;
+    // Another reversal of it that commits first makes this one's insert a unique
+    // violation, answered the same.
+    let written = write_entry(&mut tx, &caller, allotment, &kind, -amount, &reference, Some((id, &reason))).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(written)))
 }

@@ -191,6 +191,11 @@ async fn random_concurrent_entries_and_reversals_keep_every_balance_equal_to_its
     for (quarter, holds) in quarters {
         assert!(holds, "seed {seed}: the totals of Q{quarter} are not the sums of its balances");
     }
+    // Each entry and reversal is in MOH's audit chain, unbroken.
+    let audited: i64 = sqlx::query_scalar("select count(*) from audit_log where action in ('ledger.record', 'ledger.reverse')").fetch_one(&m.app.owner).await.unwrap();
+    let report = bmms_server::audit::verify(m.app.db()).await.unwrap();
+    assert!(report.broken.is_empty(), "seed {seed}: {:?}", report.broken);
     let entries: i64 = sqlx::query_scalar("select count(*) from ledger_entries").fetch_one(&m.app.owner).await.unwrap();
+    assert_eq!(audited, entries, "seed {seed}: every entry audited");
     assert!(entries > 10, "seed {seed}: the sequence recorded something ({entries} entries)");
 }
