@@ -189,32 +189,3 @@ pub async fn h2_stalled_exports(bench: Arc<Bench>) -> Result<Value> {
         "other_p99_ms": round1(percentile(&latencies, 0.99)),
     }))
 }
-
-/// pgbench's TPC-B-like script on a scratch database of the same cluster for 5 seconds,
-/// two clients: transactions per second, the yardstick of this machine's database.
-pub async fn pgbench_baseline(bench: &Bench, admin_url: &str) -> Result<Value> {
-    let bin = ["/usr/lib/postgresql/15/bin/pgbench", "pgbench"]
-        .into_iter()
-        .find(|b| std::process::Command::new(b).arg("--version").output().is_ok())
-        .ok_or("pgbench not found (Debian's postgresql package has it)")?;
-    let name = format!("bmms_pgbench_{}", Uuid::new_v4().simple());
-    let url = crate::database_url_named(admin_url, &name);
-    let run = |args: &[&str]| -> Result<String> {
-        let out = std::process::Command::new(bin).args(args).arg(&url).output()?;
-        if !out.status.success() {
-            return Err(format!("pgbench failed: {}", String::from_utf8_lossy(&out.stderr)).into());
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    };
-    sqlx::query(&format!("create database {name}")).execute(&bench.owner).await?;
-    run(&["-i", "-s", "10", "-q"])?;
-    let out = run(&["-T", "5", "-c", "2", "-j", "2"]);
-    sqlx::query(&format!("drop database {name}")).execute(&bench.owner).await?;
-    let tps: f64 = out?
-        .lines()
-        .find(|l| l.starts_with("tps"))
-        .and_then(|l| l.split_whitespace().nth(2))
-        .and_then(|n| n.parse().ok())
-        .ok_or("pgbench printed no tps")?;
-    Ok(json!({"script": "tpcb-like", "scale": 10, "clients": 2, "seconds": 5, "tps": tps.round()}))
-}

@@ -9,6 +9,7 @@
 //! W5 load: 1,000 devices, each 5 documents x 5 edits, 50 at a time.
 //! (W6 dashboards, H1/H2 hostile input, W7 plans and W8 budgets run alone: BMMS_BENCH_ONLY.)
 
+mod baseline;
 mod budget;
 mod dashboards;
 mod harness;
@@ -43,7 +44,8 @@ async fn main() -> Result<()> {
     // BMMS_BENCH_ONLY=dashboards runs only W6 (issue 6), prints it and writes its own section.
     if std::env::var("BMMS_BENCH_ONLY").as_deref() == Ok("dashboards") {
         println!("W6 dashboards (generating 2,000,000 rows) ...");
-        let w6 = dashboards::w6_dashboards(bench.clone()).await?;
+        let mut w6 = dashboards::w6_dashboards(bench.clone()).await?;
+        w6["baseline"] = baseline::measure(&bench, &admin_url).await?;
         let table = dashboards_table(&w6);
         println!("\n{table}\n{}", serde_json::to_string_pretty(&w6)?);
         write_section("dashboard-bench", "Dashboards (issue 6)", "BMMS_BENCH_ONLY=dashboards scripts/bench", &table, &w6)?;
@@ -55,7 +57,8 @@ async fn main() -> Result<()> {
     if std::env::var("BMMS_BENCH_ONLY").as_deref() == Ok("budgets") {
         uncached_server.kill().await.ok();
         println!("W8 budgets (generating 88,000 budgeted PPAs and 1,000,000 ledger entries) ...");
-        let w8 = budget::w8_budgets(bench.clone()).await?;
+        let mut w8 = budget::w8_budgets(bench.clone()).await?;
+        w8["baseline"] = baseline::measure(&bench, &admin_url).await?;
         let o = &w8["obligations_20_writers_one_allotment"];
         let table = format!(
             "| figure | measured | target |\n|---|---|---|\n\
@@ -63,11 +66,13 @@ async fn main() -> Result<()> {
              | one organization's budget (2,000 PPAs) with its compliance check, p50 / p95 | {} ms / {} ms | ≤ 200 ms |\n\
              | OCM's budget monitoring (every organization, by quarter, alerts) p50 / p95, warm | {} ms / {} ms | p95 ≤ 50 ms |\n\
              | recording an obligation, 20 writers at once on one allotment, p50 / p95 / p99 | {} ms / {} ms / {} ms | p99 ≤ 50 ms |\n\
-             | of which accepted / refused (the allotment fits 300), obligated at the end | {} / {} ({}) | never an overdraw |\n",
+             | of which accepted / refused (the allotment fits 300), obligated at the end | {} / {} ({}) | never an overdraw |\n\
+             {}",
             w8["organizations"], w8["budget_lines"], w8["allotments"], w8["ledger_entries"],
             w8["compliance_check_of_one_budget"]["p50_ms"], w8["compliance_check_of_one_budget"]["p95_ms"],
             w8["ocm_budget_monitoring"]["p50_ms"], w8["ocm_budget_monitoring"]["p95_ms"],
             o["p50_ms"], o["p95_ms"], o["p99_ms"], o["accepted"], o["refused"], o["obligated_of_allotted"],
+            baseline::rows(&w8["baseline"], 0),
         );
         println!("\n{table}\n{}", serde_json::to_string_pretty(&w8)?);
         write_section("budgets-server-bench", "Budgets through the server (issue 15)", "BMMS_BENCH_ONLY=budgets scripts/bench", &table, &w8)?;
@@ -79,7 +84,8 @@ async fn main() -> Result<()> {
     if std::env::var("BMMS_BENCH_ONLY").as_deref() == Ok("plans") {
         uncached_server.kill().await.ok();
         println!("W7 plans (generating 88,000 proposals) ...");
-        let w7 = plans::w7_plans(bench.clone()).await?;
+        let mut w7 = plans::w7_plans(bench.clone()).await?;
+        w7["baseline"] = baseline::measure(&bench, &admin_url).await?;
         let table = format!(
             "| figure | measured | target |\n|---|---|---|\n\
              | data | {} organizations, {} proposals (10 indicators, 20 budget lines each), {} submissions, {} decisions; {} PPAs in the 2026 AIP | |\n\
@@ -90,7 +96,8 @@ async fn main() -> Result<()> {
              | the AIP's CSV export (every PPA) p50 / max | {} ms / {} ms | |\n\
              | OCM's implementation view ({} tasks pointing at PPAs; every organization, the 50 late ones first) p50 / p95, warm | {} ms / {} ms | p95 ≤ 50 ms |\n\
              | the same, certified and at risk only | {} ms / {} ms | p95 ≤ 50 ms |\n\
-             | one PPA's implementation, opened by an analyst | {} ms / {} ms | |\n",
+             | one PPA's implementation, opened by an analyst | {} ms / {} ms | |\n\
+             {}",
             w7["organizations"], w7["proposals"], w7["submissions"], w7["decisions"], w7["aip_2026_ppas"],
             w7["queue"]["p50_ms"], w7["queue"]["p95_ms"], w7["aip"]["p50_ms"], w7["aip"]["p95_ms"],
             w7["review"]["p50_ms"], w7["review"]["p95_ms"], w7["score"]["p50_ms"], w7["score"]["p95_ms"],
@@ -98,6 +105,7 @@ async fn main() -> Result<()> {
             w7["tasks_pointing_at_ppas"], w7["implementation"]["p50_ms"], w7["implementation"]["p95_ms"],
             w7["implementation_at_risk_certified"]["p50_ms"], w7["implementation_at_risk_certified"]["p95_ms"],
             w7["implementation_of_one_ppa"]["p50_ms"], w7["implementation_of_one_ppa"]["p95_ms"],
+            baseline::rows(&w7["baseline"], 0),
         );
         println!("\n{table}\n{}", serde_json::to_string_pretty(&w7)?);
         write_section("plans-server-bench", "Plans through the server (issue 14)", "BMMS_BENCH_ONLY=plans scripts/bench", &table, &w7)?;
@@ -108,20 +116,20 @@ async fn main() -> Result<()> {
     // them and writes their own section.
     if std::env::var("BMMS_BENCH_ONLY").as_deref() == Ok("hostile") {
         uncached_server.kill().await.ok();
-        let baseline = hostile::pgbench_baseline(&bench, &admin_url).await?;
         println!("H1 hostile bodies ...");
         let h1 = hostile::h1_hostile_bodies(bench.clone()).await?;
         println!("H2 stalled exports ...");
         let h2 = hostile::h2_stalled_exports(bench.clone()).await?;
-        let results = json!({"h1_hostile_bodies": h1, "h2_stalled_exports": h2, "baseline_pgbench": baseline});
+        let baseline = baseline::measure(&bench, &admin_url).await?;
+        let results = json!({"h1_hostile_bodies": h1, "h2_stalled_exports": h2, "baseline": baseline});
         let table = format!(
             "| workload | figure | measured | target |\n|---|---|---|---|\n\
              | H1 hostile bodies | server peak RSS, 8 bombs at once x 10 rounds | {} MB (before: {} MB) | ≤ 300 MB |\n\
              | H1 hostile bodies | `/healthz` p50 / p99 meanwhile | {} ms / {} ms ({} answers, {} failed) | p99 ≤ 50 ms |\n\
              | H2 stalled exports | another organization's requests p50 / p99, 10 exports unread | {} ms / {} ms | p99 ≤ 500 ms |\n\
-             | baseline | pgbench TPC-B-like, scale 10, 2 clients, 5 s | {} tps | |\n",
+             {}",
             h1["server_rss_peak_mb"], h1["server_rss_before_mb"], h1["healthz_p50_ms"], h1["healthz_p99_ms"], h1["healthz_answers"],
-            h1["healthz_failures"], h2["other_p50_ms"], h2["other_p99_ms"], baseline["tps"],
+            h1["healthz_failures"], h2["other_p50_ms"], h2["other_p99_ms"], baseline::rows(&baseline, 1),
         );
         println!("\n{table}\n{}", serde_json::to_string_pretty(&results)?);
         write_section("hostile-bench", "Hostile input and slow clients (issue 12)", "BMMS_BENCH_ONLY=hostile scripts/bench", &table, &results)?;
@@ -131,8 +139,8 @@ async fn main() -> Result<()> {
     // BMMS_BENCH_ONLY=w5 runs just the load test, prints it and writes nothing (for tuning).
     if std::env::var("BMMS_BENCH_ONLY").as_deref() == Ok("w5") {
         let w5 = w5_load(bench.clone(), w5_sessions(&bench).await?).await?;
-        let baseline = hostile::pgbench_baseline(&bench, &admin_url).await?;
-        println!("{}", serde_json::to_string_pretty(&json!({"w5_load": w5, "baseline_pgbench": baseline}))?);
+        let baseline = baseline::measure(&bench, &admin_url).await?;
+        println!("{}", serde_json::to_string_pretty(&json!({"w5_load": w5, "baseline": baseline}))?);
         return Ok(());
     }
     println!("W1 reconnect ...");
@@ -154,9 +162,9 @@ async fn main() -> Result<()> {
     // The same cluster's pgbench figure, measured in this run: W5 is best compared across
     // machines as a ratio to it. After W5, not before: the scratch database it fills and
     // drops left W5 about a tenth slower in A/B runs.
-    let baseline = hostile::pgbench_baseline(&bench, &admin_url).await?;
+    let baseline = baseline::measure(&bench, &admin_url).await?;
 
-    let results = json!({"w1_reconnect": w1, "w2_conflict_storm": w2, "w3_cold_start": w3, "w4_hot_documents": w4, "w5_load": w5, "baseline_pgbench": baseline});
+    let results = json!({"w1_reconnect": w1, "w2_conflict_storm": w2, "w3_cold_start": w3, "w4_hot_documents": w4, "w5_load": w5, "baseline": baseline});
     let table = format!(
         "| workload | figure | measured | target |\n|---|---|---|---|\n\
          | W1 reconnect | HTTP round trips | {} | 1 |\n\
@@ -171,7 +179,8 @@ async fn main() -> Result<()> {
          | W5 load | edits per second | {} | ≥ 5,000 |\n\
          | W5 load | latency p50 / p99 | {} ms / {} ms | p99 < 250 ms |\n\
          | W5 load | PostgreSQL WAL bytes per edit | {} | |\n\
-         | baseline | pgbench TPC-B-like on the same cluster (scale 10, 2 clients, 5 s) | {} tps (W5 edits per second / pgbench tps: {:.2}) | |\n",
+         | W5 load | edits per second / the same run's pgbench tps | {:.2} | |\n\
+         {}",
         w1["round_trips"], w1["bytes_per_dirty_document"], w1["bytes_up_per_dirty_document"], w1["bytes_down_per_dirty_document"],
         w1["server_cpu_ms_per_edit"],
         w2["surfaced"], w2["true_conflicts"], w2["surfaced_percent"], w2["false_conflicts"],
@@ -180,7 +189,8 @@ async fn main() -> Result<()> {
         w4["with_cache"]["server_cpu_ms_per_edit"], w4["without_cache"]["server_cpu_ms_per_edit"],
         w4["with_cache"]["p50_ms"], w4["without_cache"]["p50_ms"],
         w5["edits_per_second"], w5["p50_ms"], w5["p99_ms"], w5["postgres_wal_bytes_per_edit"],
-        baseline["tps"], w5["edits_per_second"].as_f64().unwrap_or(0.0) / baseline["tps"].as_f64().unwrap_or(1.0).max(1.0),
+        w5["edits_per_second"].as_f64().unwrap_or(0.0) / baseline["pgbench_tps"].as_f64().unwrap_or(1.0).max(1.0),
+        baseline::rows(&baseline, 1),
     );
     println!("\n{table}\n{}", serde_json::to_string_pretty(&results)?);
     write_report(&table, &results)?;
@@ -258,12 +268,18 @@ fn dashboards_table(w6: &Value) -> String {
          | data | {} organizations, {} assessments, {} tasks; {} summary rows | |\n\
          | dashboard API p95, warm: government overview / one organization (OCM) / a ministry's own | {} ms / {} ms / {} ms | ≤ 50 ms |\n\
          | dashboard API p95 during / right after a burst of 400 syncs | {} ms / {} ms | ≤ 200 ms |\n\
-         | mean sync exchange (5 edits) with / without keeping totals current | {} ms / {} ms (+{} %) | ≤ 10 % |\n",
+         | mean sync exchange (5 edits) with / without keeping totals current | {} ms / {} ms (+{} %) | ≤ 10 % |\n\
+         | dashboard API p95, warm, in the same run's CPU loops: overview / one organization / a ministry's own | {} / {} / {} | |\n\
+         {}",
         w6["organizations"], w6["assessments"], w6["tasks"], w6["summary_rows"],
         warm["government_overview"]["p95_ms"], warm["largest_organization"]["p95_ms"], warm["ministry_own"]["p95_ms"],
         w6["after_burst"]["during"]["p95_ms"], w6["after_burst"]["right_after"]["p95_ms"],
         w6["keeping_totals_current"]["mean_exchange_ms_with_totals"], w6["keeping_totals_current"]["mean_exchange_ms_without_totals"],
         w6["keeping_totals_current"]["added_percent"],
+        baseline::in_cpu_loops(&warm["government_overview"]["p95_ms"], &w6["baseline"]),
+        baseline::in_cpu_loops(&warm["largest_organization"]["p95_ms"], &w6["baseline"]),
+        baseline::in_cpu_loops(&warm["ministry_own"]["p95_ms"], &w6["baseline"]),
+        baseline::rows(&w6["baseline"], 0),
     )
 }
 
