@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
+use crate::ab;
 use crate::harness::{at_most, Bench, Device, Result, Session};
 
 const ASSESSMENTS: i64 = 1_000_000;
@@ -162,29 +163,29 @@ pub async fn w6_dashboards(bench: Arc<Bench>) -> Result<Value> {
         "right_after": percentiles(repeatedly(&bench, &ocm, &overview, 50).await?),
     });
 
-    // The cost of keeping totals current: 4 rounds of 100 devices, one exchange each,
-    // alternately with the triggers on and off.
-    let mut with_totals = Vec::new();
-    let mut without_totals = Vec::new();
-    for round in 0..4 {
-        let on = round % 2 == 0;
+    // The cost of keeping totals current, as an unbiased A/B (bench/src/ab.rs): a warm-up
+    // of 20 exchanges each way, thrown away; then 20 blocks of 10 exchanges with the
+    // triggers on and 20 with them off, in a seeded random order; one new device and one
+    // exchange of 5 edits each.
+    const SEED: u64 = 2026_12_07;
+    let mut samples = [Vec::new(), Vec::new()];
+    let blocks = [false, true].into_iter().map(|on| (on, 20, false)).chain(ab::block_order(20, SEED).into_iter().map(|on| (on, 10, true)));
+    for (n, (on, exchanges, kept)) in blocks.enumerate() {
         set_triggers(&bench, on).await?;
-        for i in 0..100 {
-            let mut device = busy_device(&bench, &sessions[i % sessions.len()], i).await?;
+        for i in 0..exchanges {
+            let mut device = busy_device(&bench, &sessions[(n + i) % sessions.len()], i).await?;
             let latency = bench.sync_without_applying(&mut device).await?;
-            if on { with_totals.push(latency) } else { without_totals.push(latency) }
+            if kept {
+                samples[on as usize].push(latency.as_secs_f64() * 1000.0);
+            }
         }
     }
     set_triggers(&bench, true).await?;
     sqlx::query("select agg_rebuild()").execute(&bench.owner).await?;
-    let mean = |samples: &[Duration]| samples.iter().map(Duration::as_secs_f64).sum::<f64>() / samples.len() as f64 * 1000.0;
-    let (on_ms, off_ms) = (mean(&with_totals), mean(&without_totals));
-    let cost = json!({
-        "edits_per_exchange": 5,
-        "mean_exchange_ms_with_totals": (on_ms * 100.0).round() / 100.0,
-        "mean_exchange_ms_without_totals": (off_ms * 100.0).round() / 100.0,
-        "added_percent": ((on_ms - off_ms) / off_ms * 1000.0).round() / 10.0,
-    });
+    let mut cost = ab::compare(&samples[0], &samples[1], 10.0, SEED);
+    cost["a"] = json!("triggers off");
+    cost["b"] = json!("triggers on (totals kept current)");
+    cost["edits_per_exchange"] = json!(5);
     Ok(json!({
         "organizations": 44, "assessments": ASSESSMENTS, "tasks": TASKS, "generated_seconds": generated_seconds.round(),
         "summary_rows": summary_rows, "warm": warm, "after_burst": after_burst, "keeping_totals_current": cost,
