@@ -275,7 +275,7 @@ fn dashboards_table(w6: &Value) -> String {
         w6["organizations"], w6["assessments"], w6["tasks"], w6["summary_rows"],
         warm["government_overview"]["p95_ms"], warm["largest_organization"]["p95_ms"], warm["ministry_own"]["p95_ms"],
         w6["after_burst"]["during"]["p95_ms"], w6["after_burst"]["right_after"]["p95_ms"],
-        cost["median_b"], cost["median_a"], cost["difference_percent"], cost["interval_95_percent"][0], cost["interval_95_percent"][1], cost["verdict"],
+        cost["median_b"], cost["median_a"], cost["difference_percent"], cost["interval_95_percent"][0], cost["interval_95_percent"][1], cost["verdict"].as_str().unwrap_or("none"),
         baseline::in_cpu_loops(&warm["government_overview"]["p95_ms"], &w6["baseline"]),
         baseline::in_cpu_loops(&warm["largest_organization"]["p95_ms"], &w6["baseline"]),
         baseline::in_cpu_loops(&warm["ministry_own"]["p95_ms"], &w6["baseline"]),
