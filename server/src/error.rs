@@ -78,6 +78,16 @@ impl From<sqlx::Error> for ApiError {
 }
 
 impl ApiError {
+    /// `err` as an answer, unless it is a unique violation: then `taken()`, the answer for
+    /// a row that exists already (a second review, a call issued twice, an entry
+    /// reversed already) that another request may have written a moment ago.
+    pub fn unless_unique(err: sqlx::Error, taken: impl FnOnce() -> ApiError) -> ApiError {
+        match err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => taken(),
+            err => err.into(),
+        }
+    }
+
     /// PostgreSQL aborted the transaction to break a deadlock or a serialization
     /// conflict: running it again will most likely succeed (see [`crate::db::retry_once`]).
     pub fn is_transient_conflict(&self) -> bool {

@@ -17,15 +17,7 @@ use crate::desk::api::{self, Problem};
 use crate::desk::csrf_token;
 use crate::desk::live::Live;
 use crate::device::Status;
-use crate::text::{t, when};
-
-/// The share of `of` that `part` is, as people read it: "62.5 %".
-fn rate(part: i64, of: i64) -> String {
-    if of == 0 {
-        return "—".to_owned();
-    }
-    format!("{:.1} %", part as f64 * 100.0 / of as f64)
-}
+use crate::text::{share, t, when};
 
 /// Sends `body` to `path`; on success bumps `refresh`, on refusal says why in `problem`.
 fn send<B: serde::Serialize + 'static>(status: Status, path: String, body: B, refresh: RwSignal<u64>, problem: RwSignal<Option<Problem>>) {
@@ -80,7 +72,7 @@ pub fn Ledger() -> impl IntoView {
                                     <th scope="row"><button class="link" on:click=move |_| open.set(Some(id))>{a.reference.clone()}</button>
                                         " " <small>{format!("Q{} {}", a.quarter, a.class.to_uppercase())}</small></th>
                                     <td>{a.organization_code}</td><td>{pesos(a.allotted)}</td><td>{pesos(a.obligated)}</td><td>{pesos(a.disbursed)}</td>
-                                    <td>{rate(a.obligated, a.allotted)} " / " {rate(a.disbursed, a.allotted)}</td>
+                                    <td>{share(a.obligated, a.allotted)} " / " {share(a.disbursed, a.allotted)}</td>
                                 </tr>
                             }
                         }).collect_view()}</tbody>

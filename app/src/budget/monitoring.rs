@@ -15,21 +15,14 @@ use crate::desk::api::{self, Problem};
 use crate::desk::csrf_token;
 use crate::desk::live::Live;
 use crate::device::Status;
-use crate::text::t;
-
-fn percent(part: i64, of: i64) -> String {
-    if of == 0 {
-        return "—".to_owned();
-    }
-    format!("{:.1} %", part as f64 * 100.0 / of as f64)
-}
+use crate::text::{share, t};
 
 /// Planned, released, obligated, disbursed, the rates of obligation and disbursement
 /// against releases, and the variance of releases against plan.
 fn cells(u: &Utilization) -> impl IntoView {
     view! {
         <td>{pesos(u.planned)}</td><td>{pesos(u.released)}</td><td>{pesos(u.obligated)}</td><td>{pesos(u.disbursed)}</td>
-        <td>{percent(u.obligated, u.released)}</td><td>{percent(u.disbursed, u.released)}</td><td>{pesos(u.released - u.planned)}</td>
+        <td>{share(u.obligated, u.released)}</td><td>{share(u.disbursed, u.released)}</td><td>{pesos(u.released - u.planned)}</td>
     }
 }
 

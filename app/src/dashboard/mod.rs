@@ -14,7 +14,7 @@ use leptos::task::spawn_local;
 
 use crate::desk::api;
 use crate::device::Status;
-use crate::text::t;
+use crate::text::{share, t};
 use charts::{Bars, CoverageMap, MonthLine, Spot};
 use table::{Cell, DataTable};
 
@@ -128,14 +128,6 @@ fn Figures(response: wire::Dashboard, focus: RwSignal<Focus>, may_drill: bool) -
         }
         {move || focus.get().municipality.zip(org_id).map(|(place, org)| view! { <Records org=org place=place /> })}
     }
-}
-
-/// `part` in percent of `whole`, one decimal ("—" when there is no whole).
-fn share(part: i64, whole: i64) -> String {
-    if whole == 0 {
-        return "—".into();
-    }
-    format!("{:.1} %", part as f64 * 100.0 / whole as f64)
 }
 
 #[component]

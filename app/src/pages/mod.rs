@@ -156,41 +156,23 @@ fn SignedIn() -> impl IntoView {
                 on:click=move |_| screen.set(to)>{label}</button>
         }
     };
-    let budget_approvals_tab = move || {
+    // The budget's tabs: their texts are in the desk build only.
+    let budget_tab = move |to: Screen| {
         #[cfg(feature = "desk")]
-        return nav(Screen::BudgetApprovals, t().budget.approvals_tab);
+        {
+            let text = t().budget;
+            let label = match to {
+                Screen::BudgetSubmissions => text.submissions_tab,
+                Screen::BudgetApprovals => text.approvals_tab,
+                Screen::ExpenditureProgram => text.program_tab,
+                Screen::Ledger => text.ledger_tab,
+                Screen::BudgetMonitoring => text.monitoring_tab,
+                _ => text.proposal_tab,
+            };
+            return nav(to, label);
+        }
         #[cfg(not(feature = "desk"))]
-        ()
-    };
-    let monitoring_tab = move || {
-        #[cfg(feature = "desk")]
-        return nav(Screen::BudgetMonitoring, t().budget.monitoring_tab);
-        #[cfg(not(feature = "desk"))]
-        ()
-    };
-    let ledger_tab = move || {
-        #[cfg(feature = "desk")]
-        return nav(Screen::Ledger, t().budget.ledger_tab);
-        #[cfg(not(feature = "desk"))]
-        ()
-    };
-    let program_tab = move || {
-        #[cfg(feature = "desk")]
-        return nav(Screen::ExpenditureProgram, t().budget.program_tab);
-        #[cfg(not(feature = "desk"))]
-        ()
-    };
-    let budget_submissions_tab = move || {
-        #[cfg(feature = "desk")]
-        return nav(Screen::BudgetSubmissions, t().budget.submissions_tab);
-        #[cfg(not(feature = "desk"))]
-        ()
-    };
-    let budget_proposal_tab = move || {
-        #[cfg(feature = "desk")]
-        return nav(Screen::BudgetProposal, t().budget.proposal_tab);
-        #[cfg(not(feature = "desk"))]
-        ()
+        let _ = to;
     };
     view! {
         {field_work.then(|| view! { <SyncBar /> })}
@@ -218,12 +200,12 @@ fn SignedIn() -> impl IntoView {
             {(desk_build && at_desk).then(|| nav(Screen::PartnerProposals, t().plans.partnered))}
             {(desk_build && (at_desk || oversees)).then(|| nav(Screen::Implementation, t().implementation.tab))}
             {move || (desk_build && (at_desk || oversees || reads_submissions)).then(budget_call_tab)}
-            {(desk_build && prepares_budget).then(budget_proposal_tab)}
-            {(desk_build && reviews_budgets).then(budget_submissions_tab)}
-            {(desk_build && oversees).then(budget_approvals_tab)}
-            {(desk_build && (reviews_budgets || oversees)).then(program_tab)}
-            {(desk_build && (reviews_budgets || oversees || prepares_budget)).then(ledger_tab)}
-            {(desk_build && (reviews_budgets || oversees || prepares_budget)).then(monitoring_tab)}
+            {(desk_build && prepares_budget).then(|| budget_tab(Screen::BudgetProposal))}
+            {(desk_build && reviews_budgets).then(|| budget_tab(Screen::BudgetSubmissions))}
+            {(desk_build && oversees).then(|| budget_tab(Screen::BudgetApprovals))}
+            {(desk_build && (reviews_budgets || oversees)).then(|| budget_tab(Screen::ExpenditureProgram))}
+            {(desk_build && (reviews_budgets || oversees || prepares_budget)).then(|| budget_tab(Screen::Ledger))}
+            {(desk_build && (reviews_budgets || oversees || prepares_budget)).then(|| budget_tab(Screen::BudgetMonitoring))}
             {(!desk_build && (at_desk || !field_work)).then(|| view! { <a class="button nav" href="/desk/">{t().open_desk}</a> })}
         </nav>
         {move || match screen.get() {

@@ -297,7 +297,6 @@ pub static EN: Text = Text {
     budget: &budget::BUDGET_EN,
 };
 
-/// The texts in the user's language (English until another is added).
 /// A server time (RFC 3339, UTC) as people read it: `2026-11-22 09:30 UTC`.
 pub(crate) fn when(rfc3339: &str) -> String {
     match (rfc3339.get(..10), rfc3339.get(11..16)) {
@@ -306,6 +305,16 @@ pub(crate) fn when(rfc3339: &str) -> String {
     }
 }
 
+/// The share of `whole` that `part` is, as people read it: "62.5 %" ("—" with no whole).
+#[cfg(feature = "desk")]
+pub(crate) fn share(part: i64, whole: i64) -> String {
+    if whole == 0 {
+        return "—".to_owned();
+    }
+    format!("{:.1} %", part as f64 * 100.0 / whole as f64)
+}
+
+/// The texts in the user's language (English until another is added).
 pub fn t() -> &'static Text {
     &EN
 }

@@ -91,19 +91,16 @@ pub async fn approve(State(state): State<AppState>, signed_in: SignedIn, ApiPath
     if r.approved_by.is_some() {
         return Err(already());
     }
-    let inserted = sqlx::query("insert into budget_approvals (org_id, budget_proposal_id, proposal_org_id, submitted_at, approved_by) values ($1, $2, $3, $4, $5)")
+    sqlx::query("insert into budget_approvals (org_id, budget_proposal_id, proposal_org_id, submitted_at, approved_by) values ($1, $2, $3, $4, $5)")
         .bind(tx.org_id())
         .bind(r.id)
         .bind(r.org_id)
         .bind(r.submitted_at)
         .bind(caller.user_id)
         .execute(&mut *tx)
-        .await;
-    match inserted {
+        .await
         // Another executive approved it a moment ago.
-        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Err(already()),
-        other => other?,
-    };
+        .map_err(|err| ApiError::unless_unique(err, already))?;
     let details = json!({"fiscal_year": year, "organization": code, "budget_proposal": r.id, "before": "recommended", "after": "approved"});
     audit::append(&mut tx, Event { actor: &caller.actor(), action: "budget.approve", subject: format!("budget_proposal:{}", r.id), details }).await?;
     let proposal = load(&mut tx, r.org_id, year, None).await?.proposal;

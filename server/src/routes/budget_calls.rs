@@ -155,20 +155,19 @@ pub async fn issue(State(state): State<AppState>, signed_in: SignedIn, body: Res
     let ApiJson(input) = body?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let call = checked(&mut tx, input).await?;
-    let inserted = sqlx::query_scalar("insert into budget_calls (org_id, fiscal_year, message, issued_by, updated_by) values ($1, $2, $3, $4, $4) returning id")
+    let call_id: Uuid = sqlx::query_scalar("insert into budget_calls (org_id, fiscal_year, message, issued_by, updated_by) values ($1, $2, $3, $4, $4) returning id")
         .bind(tx.org_id())
         .bind(call.fiscal_year)
         .bind(&call.message)
         .bind(caller.user_id)
         .fetch_one(&mut *tx)
-        .await;
-    let call_id: Uuid = match inserted {
-        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-            let message = format!("The budget call for {} is issued already; amend it instead.", call.fiscal_year);
-            return Err(ApiError::client(StatusCode::CONFLICT, "already_issued", message));
-        }
-        other => other?,
-    };
+        .await
+        .map_err(|err| {
+            ApiError::unless_unique(err, || {
+                let message = format!("The budget call for {} is issued already; amend it instead.", call.fiscal_year);
+                ApiError::client(StatusCode::CONFLICT, "already_issued", message)
+            })
+        })?;
     write_parts(&mut tx, call_id, &call).await?;
     let issued = calls(&mut tx, Some(call.fiscal_year)).await?.remove(0);
     let details = json!({"call": call_id, "after": issued});

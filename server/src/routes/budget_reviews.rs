@@ -103,7 +103,7 @@ pub async fn review(
     }
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let (id, org, _, submitted_at) = submitted(&mut tx, year, Some(&code)).await?.pop().ok_or_else(|| none_submitted(&code, year))?;
-    let inserted = sqlx::query(
+    sqlx::query(
         "insert into budget_reviews (org_id, budget_proposal_id, proposal_org_id, submitted_at, decision, comments, reviewed_by)
          values ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -115,13 +115,8 @@ pub async fn review(
     .bind(&comments)
     .bind(caller.user_id)
     .execute(&mut *tx)
-    .await;
-    match inserted {
-        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-            return Err(ApiError::client(StatusCode::CONFLICT, "already_reviewed", format!("MFBM has reviewed this submission of {code} already.")));
-        }
-        other => other?,
-    };
+    .await
+    .map_err(|err| ApiError::unless_unique(err, || ApiError::client(StatusCode::CONFLICT, "already_reviewed", format!("MFBM has reviewed this submission of {code} already."))))?;
     let details = json!({"fiscal_year": year, "organization": code, "budget_proposal": id, "decision": decision, "comments": comments});
     audit::append(&mut tx, Event { actor: &caller.actor(), action: "budget.review", subject: format!("budget_proposal:{id}"), details }).await?;
     let proposal = load(&mut tx, org, year, None).await?.proposal;

@@ -273,10 +273,7 @@ async fn write_entry(tx: &mut OrgTx, caller: &crate::auth::Caller, allotment: Uu
         .bind(caller.user_id)
         .fetch_optional(&mut **tx)
         .await
-        .map_err(|err| match err {
-            sqlx::Error::Database(db) if db.is_unique_violation() => already_reversed(),
-            err => err.into(),
-        })?;
+        .map_err(|err| ApiError::unless_unique(err, already_reversed))?;
     let Written { mut allotment, seq, hash, entry_id, recorded_at } = written.ok_or_else(|| ApiError::not_found("Your organization has no such allotment."))?;
     let (Some(id), Some(at)) = (entry_id, recorded_at) else {
         within_limits(kind, amount, &allotment)?;
