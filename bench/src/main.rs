@@ -153,10 +153,8 @@ async fn main() -> Result<()> {
     println!("W3 cold start ...");
     let w3 = w3_cold_start(&bench, &bench.sign_in("MSSD", "bench.w3").await?).await?;
     println!("W4 hot documents ...");
-    let w4 = json!({
-        "with_cache": w4_hot_documents(&bench, &bench.sign_in("MHSD", "bench.w4a").await?).await?,
-        "without_cache": w4_hot_documents(&uncached, &uncached.sign_in("MHSD", "bench.w4b").await?).await?,
-    });
+    let (w4a, w4b) = (bench.sign_in("MHSD", "bench.w4a").await?, uncached.sign_in("MHSD", "bench.w4b").await?);
+    let w4 = w4_hot_documents((&bench, &w4a), (&uncached, &w4b)).await?;
     uncached_server.kill().await.ok();
     println!("W5 load ...");
     let w5 = w5_load(bench.clone(), w5_sessions(&bench).await?).await?;
@@ -176,7 +174,7 @@ async fn main() -> Result<()> {
          | W3 cold start | 1,000 documents | {} bytes ({} per document), {} s | |\n\
          | W3 cold start | 10,000 documents | {} bytes ({} per document), {} s | |\n\
          | W4 hot documents | server CPU per edit, with / without the document cache | {} ms / {} ms | |\n\
-         | W4 hot documents | latency p50, with / without the document cache | {} ms / {} ms | |\n\
+         | W4 hot documents | exchange latency median, with / without the document cache: without against with, its bootstrap 95 % interval, the verdict against 10 % | {} ms / {} ms: {} % [{} %, {} %], {} | |\n\
          | W5 load | edits per second | {} | ≥ 5,000 |\n\
          | W5 load | latency p50 / p99 | {} ms / {} ms | p99 < 250 ms |\n\
          | W5 load | PostgreSQL WAL bytes per edit | {} | |\n\
@@ -188,7 +186,8 @@ async fn main() -> Result<()> {
         w3[0]["bytes_down"], w3[0]["bytes_per_document"], w3[0]["seconds"],
         w3[1]["bytes_down"], w3[1]["bytes_per_document"], w3[1]["seconds"],
         w4["with_cache"]["server_cpu_ms_per_edit"], w4["without_cache"]["server_cpu_ms_per_edit"],
-        w4["with_cache"]["p50_ms"], w4["without_cache"]["p50_ms"],
+        w4["with_cache"]["p50_ms"], w4["without_cache"]["p50_ms"], w4["exchange_latency"]["difference_percent"],
+        w4["exchange_latency"]["interval_95_percent"][0], w4["exchange_latency"]["interval_95_percent"][1], w4["exchange_latency"]["verdict"].as_str().unwrap_or("?"),
         w5["edits_per_second"], w5["p50_ms"], w5["p99_ms"], w5["postgres_wal_bytes_per_edit"],
         w5["edits_per_second"].as_f64().unwrap_or(0.0) / baseline["pgbench_tps"].as_f64().unwrap_or(1.0).max(1.0),
         baseline::rows(&baseline, 1),

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use uuid::Uuid;
 
+use crate::ab;
 use crate::harness::{at_most, Bench, Device, Result, Session, TEXT_FIELDS};
 
 fn edit(device: &mut Device, doc: DocId, field: &str, value: String) {
@@ -128,37 +129,73 @@ pub async fn w3_cold_start(bench: &Bench, session: &Session) -> Result<Value> {
     Ok(json!(results))
 }
 
-/// Five devices keep editing the same 20 documents: what keeping documents in memory saves.
-pub async fn w4_hot_documents(bench: &Bench, session: &Session) -> Result<Value> {
-    let mut devices = Vec::new();
-    for _ in 0..5 {
-        devices.push(bench.device(session).await?);
+/// Five devices that keep editing the same 20 documents on one server.
+struct HotDocuments {
+    devices: Vec<Device>,
+    docs: Vec<DocId>,
+    rounds: usize,
+}
+
+impl HotDocuments {
+    async fn new(bench: &Bench, session: &Session) -> Result<Self> {
+        let mut devices = Vec::new();
+        for _ in 0..5 {
+            devices.push(bench.device(session).await?);
+        }
+        let docs = (0..20).map(|_| devices[0].client.create(DocId(Uuid::new_v4()), RecordKind::ManaAssessment)).collect();
+        for device in devices.iter_mut() {
+            bench.sync(device).await?;
+        }
+        Ok(HotDocuments { devices, docs, rounds: 0 })
     }
-    let docs: Vec<DocId> = (0..20).map(|_| devices[0].client.create(DocId(Uuid::new_v4()), RecordKind::ManaAssessment)).collect();
-    bench.sync(&mut devices[0]).await?;
-    for device in devices.iter_mut() {
-        bench.sync(device).await?;
-    }
-    let mut latencies = Vec::new();
-    let cpu = bench.server_cpu();
-    let rounds = 40;
-    for round in 0..rounds {
-        for (d, device) in devices.iter_mut().enumerate() {
+
+    /// Every device edits four of the documents and syncs: the exchanges' latencies in ms.
+    async fn round(&mut self, bench: &Bench) -> Result<Vec<f64>> {
+        let (round, mut latencies) = (self.rounds, Vec::new());
+        for (d, device) in self.devices.iter_mut().enumerate() {
             for k in 0..4 {
-                let doc = docs[(round * 7 + d * 3 + k) % docs.len()];
+                let doc = self.docs[(round * 7 + d * 3 + k) % self.docs.len()];
                 edit(device, doc, TEXT_FIELDS[(round + k) % TEXT_FIELDS.len()], format!("round {round} device {d}"));
             }
-            latencies.push(bench.sync(device).await?);
+            latencies.push(bench.sync(device).await?.as_secs_f64() * 1000.0);
+        }
+        self.rounds += 1;
+        Ok(latencies)
+    }
+}
+
+/// What keeping documents in memory saves, as an unbiased A/B (bench/src/ab.rs): the same
+/// work on a server with the document cache (A) and on one without (B), both on the same
+/// database. A warm-up of 4 rounds each is thrown away; then 20 blocks of 2 rounds on each
+/// server, in a seeded random order. Each server's CPU is read over its own blocks only
+/// (the other server idles meanwhile).
+pub async fn w4_hot_documents(cached: (&Bench, &Session), uncached: (&Bench, &Session)) -> Result<Value> {
+    const SEED: u64 = 2026_12_08;
+    let benches = [cached.0, uncached.0];
+    let mut sets = [HotDocuments::new(cached.0, cached.1).await?, HotDocuments::new(uncached.0, uncached.1).await?];
+    for (bench, set) in benches.iter().zip(sets.iter_mut()) {
+        for _ in 0..4 {
+            set.round(bench).await?;
         }
     }
-    let cpu = bench.server_cpu() - cpu;
-    let edits = (rounds * devices.len() * 4) as f64;
-    latencies.sort();
-    let p50 = latencies[latencies.len() / 2].as_secs_f64() * 1000.0;
+    let cpu_before = benches.map(|bench| bench.server_cpu());
+    let mut samples = [Vec::new(), Vec::new()];
+    for without_cache in ab::block_order(20, SEED) {
+        let i = without_cache as usize;
+        for _ in 0..2 {
+            samples[i].extend(sets[i].round(benches[i]).await?);
+        }
+    }
+    let edits = (20 * 2 * 5 * 4) as f64;
+    let cpu_per_edit = |i: usize| ((benches[i].server_cpu() - cpu_before[i]) * 1000.0 / edits * 100.0).round() / 100.0;
+    let mut comparison = ab::compare(&samples[0], &samples[1], 10.0, SEED);
+    comparison["a"] = json!("with the document cache");
+    comparison["b"] = json!("without it");
     Ok(json!({
-        "edits": edits,
-        "server_cpu_ms_per_edit": (cpu * 1000.0 / edits * 100.0).round() / 100.0,
-        "p50_ms": (p50 * 10.0).round() / 10.0,
+        "edits_each": edits,
+        "with_cache": {"server_cpu_ms_per_edit": cpu_per_edit(0), "p50_ms": comparison["median_a"]},
+        "without_cache": {"server_cpu_ms_per_edit": cpu_per_edit(1), "p50_ms": comparison["median_b"]},
+        "exchange_latency": comparison,
     }))
 }
 

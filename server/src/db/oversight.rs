@@ -26,15 +26,12 @@ pub enum ReadTx {
 
 impl ReadTx {
     pub async fn organization(db: &Db, org_id: OrgId) -> Result<Self, sqlx::Error> {
-        let mut tx = OrgTx::begin(db, org_id).await?;
-        sqlx::query("set transaction read only").execute(&mut *tx).await?;
-        Ok(ReadTx::Organization(tx))
+        Ok(ReadTx::Organization(OrgTx::begin_read_only(db, org_id).await?))
     }
 
     pub async fn oversight(db: &Db) -> Result<Self, sqlx::Error> {
-        let mut tx = db.pool().begin().await?;
-        sqlx::query("set transaction read only").execute(&mut *tx).await?;
-        sqlx::query("select set_config('app.oversight', 'on', true)").execute(&mut *tx).await?;
+        // One round trip, as for an OrgTx; `true`: the setting ends with the transaction.
+        let tx = db.pool().begin_with("begin read only; select set_config('app.oversight', 'on', true)").await?;
         Ok(ReadTx::Oversight(tx))
     }
 

@@ -21,12 +21,21 @@ pub struct OrgTx {
 impl OrgTx {
     /// Begins a transaction in which only `org_id`'s tenant rows exist.
     pub async fn begin(db: &Db, org_id: OrgId) -> Result<Self, sqlx::Error> {
+        Self::begin_as(db, org_id, "begin").await
+    }
+
+    /// Begins a transaction that PostgreSQL holds to reading `org_id`'s rows.
+    pub async fn begin_read_only(db: &Db, org_id: OrgId) -> Result<Self, sqlx::Error> {
+        Self::begin_as(db, org_id, "begin read only").await
+    }
+
+    async fn begin_as(db: &Db, org_id: OrgId, begin: &str) -> Result<Self, sqlx::Error> {
         // One round trip for both: every request pays it, and a write that waits on a lock
         // has the writers behind it wait for its round trips too. `true`: local to this
         // transaction, so the pooled connection forgets it afterwards. The id is written
         // into the statement (a simple query has no parameters) as its UUID prints: hex
         // digits and dashes only.
-        let begin = format!("begin; select set_config('app.org_id', '{}', true)", org_id.uuid());
+        let begin = format!("{begin}; select set_config('app.org_id', '{}', true)", org_id.uuid());
         let tx = db.pool().begin_with(begin).await?;
         Ok(OrgTx { tx, org_id })
     }

@@ -1,6 +1,7 @@
 //! Dashboards: OCM reads every organization's totals and writes nothing; an executive never
 //! reaches a record; a ministry sees its own totals only; an unchanged dashboard costs no
-//! body; and the totals the triggers keep equal a recomputation after random sync work.
+//! body; and the totals the triggers keep equal a recomputation after random sync work,
+//! and the dashboard's figures their sums in SQL.
 //! Replay one random workload with BMMS_AGG_SEED=<seed>.
 
 use bmms_shared::DocId;
@@ -199,6 +200,50 @@ async fn random_workload(seed: u64) {
     for (table, maintained, recomputed) in maintained_and_recomputed(&app).await {
         assert_eq!(maintained, recomputed, "seed {seed}: {table} drifted from its rows");
     }
+    the_dashboard_sums_the_tables_as_sql_does(&app, seed).await;
+}
+
+/// One organization's figures summed in SQL, piece by piece, as the dashboard once read them.
+const SUMMED_IN_SQL: &str = "
+with a as (select * from agg_assessments_month where org_id = $1), t as (select * from agg_tasks_month where org_id = $1)
+select json_build_object(
+  'assessments', (select json_build_object('assessments', coalesce(sum(assessments), 0), 'households', coalesce(sum(households), 0),
+                                           'population', coalesce(sum(population), 0)) from a),
+  'assessments_by_status', (select coalesce(json_agg(json_build_object('count', n, 'status', status) order by status), '[]')
+                            from (select status, sum(assessments) n from a group by status having sum(assessments) > 0) s),
+  'assessments_by_month', (select coalesce(json_agg(json_build_object('count', n, 'done', 0, 'month', to_char(nullif(month, 'infinity'), 'YYYY-MM-DD')) order by month), '[]')
+                           from (select month, sum(assessments) n from a group by month having sum(assessments) > 0) s),
+  'tasks_by_status', (select coalesce(json_agg(json_build_object('count', n, 'status', status) order by status), '[]')
+                      from (select status, sum(tasks) n from t group by status having sum(tasks) > 0) s),
+  'tasks_by_month', (select coalesce(json_agg(json_build_object('count', n, 'done', d, 'month', to_char(nullif(month, 'infinity'), 'YYYY-MM-DD')) order by month), '[]')
+                     from (select month, sum(tasks) n, coalesce(sum(tasks) filter (where status = 'done'), 0) d from t
+                           group by month having sum(tasks) > 0) s),
+  'tasks', (select json_build_object('tasks', coalesce(sum(tasks), 0), 'average_progress', round(sum(progress_sum)::numeric / nullif(sum(progress_count), 0))) from t),
+  'provinces', (select coalesce(json_agg(json_build_array(code, n, h, p) order by code, n), '[]')
+                from (select nullif(province_code, '') code, sum(assessments) n, sum(households) h, sum(population) p
+                      from agg_assessments_place where org_id = $1 group by province_code, province having sum(assessments) > 0) s))";
+
+/// The dashboard sums the summary tables in Rust, from fewer and wider queries than one a
+/// figure: each figure must equal its sum in SQL.
+async fn the_dashboard_sums_the_tables_as_sql_does(app: &TestApp, seed: u64) {
+    app.create_user("MILG", "milg.staff", Role::MinistryStaff).await;
+    let shown = dashboard(app, &app.sign_in("milg.staff").await, "").await["figures"].clone();
+    let summed: Value = sqlx::query_scalar(SUMMED_IN_SQL).bind(app.org_id("MILG").await).fetch_one(&app.owner).await.unwrap();
+    for piece in ["assessments", "assessments_by_status", "assessments_by_month", "tasks_by_status", "tasks_by_month"] {
+        assert_eq!(shown[piece], summed[piece], "seed {seed}: {piece}");
+    }
+    assert_eq!((&shown["tasks"]["tasks"], &shown["tasks"]["average_progress"]), (&summed["tasks"]["tasks"], &summed["tasks"]["average_progress"]), "seed {seed}");
+    let mut provinces: Vec<Value> = shown["provinces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| json!([p["province_code"], p["assessments"], p["households"], p["population"]]))
+        .collect();
+    provinces.sort_by_key(|p| p.to_string());
+    let mut expected = summed["provinces"].as_array().unwrap().clone();
+    expected.sort_by_key(|p| p.to_string());
+    assert!(!expected.is_empty(), "seed {seed}: the workload placed assessments");
+    assert_eq!(provinces, expected, "seed {seed}: provinces");
 }
 
 #[tokio::test]
