@@ -105,6 +105,9 @@ pub enum SyncAnswer {
     Answered(Vec<u8>),
     /// The session ended (or the device is not this person's): sign in again; nothing is lost.
     SignInAgain,
+    /// The batch was too large for the way to the server (413): nothing was applied, and
+    /// a smaller one may pass.
+    TooLarge,
     /// The server refused the batch as a whole without applying anything.
     BatchRefused(String),
     /// No answer, or a server fault: retry the same batch later.
@@ -141,6 +144,7 @@ pub async fn sync(csrf_token: &str, body: &[u8]) -> SyncAnswer {
             Err(_) => SyncAnswer::Failed(Problem::unreachable().message),
         },
         401 | 403 => SyncAnswer::SignInAgain,
+        413 => SyncAnswer::TooLarge,
         400..=499 => SyncAnswer::BatchRefused(problem(response).await.message),
         _ => SyncAnswer::Failed(problem(response).await.message),
     }

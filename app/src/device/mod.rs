@@ -66,6 +66,8 @@ pub struct Status {
     /// Edits the server refused, kept until the officer corrects their record.
     pub refused: RwSignal<usize>,
     pub syncing: RwSignal<bool>,
+    /// While a backlog goes out over several exchanges: edits sent so far, and of how many.
+    pub sending: RwSignal<Option<(usize, usize)>>,
     pub online: RwSignal<bool>,
     pub last_sync: RwSignal<Option<String>>,
     pub last_error: RwSignal<Option<String>>,
@@ -87,6 +89,7 @@ impl Status {
             pending: RwSignal::new(0),
             refused: RwSignal::new(0),
             syncing: RwSignal::new(false),
+            sending: RwSignal::new(None),
             online: RwSignal::new(crate::browser::is_online()),
             last_sync: RwSignal::new(None),
             last_error: RwSignal::new(None),

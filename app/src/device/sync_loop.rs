@@ -13,7 +13,10 @@ use crate::api::{self, SyncAnswer};
 
 /// How one exchange ended, for the status the officer sees.
 enum Exchange {
-    Done,
+    /// Answered; this many changes were acknowledged or refused.
+    Done(usize),
+    /// Too large for the way to the server: a smaller batch goes next.
+    Smaller,
     /// The session ended: ask the officer to sign in again; everything stays queued.
     SignInAgain,
     Failed(String),
@@ -21,8 +24,10 @@ enum Exchange {
 
 /// Polls for others' changes this often while the app is open.
 const POLL_MS: f64 = 60_000.0;
-/// At most this many exchanges in a row (edits made during one go out in the next).
-const MAX_EXCHANGES_IN_A_ROW: usize = 3;
+/// At most this many exchanges in one sync. A backlog goes on for as long as each
+/// exchange moves it (a week offline can take dozens of batches, more behind a proxy that
+/// takes less than the server); one that moves nothing waits for the next tick.
+const MAX_EXCHANGES_IN_A_ROW: usize = 200;
 
 /// Starts a sync shortly, without waiting for it.
 pub(super) fn soon_sync(status: Status) {
@@ -70,6 +75,8 @@ pub async fn sync_now(status: Status, force: bool) {
     }
     status.syncing.set(true);
     status.last_poll_ms.set(now_ms());
+    // The progress the officer sees: edits sent of those waiting when the sync began.
+    let backlog = read(SyncClient::sendable_count).unwrap_or(0);
     for _ in 0..MAX_EXCHANGES_IN_A_ROW {
         let request = write(|client| client.next_request(now_ms() as u64, BatchId(Uuid::new_v4()))).flatten();
         let Some((_, body)) = request else { break };
@@ -77,7 +84,7 @@ pub async fn sync_now(status: Status, force: bool) {
         let now = now_ms() as u64;
         let outcome = write(|client| match answer {
             SyncAnswer::Answered(body) => match client.on_response(&body) {
-                Ok(_) => Exchange::Done,
+                Ok(summary) => Exchange::Done(summary.acknowledged + summary.rejected),
                 Err(err) => {
                     client.on_failure(now);
                     Exchange::Failed(err.to_string())
@@ -86,6 +93,10 @@ pub async fn sync_now(status: Status, force: bool) {
             SyncAnswer::SignInAgain => {
                 client.on_failure(now);
                 Exchange::SignInAgain
+            }
+            SyncAnswer::TooLarge => {
+                client.on_too_large(now);
+                Exchange::Smaller
             }
             SyncAnswer::BatchRefused(message) => {
                 client.on_refused(now);
@@ -97,7 +108,7 @@ pub async fn sync_now(status: Status, force: bool) {
             }
         });
         match outcome {
-            Some(Exchange::Done) => {
+            Some(Exchange::Done(moved)) => {
                 let when = crate::browser::local_time_now();
                 if let Err(err) = persist(status, Some(&when)).await {
                     status.last_error.set(Some(err));
@@ -107,7 +118,16 @@ pub async fn sync_now(status: Status, force: bool) {
                 status.last_error.set(None);
                 // Not simply `true`: the network may have gone while the answer came.
                 status.online.set(crate::browser::is_online());
-                if !read(SyncClient::has_unsent).unwrap_or(false) {
+                let left = read(SyncClient::sendable_count).unwrap_or(0);
+                if left == 0 || moved == 0 {
+                    break;
+                }
+                status.sending.set(Some((backlog.saturating_sub(left), backlog.max(left))));
+            }
+            Some(Exchange::Smaller) => {
+                // A record too large to send alone is now marked refused: stored so.
+                if let Err(err) = persist(status, None).await {
+                    status.last_error.set(Some(err));
                     break;
                 }
             }
@@ -122,6 +142,7 @@ pub async fn sync_now(status: Status, force: bool) {
             None => break,
         }
     }
+    status.sending.set(None);
     status.syncing.set(false);
     status.changed();
 }

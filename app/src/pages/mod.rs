@@ -290,7 +290,14 @@ fn SyncBar() -> impl IntoView {
                     None => t().never_synced.to_owned(),
                 }}
             </span>
-            {move || status.syncing.get().then(|| view! { <progress aria-label=t().syncing></progress> })}
+            {move || match (status.syncing.get(), status.sending.get()) {
+                (false, _) => None,
+                (true, None) => Some(view! { <progress aria-label=t().syncing></progress> }.into_any()),
+                (true, Some((sent, total))) => Some(view! {
+                    <progress aria-label=t().syncing max=total value=sent></progress>
+                    <span id="sending" role="status">{(t().edits_sent)(sent, total)}</span>
+                }.into_any()),
+            }}
             <button on:click=move |_| spawn_local(device::sync_now(status, true)) disabled=move || status.syncing.get()>
                 {move || if status.syncing.get() { t().syncing } else { t().sync_now }}
             </button>

@@ -48,6 +48,7 @@ pub struct Text {
     pub offline: &'static str,
     pub sync_now: &'static str,
     pub syncing: &'static str,
+    pub edits_sent: fn(usize, usize) -> String,
     pub all_synced: &'static str,
     pub waiting_to_sync: fn(usize) -> String,
     pub last_synced: fn(&str) -> String,
@@ -188,6 +189,7 @@ pub static EN: Text = Text {
     offline: "Offline",
     sync_now: "Sync now",
     syncing: "Syncing…",
+    edits_sent: |sent, total| format!("{} of {} edits sent…", grouped(sent), grouped(total)),
     all_synced: "Everything is synced.",
     waiting_to_sync: |n| {
         if n == 1 {
@@ -303,6 +305,11 @@ pub(crate) fn when(rfc3339: &str) -> String {
         (Some(date), Some(time)) => format!("{date} {time} UTC"),
         _ => rfc3339.to_owned(),
     }
+}
+
+/// A count as people read it, in thousands: "1,240".
+pub(crate) fn grouped(n: usize) -> String {
+    js_sys::Number::from(n as f64).to_locale_string("en-US").into()
 }
 
 /// The share of `whole` that `part` is, as people read it: "62.5 %" ("—" with no whole).

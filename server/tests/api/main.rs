@@ -30,6 +30,7 @@ mod resources;
 mod review;
 mod routes;
 mod sync;
+mod sync_backlog;
 mod sync_properties;
 mod sync_refusals;
 mod tenancy;

@@ -109,6 +109,9 @@ pub enum RejectionCode {
     /// The change does something the sender's role may not (a field officer marking an
     /// assessment validated).
     NotAllowed,
+    /// Set by the device, never sent by the server: one change of the record is larger
+    /// than a request may be on the way to the server (answered 413 when sent alone).
+    TooLarge,
 }
 
 /// The open conflicts of one document.

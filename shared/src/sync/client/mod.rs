@@ -9,24 +9,20 @@
 
 use automerge::{ActorId, AutoCommit, Change, ChangeHash};
 use std::collections::{BTreeMap, BTreeSet};
-use crate::{BatchId, DeviceId, DocId};
+use crate::{DeviceId, DocId};
 
+mod batch;
 mod local;
 mod stored;
 pub use local::LocalDocument;
 pub use stored::{RestoreError, StoredChange, StoredRecord};
+use batch::{BatchBudget, InFlight};
 
-use super::bounds;
-use super::protocol::{
-    self, DocumentChanges, ProtocolError, Rejection, SyncRequest, SyncResponse, UpdateContent, MAX_REQUEST_BYTES,
-};
+use super::protocol::{self, ProtocolError, Rejection, SyncResponse, UpdateContent};
 use crate::records::{self, Conflict, RecordKind};
 
 /// Waits between failed exchanges: 2 s, doubling, at most 5 minutes.
 const FIRST_RETRY_MS: u64 = 2_000;
-/// The changes one request carries, in bytes before compression: within the server's
-/// body limit even if they do not compress, with room for the request's other fields.
-const MAX_BATCH_BYTES: usize = MAX_REQUEST_BYTES - 64 * 1024;
 const MAX_RETRY_MS: u64 = 300_000;
 
 /// A change the server has not acknowledged.
@@ -38,14 +34,6 @@ pub struct PendingChange {
     pub rejected: Option<Rejection>,
 }
 
-#[derive(Debug, Clone)]
-struct InFlight {
-    batch_id: BatchId,
-    body: Vec<u8>,
-    /// The changes this batch carries, per document.
-    sent: BTreeMap<DocId, Vec<ChangeHash>>,
-}
-
 /// The sync state of one device.
 #[derive(Debug, Clone)]
 pub struct SyncClient {
@@ -55,6 +43,7 @@ pub struct SyncClient {
     documents: BTreeMap<DocId, LocalDocument>,
     outbox: BTreeMap<DocId, Vec<PendingChange>>,
     in_flight: Option<InFlight>,
+    budget: BatchBudget,
     failures: u32,
     next_attempt_ms: u64,
     /// Records changed since the app last saved them ([`SyncClient::take_unsaved`]).
@@ -97,6 +86,7 @@ impl SyncClient {
             documents: BTreeMap::new(),
             outbox: BTreeMap::new(),
             in_flight: None,
+            budget: BatchBudget::SERVER,
             failures: 0,
             next_attempt_ms: 0,
             unsaved: BTreeSet::new(),
@@ -139,6 +129,11 @@ impl SyncClient {
     /// Every change not yet acknowledged, by document.
     pub fn outbox(&self) -> &BTreeMap<DocId, Vec<PendingChange>> {
         &self.outbox
+    }
+
+    /// How many changes wait to be sent, refused ones not counted (they wait for a fix).
+    pub fn sendable_count(&self) -> usize {
+        self.outbox.values().flatten().filter(|c| c.rejected.is_none()).count()
     }
 
     /// How many changes wait to be sent (refused ones included).
@@ -208,57 +203,6 @@ impl SyncClient {
         for change in changes {
             pending.push(PendingChange { hash: change.hash(), bytes: change.raw_bytes().to_vec(), rejected: None });
         }
-    }
-
-    /// The next request to send at time `now_ms`, if one is due: the batch in flight
-    /// again (same id), or a new batch of every dirty document's unrefused changes. With
-    /// nothing to send it still asks for what others changed. `fresh_batch_id` must be
-    /// random (the sans-IO core has no random source): a reused id with other content
-    /// would be refused by the server.
-    pub fn next_request(&mut self, now_ms: u64, fresh_batch_id: BatchId) -> Option<(BatchId, Vec<u8>)> {
-        if now_ms < self.next_attempt_ms {
-            return None;
-        }
-        if let Some(in_flight) = &self.in_flight {
-            return Some((in_flight.batch_id, in_flight.body.clone()));
-        }
-        let batch_id = fresh_batch_id;
-        let mut documents = Vec::new();
-        let mut sent = BTreeMap::new();
-        // Within the server's bounds (`bounds`): what does not fit goes in the next
-        // exchange. A record's changes may be split, oldest first (each depends only on
-        // those before it); a single change larger than the body limit still goes alone.
-        let (mut changes_left, mut bytes_left) = (bounds::MAX_CHANGES_PER_REQUEST, MAX_BATCH_BYTES);
-        for (doc_id, pending) in &self.outbox {
-            if documents.len() == bounds::MAX_DOCUMENTS_PER_REQUEST || changes_left == 0 {
-                break;
-            }
-            let mut fresh: Vec<&PendingChange> = Vec::new();
-            for change in pending.iter().filter(|c| c.rejected.is_none()) {
-                // A change's bytes, and its length and the document's fields around them.
-                let cost = change.bytes.len() + 48;
-                let first_of_all = documents.is_empty() && fresh.is_empty();
-                if fresh.len() == changes_left || (cost > bytes_left && !first_of_all) {
-                    break;
-                }
-                bytes_left = bytes_left.saturating_sub(cost);
-                fresh.push(change);
-            }
-            if fresh.is_empty() {
-                if pending.iter().any(|c| c.rejected.is_none()) {
-                    break; // Full: this record goes in the next exchange.
-                }
-                continue;
-            }
-            changes_left -= fresh.len();
-            let kind = self.documents.get(doc_id).map(|d| d.kind).unwrap_or(RecordKind::ManaAssessment);
-            documents.push(DocumentChanges { doc_id: *doc_id, kind, changes: fresh.iter().map(|c| c.bytes.clone()).collect() });
-            sent.insert(*doc_id, fresh.iter().map(|c| c.hash).collect());
-        }
-        let request = SyncRequest { device_id: self.device_id, batch_id, cursor: self.cursor, documents };
-        let body = protocol::encode(&request);
-        self.in_flight = Some(InFlight { batch_id, body: body.clone(), sent });
-        Some((batch_id, body))
     }
 
     /// The officer asked to sync now, or the network just came back: the next request is
