@@ -152,3 +152,64 @@ test("a task assigned at the desk reaches the officer in one sync, is done offli
   await desk.page.screenshot({ path: `${images}supervisor-devices.png` });
   for (const who of [carla, desk]) await who.context.close();
 });
+
+test("the records table keeps its filters through a record's Back, a reload and a shared link, and its export matches", async () => {
+  const dina = await officerPhone("dina.officer", "Dina Ali");
+  await openTab(dina.page, "Assessments");
+  for (const [community, households] of [["Kalanganan", "40"], ["Kalawag", "55"], ["Tamontaka", "70"]]) {
+    await dina.page.getByRole("button", { name: "New assessment" }).click();
+    await setField(dina.page, "Community (barangay)", community);
+    await setField(dina.page, "Households", households);
+    await openTab(dina.page, "Assessments");
+  }
+  await syncNow(dina.page);
+  const desk = await supervisorDesk("nur.supervisor", "Nur Hassan");
+  const page = desk.page;
+  const shows = async (count, communities) => {
+    await page.locator("#records-count").filter({ hasText: count }).waitFor().catch(async (err) => {
+      throw new Error(`${err.message}\nat ${page.url()} the page showed:\n${(await page.locator("main, body").first().innerText()).slice(0, 1500)}`);
+    });
+    assert.deepEqual(await page.locator("#records-table tbody th").allInnerTexts(), communities);
+  };
+
+  await openTab(page, "Records");
+  await page.getByLabel("Community").fill("Kala");
+  await page.getByLabel("Community").press("Enter");
+  await page.getByLabel("Status").selectOption("draft");
+  await page.getByRole("button", { name: /Households/ }).click();
+  await page.getByRole("button", { name: /Households/ }).click();
+  await shows("2 of 2 shown", ["Kalawag", "Kalanganan"]);
+
+  // A record, then its Back: the same filters, order and rows.
+  await page.getByRole("button", { name: "Kalawag" }).click();
+  await page.locator("#record-history").waitFor();
+  await page.getByRole("button", { name: "Back" }).click();
+  await shows("2 of 2 shown", ["Kalawag", "Kalanganan"]);
+  assert.equal(await page.getByLabel("Community").inputValue(), "Kala");
+  assert.equal(await page.getByLabel("Status").inputValue(), "draft");
+
+  // The export carries what the screen shows.
+  const csvLink = new URL(await page.getByRole("link", { name: "CSV" }).getAttribute("href"), page.url());
+  assert.equal(csvLink.searchParams.get("search"), "Kala");
+  assert.equal(csvLink.searchParams.get("status"), "draft");
+  assert.equal(csvLink.searchParams.get("sort"), "households");
+
+  // A reload, and the address sent to a colleague, who signs in on it: the same rows.
+  await page.reload();
+  await shows("2 of 2 shown", ["Kalawag", "Kalanganan"]);
+  const colleaguePassword = world.bmms.createUser("MILG", "leila.staff", "ministry_staff", "Leila Staff");
+  const colleague = await world.desktop.newContext({ viewport: { width: 1280, height: 900 } });
+  const shared = await colleague.newPage();
+  await shared.goto(page.url());
+  await shared.getByLabel("Username").fill("leila.staff");
+  await shared.getByLabel("Password").fill(colleaguePassword);
+  await shared.getByRole("button", { name: "Sign in" }).click();
+  await shared.locator("#records-count").filter({ hasText: "2 of 2 shown" }).waitFor();
+  assert.deepEqual(await shared.locator("#records-table tbody th").allInnerTexts(), ["Kalawag", "Kalanganan"]);
+  await colleague.close();
+
+  // Another screen takes the table out of the address.
+  await openTab(page, "Conflicts");
+  assert.equal(new URL(page.url()).search, "");
+  for (const who of [dina, desk]) await who.context.close();
+});

@@ -4,6 +4,7 @@
 //! through the JSON API (online only, unlike the officer's screens) and read it again by
 //! themselves when the server announces a change ([`live`]).
 
+pub mod address;
 pub mod api;
 mod conflicts;
 mod devices;

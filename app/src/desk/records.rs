@@ -8,6 +8,7 @@ use bmms_shared::DocId;
 use leptos::prelude::*;
 use serde_json::Value;
 
+use super::address;
 use super::api::{self, filled};
 use super::live::Live;
 use super::when;
@@ -25,9 +26,26 @@ struct Filters {
 }
 
 impl Filters {
-    fn new() -> Self {
+    /// The filters the address holds (none when it does not show the table).
+    fn from_address() -> Self {
         let names = ["search", "municipality", "province", "status", "from", "to", "sector", "min_severity"];
-        Filters { fields: names.map(|n| (n, RwSignal::new(String::new()))), sort: RwSignal::new(("updated_at".into(), true)), offset: RwSignal::new(0) }
+        let param = |name: &str| address::records_param(name).unwrap_or_default();
+        let sort = (address::records_param("sort").unwrap_or_else(|| "updated_at".into()), param("order") != "asc");
+        Filters {
+            fields: names.map(|n| (n, RwSignal::new(param(n)))),
+            sort: RwSignal::new(sort),
+            offset: RwSignal::new(param("offset").parse().unwrap_or(0)),
+        }
+    }
+
+    /// What the address shows of them (tracked).
+    fn address_pairs(&self) -> Vec<(&'static str, String)> {
+        let (column, descending) = self.sort.get();
+        let mut pairs: Vec<(&'static str, String)> = self.fields.iter().map(|(name, value)| (*name, value.get())).collect();
+        pairs.push(("sort", column));
+        pairs.push(("order", if descending { "desc" } else { "asc" }.into()));
+        pairs.push(("offset", self.offset.get().to_string()));
+        pairs
     }
 
     fn get(&self, name: &str) -> RwSignal<String> {
@@ -58,7 +76,9 @@ impl Filters {
 pub fn RecordsTable() -> impl IntoView {
     let live = expect_context::<Live>();
     let screen = expect_context::<RwSignal<Screen>>();
-    let filters = Filters::new();
+    let filters = Filters::from_address();
+    // The address follows the table (`address::follow_screen` takes it out again).
+    Effect::new(move |_| address::show_records(&filters.address_pairs()));
     let page = RwSignal::new(None::<Result<Page<AssessmentRow>, String>>);
     let path = move || {
         let query = AssessmentQuery { limit: PAGE as i64, offset: filters.offset.get() as i64, ..filters.query() };
@@ -82,7 +102,10 @@ pub fn RecordsTable() -> impl IntoView {
                 <label for=format!("filter-{name}")>{label}</label>
                 <select id=format!("filter-{name}") on:change=move |ev| { filters.offset.set(0); value.set(event_target_value(&ev)); }>
                     <option value="">{t().desk.any}</option>
-                    {options.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+                    {options.into_iter().map(|(v, l)| {
+                        let selected = value.get_untracked() == v;
+                        view! { <option value=v selected=selected>{l}</option> }
+                    }).collect_view()}
                 </select>
             </div>
         }

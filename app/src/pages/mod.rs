@@ -63,7 +63,14 @@ pub enum Screen {
 #[component]
 pub fn App() -> impl IntoView {
     let status = Status::new();
-    let screen = RwSignal::new(Screen::Home);
+    // The desk's records table opens where its address says (a reload, or a link to it).
+    #[cfg(feature = "desk")]
+    let first = if crate::desk::address::shows_records() { Screen::Records } else { Screen::Home };
+    #[cfg(not(feature = "desk"))]
+    let first = Screen::Home;
+    let screen = RwSignal::new(first);
+    #[cfg(feature = "desk")]
+    crate::desk::address::follow_screen(screen);
     provide_context(status);
     provide_context(screen);
 
