@@ -118,6 +118,11 @@ test("a task assigned at the desk reaches the officer in one sync, is done offli
 
   await openTab(desk.page, "Team and tasks");
   const form = desk.page.locator("form.new-task");
+  // Sent empty, the form names everything it lacks at once.
+  await form.getByRole("button", { name: "Create and assign" }).click();
+  await form.getByRole("alert").filter({
+    hasText: "Give the task a title, the program, project or activity it serves, the site, a due date and the officer who does it.",
+  }).waitFor();
   await form.getByLabel("Title").fill("Inspect the Datu Piang health station");
   await form.getByLabel("Program, project or activity").fill("Health stations for every barangay");
   await form.getByLabel("Site").fill("Barangay Ambadao");

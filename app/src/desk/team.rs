@@ -138,6 +138,9 @@ fn NewTask(officers: Signal<Vec<Officer>>) -> impl IntoView {
             return;
         }
         sending.set(true);
+        // What the last answer said no longer stands while this one is awaited.
+        problem.set(None);
+        created.set(None);
         let checklist: Vec<String> = CHECKLIST_TEMPLATES
             .iter()
             .find(|(name, _, _)| *name == template.get_untracked())

@@ -245,11 +245,17 @@ fn Field(id: DocId, kind: RecordKind, spec: &'static FieldSpec) -> impl IntoView
                 FieldType::Date => ("date", None),
                 _ => ("text", None),
             };
+            // Typing stops at the field's limit, rather than the text being refused (and
+            // lost) when the officer leaves the field.
+            let max_length = match ty {
+                FieldType::Text { max_chars } => Some(max_chars.to_string()),
+                _ => None,
+            };
             let suggestions = records::places::suggestions(&spec.name);
             let list_id = format!("{input_id}-suggestions");
             let list = if indicator { Some(INDICATOR_LIST.to_owned()) } else { (!suggestions.is_empty()).then(|| list_id.clone()) };
             view! {
-                <input id=input_id.clone() type=kind step=step inputmode=(kind == "number").then_some("decimal") list=list
+                <input id=input_id.clone() type=kind step=step inputmode=(kind == "number").then_some("decimal") list=list maxlength=max_length
                     on:change=move |ev| on_change(event_target_value(&ev)) prop:value=move || shown(value.get()) />
                 {(!suggestions.is_empty()).then(|| view! {
                     <datalist id=list_id.clone()>

@@ -27,6 +27,9 @@ use crate::wire::maybe_date;
 
 /// The assignee must be an active field officer or supervisor of the organization.
 async fn check_assignee(tx: &mut OrgTx, username: &str) -> Result<(), ApiError> {
+    if username.trim().is_empty() {
+        return Err(ApiError::invalid_field("assignee", "Choose the officer who does the task."));
+    }
     let found: Option<String> = sqlx::query_scalar(
         "select u.username from memberships m join users u on u.id = m.user_id
          where u.username = $1 and u.disabled_at is null and m.role in ('field_officer', 'supervisor')",
@@ -43,11 +46,31 @@ async fn check_assignee(tx: &mut OrgTx, username: &str) -> Result<(), ApiError> 
     }
 }
 
-fn required(field: &str, value: &str, label: &str) -> Result<FieldValue, ApiError> {
-    match value.trim() {
-        "" => Err(ApiError::invalid_field(field, format!("Give the task a {label}."))),
-        value => Ok(FieldValue::Text(value.to_owned())),
-    }
+/// Every field a new task needs and lacks, named in one sentence, so that the supervisor
+/// fills them all at once instead of one per click ("Give the task a title, the site and a
+/// due date."). The first is the field the screen points at.
+fn require_all(task: &NewTask) -> Result<(), ApiError> {
+    let needed = [
+        ("title", &task.title, "a title"),
+        ("ppa", &task.ppa, "the program, project or activity it serves"),
+        ("site", &task.site, "the site"),
+        ("due_date", &task.due_date, "a due date"),
+        ("assignee", &task.assignee, "the officer who does it"),
+    ];
+    let missing: Vec<(&str, &str)> =
+        needed.into_iter().filter(|(_, value, _)| value.trim().is_empty()).map(|(field, _, words)| (field, words)).collect();
+    let Some((first, _)) = missing.first() else { return Ok(()) };
+    let words: Vec<&str> = missing.iter().map(|(_, words)| *words).collect();
+    let listed = match words.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    Err(ApiError::invalid_field(*first, format!("Give the task {listed}.")))
+}
+
+fn text(value: &str) -> FieldValue {
+    FieldValue::Text(value.trim().to_owned())
 }
 
 /// A task as the task list reads it.
@@ -119,12 +142,13 @@ pub async fn create(State(state): State<AppState>, signed_in: SignedIn, body: Re
         }
         None => {}
     }
+    require_all(&task)?;
     let mut fields = vec![
-        ("title", required("title", &task.title, "title")?),
-        ("ppa", required("ppa", &task.ppa, "program, project or activity")?),
-        ("site", required("site", &task.site, "site")?),
+        ("title", text(&task.title)),
+        ("ppa", text(&task.ppa)),
+        ("site", text(&task.site)),
         ("due_date", FieldValue::Date(task.due_date.trim().to_owned())),
-        ("assignee", FieldValue::Text(task.assignee.trim().to_owned())),
+        ("assignee", text(&task.assignee)),
         ("progress_percent", FieldValue::Integer(0)),
     ];
     if !task.description.trim().is_empty() {

@@ -143,6 +143,16 @@ async fn an_assigned_task_reaches_the_officer_in_one_sync_and_progress_shows_per
         assert_eq!(refused.status(), 422);
         assert_eq!(refused.json::<Value>().await.unwrap()["field"], field);
     }
+    // What is missing is said all at once, in the supervisor's words.
+    let empty = json!({"title": " ", "ppa": "", "site": "", "due_date": "", "assignee": ""});
+    let refused: Value = post(&app, "/api/v1/tasks", &sofia, empty).await.json().await.unwrap();
+    assert_eq!(refused["field"], "title");
+    assert_eq!(
+        refused["message"],
+        "Give the task a title, the program, project or activity it serves, the site, a due date and the officer who does it."
+    );
+    let refused: Value = post(&app, &format!("/api/v1/tasks/{task}/assign"), &sofia, json!({"assignee": ""})).await.json().await.unwrap();
+    assert_eq!((refused["field"].as_str(), refused["message"].as_str()), (Some("assignee"), Some("Choose the officer who does the task.")));
 }
 
 #[tokio::test]
