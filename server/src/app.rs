@@ -21,6 +21,7 @@ use crate::certification::Signer;
 use crate::db::Db;
 use crate::events::Hub;
 use crate::limits::Limits;
+use crate::metrics::{self, Metrics};
 use crate::routes::dashboard::Overview;
 use crate::routes::implementation_counts::GovernmentCounts;
 use crate::routes;
@@ -88,6 +89,8 @@ pub struct AppState {
     pub implementation_counts: Arc<GovernmentCounts>,
     /// CPU-heavy work and what each user may have in progress (see [`Limits`]).
     pub limits: Arc<Limits>,
+    /// What the operators' `GET /metrics` shows.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -98,7 +101,8 @@ impl AppState {
         let limits = Arc::new(Limits::new(settings.syncs_per_user, db.pool().options().get_max_connections() as usize));
         let verify_limiter = Arc::new(AddressLimiter::new(AddressLimiter::CERTIFICATE_CHECKS));
         let implementation_counts = Arc::new(GovernmentCounts::default());
-        AppState { db, settings: Arc::new(settings), login_limiter, verify_limiter, documents, events, overview, implementation_counts, limits }
+        let metrics = Arc::new(Metrics::new(db.begin_seconds()));
+        AppState { db, settings: Arc::new(settings), login_limiter, verify_limiter, documents, events, overview, implementation_counts, limits, metrics }
     }
 }
 
@@ -118,18 +122,20 @@ pub fn router(state: AppState) -> Router {
         ));
 
     let api = routes::api_router()
+        .route_layer(axum::middleware::from_fn(metrics::tell_route))
         .layer(sessions)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
 
     Router::new()
         .nest("/api", api)
-        .merge(routes::health::router())
+        .merge(routes::health::router().route_layer(axum::middleware::from_fn(metrics::tell_route)))
         .fallback_service(routes::static_files::service(&settings.dist_dir))
         .layer(axum::middleware::from_fn(routes::static_files::cache_headers))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(CatchPanicLayer::custom(|_| crate::error::internal_error_response()))
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.settings), security_headers))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.metrics), metrics::count_requests))
         .with_state(state)
 }
 
@@ -175,6 +181,16 @@ pub async fn serve(
     };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Serves the operators' `GET /metrics` until `shutdown` completes: on a listener of its
+/// own, so that the public address never shows it.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, metrics::router(state)).with_graceful_shutdown(shutdown).await
 }
 
 /// Expired sessions and idle limiter keys are cleared every few minutes.

@@ -68,6 +68,12 @@ pub struct ServeArgs {
     #[arg(long, env = "BMMS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
+    /// Address and port of the operators' `GET /metrics` (Prometheus), apart from the
+    /// public address so that it is never exposed with the app. Not served when unset.
+    /// Example: 127.0.0.1:9464.
+    #[arg(long, env = "BMMS_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// BPDA's certification key (the secret half, 64 hex digits): made there on first
     /// start if missing. Back it up; its public half is kept in the database. Defaults to
     /// `certification-key` in the data directory.

@@ -77,6 +77,11 @@ impl Default for Hub {
 }
 
 impl Hub {
+    /// Live-update streams open on this replica now (for the metrics).
+    pub fn open_streams(&self) -> usize {
+        self.changes.receiver_count()
+    }
+
     /// Tells every replica's screens that `topic` changed in `org_id`. Call it after the
     /// write committed.
     pub fn announce(&self, org_id: OrgId, topic: Topic) {

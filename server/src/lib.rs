@@ -14,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod limits;
+pub mod metrics;
 pub mod proposals;
 pub mod routes;
 pub mod sync;

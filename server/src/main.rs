@@ -83,6 +83,14 @@ async fn serve(database_args: bmms_server::config::DatabaseArgs, args: ServeArgs
         tracing::warn!(dist = %settings.dist_dir.display(), "the app is not built here; run scripts/build-app");
     }
     let state = AppState::new(database.db.clone(), settings);
+    if let Some(address) = args.metrics_listen {
+        let metrics = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen for metrics on {address}"))?;
+        tracing::info!(address = %address, "metrics for Prometheus at http://{address}/metrics");
+        // It stops with the process; nothing of it needs to finish.
+        tokio::spawn(app::serve_metrics(metrics, state.clone(), std::future::pending()));
+    }
     tracing::info!(address = %args.listen, "BMMS is listening on http://{}", args.listen);
     app::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped taking requests; shutting down");

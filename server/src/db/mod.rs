@@ -18,8 +18,10 @@ use anyhow::Context;
 use embedded::EmbeddedPostgres;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+use prometheus_client::metrics::histogram::Histogram;
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, Postgres, Transaction};
 use std::str::FromStr;
+use std::time::Instant;
 
 /// The schema, compiled into the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
@@ -50,12 +52,29 @@ pub const APP_ROLE: &str = "bmms_app";
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: PgPool,
+    /// How long [`Db::begin_with`] took: mostly the wait for a free connection when the
+    /// pool is busy (the metrics' `bmms_db_begin_seconds`).
+    begin_seconds: Histogram,
 }
 
 impl Db {
     /// Wraps a pool that is connected as the app role.
     pub fn new(pool: PgPool) -> Self {
-        Db { pool }
+        Db { pool, begin_seconds: crate::metrics::begin_histogram() }
+    }
+
+    /// Takes a connection and begins a transaction with `statement` (a `begin` and the
+    /// settings of the transaction, in one round trip), timing both.
+    pub async fn begin_with(&self, statement: String) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        let started = Instant::now();
+        let tx = self.pool.begin_with(statement).await;
+        self.begin_seconds.observe(started.elapsed().as_secs_f64());
+        tx
+    }
+
+    /// The histogram [`Db::begin_with`] fills, for the metrics' registry.
+    pub fn begin_seconds(&self) -> Histogram {
+        self.begin_seconds.clone()
     }
 
     /// For the tables that are not tenant data (users, sessions, organizations).

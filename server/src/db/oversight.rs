@@ -31,7 +31,7 @@ impl ReadTx {
 
     pub async fn oversight(db: &Db) -> Result<Self, sqlx::Error> {
         // One round trip, as for an OrgTx; `true`: the setting ends with the transaction.
-        let tx = db.pool().begin_with("begin read only; select set_config('app.oversight', 'on', true)").await?;
+        let tx = db.begin_with("begin read only; select set_config('app.oversight', 'on', true)".into()).await?;
         Ok(ReadTx::Oversight(tx))
     }
 

@@ -36,7 +36,7 @@ impl OrgTx {
         // into the statement (a simple query has no parameters) as its UUID prints: hex
         // digits and dashes only.
         let begin = format!("{begin}; select set_config('app.org_id', '{}', true)", org_id.uuid());
-        let tx = db.pool().begin_with(begin).await?;
+        let tx = db.begin_with(begin).await?;
         Ok(OrgTx { tx, org_id })
     }
 

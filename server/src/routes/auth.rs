@@ -47,10 +47,9 @@ pub async fn login(
     state
         .login_limiter
         .check(&account, address)
-        .map_err(|retry_after| ApiError::TooManyRequests {
-            code: "too_many_attempts",
-            message: "Too many sign-in attempts.",
-            retry_after,
+        .map_err(|retry_after| {
+            state.metrics.sign_in_failed("too_many_attempts");
+            ApiError::TooManyRequests { code: "too_many_attempts", message: "Too many sign-in attempts.", retry_after }
         })?;
 
     let user = users::find_by_username(state.db.pool(), &account).await?;
@@ -58,6 +57,7 @@ pub async fn login(
     let password_ok = password::verify(stored, request.password).await?;
     let Some(user) = user else {
         tracing::info!(client.address = %address, "sign-in failed: no such user");
+        state.metrics.sign_in_failed("wrong_credentials");
         return Err(wrong_credentials());
     };
     let signing_in = password_ok && !user.disabled;
@@ -69,6 +69,7 @@ pub async fn login(
     }
     let Some((membership, mut tx)) = tenancy::begin_for_member(&state.db, user.id).await? else {
         tracing::warn!(user.id = %user.id, "sign-in refused: the user belongs to no organization");
+        state.metrics.sign_in_failed("no_organization");
         return Err(wrong_credentials());
     };
     if !signing_in {
@@ -81,6 +82,7 @@ pub async fn login(
         })
         .await?;
         tx.commit().await?;
+        state.metrics.sign_in_failed("wrong_credentials");
         return Err(wrong_credentials());
     }
 

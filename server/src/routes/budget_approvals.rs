@@ -106,6 +106,7 @@ pub async fn approve(State(state): State<AppState>, signed_in: SignedIn, ApiPath
     let proposal = load(&mut tx, r.org_id, year, None).await?.proposal;
     let mfbm: Vec<OrgId> = sqlx::query_scalar("select id from organizations where kind = 'mfbm'").fetch_all(&mut *tx).await?;
     tx.commit().await?;
+    state.metrics.budget_decided("approval", "approved", r.submitted_at);
     for org_id in mfbm.into_iter().chain([r.org_id, caller.org_id]) {
         state.events.announce(org_id, Topic::Records);
     }

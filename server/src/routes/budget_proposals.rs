@@ -145,6 +145,7 @@ async fn begin_change(state: &AppState, caller: &Caller, year: i32, late_reason:
 async fn end_move(state: &AppState, mut tx: OrgTx, caller: &Caller, year: i32, before: &BudgetProposal, id: Uuid, also: Vec<OrgId>) -> Result<Json<BudgetProposal>, ApiError> {
     let proposal = moved(&mut tx, caller, year, before, id).await?;
     tx.commit().await?;
+    state.metrics.budget_moved(&proposal.status);
     for org_id in also.into_iter().chain([caller.org_id]) {
         state.events.announce(org_id, Topic::Records);
     }
@@ -251,7 +252,11 @@ pub async fn remove_ppa(
 }
 
 /// Refuses to move a proposal that the compliance check blocks, naming the first error.
-fn compliant(stored: &Stored) -> Result<(), ApiError> {
+/// What the check finds at each try to sign or submit is counted for the metrics.
+fn compliant(state: &AppState, stored: &Stored) -> Result<(), ApiError> {
+    for violation in &stored.proposal.violations {
+        state.metrics.compliance_found(&violation.rule, violation.severity);
+    }
     if let Some(error) = stored.proposal.violations.iter().find(|v| v.severity == compliance::Severity::Error) {
         let count = stored.proposal.violations.iter().filter(|v| v.severity == compliance::Severity::Error).count();
         let message = format!("The compliance check finds {count} error(s); correct them first. {} ({})", error.message, error.rule);
@@ -265,7 +270,7 @@ pub async fn prepare(State(state): State<AppState>, signed_in: SignedIn, ApiPath
     let caller = signed_in.require_allowed(policy::may_prepare_budget)?;
     let (mut tx, id, stored) = begin_change(&state, &caller, year, None).await?;
     while_preparing(&stored)?;
-    compliant(&stored)?;
+    compliant(&state, &stored)?;
     sqlx::query("update budget_proposals set status = 'prepared', prepared_by = $2, prepared_at = now(), updated_at = now() where id = $1")
         .bind(id)
         .bind(caller.user_id)
@@ -316,7 +321,7 @@ pub async fn submit(
         let message = "You prepared this budget proposal: another person, the organization's head, submits it.";
         return Err(ApiError::forbidden("own_step", message));
     }
-    compliant(&stored)?;
+    compliant(&state, &stored)?;
     if stored.draft.late && late_reason.is_none() {
         let message = "The budget submission deadline has passed: say why it is late, and it goes to MFBM flagged.";
         return Err(ApiError::invalid_field("late_reason", message));

@@ -121,6 +121,7 @@ pub async fn review(
     audit::append(&mut tx, Event { actor: &caller.actor(), action: "budget.review", subject: format!("budget_proposal:{id}"), details }).await?;
     let proposal = load(&mut tx, org, year, None).await?.proposal;
     tx.commit().await?;
+    state.metrics.budget_decided("review", &decision, submitted_at);
     for org_id in [org, caller.org_id] {
         state.events.announce(org_id, Topic::Records);
     }

@@ -34,6 +34,6 @@ pub async fn sync(
             format!("The sync request is larger than {} MiB; the app sends it in smaller batches.", MAX_REQUEST_BYTES / (1024 * 1024)),
         )
     })?;
-    let answer = crate::sync::apply::exchange(&state.db, &state.documents, &state.events, &state.limits, &caller, body).await?;
+    let answer = crate::sync::apply::exchange(&state, &caller, body).await?;
     Ok(([(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))], answer).into_response())
 }

@@ -18,12 +18,13 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::Caller;
 use crate::db::{Db, OrgTx};
 use crate::error::ApiError;
-use crate::events::{Hub, Topic};
-use crate::limits::{CpuPool, Limits, INLINE_CODEC_BYTES, INLINE_OPERATIONS};
+use crate::events::Topic;
+use crate::limits::{CpuPool, INLINE_CODEC_BYTES, INLINE_OPERATIONS};
 use crate::sync::batches::{self, Outcome, Seen};
 use crate::sync::cache::DocumentCache;
 use crate::sync::{materialize, merge, store};
@@ -31,14 +32,8 @@ use crate::sync::{materialize, merge, store};
 /// Handles a request body from `caller`; answers a response body. The CPU-heavy steps
 /// (decoding, merging, encoding the answer) run on the limited [`CpuPool`], never on the
 /// async threads.
-pub async fn exchange(
-    db: &Db,
-    cache: &DocumentCache,
-    events: &Hub,
-    limits: &Limits,
-    caller: &Caller,
-    body: Bytes,
-) -> Result<Vec<u8>, ApiError> {
+pub async fn exchange(state: &AppState, caller: &Caller, body: Bytes) -> Result<Vec<u8>, ApiError> {
+    let AppState { db, documents: cache, events, limits, .. } = state;
     let _slot = limits.syncs.enter(caller.user_id)?;
     // An app of an older protocol is answered in it (decoding refuses unknown versions).
     let speaks = protocol::version_of(&body).unwrap_or(protocol::PROTOCOL_VERSION);
@@ -46,6 +41,7 @@ pub async fn exchange(
     let connection = limits.sync_transactions.enter().await?;
     let exchanged = crate::db::retry_once(|| in_one_transaction(db, cache, &limits.cpu, caller, &request, &digest, speaks)).await?;
     drop(connection);
+    state.metrics.sync_exchange(&request, &exchanged.response, exchanged.conflicts_opened);
     events.announce(caller.org_id, Topic::Devices);
     if !exchanged.response.acknowledged.is_empty() {
         // Conflicts may have opened or closed with any accepted change.
@@ -94,6 +90,8 @@ fn update_bytes(update: &bmms_shared::sync::protocol::DocumentUpdate) -> usize {
 struct Exchanged {
     response: SyncResponse,
     committed: Vec<Committed>,
+    /// Same-field conflicts this exchange opened (for the metrics).
+    conflicts_opened: u64,
 }
 
 /// A document as a batch left it, for the cache once the transaction has committed.
@@ -160,9 +158,12 @@ async fn in_one_transaction(
     let touched: BTreeSet<DocId> =
         request.documents.iter().map(|d| d.doc_id).chain(updates.iter().map(|u| u.doc_id)).collect();
     let conflicts = store::open_conflicts(&mut tx, &touched.into_iter().collect::<Vec<_>>()).await?;
-    let committed = match applied {
-        Some(applied) => log_and_audit(&mut tx, applied, caller, request).await?,
-        None => Vec::new(),
+    let (committed, conflicts_opened) = match applied {
+        Some(applied) => {
+            let opened = applied.conflicts_opened;
+            (log_and_audit(&mut tx, applied, caller, request).await?, opened)
+        }
+        None => (Vec::new(), 0),
     };
     tx.commit().await?;
     let response = SyncResponse {
@@ -173,7 +174,7 @@ async fn in_one_transaction(
         conflicts,
         cursor: head,
     };
-    Ok(Exchanged { response, committed })
+    Ok(Exchanged { response, committed, conflicts_opened })
 }
 
 /// A request that cannot be read: 413 when it is past a bound (the app then sends smaller
@@ -197,6 +198,7 @@ struct Applied {
     rows: materialize::Rows,
     /// The documents as the batch leaves them.
     committed: Vec<Committed>,
+    conflicts_opened: u64,
 }
 
 /// The part of an exchange that serializes the organization's writers: sequence numbers
@@ -289,7 +291,7 @@ async fn apply(
     // Taken out as each is accepted, so a document sent twice in a batch counts once.
     let mut inserted = store::insert_documents(tx, &new_documents).await?;
     let mut applied =
-        Applied { outcome, log: Vec::new(), first_offsets: Vec::new(), rows: materialize::Rows::default(), committed: Vec::new() };
+        Applied { outcome, log: Vec::new(), first_offsets: Vec::new(), rows: materialize::Rows::default(), committed: Vec::new(), conflicts_opened: 0 };
     // The documents whose rows change, by id (the last state wins), written at the end.
     let mut changed_rows: BTreeMap<DocId, usize> = BTreeMap::new();
     for ((incoming, merged, stored_version, had_conflicts), first_offset) in merged_documents.iter_mut().zip(first_offsets) {
@@ -314,7 +316,7 @@ async fn apply(
             changed_rows.insert(incoming.doc_id, applied.committed.len() - 1);
         }
         if *had_conflicts || !merged.conflicts.is_empty() {
-            store::refresh_conflicts(tx, incoming.doc_id, &merged.conflicts).await?;
+            applied.conflicts_opened += store::refresh_conflicts(tx, incoming.doc_id, &merged.conflicts).await?;
         }
         let changes = merged.new_changes.iter().enumerate();
         applied.log.extend(changes.map(|(i, change)| store::LogEntry {

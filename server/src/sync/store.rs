@@ -222,8 +222,9 @@ pub async fn save_document(tx: &mut OrgTx, doc_id: DocId, data: &[u8]) -> sqlx::
 }
 
 /// Makes the open conflicts of a document match what its merged state holds: new ones
-/// are opened, changed ones updated, and ones a later write settled are closed.
-pub async fn refresh_conflicts(tx: &mut OrgTx, doc_id: DocId, conflicts: &[Conflict]) -> anyhow::Result<()> {
+/// are opened, changed ones updated, and ones a later write settled are closed. Returns
+/// how many were opened.
+pub async fn refresh_conflicts(tx: &mut OrgTx, doc_id: DocId, conflicts: &[Conflict]) -> anyhow::Result<u64> {
     let org_id = tx.org_id();
     let fields: Vec<String> = conflicts.iter().map(|c| c.field.clone()).collect();
     sqlx::query(
@@ -235,20 +236,24 @@ pub async fn refresh_conflicts(tx: &mut OrgTx, doc_id: DocId, conflicts: &[Confl
     .bind(&fields)
     .execute(&mut **tx)
     .await?;
+    let mut opened = 0;
     for conflict in conflicts {
-        sqlx::query(
+        // `xmax = 0`: the row is new (an update of an open conflict sets xmax).
+        let inserted: bool = sqlx::query_scalar(
             "insert into conflicts (org_id, doc_id, field, candidates) values ($1, $2, $3, $4)
              on conflict (org_id, doc_id, field) where resolved_at is null
-             do update set candidates = excluded.candidates",
+             do update set candidates = excluded.candidates
+             returning xmax = 0",
         )
         .bind(org_id)
         .bind(doc_id)
         .bind(&conflict.field)
         .bind(serde_json::to_value(&conflict.values)?)
-        .execute(&mut **tx)
+        .fetch_one(&mut **tx)
         .await?;
+        opened += u64::from(inserted);
     }
-    Ok(())
+    Ok(opened)
 }
 
 /// Open conflicts of the given documents.

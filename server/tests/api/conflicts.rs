@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 /// Two MILG officers who wrote different households into one assessment offline.
-async fn conflicting(app: &TestApp) -> (Device, Device, DocId) {
+pub async fn conflicting(app: &TestApp) -> (Device, Device, DocId) {
     app.create_user("MILG", "ana", Role::FieldOfficer).await;
     app.create_user("MILG", "ben", Role::FieldOfficer).await;
     let (mut ana, mut ben) = (Device::register(app, "ana").await, Device::register(app, "ben").await);

@@ -26,6 +26,7 @@ mod health_and_static;
 mod hostile_input;
 mod implementation;
 mod ledger;
+mod metrics;
 mod resources;
 mod review;
 mod routes;
