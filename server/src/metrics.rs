@@ -183,20 +183,20 @@ impl Metrics {
     /// event leaves `rate()` and the alerts blind to that first one.
     fn start_at_zero(&self) {
         for code in ALL_REFUSALS {
-            self.sync_refusals.get_or_create(&CodeLabels { code: refusal_code(code) });
+            drop(self.sync_refusals.get_or_create(&CodeLabels { code: refusal_code(code) }));
         }
         for reason in ["wrong_credentials", "too_many_attempts", "no_organization"] {
-            self.sign_in_failures.get_or_create(&ReasonLabels { reason });
+            drop(self.sign_in_failures.get_or_create(&ReasonLabels { reason }));
         }
         for status in ["prepared", "submitted", "preparing"] {
-            self.budget_moves.get_or_create(&StatusLabels { status: status.to_owned() });
+            drop(self.budget_moves.get_or_create(&StatusLabels { status: status.to_owned() }));
         }
         for (stage, decision) in [("review", "recommended"), ("review", "returned"), ("approval", "approved")] {
-            self.budget_decisions.get_or_create(&DecisionLabels { stage, decision: decision.to_owned() });
-            self.budget_decision_wait.get_or_create(&StageLabels { stage });
+            drop(self.budget_decisions.get_or_create(&DecisionLabels { stage, decision: decision.to_owned() }));
+            drop(self.budget_decision_wait.get_or_create(&StageLabels { stage }));
         }
         for rule in compliance::RULES {
-            self.compliance_violations.get_or_create(&RuleLabels { rule: rule.id.to_owned(), severity: severity_name(rule.severity) });
+            drop(self.compliance_violations.get_or_create(&RuleLabels { rule: rule.id.to_owned(), severity: severity_name(rule.severity) }));
         }
     }
 
@@ -247,7 +247,7 @@ impl Metrics {
     }
 
     /// Reads what is open now, then writes every series in the text format.
-    async fn scrape(&self, state: &AppState) -> String {
+    pub async fn render(&self, state: &AppState) -> String {
         let pool = state.db.pool();
         let (open, idle) = (i64::from(pool.size()), pool.num_idle() as i64);
         self.pool_connections.get_or_create(&StateLabels { state: "idle" }).set(idle);
@@ -305,7 +305,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn serve_metrics(State(state): State<AppState>) -> Response {
-    let text = state.metrics.scrape(&state).await;
+    let text = state.metrics.render(&state).await;
     let content_type = HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8");
     ([(header::CONTENT_TYPE, content_type)], text).into_response()
 }

@@ -23,7 +23,7 @@ async fn json_of(app: &TestApp, path: &str, who: &Browser) -> Value {
 }
 
 /// Two MILG officers (ana, ben) and their supervisor (sofia); an assessment that ana made.
-async fn team(app: &TestApp) -> (Device, Device, Browser, DocId) {
+pub async fn team(app: &TestApp) -> (Device, Device, Browser, DocId) {
     app.create_user("MILG", "ana", Role::FieldOfficer).await;
     app.create_user("MILG", "ben", Role::FieldOfficer).await;
     app.create_user("MILG", "sofia", Role::Supervisor).await;

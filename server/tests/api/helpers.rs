@@ -41,6 +41,11 @@ pub fn admin_options() -> PgConnectOptions {
     PgConnectOptions::from_str(&url).expect("DATABASE_URL is a PostgreSQL URL")
 }
 
+/// A free loopback port, for a program the test starts that binds it itself.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }

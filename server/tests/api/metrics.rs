@@ -12,20 +12,20 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use crate::conflicts::conflicting;
-use crate::helpers::{spawn_app, TestApp, PASSWORD};
+use crate::helpers::{free_port, spawn_app, TestApp, PASSWORD};
 use crate::sync::{set, Device};
 use crate::sync_refusals::{changes_of, send};
 
 /// One sample of the text format: its name, its labels, its value.
 #[derive(Debug)]
-struct Sample {
+pub struct Sample {
     name: String,
     labels: BTreeMap<String, String>,
     value: f64,
 }
 
 /// The samples of a scrape (label values in BMMS's series hold no comma or quote).
-fn samples(text: &str) -> Vec<Sample> {
+pub fn samples(text: &str) -> Vec<Sample> {
     text.lines()
         .filter(|line| !line.starts_with('#') && !line.is_empty())
         .map(|line| {
@@ -48,7 +48,7 @@ fn samples(text: &str) -> Vec<Sample> {
 }
 
 /// The value of the one sample named `name` with these labels (0 when there is none).
-fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
+pub fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
     let matching: Vec<&Sample> = samples
         .iter()
         .filter(|s| s.name == name && labels.iter().all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v)))
@@ -168,11 +168,6 @@ fn declared_series(text: &str) -> BTreeSet<String> {
     names
 }
 
-/// A free loopback port for a program that binds it itself.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// Asks Prometheus's HTTP API; returns `data`, after checking the query was accepted.
 async fn ask(http: &reqwest::Client, prometheus: &str, path: &str, query: Option<&str>) -> Value {
     let mut request = http.get(format!("{prometheus}{path}"));
@@ -184,11 +179,11 @@ async fn ask(http: &reqwest::Client, prometheus: &str, path: &str, query: Option
     answer["data"].clone()
 }
 
-/// Waits, up to a minute, until `done` holds of what Prometheus answers.
-async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+/// Waits, up to a minute, until `done` holds (a program started by the test is ready).
+pub async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !done().await {
-        assert!(Instant::now() < deadline, "Prometheus did not get to: {what}");
+        assert!(Instant::now() < deadline, "it did not come to pass within a minute: {what}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
