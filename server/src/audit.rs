@@ -62,6 +62,11 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// True when the entry's hash is what its content and its previous hash make.
+    pub(crate) fn hash_matches(&self) -> bool {
+        self.hash == self.expected_hash(&self.prev_hash)
+    }
+
     /// The hash this entry must carry, given the previous entry's hash.
     fn expected_hash(&self, prev_hash: &[u8]) -> [u8; 32] {
         let mut hasher = Sha256::new();

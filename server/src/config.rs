@@ -178,6 +178,23 @@ pub enum AdminCommand {
 pub enum AuditCommand {
     /// Walk every organization's hash chain and name the first entry that does not match.
     Verify,
+    /// Copy every entry not archived yet into a new read-only file of JSON lines, and
+    /// record the archive (file, SHA-256, chain head) in each organization's chain.
+    /// Run it monthly; nothing is removed from the database.
+    Archive {
+        /// Where to write the file.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Archive the entries older than this moment (RFC 3339). Defaults to the start
+        /// of the current month (UTC), so a monthly run archives the month that ended.
+        #[arg(long)]
+        before: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// Check an archive file: its entries' hashes and links, and that it is the file the
+    /// database recorded archiving.
+    VerifyArchive {
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod audit_archive;
 pub mod auth;
 pub mod bdp;
 pub mod budget;

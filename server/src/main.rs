@@ -65,6 +65,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let database = db::open(&cli.database, 2).await?;
             cli::run_audit_verify(&database.db).await
         }
+        Command::Audit(AuditCommand::Archive { dir, before }) => {
+            let database = db::open(&cli.database, 2).await?;
+            cli::run_audit_archive(&database.db, &dir, before).await
+        }
+        Command::Audit(AuditCommand::VerifyArchive { file }) => {
+            let database = db::open(&cli.database, 2).await?;
+            cli::run_audit_verify_archive(&database.db, &file).await
+        }
         Command::VerifyCertification { file } => {
             let database = db::open(&cli.database, 2).await?;
             cli::run_verify_certification(&database.db, &file).await

@@ -52,3 +52,32 @@ pub async fn run_audit_verify(db: &Db) -> anyhow::Result<()> {
         anyhow::bail!("the audit log has been altered")
     }
 }
+
+/// `bmms audit archive`: prints the file and what it holds of each organization.
+pub async fn run_audit_archive(db: &Db, dir: &std::path::Path, before: Option<chrono::DateTime<chrono::Utc>>) -> anyhow::Result<()> {
+    use chrono::{Datelike, TimeZone, Utc};
+    let before = before.unwrap_or_else(|| {
+        let now = Utc::now();
+        Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0).single().unwrap_or(now)
+    });
+    let archived = crate::audit_archive::archive(db, dir, before).await?;
+    let Some(file) = archived.file else {
+        println!("nothing to archive before {before}: every older entry is archived already");
+        return Ok(());
+    };
+    for part in &archived.parts {
+        println!("{:<10} entries #{} to #{}", part.organization, part.first_seq, part.last_seq);
+    }
+    println!("archived to {} (read-only); keep a copy off this machine", file.display());
+    Ok(())
+}
+
+/// `bmms audit verify-archive FILE`
+pub async fn run_audit_verify_archive(db: &Db, file: &std::path::Path) -> anyhow::Result<()> {
+    let parts = crate::audit_archive::verify_archive(db, file).await?;
+    for part in &parts {
+        println!("{:<10} entries #{} to #{}: intact", part.organization, part.first_seq, part.last_seq);
+    }
+    println!("{} is the archive the database recorded, and every entry in it is intact", file.display());
+    Ok(())
+}
