@@ -184,20 +184,24 @@ pub async fn verify_archive(db: &Db, file: &Path) -> anyhow::Result<Vec<Part>> {
         let entry: ArchivedEntry = serde_json::from_str(line).with_context(|| format!("line {} is not an archived entry", number + 1))?;
         by_org.entry(entry.org_id).or_default().push(entry);
     }
-    let mut parts = Vec::new();
-    for (org_id, entries) in by_org {
-        let code = entries[0].organization.clone();
+    // First every entry against the chain, so that an altered entry is named as such
+    // whichever organization comes first; then each part against its record.
+    for entries in by_org.values() {
+        let code = &entries[0].organization;
         for pair in entries.windows(2) {
             if pair[1].seq != pair[0].seq + 1 || pair[1].prev_hash != pair[0].hash {
                 bail!("{code} entry #{}: an entry before it is missing from the archive", pair[1].seq);
             }
         }
-        for archived in &entries {
-            let entry = archived.entry()?;
-            if !entry.hash_matches() {
-                bail!("{code} entry #{}: its content does not match its hash", entry.seq);
+        for archived in entries {
+            if !archived.entry()?.hash_matches() {
+                bail!("{code} entry #{}: its content does not match its hash", archived.seq);
             }
         }
+    }
+    let mut parts = Vec::new();
+    for (org_id, entries) in by_org {
+        let code = entries[0].organization.clone();
         let (first, last) = (&entries[0], &entries[entries.len() - 1]);
         let mut tx = OrgTx::begin_read_only(db, OrgId(org_id)).await?;
         let recorded: Option<Value> = sqlx::query_scalar("select details from audit_log where org_id = $1 and action = $2 and subject = $3")
