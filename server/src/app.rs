@@ -18,6 +18,7 @@ use crate::auth::limiter::{AddressLimiter, LoginLimiter, LoginLimits};
 use crate::auth::session_store::PgSessionStore;
 use crate::config::ServeArgs;
 use crate::certification::Signer;
+use crate::db::replica::Replica;
 use crate::db::Db;
 use crate::events::Hub;
 use crate::limits::Limits;
@@ -91,6 +92,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// What the operators' `GET /metrics` shows.
     pub metrics: Arc<Metrics>,
+    /// A streaming replica for OCM's reads across organizations, if one is configured.
+    pub replica: Option<Arc<Replica>>,
 }
 
 impl AppState {
@@ -102,7 +105,28 @@ impl AppState {
         let verify_limiter = Arc::new(AddressLimiter::new(AddressLimiter::CERTIFICATE_CHECKS));
         let implementation_counts = Arc::new(GovernmentCounts::default());
         let metrics = Arc::new(Metrics::new(db.begin_seconds()));
-        AppState { db, settings: Arc::new(settings), login_limiter, verify_limiter, documents, events, overview, implementation_counts, limits, metrics }
+        AppState { db, settings: Arc::new(settings), login_limiter, verify_limiter, documents, events, overview, implementation_counts, limits, metrics, replica: None }
+    }
+
+    /// Sends OCM's reads across organizations to `replica` while it is fresh.
+    pub fn with_replica(mut self, replica: Replica) -> Self {
+        self.replica = Some(Arc::new(replica));
+        self
+    }
+
+    /// Where OCM's reads across organizations go now: the replica while it is fresh, the
+    /// primary otherwise.
+    pub fn oversight_db(&self) -> Db {
+        match self.replica.as_ref().and_then(|r| r.if_fresh()) {
+            Some(replica) => {
+                self.metrics.oversight_read("replica");
+                replica.clone()
+            }
+            None => {
+                self.metrics.oversight_read("primary");
+                self.db.clone()
+            }
+        }
     }
 }
 
@@ -171,6 +195,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     spawn_housekeeping(state.clone());
+    if let Some(replica) = &state.replica {
+        Arc::clone(replica).watch(state.db.clone());
+    }
     state.events.start(state.db.pool().clone());
     let events = Arc::clone(&state.events);
     // Open event streams never end by themselves: close them first, so that shutdown

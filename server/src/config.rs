@@ -74,6 +74,16 @@ pub struct ServeArgs {
     #[arg(long, env = "BMMS_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
 
+    /// A streaming replica of the database, connected as the app role, for OCM's reads
+    /// across organizations (dashboards, the implementation view). Unset: the primary.
+    #[arg(long, env = "BMMS_REPLICA_DATABASE_URL")]
+    pub replica_database_url: Option<String>,
+
+    /// The replica is read only while it lags the primary by at most this many seconds
+    /// (checked every second); otherwise the primary answers.
+    #[arg(long, env = "BMMS_REPLICA_MAX_LAG_SECONDS", default_value_t = 10)]
+    pub replica_max_lag_seconds: u64,
+
     /// BPDA's certification key (the secret half, 64 hex digits): made there on first
     /// start if missing. Back it up; its public half is kept in the database. Defaults to
     /// `certification-key` in the data directory.

@@ -4,7 +4,9 @@ use anyhow::Context;
 use bmms_server::app::{self, AppState, Settings};
 use bmms_server::certification::Signer;
 use bmms_server::config::{Cli, Command, DbCommand, ServeArgs};
+use bmms_server::db::replica::Replica;
 use bmms_server::db::{self, embedded::EmbeddedPostgres};
+use std::str::FromStr;
 use bmms_server::{cli, config::AuditCommand};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -90,7 +92,18 @@ async fn serve(database_args: bmms_server::config::DatabaseArgs, args: ServeArgs
     if !settings.dist_dir.join("index.html").exists() {
         tracing::warn!(dist = %settings.dist_dir.display(), "the app is not built here; run scripts/build-app");
     }
-    let state = AppState::new(database.db.clone(), settings);
+    let mut state = AppState::new(database.db.clone(), settings);
+    if let Some(url) = &args.replica_database_url {
+        // Lazily: a replica that is down at start must not keep BMMS from starting.
+        let options = sqlx::postgres::PgConnectOptions::from_str(url).context("BMMS_REPLICA_DATABASE_URL is not a PostgreSQL URL")?;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(args.db_max_connections)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect_lazy_with(options.application_name("bmms"));
+        let max_lag = std::time::Duration::from_secs(args.replica_max_lag_seconds);
+        state = state.with_replica(Replica::new(db::Db::new(pool), max_lag));
+        tracing::info!("OCM's reads across organizations go to the read replica while it lags at most {max_lag:?}");
+    }
     if let Some(address) = args.metrics_listen {
         let metrics = tokio::net::TcpListener::bind(address)
             .await

@@ -80,6 +80,11 @@ struct RuleLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DatabaseLabels {
+    database: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
     state: &'static str,
 }
@@ -126,6 +131,7 @@ pub struct Metrics {
     compliance_violations: Family<RuleLabels, Counter>,
     pool_connections: Family<StateLabels, Gauge>,
     pool_max: Gauge,
+    oversight_reads: Family<DatabaseLabels, Counter>,
     sessions: Gauge,
     event_streams: Gauge,
 }
@@ -152,6 +158,7 @@ impl Metrics {
             compliance_violations: Family::default(),
             pool_connections: Family::default(),
             pool_max: Gauge::default(),
+            oversight_reads: Family::default(),
             sessions: Gauge::default(),
             event_streams: Gauge::default(),
         };
@@ -173,6 +180,7 @@ impl Metrics {
         r.register("db_begin_seconds", "Time to get a database connection and begin (waiting for the pool, under load)", db_begin_seconds);
         r.register("db_pool_connections", "Database connections open, idle or in use", metrics.pool_connections.clone());
         r.register("db_pool_max_connections", "Largest number of database connections", metrics.pool_max.clone());
+        r.register("db_oversight_reads", "OCM's reads across organizations, by the database that answered (replica or primary)", metrics.oversight_reads.clone());
         r.register("sessions", "Sessions not expired", metrics.sessions.clone());
         r.register("event_streams", "Live-update streams open to desk screens", metrics.event_streams.clone());
         metrics.start_at_zero();
@@ -194,6 +202,9 @@ impl Metrics {
         for (stage, decision) in [("review", "recommended"), ("review", "returned"), ("approval", "approved")] {
             drop(self.budget_decisions.get_or_create(&DecisionLabels { stage, decision: decision.to_owned() }));
             drop(self.budget_decision_wait.get_or_create(&StageLabels { stage }));
+        }
+        for database in ["replica", "primary"] {
+            drop(self.oversight_reads.get_or_create(&DatabaseLabels { database }));
         }
         for rule in compliance::RULES {
             drop(self.compliance_violations.get_or_create(&RuleLabels { rule: rule.id.to_owned(), severity: severity_name(rule.severity) }));
@@ -218,6 +229,11 @@ impl Metrics {
             self.sync_refusals.get_or_create(&CodeLabels { code: refusal_code(rejection.code) }).inc();
         }
         self.conflicts_opened.inc_by(conflicts_opened);
+    }
+
+    /// One of OCM's reads across organizations, answered by `database` (replica, primary).
+    pub fn oversight_read(&self, database: &'static str) {
+        self.oversight_reads.get_or_create(&DatabaseLabels { database }).inc();
     }
 
     /// A sign-in refused: `wrong_credentials` (no such user, a wrong password, a disabled

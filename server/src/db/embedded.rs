@@ -49,6 +49,35 @@ impl EmbeddedPostgres {
         Ok(cluster)
     }
 
+    /// A streaming standby of this running cluster, copied into `data_dir` by
+    /// `pg_basebackup` and started: what the read-replica test runs against. (In
+    /// production, replication is the database operator's, with its own tools.)
+    pub fn start_standby(&self, data_dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(data_dir)?;
+        let cluster_dir = data_dir.canonicalize()?.join("postgres");
+        let mut standby = EmbeddedPostgres { cluster_dir, bin_dir: self.bin_dir.clone(), run_as: self.run_as.clone(), stop_on_drop: false };
+        std::fs::create_dir_all(&standby.cluster_dir)?;
+        // PostgreSQL starts only on a directory that its user alone may write to.
+        std::fs::set_permissions(&standby.cluster_dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+        if let Some(user) = &standby.run_as {
+            nix::unistd::chown(&standby.cluster_dir, Some(user.uid), Some(user.gid))?;
+        }
+        let mut backup = standby.command("pg_basebackup");
+        backup
+            .arg("--pgdata")
+            .arg(&standby.cluster_dir)
+            .arg("--host")
+            .arg(&self.cluster_dir)
+            .args(["--port", &PORT.to_string(), "--username", OWNER, "--write-recovery-conf", "--checkpoint", "fast"]);
+        run(&mut backup, "pg_basebackup").with_context(|| standby.reachability_hint())?;
+        // The copy holds the primary's socket lock (its socket lives in its directory): it
+        // names a running server and would keep the standby from opening its own socket.
+        std::fs::remove_file(standby.cluster_dir.join(format!(".s.PGSQL.{PORT}.lock")))?;
+        standby.pg_ctl_start()?;
+        standby.stop_on_drop = true;
+        Ok(standby)
+    }
+
     /// Stops a cluster in `data_dir` if one runs there.
     pub fn stop_in(data_dir: &Path, bin_dir: Option<&Path>) -> anyhow::Result<()> {
         let cluster = EmbeddedPostgres {

@@ -8,6 +8,7 @@
 
 pub mod embedded;
 pub mod oversight;
+pub mod replica;
 pub mod tenancy;
 
 pub use oversight::ReadTx;

@@ -68,9 +68,9 @@ pub async fn show(
     let caller = signed_in.require_member()?;
     let (org, organization) = scope(&state, &caller, query.org).await?;
     let body = match org {
-        None => state.overview.get(&state.db).await?,
+        None => state.overview.get(|| state.oversight_db()).await?,
         Some(id) if !caller.role.oversees_all() => Arc::new(figures_body(ReadTx::organization(&state.db, id).await?, org, organization).await?),
-        Some(_) => Arc::new(figures_body(ReadTx::oversight(&state.db).await?, org, organization).await?),
+        Some(_) => Arc::new(figures_body(ReadTx::oversight(&state.oversight_db()).await?, org, organization).await?),
     };
     // The tag is the body's digest: an unchanged dashboard is answered 304, with no body.
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(body.as_slice())[..16]));
@@ -110,13 +110,15 @@ impl Overview {
     const FRESH: Duration = Duration::from_secs(10);
     const STALE: Duration = Duration::from_secs(60);
 
-    async fn get(self: &Arc<Self>, db: &Db) -> Result<Arc<Vec<u8>>, ApiError> {
+    /// The overview; `db` chooses the database when it must be read (a replica, or the
+    /// primary: [`AppState::oversight_db`]).
+    async fn get(self: &Arc<Self>, db: impl FnOnce() -> Db) -> Result<Arc<Vec<u8>>, ApiError> {
         let latest = self.latest.lock().expect("not poisoned").clone();
         match latest {
             Some((at, body)) if at.elapsed() < Self::FRESH => Ok(body),
             Some((at, body)) if at.elapsed() < Self::STALE => {
                 if !self.refreshing.swap(true, Ordering::SeqCst) {
-                    let (overview, db) = (Arc::clone(self), db.clone());
+                    let (overview, db) = (Arc::clone(self), db());
                     tokio::spawn(async move {
                         if let Err(err) = overview.compute(&db).await {
                             tracing::warn!(error = ?err, "could not refresh the government overview");
@@ -126,7 +128,7 @@ impl Overview {
                 }
                 Ok(body)
             }
-            _ => self.compute(db).await,
+            _ => self.compute(&db()).await,
         }
     }
 

@@ -187,7 +187,7 @@ fn check_filters(query: &ImplementationQuery) -> Result<(), ApiError> {
 /// The transaction a caller reads the view through, and the organization it narrows to.
 async fn open_view(state: &AppState, caller: &Caller, asked: Option<OrgId>) -> Result<(ReadTx, Option<OrgId>), ApiError> {
     if caller.role.oversees_all() {
-        return Ok((ReadTx::oversight(&state.db).await?, asked));
+        return Ok((ReadTx::oversight(&state.oversight_db()).await?, asked));
     }
     match asked {
         Some(org) if org != caller.org_id => Err(ApiError::not_found("There is no such organization among those you can see.")),

@@ -77,7 +77,17 @@ where
         .await
         .unwrap();
 
-    let mut settings = Settings {
+    let mut settings = test_settings();
+    configure(&mut settings);
+    let state = AppState::new(Db::new(app_pool), settings);
+    let mut app = serve(state, owner, owner_options).await;
+    app.database_name = name;
+    app
+}
+
+/// The settings every test server starts from.
+pub fn test_settings() -> Settings {
+    Settings {
         dist_dir: PathBuf::from("/nonexistent"),
         secure_cookies: true,
         session_idle: Duration::from_secs(3600),
@@ -87,10 +97,12 @@ where
         document_cache_entries: 100,
         syncs_per_user: 4,
         certification_key: bmms_server::certification::Signer::generate(),
-    };
-    configure(&mut settings);
-    let state = AppState::new(Db::new(app_pool), settings);
+    }
+}
 
+/// Serves `state` on a loopback port; `owner` reaches its database as the owner. The
+/// database is left as it is when the app is dropped.
+pub async fn serve(state: AppState, owner: PgPool, owner_options: PgConnectOptions) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -98,7 +110,7 @@ where
         let _ = rx.await;
     }));
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { base, database_name: name, state, owner, owner_options, http, _shutdown: tx }
+    TestApp { base, database_name: String::new(), state, owner, owner_options, http, _shutdown: tx }
 }
 
 impl TestApp {

@@ -22,6 +22,7 @@ mod places;
 mod oversight;
 mod policy;
 mod proposals;
+mod read_replica;
 mod replicas;
 mod health_and_static;
 mod hostile_input;
