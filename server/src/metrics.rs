@@ -190,8 +190,8 @@ impl Metrics {
     /// Every label set known in advance, at 0: a series that appears only with its first
     /// event leaves `rate()` and the alerts blind to that first one.
     fn start_at_zero(&self) {
-        for code in ALL_REFUSALS {
-            drop(self.sync_refusals.get_or_create(&CodeLabels { code: refusal_code(code) }));
+        for code in RejectionCode::ALL {
+            drop(self.sync_refusals.get_or_create(&CodeLabels { code: code.as_str() }));
         }
         for reason in ["wrong_credentials", "too_many_attempts", "no_organization"] {
             drop(self.sign_in_failures.get_or_create(&ReasonLabels { reason }));
@@ -226,7 +226,7 @@ impl Metrics {
         self.sync_documents_acknowledged.inc_by(response.acknowledged.len() as u64);
         self.sync_documents_sent.inc_by(response.updates.len() as u64);
         for rejection in &response.rejections {
-            self.sync_refusals.get_or_create(&CodeLabels { code: refusal_code(rejection.code) }).inc();
+            self.sync_refusals.get_or_create(&CodeLabels { code: rejection.code.as_str() }).inc();
         }
         self.conflicts_opened.inc_by(conflicts_opened);
     }
@@ -288,30 +288,6 @@ fn severity_name(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
-    }
-}
-
-/// Every reason a sync refusal gives.
-const ALL_REFUSALS: [RejectionCode; 7] = [
-    RejectionCode::Undecodable,
-    RejectionCode::NotYours,
-    RejectionCode::WrongActor,
-    RejectionCode::Invalid,
-    RejectionCode::NewerSchema,
-    RejectionCode::NotAllowed,
-    RejectionCode::TooLarge,
-];
-
-/// The reason of a refusal as the sync protocol spells it.
-fn refusal_code(code: RejectionCode) -> &'static str {
-    match code {
-        RejectionCode::Undecodable => "undecodable",
-        RejectionCode::NotYours => "not_yours",
-        RejectionCode::WrongActor => "wrong_actor",
-        RejectionCode::Invalid => "invalid",
-        RejectionCode::NewerSchema => "newer_schema",
-        RejectionCode::NotAllowed => "not_allowed",
-        RejectionCode::TooLarge => "too_large",
     }
 }
 

@@ -3,18 +3,16 @@
 //! a real Prometheus (Debian's) that loads the project's alert rules, while every query of
 //! the Grafana dashboard and of the rules names only series the server serves.
 
-use bmms_shared::records::{FieldValue, RecordKind};
-use bmms_shared::{DocId, Role};
+use bmms_shared::records::RecordKind;
+use bmms_shared::Role;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use uuid::Uuid;
 
 use crate::conflicts::conflicting;
 use crate::helpers::{free_port, spawn_app, TestApp, PASSWORD};
-use crate::sync::{set, Device};
-use crate::sync_refusals::{changes_of, send};
+use crate::sync_refusals::{another_organizations_document, changes_of, send};
 
 /// One sample of the text format: its name, its labels, its value.
 #[derive(Debug)]
@@ -81,12 +79,7 @@ async fn the_metrics_count_what_happened_on_their_own_address_only() {
     app.create_user("MILG", "farida", Role::FieldOfficer).await;
     assert_eq!(app.login("farida", "not the password").await.status(), 401);
     let (mut ana, _ben, doc) = conflicting(&app).await;
-    app.create_user("MOH", "hana", Role::FieldOfficer).await;
-    let mut hana = Device::register(&app, "hana").await;
-    let theirs = DocId(Uuid::new_v4());
-    hana.client.create(theirs, RecordKind::ManaAssessment);
-    set(&mut hana, theirs, "community", FieldValue::Text("Their place".into()));
-    hana.sync(&app).await;
+    let theirs = another_organizations_document(&app).await;
     ana.client.create(theirs, RecordKind::ManaAssessment);
     assert_eq!(send(&app, &ana, vec![changes_of(&ana, theirs)]).await.rejections.len(), 1);
     let farida = app.sign_in("farida").await;

@@ -95,16 +95,23 @@ async fn each_bad_document_is_refused_alone_with_a_reason() {
     assert!(kept.iter().all(|c| c.rejected.as_ref().is_some_and(|r| r.code == RejectionCode::Invalid)));
 }
 
+/// A document of MOH's, by Hana, a field officer there (its community: "Secret place"),
+/// stored on the server in one exchange.
+pub async fn another_organizations_document(app: &TestApp) -> DocId {
+    app.create_user("MOH", "hana", Role::FieldOfficer).await;
+    let mut hana = Device::register(app, "hana").await;
+    let theirs = DocId(Uuid::new_v4());
+    hana.client.create(theirs, RecordKind::ManaAssessment);
+    set(&mut hana, theirs, "community", FieldValue::Text("Secret place".into()));
+    hana.sync(app).await;
+    theirs
+}
+
 #[tokio::test]
 async fn a_document_of_another_organization_cannot_be_written_or_seen() {
     let app = spawn_app().await;
     let (mut ana, _) = two_officers(&app).await;
-    app.create_user("MOH", "hana", Role::FieldOfficer).await;
-    let mut hana = Device::register(&app, "hana").await;
-    let theirs = DocId(Uuid::new_v4());
-    hana.client.create(theirs, RecordKind::ManaAssessment);
-    set(&mut hana, theirs, "community", FieldValue::Text("Secret place".into()));
-    hana.sync(&app).await;
+    let theirs = another_organizations_document(&app).await;
 
     // Ana builds a document with the same id and sends it between two of her own.
     ana.client.create(theirs, RecordKind::ManaAssessment);

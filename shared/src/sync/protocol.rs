@@ -114,6 +114,31 @@ pub enum RejectionCode {
     TooLarge,
 }
 
+impl RejectionCode {
+    pub const ALL: [RejectionCode; 7] = [
+        RejectionCode::Undecodable,
+        RejectionCode::NotYours,
+        RejectionCode::WrongActor,
+        RejectionCode::Invalid,
+        RejectionCode::NewerSchema,
+        RejectionCode::NotAllowed,
+        RejectionCode::TooLarge,
+    ];
+
+    /// The code as JSON spells it (in the audit log, in the metrics' labels).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectionCode::Undecodable => "undecodable",
+            RejectionCode::NotYours => "not_yours",
+            RejectionCode::WrongActor => "wrong_actor",
+            RejectionCode::Invalid => "invalid",
+            RejectionCode::NewerSchema => "newer_schema",
+            RejectionCode::NotAllowed => "not_allowed",
+            RejectionCode::TooLarge => "too_large",
+        }
+    }
+}
+
 /// The open conflicts of one document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocumentConflicts {
@@ -250,6 +275,13 @@ fn inflate(compressed: &[u8], max_inflated: usize) -> Result<Vec<u8>, ProtocolEr
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_rejection_code_is_named_as_json_names_it() {
+        for code in super::RejectionCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+    }
+
     use super::*;
     use rand::{Rng, SeedableRng};
 
