@@ -2,7 +2,10 @@
 //! the sentence the server wrote for people (its `ErrorBody`), with the input field it is
 //! about where there is one. The desk's calls (`crate::desk::api`) read answers here too.
 
-use bmms_shared::api::{Bdp, DeviceRegistration, ErrorBody, LoginRequest, Me, PpaImplementation, SignedOut, Standing, Submitted, CSRF_HEADER};
+use bmms_shared::api::{
+    Bdp, DeviceRegistration, ErrorBody, LoginRequest, Me, PpaImplementation, RecoveryCodes, SecondFactorCode, SecondFactors,
+    SignInStep, SignedOut, Standing, Submitted, TotpSetUp, CSRF_HEADER,
+};
 use bmms_shared::{DocId, OrgId};
 use bmms_shared::sync::protocol::CONTENT_TYPE;
 use gloo_net::http::{Request, Response};
@@ -45,13 +48,20 @@ pub async fn read<T: DeserializeOwned>(response: Response) -> Result<T, Problem>
 pub(crate) async fn problem(response: Response) -> Problem {
     let status = response.status();
     match response.json::<ErrorBody>().await {
-        Ok(body) => Problem { field: body.field, message: body.message },
+        Ok(body) => {
+            // A sensitive action wants a fresh second factor: the app asks for a code.
+            if body.error == "second_factor_needed" {
+                crate::pages::security::ask_step_up();
+            }
+            Problem { field: body.field, message: body.message }
+        }
         Err(_) => Problem { field: None, message: format!("The server answered {status}.") },
     }
 }
 
-/// Signs in; the server sets the session cookie.
-pub async fn login(request: &LoginRequest) -> Result<Me, String> {
+/// Signs in; the server sets the session cookie. With the right password the session is
+/// signed in, or halfway: a second factor to give or to set up ([`SignInStep`]).
+pub async fn login(request: &LoginRequest) -> Result<SignInStep, String> {
     let response = Request::post("/api/v1/auth/login")
         .json(request)
         .map_err(|e| e.to_string())?
@@ -59,6 +69,48 @@ pub async fn login(request: &LoginRequest) -> Result<Me, String> {
         .await
         .map_err(|_| Problem::unreachable())?;
     Ok(read(response).await?)
+}
+
+/// A POST of `body` (none: an empty one) to `path`, answered with `T`.
+async fn post_json<T: DeserializeOwned>(path: &str, csrf_token: &str, body: Option<&SecondFactorCode>) -> Result<T, Problem> {
+    let request = Request::post(path).header(CSRF_HEADER, csrf_token);
+    let request = match body {
+        Some(body) => request.json(body).map_err(|e| Problem { field: None, message: e.to_string() })?,
+        None => request.build().map_err(|e| Problem { field: None, message: e.to_string() })?,
+    };
+    read(request.send().await.map_err(|_| Problem::unreachable())?).await
+}
+
+/// Gives a second factor: finishes a sign-in halfway, or confirms it is the user before
+/// a sensitive action.
+pub async fn give_second_factor(csrf_token: &str, code: String) -> Result<Me, Problem> {
+    post_json("/api/v1/auth/second-factor", csrf_token, Some(&SecondFactorCode { code })).await
+}
+
+/// Starts setting up an authenticator app.
+pub async fn start_totp(csrf_token: &str) -> Result<TotpSetUp, Problem> {
+    post_json("/api/v1/auth/second-factor/totp", csrf_token, None).await
+}
+
+/// Confirms the authenticator app being set up with a first code from it.
+pub async fn confirm_totp(csrf_token: &str, code: String) -> Result<RecoveryCodes, Problem> {
+    post_json("/api/v1/auth/second-factor/totp/confirm", csrf_token, Some(&SecondFactorCode { code })).await
+}
+
+/// New recovery codes in place of the old ones.
+pub async fn new_recovery_codes(csrf_token: &str) -> Result<RecoveryCodes, Problem> {
+    post_json("/api/v1/auth/second-factor/recovery-codes", csrf_token, None).await
+}
+
+/// The signed-in user's second factors.
+pub async fn second_factors() -> Result<SecondFactors, Problem> {
+    read(Request::get("/api/v1/auth/second-factor").send().await.map_err(|_| Problem::unreachable())?).await
+}
+
+/// Removes the authenticator app and the recovery codes.
+pub async fn remove_second_factor(csrf_token: &str) -> Result<SecondFactors, Problem> {
+    let request = Request::delete("/api/v1/auth/second-factor").header(CSRF_HEADER, csrf_token);
+    read(request.send().await.map_err(|_| Problem::unreachable())?).await
 }
 
 /// Who is signed in: `Ok(None)` when nobody is (or the session ended), `Err` when the

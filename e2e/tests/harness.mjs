@@ -33,11 +33,19 @@ function freePort() {
   });
 }
 
-/** Starts BMMS on a new database, serving the app from `distDir`; resolves once it listens. */
-export async function startBmms({ distDir = "../dist" } = {}) {
+/** Starts BMMS on a new database, serving the app from `distDir`; resolves once it listens.
+ * `mfaRoles` is the operator's BMMS_MFA_ROLES: the tests of other things sign everyone in
+ * with a password alone ("none"); second-factor.test.mjs runs the default policy. */
+export async function startBmms({ distDir = "../dist", mfaRoles = "none" } = {}) {
   // Each server signs certifications with a key of its own, made in a directory of its own.
   const keyDir = mkdtempSync(join(tmpdir(), "bmms-e2e-"));
-  const env = { ...process.env, DATABASE_URL: freshDatabaseUrl(), BMMS_CERTIFICATION_KEY: join(keyDir, "certification-key") };
+  const env = {
+    ...process.env,
+    DATABASE_URL: freshDatabaseUrl(),
+    BMMS_CERTIFICATION_KEY: join(keyDir, "certification-key"),
+    BMMS_FACTOR_KEY: join(keyDir, "factor-key"),
+    BMMS_MFA_ROLES: mfaRoles,
+  };
   const port = await freePort();
   const child = spawn(bmmsPath(), ["serve", "--listen", `127.0.0.1:${port}`, "--dist-dir", distDir], {
     env,
@@ -182,7 +190,7 @@ export const docImages = fileURLToPath(new URL("../../docs/images/", import.meta
  * Chromium), started before the tests and stopped after them, with the phone profiles
  * the tests made removed.
  */
-export function testWorld({ desktop = false } = {}) {
+export function testWorld({ desktop = false, mfaRoles = "none" } = {}) {
   const world = {
     bmms: null,
     desktop: null,
@@ -201,7 +209,7 @@ export function testWorld({ desktop = false } = {}) {
     },
   };
   before(async () => {
-    world.bmms = await startBmms();
+    world.bmms = await startBmms({ mfaRoles });
     if (desktop) world.desktop = await launchBrowser();
   });
   after(async () => {

@@ -14,7 +14,9 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use crate::auth::limiter::{AddressLimiter, LoginLimiter, LoginLimits};
+use crate::auth::factor_key::FactorKey;
+use crate::auth::limiter::{self, KeyedLimiter, LoginLimiter, LoginLimits};
+use crate::auth::second_factor::{FactorClock, MfaPolicy};
 use crate::auth::session_store::PgSessionStore;
 use crate::config::ServeArgs;
 use crate::certification::Signer;
@@ -46,10 +48,14 @@ pub struct Settings {
     pub syncs_per_user: usize,
     /// BPDA's key, which signs certifications.
     pub certification_key: Signer,
+    /// The key that seals second-factor secrets.
+    pub factor_key: FactorKey,
+    /// The roles that must have a second factor.
+    pub mfa_policy: MfaPolicy,
 }
 
 impl Settings {
-    pub fn from_args(args: &ServeArgs, certification_key: Signer) -> Self {
+    pub fn from_args(args: &ServeArgs, certification_key: Signer, factor_key: FactorKey) -> Self {
         Settings {
             dist_dir: args.dist_dir.clone(),
             secure_cookies: !args.insecure_cookies,
@@ -60,6 +66,8 @@ impl Settings {
             document_cache_entries: args.document_cache_entries,
             syncs_per_user: args.syncs_per_user,
             certification_key,
+            factor_key,
+            mfa_policy: args.mfa_roles.clone(),
         }
     }
 
@@ -80,7 +88,11 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub login_limiter: Arc<LoginLimiter>,
     /// Certificate checks per client address (the public `POST /certifications/verify`).
-    pub verify_limiter: Arc<AddressLimiter>,
+    pub verify_limiter: Arc<KeyedLimiter<std::net::IpAddr>>,
+    /// Second-factor attempts per user.
+    pub factor_limiter: Arc<KeyedLimiter<bmms_shared::UserId>>,
+    /// The clock second factors are checked by (tests move it).
+    pub factor_clock: FactorClock,
     pub documents: Arc<DocumentCache>,
     /// Live updates for the desk screens.
     pub events: Arc<Hub>,
@@ -102,10 +114,11 @@ impl AppState {
         let documents = Arc::new(DocumentCache::new(settings.document_cache_entries));
         let (events, overview) = (Arc::new(Hub::default()), Arc::new(Overview::default()));
         let limits = Arc::new(Limits::new(settings.syncs_per_user, db.pool().options().get_max_connections() as usize));
-        let verify_limiter = Arc::new(AddressLimiter::new(AddressLimiter::CERTIFICATE_CHECKS));
+        let verify_limiter = Arc::new(KeyedLimiter::new(limiter::CERTIFICATE_CHECKS));
+        let factor_limiter = Arc::new(KeyedLimiter::new(limiter::SECOND_FACTOR_ATTEMPTS));
         let implementation_counts = Arc::new(GovernmentCounts::default());
         let metrics = Arc::new(Metrics::new(db.begin_seconds()));
-        AppState { db, settings: Arc::new(settings), login_limiter, verify_limiter, documents, events, overview, implementation_counts, limits, metrics, replica: None }
+        AppState { db, settings: Arc::new(settings), login_limiter, verify_limiter, factor_limiter, factor_clock: FactorClock::default(), documents, events, overview, implementation_counts, limits, metrics, replica: None }
     }
 
     /// Sends OCM's reads across organizations to `replica` while it is fresh.
@@ -232,6 +245,7 @@ fn spawn_housekeeping(state: AppState) {
             }
             state.login_limiter.forget_idle();
             state.verify_limiter.forget_idle();
+            state.factor_limiter.forget_idle();
         }
     });
 }

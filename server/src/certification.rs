@@ -8,7 +8,6 @@
 //! matches under a key BMMS knows, BMMS issued exactly that certificate, and the proposal
 //! is still the version certified.
 
-use anyhow::Context;
 use bmms_shared::plans::certificate::{Certificate, Verdict};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
@@ -51,41 +50,15 @@ impl Signer {
 
     /// A new random key.
     pub fn generate() -> Self {
-        let mut secret = [0u8; 32];
-        rand::Rng::fill(&mut rand::rngs::OsRng, &mut secret[..]);
-        Signer::from_key(SigningKey::from_bytes(&secret))
+        Signer::from_key(SigningKey::from_bytes(&crate::key_file::random_key()))
     }
 
     /// The key kept at `path` (64 hex digits), made there first if the file does not
     /// exist, readable by its owner only.
     pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                let bytes = hex::decode(text.trim()).ok().and_then(|b| <[u8; 32]>::try_from(b).ok()).with_context(|| {
-                    format!("{} is not a certification key (64 hex digits); restore it from the backup", path.display())
-                })?;
-                Ok(Signer::from_key(SigningKey::from_bytes(&bytes)))
-            }
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                use std::io::Write;
-                use std::os::unix::fs::OpenOptionsExt;
-                let signer = Signer::generate();
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-                }
-                let mut file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(path)
-                    .with_context(|| format!("cannot create the certification key {}", path.display()))?;
-                writeln!(file, "{}", hex::encode(signer.key.to_bytes()))?;
-                file.sync_all()?;
-                tracing::info!(key.id = %signer.key_id, path = %path.display(), "made a new certification key; back it up");
-                Ok(signer)
-            }
-            Err(err) => Err(err).with_context(|| format!("cannot read the certification key {}", path.display())),
-        }
+        let signer = Signer::from_key(SigningKey::from_bytes(&crate::key_file::load_or_create(path, "certification key")?));
+        tracing::info!(key.id = %signer.key_id, "BPDA's certification key");
+        Ok(signer)
     }
 
     pub fn key_id(&self) -> &str {

@@ -90,6 +90,19 @@ pub struct ServeArgs {
     #[arg(long, env = "BMMS_CERTIFICATION_KEY")]
     pub certification_key: Option<PathBuf>,
 
+    /// The key that seals second-factor secrets (authenticator apps' seeds) in the
+    /// database, 64 hex digits: made there on first start if missing. Back it up apart
+    /// from the database: without it, every authenticator app must be set up again.
+    /// Defaults to `factor-key` in the data directory.
+    #[arg(long, env = "BMMS_FACTOR_KEY")]
+    pub factor_key: Option<PathBuf>,
+
+    /// The roles whose members must have a second factor to sign in: `default` (OCM's
+    /// executives and analysts, BPDA's planners, MFBM's budget officers, organization and
+    /// system administrators), `none`, or role names separated by commas.
+    #[arg(long, env = "BMMS_MFA_ROLES", default_value = "default")]
+    pub mfa_roles: crate::auth::second_factor::MfaPolicy,
+
     /// The built app (trunk's output) to serve.
     #[arg(long, env = "BMMS_DIST_DIR", default_value = "dist")]
     pub dist_dir: PathBuf,
@@ -179,6 +192,12 @@ pub enum AdminCommand {
     },
     /// Disable a user: they cannot sign in and every session of theirs ends at once.
     DisableUser {
+        #[arg(long)]
+        username: String,
+    },
+    /// Remove a user's authenticator app and recovery codes (a lost phone); if their role
+    /// needs a second factor, they set up a new one at their next sign-in.
+    ResetSecondFactor {
         #[arg(long)]
         username: String,
     },

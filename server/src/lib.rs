@@ -14,6 +14,7 @@ pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod key_file;
 pub mod limits;
 pub mod metrics;
 pub mod proposals;

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use bmms_server::app::{self, AppState, Settings};
+use bmms_server::auth::factor_key::FactorKey;
 use bmms_server::certification::Signer;
 use bmms_server::config::{Cli, Command, DbCommand, ServeArgs};
 use bmms_server::db::replica::Replica;
@@ -88,7 +89,8 @@ async fn serve(database_args: bmms_server::config::DatabaseArgs, args: ServeArgs
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let key_path = args.certification_key.clone().unwrap_or_else(|| database_args.data_dir.join("certification-key"));
-    let settings = Settings::from_args(&args, Signer::load_or_create(&key_path)?);
+    let factor_key_path = args.factor_key.clone().unwrap_or_else(|| database_args.data_dir.join("factor-key"));
+    let settings = Settings::from_args(&args, Signer::load_or_create(&key_path)?, FactorKey::load_or_create(&factor_key_path)?);
     if !settings.dist_dir.join("index.html").exists() {
         tracing::warn!(dist = %settings.dist_dir.display(), "the app is not built here; run scripts/build-app");
     }

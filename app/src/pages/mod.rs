@@ -9,6 +9,7 @@ mod place_picker;
 mod plan_pickers;
 pub(crate) mod ppa_progress;
 pub(crate) mod proposal;
+pub(crate) mod security;
 mod sign_in;
 
 #[cfg(feature = "desk")]
@@ -57,6 +58,7 @@ pub enum Screen {
     ExpenditureProgram,
     Ledger,
     BudgetMonitoring,
+    Security,
 }
 
 /// The whole app.
@@ -73,6 +75,7 @@ pub fn App() -> impl IntoView {
     crate::desk::address::follow_screen(screen);
     provide_context(status);
     provide_context(screen);
+    security::StepUp::provide();
 
     spawn_local(device::start(status));
     let _ = window_event_listener(leptos::ev::online, move |_| device::came_online(status));
@@ -106,6 +109,7 @@ pub fn App() -> impl IntoView {
                 (true, false) => view! { <sign_in::SignIn /> }.into_any(),
                 (true, true) => view! { <SignedIn /> }.into_any(),
             }}
+            {move || status.me.get().is_some().then(|| view! { <security::StepUpDialog /> })}
         </main>
     }
 }
@@ -213,6 +217,7 @@ fn SignedIn() -> impl IntoView {
             {(desk_build && (reviews_budgets || oversees)).then(|| budget_tab(Screen::ExpenditureProgram))}
             {(desk_build && (reviews_budgets || oversees || prepares_budget)).then(|| budget_tab(Screen::Ledger))}
             {(desk_build && (reviews_budgets || oversees || prepares_budget)).then(|| budget_tab(Screen::BudgetMonitoring))}
+            {nav(Screen::Security, t().security.tab)}
             {(!desk_build && (at_desk || !field_work)).then(|| view! { <a class="button nav" href="/desk/">{t().open_desk}</a> })}
         </nav>
         {move || match screen.get() {
@@ -221,6 +226,7 @@ fn SignedIn() -> impl IntoView {
             Screen::Record(id) => view! { <form::RecordForm id=id /> }.into_any(),
             Screen::Device => view! { <device_page::DevicePage /> }.into_any(),
             _ if !online.get() => view! { <p class="card warning" role="status">{t().desk.needs_connection}</p> }.into_any(),
+            Screen::Security => view! { <security::SecurityPage /> }.into_any(),
             #[cfg(not(feature = "desk"))]
             _ => view! { <Home /> }.into_any(),
             #[cfg(feature = "desk")]

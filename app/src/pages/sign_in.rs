@@ -1,11 +1,12 @@
 //! Signing in, signing in again after a session ended offline, and signing out.
 
-use bmms_shared::api::LoginRequest;
+use bmms_shared::api::{LoginRequest, Me, RecoveryCodes, SignInStep};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::browser;
 use crate::device::{self, Status};
+use crate::pages::security::{RecoveryCodesPanel, SecondFactorStep, TotpSetUpPanel};
 use crate::text::t;
 use crate::api;
 
@@ -34,6 +35,18 @@ pub fn SignInAgain() -> impl IntoView {
     }
 }
 
+/// Where a sign-in is after the password.
+#[derive(Clone)]
+enum Next {
+    Password,
+    /// A code from the authenticator app, or a recovery code.
+    Code(String),
+    /// The role needs a second factor and there is none: set one up.
+    SetUp(String, bmms_shared::Role),
+    /// Set up: the recovery codes to save before going on.
+    SaveCodes(Vec<String>, Me),
+}
+
 #[component]
 fn CredentialsForm() -> impl IntoView {
     let status = expect_context::<Status>();
@@ -41,6 +54,8 @@ fn CredentialsForm() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    let next = RwSignal::new(Next::Password);
+    let signed_in = Callback::new(move |me: Me| spawn_local(device::signed_in(status, me)));
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         busy.set(true);
@@ -48,29 +63,50 @@ fn CredentialsForm() -> impl IntoView {
         let request = LoginRequest { username: username.get_untracked(), password: password.get_untracked() };
         spawn_local(async move {
             match api::login(&request).await {
-                Ok(me) => {
+                Ok(step) => {
                     password.set(String::new());
-                    device::signed_in(status, me).await;
+                    match step {
+                        SignInStep::SignedIn(me) => device::signed_in(status, me).await,
+                        SignInStep::SecondFactor { csrf_token } => next.set(Next::Code(csrf_token)),
+                        SignInStep::SetUpSecondFactor { csrf_token, role } => next.set(Next::SetUp(csrf_token, role)),
+                    }
                 }
                 Err(message) => error.set(Some(message)),
             }
             busy.set(false);
         });
     };
-    view! {
-        <form on:submit=submit>
-            <label>{t().username}
-                <input name="username" autocomplete="username" required autocapitalize="none"
-                    prop:value=username on:input=move |ev| username.set(event_target_value(&ev)) />
-            </label>
-            <label>{t().password}
-                <input name="password" type="password" autocomplete="current-password" required
-                    prop:value=password on:input=move |ev| password.set(event_target_value(&ev)) />
-            </label>
-            {move || error.get().or_else(|| status.last_error.get().filter(|_| status.me.get().is_none()))
-                .map(|message| view! { <p class="error" role="alert">{message}</p> })}
-            <button type="submit" disabled=busy>{t().sign_in}</button>
-        </form>
+    let set_up_done = Callback::new(move |codes: RecoveryCodes| {
+        if let Some(me) = codes.signed_in {
+            next.set(Next::SaveCodes(codes.recovery_codes, me));
+        }
+    });
+    move || match next.get() {
+        Next::Code(csrf_token) => view! { <SecondFactorStep csrf_token=csrf_token signed_in=signed_in /> }.into_any(),
+        Next::SetUp(csrf_token, role) => view! {
+            <h2>{t().security.set_up_title}</h2>
+            <p>{(t().security.set_up_why)(role.label())}</p>
+            <TotpSetUpPanel csrf_token=csrf_token confirmed=set_up_done />
+        }.into_any(),
+        Next::SaveCodes(codes, me) => {
+            let me = StoredValue::new(me);
+            view! { <RecoveryCodesPanel codes=codes done=Callback::new(move |_| signed_in.run(me.get_value())) /> }.into_any()
+        }
+        Next::Password => view! {
+            <form on:submit=submit>
+                <label>{t().username}
+                    <input name="username" autocomplete="username" required autocapitalize="none"
+                        prop:value=username on:input=move |ev| username.set(event_target_value(&ev)) />
+                </label>
+                <label>{t().password}
+                    <input name="password" type="password" autocomplete="current-password" required
+                        prop:value=password on:input=move |ev| password.set(event_target_value(&ev)) />
+                </label>
+                {move || error.get().or_else(|| status.last_error.get().filter(|_| status.me.get().is_none()))
+                    .map(|message| view! { <p class="error" role="alert">{message}</p> })}
+                <button type="submit" disabled=busy>{t().sign_in}</button>
+            </form>
+        }.into_any(),
     }
 }
 

@@ -9,6 +9,7 @@ mod dashboard;
 mod desk;
 mod implementation;
 mod plans;
+mod security;
 
 #[cfg(feature = "desk")]
 pub use budget::BudgetText;
@@ -16,6 +17,7 @@ pub use dashboard::DashboardText;
 pub use desk::DeskText;
 pub use implementation::ImplementationText;
 pub use plans::{AipText, PlansText, ReviewText};
+pub use security::SecurityText;
 
 pub struct Text {
     pub app_name: &'static str,
@@ -150,6 +152,7 @@ pub struct Text {
     pub review: &'static ReviewText,
     pub aip: &'static AipText,
     pub implementation: &'static ImplementationText,
+    pub security: &'static SecurityText,
     #[cfg(feature = "desk")]
     pub budget: &'static BudgetText,
 }
@@ -295,6 +298,7 @@ pub static EN: Text = Text {
     review: &plans::REVIEW_EN,
     aip: &plans::AIP_EN,
     implementation: &implementation::IMPLEMENTATION_EN,
+    security: &security::SECURITY_EN,
     #[cfg(feature = "desk")]
     budget: &budget::BUDGET_EN,
 };

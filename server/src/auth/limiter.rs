@@ -112,31 +112,41 @@ impl LoginLimiter {
     }
 }
 
-/// A limit per client address alone, for a public route that reads the database.
+/// A limit per key alone: per client address for the public route that reads the
+/// database (checking a certificate), per user for second-factor attempts.
 #[derive(Debug)]
-pub struct AddressLimiter {
-    per_address: Keyed<IpAddr>,
+pub struct KeyedLimiter<K: std::hash::Hash + Eq + Clone> {
+    per_key: Keyed<K>,
     clock: LimiterClock,
 }
 
-impl AddressLimiter {
-    /// Certificate checks: a burst of 30 from one address, then one a second.
-    pub const CERTIFICATE_CHECKS: Limit = Limit { burst: 30, refill_every: Duration::from_secs(1) };
+/// Certificate checks: a burst of 30 from one address, then one a second.
+pub const CERTIFICATE_CHECKS: Limit = Limit { burst: 30, refill_every: Duration::from_secs(1) };
 
+/// Second-factor attempts of one user: ten at once, then one every 30 seconds, so that
+/// guessing a six-digit code would take years while a person who mistypes is not held up.
+pub const SECOND_FACTOR_ATTEMPTS: Limit = Limit { burst: 10, refill_every: Duration::from_secs(30) };
+
+impl<K: std::hash::Hash + Eq + Clone> KeyedLimiter<K> {
     pub fn new(limit: Limit) -> Self {
         let clock = LimiterClock::new();
-        AddressLimiter { per_address: RateLimiter::new(quota(limit), DashMapStateStore::default(), clock.clone()), clock }
+        KeyedLimiter { per_key: RateLimiter::new(quota(limit), DashMapStateStore::default(), clock.clone()), clock }
     }
 
     /// Counts one request; `Err` holds how long to wait before the next one is allowed.
-    pub fn check(&self, address: IpAddr) -> Result<(), Duration> {
+    pub fn check(&self, key: K) -> Result<(), Duration> {
         let now = self.clock.now();
-        self.per_address.check_key(&address).map_err(|not_until| not_until.wait_time_from(now))
+        self.per_key.check_key(&key).map_err(|not_until| not_until.wait_time_from(now))
     }
 
-    /// Forgets addresses whose limits have refilled.
+    /// The limiter's clock (tests move it forward).
+    pub fn clock(&self) -> &LimiterClock {
+        &self.clock
+    }
+
+    /// Forgets keys whose limits have refilled.
     pub fn forget_idle(&self) {
-        self.per_address.retain_recent();
+        self.per_key.retain_recent();
     }
 }
 

@@ -12,12 +12,16 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
+use super::second_factor::{self, HALFWAY_SIGN_IN, STEP_UP_WINDOW};
 use super::Caller;
 use crate::app::AppState;
 use crate::error::ApiError;
 
 /// The session key under which [`SessionAuth`] is kept.
 pub const AUTH_KEY: &str = "auth";
+/// The session key of a sign-in halfway: the password was right, the second factor is
+/// still to come ([`Halfway`]). Such a session is not signed in: [`SignedIn`] does not read it.
+pub const HALFWAY_KEY: &str = "halfway";
 /// The session key under which the time (Unix seconds) of its last save is kept.
 pub const TOUCHED_KEY: &str = "touched_at";
 /// A session in use is saved again, moving its idle deadline, once this share of the idle
@@ -36,6 +40,32 @@ pub struct SessionAuth {
     pub csrf_token: String,
     /// Unix seconds; the session ends a fixed time after this, active or not.
     pub signed_in_at: i64,
+    /// Unix seconds (by the factor clock) of the last second factor given in this
+    /// session; sensitive actions want it recent. Sessions from before second factors
+    /// read as none given.
+    #[serde(default)]
+    pub second_factor_at: Option<i64>,
+}
+
+/// A sign-in halfway: who gave the right password, and what is still to come.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Halfway {
+    /// What the session will be once the second factor is given.
+    pub auth: SessionAuth,
+    pub needs: Needs,
+    /// Unix seconds (factor clock) when the password was accepted; the second factor is
+    /// wanted within [`HALFWAY_SIGN_IN`].
+    pub since: i64,
+}
+
+/// What a sign-in halfway still needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Needs {
+    /// A code from the user's authenticator app, or a recovery code.
+    Code,
+    /// The user's role needs a second factor and they have none: they set one up now.
+    SetUp,
 }
 
 /// A request from a signed-in user. It says who the user is only through one of its
@@ -137,9 +167,41 @@ impl SignedIn {
         self.require_permitted(bmms_shared::policy::may_set_alert_threshold)
     }
 
+    /// Refuses (403) a sensitive action (certifying, approving a budget stage, exporting
+    /// a whole dataset, changing second factors) when this session's last second factor
+    /// is older than [`STEP_UP_WINDOW`] and the user has one to give, or must have one.
+    /// Taken after the handler's `require_…` check; the app asks for a code and retries.
+    pub async fn require_fresh_second_factor(&self, state: &AppState) -> Result<(), ApiError> {
+        let now = state.factor_clock.now();
+        if self.auth.second_factor_at.is_some_and(|at| now - at <= STEP_UP_WINDOW.as_secs() as i64) {
+            return Ok(());
+        }
+        let mut conn = state.db.pool().acquire().await?;
+        let factors = second_factor::of_user(&mut conn, self.auth.user_id.uuid()).await?;
+        if factors.any() {
+            return Err(ApiError::forbidden(
+                "second_factor_needed",
+                "Confirm it is you: enter a code from your authenticator app (or a recovery code), then try again.",
+            ));
+        }
+        if state.settings.mfa_policy.requires(self.auth.role) {
+            return Err(ApiError::forbidden(
+                "second_factor_not_set_up",
+                "Your role needs a second factor for this. Set up an authenticator app under Security, then try again.",
+            ));
+        }
+        Ok(())
+    }
+
     /// The session itself, to end it (sign-out).
     pub fn session(&self) -> &Session {
         &self.session
+    }
+
+    /// Records a second factor just given (a step-up) in this session.
+    pub async fn mark_second_factor(&mut self, now: i64) -> Result<(), ApiError> {
+        self.auth.second_factor_at = Some(now);
+        self.session.insert(AUTH_KEY, &self.auth).await.map_err(|e| ApiError::Internal(e.into()))
     }
 
     /// The token this session's writes must carry (the app reads it from `/me`).
@@ -161,31 +223,52 @@ fn not_signed_in() -> ApiError {
     ApiError::unauthorized("not_signed_in", "You are not signed in, or your session has ended. Sign in again.")
 }
 
+/// The session of a request, and what it keeps under `key`: `None` when it keeps
+/// nothing there, an error when the store cannot be read.
+async fn session_with<T: serde::de::DeserializeOwned>(parts: &mut Parts, state: &AppState, key: &str) -> Result<(Session, Option<T>), ApiError> {
+    let session = Session::from_request_parts(parts, state)
+        .await
+        .map_err(|(_, msg)| ApiError::Internal(anyhow::anyhow!("session layer missing: {msg}")))?;
+    match session.get::<T>(key).await {
+        Ok(found) => Ok((session, found)),
+        // The database did not answer: the session may be perfectly good, so it is
+        // kept, and the client is asked to come back (an officer's phone backs off).
+        Err(tower_sessions::session::Error::Store(tower_sessions::session_store::Error::Backend(err))) => {
+            tracing::warn!(error = %err, "could not load a session");
+            Err(ApiError::Unavailable {
+                message: "The server cannot check your session just now; nothing was changed and you are still signed in.",
+                retry_after: std::time::Duration::from_secs(5),
+            })
+        }
+        // A session written by an older release that no longer reads: sign in again.
+        Err(_) => {
+            session.flush().await.map_err(|e| ApiError::Internal(e.into()))?;
+            Err(not_signed_in())
+        }
+    }
+}
+
+/// Refuses a write that does not carry the session's CSRF token.
+fn check_csrf(parts: &Parts, csrf_token: &str) -> Result<(), ApiError> {
+    if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    let sent = parts.headers.get(CSRF_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+    if sent.is_empty() || !bool::from(sent.ct_eq(csrf_token.as_bytes())) {
+        return Err(ApiError::forbidden(
+            "csrf_token_invalid",
+            "This change was refused because it did not carry your session's security token. Reload the page and try again.",
+        ));
+    }
+    Ok(())
+}
+
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let session = Session::from_request_parts(parts, state)
-            .await
-            .map_err(|(_, msg)| ApiError::Internal(anyhow::anyhow!("session layer missing: {msg}")))?;
-        let auth: SessionAuth = match session.get(AUTH_KEY).await {
-            Ok(Some(auth)) => auth,
-            Ok(None) => return Err(not_signed_in()),
-            // The database did not answer: the session may be perfectly good, so it is
-            // kept, and the client is asked to come back (an officer's phone backs off).
-            Err(tower_sessions::session::Error::Store(tower_sessions::session_store::Error::Backend(err))) => {
-                tracing::warn!(error = %err, "could not load a session");
-                return Err(ApiError::Unavailable {
-                    message: "The server cannot check your session just now; nothing was changed and you are still signed in.",
-                    retry_after: std::time::Duration::from_secs(5),
-                });
-            }
-            // A session written by an older release that no longer reads: sign in again.
-            Err(_) => {
-                session.flush().await.map_err(|e| ApiError::Internal(e.into()))?;
-                return Err(not_signed_in());
-            }
-        };
+        let (session, auth) = session_with::<SessionAuth>(parts, state, AUTH_KEY).await?;
+        let auth = auth.ok_or_else(not_signed_in)?;
 
         let age = chrono::Utc::now().timestamp() - auth.signed_in_at;
         if age > state.settings.session_max.as_secs() as i64 {
@@ -202,17 +285,54 @@ impl FromRequestParts<AppState> for SignedIn {
             // Changing the session has the layer save it, with a new idle deadline.
             session.insert(TOUCHED_KEY, now).await.map_err(|e| ApiError::Internal(e.into()))?;
         }
-
-        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if !safe {
-            let sent = parts.headers.get(CSRF_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
-            if sent.is_empty() || !bool::from(sent.ct_eq(auth.csrf_token.as_bytes())) {
-                return Err(ApiError::forbidden(
-                    "csrf_token_invalid",
-                    "This change was refused because it did not carry your session's security token. Reload the page and try again.",
-                ));
-            }
-        }
+        check_csrf(parts, &auth.csrf_token)?;
         Ok(SignedIn { auth, session })
+    }
+}
+
+/// A request from a session past the password: signed in, or halfway through signing in
+/// ([`Halfway`]). Only the routes that finish a sign-in take it (giving the second
+/// factor, setting one up); everything else wants [`SignedIn`].
+#[derive(Debug)]
+pub struct SigningIn {
+    pub auth: SessionAuth,
+    /// `None` when the session is signed in.
+    pub needs: Option<Needs>,
+    session: Session,
+}
+
+impl SigningIn {
+    /// Finishes a sign-in halfway with a second factor given at `now` (factor clock): the
+    /// session is signed in, under a new id. A signed-in session's second factor is
+    /// renewed (a step-up).
+    pub async fn finish(&mut self, now: i64) -> Result<(), ApiError> {
+        let internal = |e: tower_sessions::session::Error| ApiError::Internal(e.into());
+        if self.needs.take().is_some() {
+            self.session.remove_value(HALFWAY_KEY).await.map_err(internal)?;
+            self.session.cycle_id().await.map_err(internal)?;
+            self.auth.signed_in_at = chrono::Utc::now().timestamp();
+        }
+        self.auth.second_factor_at = Some(now);
+        self.session.insert(AUTH_KEY, &self.auth).await.map_err(internal)
+    }
+}
+
+impl FromRequestParts<AppState> for SigningIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match SignedIn::from_request_parts(parts, state).await {
+            Ok(signed_in) => return Ok(SigningIn { auth: signed_in.auth, needs: None, session: signed_in.session }),
+            Err(ApiError::Client { code: "not_signed_in", .. }) => {}
+            Err(refused) => return Err(refused),
+        }
+        let (session, halfway) = session_with::<Halfway>(parts, state, HALFWAY_KEY).await?;
+        let halfway = halfway.ok_or_else(not_signed_in)?;
+        if state.factor_clock.now() - halfway.since > HALFWAY_SIGN_IN.as_secs() as i64 {
+            session.flush().await.map_err(|e| ApiError::Internal(e.into()))?;
+            return Err(ApiError::unauthorized("session_expired", "Signing in took too long. Sign in again."));
+        }
+        check_csrf(parts, &halfway.auth.csrf_token)?;
+        Ok(SigningIn { auth: halfway.auth, needs: Some(halfway.needs), session })
     }
 }

@@ -38,13 +38,15 @@ pub async fn find_by_username(pool: &PgPool, username: &str) -> sqlx::Result<Opt
     .await
 }
 
-pub async fn find_by_id(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<UserRecord>> {
+/// By id, on the pool or inside a transaction the request already holds (taking a second
+/// connection while holding one would exhaust the pool in a rush).
+pub async fn find_by_id<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<UserRecord>> {
     sqlx::query_as(
         "select id, username, display_name, password_hash, disabled_at is not null as disabled
          from users where id = $1",
     )
     .bind(id)
-    .fetch_optional(pool)
+    .fetch_optional(executor)
     .await
 }
 

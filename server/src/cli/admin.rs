@@ -34,6 +34,10 @@ pub async fn run(db: &Db, command: AdminCommand) -> anyhow::Result<()> {
             let ended = disable_user(db, &actor, &username).await?;
             println!("disabled {username}; {ended} session(s) ended");
         }
+        AdminCommand::ResetSecondFactor { username } => {
+            reset_second_factor(db, &actor, &username).await?;
+            println!("removed {username}'s authenticator app and recovery codes; they set up a new one at their next sign-in if their role needs one");
+        }
     }
     Ok(())
 }
@@ -144,6 +148,22 @@ pub async fn disable_user(db: &Db, actor: &Actor, username: &str) -> anyhow::Res
     .await?;
     tx.commit().await?;
     Ok(ended)
+}
+
+/// Removes a user's second factors (a lost phone): their role's policy walks them through
+/// setting up a new authenticator app at their next sign-in.
+pub async fn reset_second_factor(db: &Db, actor: &Actor, username: &str) -> anyhow::Result<()> {
+    let (user_id, mut tx) = user_tx(db, username).await?;
+    crate::auth::second_factor::remove_all(&mut tx, user_id).await?;
+    audit::append(&mut tx, Event {
+        actor,
+        action: "auth.second_factor_removed",
+        subject: format!("user:{user_id}"),
+        details: json!({ "by": "administrator" }),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The user's id and a transaction in their organization.

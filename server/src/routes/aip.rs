@@ -149,6 +149,7 @@ fn csv_of(aip: &Aip) -> anyhow::Result<Vec<u8>> {
 /// line a PPA, amounts in pesos; JSON: the same as `GET /api/v1/aip`).
 pub async fn export(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(query): ApiQuery<AipQuery>) -> Result<Response, ApiError> {
     let caller = signed_in.require_allowed(policy::may_read_submissions)?;
+    signed_in.require_fresh_second_factor(&state).await?;
     let year = year_of(&query)?;
     let csv = match query.format.as_deref().unwrap_or("csv") {
         "csv" => true,

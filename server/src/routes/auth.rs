@@ -3,7 +3,7 @@
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::Json;
-use bmms_shared::api::{LoginRequest, Me, SignedOut};
+use bmms_shared::api::{LoginRequest, Me, SignInStep, SignedOut};
 use bmms_shared::UserId;
 use rand::distributions::{Alphanumeric, DistString};
 use serde_json::json;
@@ -13,6 +13,8 @@ use tower_sessions::Session;
 use crate::app::AppState;
 use crate::audit::{self, Actor, Event};
 use crate::auth::users::{self, UserRecord};
+use crate::auth::second_factor;
+use crate::auth::signed_in::{Halfway, Needs, HALFWAY_KEY};
 use crate::auth::{password, SessionAuth, SignedIn, AUTH_KEY};
 use crate::db::tenancy::{self, Membership};
 use crate::db::OrgTx;
@@ -23,15 +25,17 @@ fn wrong_credentials() -> ApiError {
     ApiError::unauthorized("invalid_credentials", "The username or password is not correct.")
 }
 
-/// `POST /api/v1/auth/login`: a new session, with a new id, for a correct password.
-/// A wrong password, an unknown user and a disabled user all get the same answer.
+/// `POST /api/v1/auth/login`: a new session, with a new id, for a correct password:
+/// signed in, or halfway when the user has a second factor to give or, their role
+/// needing one, to set up first ([`SignInStep`]). A wrong password, an unknown user and
+/// a disabled user all get the same answer.
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     session: Session,
     ApiJson(request): ApiJson<LoginRequest>,
-) -> Result<Json<Me>, ApiError> {
+) -> Result<Json<SignInStep>, ApiError> {
     if request.username.trim().is_empty() || request.password.is_empty() {
         return Err(ApiError::unprocessable("missing_credentials", "Enter your username and password."));
     }
@@ -66,6 +70,10 @@ pub async fn login(
         // dropped. Done before the transaction below, because it needs a connection of
         // its own: holding two at once per sign-in would exhaust the pool in a rush.
         session.cycle_id().await.map_err(|e| ApiError::Internal(e.into()))?;
+        // Whoever the session was signed in as (or halfway for) before, it is not now.
+        for key in [AUTH_KEY, HALFWAY_KEY] {
+            session.remove_value(key).await.map_err(|e| ApiError::Internal(e.into()))?;
+        }
     }
     let Some((membership, mut tx)) = tenancy::begin_for_member(&state.db, user.id).await? else {
         tracing::warn!(user.id = %user.id, "sign-in refused: the user belongs to no organization");
@@ -93,18 +101,45 @@ pub async fn login(
         role: membership.role,
         csrf_token: Alphanumeric.sample_string(&mut rand::thread_rng(), 32),
         signed_in_at: chrono::Utc::now().timestamp(),
+        second_factor_at: None,
     };
-    session.insert(AUTH_KEY, &auth).await.map_err(|e| ApiError::Internal(e.into()))?;
+    let factors = second_factor::of_user(&mut tx, user.id).await?;
+    let needs = if factors.any() {
+        Some(Needs::Code)
+    } else if state.settings.mfa_policy.requires(membership.role) {
+        Some(Needs::SetUp)
+    } else {
+        None
+    };
+    let actor = Actor::user(user.id, &user.username);
+    let subject = format!("user:{}", user.id);
+    let Some(needs) = needs else {
+        session.insert(AUTH_KEY, &auth).await.map_err(|e| ApiError::Internal(e.into()))?;
+        audit::append(&mut tx, Event {
+            actor: &actor,
+            action: "auth.sign_in",
+            subject,
+            details: json!({ "client_address": address.to_string(), "second_factor": null }),
+        })
+        .await?;
+        let me = me_of(&mut tx, &user, membership, auth.csrf_token).await?;
+        tx.commit().await?;
+        return Ok(Json(SignInStep::SignedIn(me)));
+    };
+    let csrf_token = auth.csrf_token.clone();
+    session.insert(HALFWAY_KEY, &Halfway { auth, needs, since: state.factor_clock.now() }).await.map_err(|e| ApiError::Internal(e.into()))?;
     audit::append(&mut tx, Event {
-        actor: &Actor::user(user.id, &user.username),
-        action: "auth.sign_in",
-        subject: format!("user:{}", user.id),
-        details: json!({ "client_address": address.to_string() }),
+        actor: &actor,
+        action: "auth.password_accepted",
+        subject,
+        details: json!({ "client_address": address.to_string(), "next": needs }),
     })
     .await?;
-    let me = me_of(&mut tx, &user, membership, auth.csrf_token).await?;
     tx.commit().await?;
-    Ok(Json(me))
+    Ok(Json(match needs {
+        Needs::Code => SignInStep::SecondFactor { csrf_token },
+        Needs::SetUp => SignInStep::SetUpSecondFactor { csrf_token, role: membership.role },
+    }))
 }
 
 /// `POST /api/v1/auth/logout`: the session is deleted on the server, not just forgotten.
@@ -137,7 +172,7 @@ pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> Result<Js
     Ok(Json(me))
 }
 
-async fn me_of(tx: &mut OrgTx, user: &UserRecord, membership: Membership, csrf_token: String) -> Result<Me, ApiError> {
+pub(crate) async fn me_of(tx: &mut OrgTx, user: &UserRecord, membership: Membership, csrf_token: String) -> Result<Me, ApiError> {
     Ok(Me {
         user: user.summary(),
         organization: users::organization(tx).await?,

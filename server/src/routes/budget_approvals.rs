@@ -82,6 +82,7 @@ pub async fn list(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(q
 /// the budget MFBM recommended.
 pub async fn approve(State(state): State<AppState>, signed_in: SignedIn, ApiPath((year, code)): ApiPath<(i32, String)>) -> Result<(StatusCode, Json<BudgetProposal>), ApiError> {
     let caller = signed_in.require_executive_decision()?;
+    signed_in.require_fresh_second_factor(&state).await?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let Some(r) = recommended(&mut tx, year, Some(&code)).await?.pop() else {
         let message = format!("{code} has no budget for {year} that MFBM recommended: OCM approves what MFBM's technical review recommends.");

@@ -164,6 +164,7 @@ fn csv_of(m: &BudgetMonitoring) -> anyhow::Result<Vec<u8>> {
 /// `GET /api/v1/budget-monitoring/export?year=&threshold=&format=csv|json`
 pub async fn export(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(query): ApiQuery<MonitoringQuery>) -> Result<Response, ApiError> {
     let caller = signed_in.require_member()?;
+    signed_in.require_fresh_second_factor(&state).await?;
     let threshold = checked(query.threshold)?;
     let csv = match query.format.as_deref().unwrap_or("csv") {
         "csv" => true,

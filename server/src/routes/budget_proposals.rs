@@ -304,6 +304,7 @@ pub async fn submit(
     body: Result<ApiJson<SubmitBudget>, ApiError>,
 ) -> Result<Json<BudgetProposal>, ApiError> {
     let caller = signed_in.require_allowed(policy::may_submit_budget)?;
+    signed_in.require_fresh_second_factor(&state).await?;
     let ApiJson(SubmitBudget { late_reason }) = body?;
     let late_reason = late_reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
     if late_reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {

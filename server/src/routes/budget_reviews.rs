@@ -93,6 +93,7 @@ pub async fn review(
     body: Result<ApiJson<ReviewBudget>, ApiError>,
 ) -> Result<(StatusCode, Json<BudgetProposal>), ApiError> {
     let caller = signed_in.require_allowed(policy::may_review_budgets)?;
+    signed_in.require_fresh_second_factor(&state).await?;
     let ApiJson(ReviewBudget { decision, comments }) = body?;
     if !matches!(decision.as_str(), "returned" | "recommended") {
         return Err(ApiError::invalid_field("decision", "Choose returned (back to the organization, with comments) or recommended."));

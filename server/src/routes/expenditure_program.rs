@@ -135,6 +135,7 @@ fn csv_of(program: &ExpenditureProgram) -> anyhow::Result<Vec<u8>> {
 /// `GET /api/v1/expenditure-program/{year}/export?format=csv|json`
 pub async fn export(State(state): State<AppState>, signed_in: SignedIn, ApiPath(year): ApiPath<i32>, ApiQuery(query): ApiQuery<ProgramQuery>) -> Result<Response, ApiError> {
     let caller = signed_in.require_permitted(policy::may_read_expenditure_program)?;
+    signed_in.require_fresh_second_factor(&state).await?;
     let csv = match query.format.as_deref().unwrap_or("csv") {
         "csv" => true,
         "json" => false,
@@ -160,6 +161,7 @@ pub async fn export(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
 /// consolidated budget (every budget OCM approved) to Parliament, once.
 pub async fn submit_to_parliament(State(state): State<AppState>, signed_in: SignedIn, ApiPath(year): ApiPath<i32>) -> Result<(StatusCode, Json<ExpenditureProgram>), ApiError> {
     let caller = signed_in.require_allowed(policy::may_review_budgets)?;
+    signed_in.require_fresh_second_factor(&state).await?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let approved: Vec<Uuid> = sqlx::query_scalar(
         "select b.id from budget_proposals b join budget_approvals a on a.budget_proposal_id = b.id and a.submitted_at = b.submitted_at

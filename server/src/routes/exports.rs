@@ -92,6 +92,7 @@ pub async fn assessments(
     ApiQuery(query): ApiQuery<AssessmentQuery>,
 ) -> Result<Response, ApiError> {
     let caller = signed_in.require_desk()?;
+    signed_in.require_fresh_second_factor(&state).await?;
     let filters = AssessmentFilters::read(&query)?;
     let format = match query.format.as_deref().unwrap_or("csv") {
         "csv" => Format::Csv,

@@ -303,6 +303,7 @@ pub async fn overview(State(state): State<AppState>, signed_in: SignedIn, ApiQue
 /// row of the view, the late ones first.
 pub async fn export(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(query): ApiQuery<ImplementationQuery>) -> Result<Response, ApiError> {
     let caller = signed_in.require_member()?;
+    signed_in.require_fresh_second_factor(&state).await?;
     check_filters(&query)?;
     let format = query.format.as_deref().unwrap_or("csv");
     if !matches!(format, "csv" | "json") {

@@ -25,6 +25,7 @@ pub mod organizations;
 pub mod proposals;
 pub mod records;
 pub mod review;
+pub mod second_factor;
 pub mod static_files;
 pub mod sync;
 pub mod tasks;
@@ -49,6 +50,9 @@ pub enum Access {
     /// A signed-in session; the handler's first statement is the `SignedIn::require_…`
     /// check that says which of them.
     SignedIn,
+    /// A session past the password, signed in or halfway (`SigningIn`): the routes that
+    /// finish a sign-in with a second factor.
+    SigningIn,
 }
 
 /// One method of one API route, as [`api_routes`] lists them.
@@ -82,6 +86,10 @@ impl ApiRoute {
         Self::new(Access::SignedIn, method, path, handler)
     }
 
+    fn signing_in<H: Handler<T, AppState>, T: 'static>(method: Method, path: &'static str, handler: H) -> Self {
+        Self::new(Access::SigningIn, method, path, handler)
+    }
+
     /// A larger body limit than the API's default, for this route alone.
     fn body_limit(mut self, bytes: usize) -> Self {
         self.route = self.route.layer(DefaultBodyLimit::max(bytes));
@@ -96,6 +104,12 @@ pub fn api_routes() -> Vec<ApiRoute> {
     vec![
         ApiRoute::public(M::POST, "/auth/login", auth::login),
         ApiRoute::signed_in(M::POST, "/auth/logout", auth::logout),
+        ApiRoute::signing_in(M::POST, "/auth/second-factor", second_factor::give),
+        ApiRoute::signing_in(M::GET, "/auth/second-factor", second_factor::show),
+        ApiRoute::signed_in(M::DELETE, "/auth/second-factor", second_factor::remove),
+        ApiRoute::signing_in(M::POST, "/auth/second-factor/totp", second_factor::start_totp),
+        ApiRoute::signing_in(M::POST, "/auth/second-factor/totp/confirm", second_factor::confirm_totp),
+        ApiRoute::signed_in(M::POST, "/auth/second-factor/recovery-codes", second_factor::new_recovery_codes),
         ApiRoute::signed_in(M::GET, "/me", auth::me),
         ApiRoute::signed_in(M::GET, "/organizations", organizations::list),
         ApiRoute::signed_in(M::GET, "/organizations/{id}", organizations::show),

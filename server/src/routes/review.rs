@@ -307,6 +307,7 @@ pub async fn send_back(
 /// (80.00 or more), signing a certificate bound to the proposal's id and heads.
 pub async fn certify(State(state): State<AppState>, signed_in: SignedIn, ApiPath(id): ApiPath<Uuid>) -> Result<(StatusCode, Json<SubmissionReview>), ApiError> {
     let caller = signed_in.require_allowed(policy::may_review_proposals)?;
+    signed_in.require_fresh_second_factor(&state).await?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let loaded = undecided(&mut tx, id).await?;
     let review = &loaded.review;

@@ -3,6 +3,7 @@
 use bmms_shared::OrgId;
 use bmms_server::app::{AppState, Settings};
 use bmms_server::audit::Actor;
+use bmms_server::auth::totp;
 use bmms_server::cli::admin;
 use bmms_server::db::{self, Db};
 use bmms_shared::Role;
@@ -20,6 +21,9 @@ pub const PASSWORD: &str = "a long test password 1";
 
 pub struct TestApp {
     pub base: String,
+    /// The authenticator apps of the users the helpers set one up for: their secrets,
+    /// and the newest 30-second step whose code was used.
+    authenticators: std::sync::Mutex<std::collections::HashMap<String, Authenticator>>,
     database_name: String,
     pub state: AppState,
     /// Connected as the owner role, which can do what the app role cannot.
@@ -27,6 +31,13 @@ pub struct TestApp {
     pub owner_options: PgConnectOptions,
     pub http: reqwest::Client,
     _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+/// A user's authenticator app, as a test holds it.
+#[derive(Debug, Clone)]
+pub struct Authenticator {
+    pub secret: Vec<u8>,
+    last_step: u64,
 }
 
 /// A signed-in browser: its session cookie and CSRF token.
@@ -97,6 +108,8 @@ pub fn test_settings() -> Settings {
         document_cache_entries: 100,
         syncs_per_user: 4,
         certification_key: bmms_server::certification::Signer::generate(),
+        factor_key: bmms_server::auth::factor_key::FactorKey::generate(),
+        mfa_policy: Default::default(),
     }
 }
 
@@ -110,7 +123,7 @@ pub async fn serve(state: AppState, owner: PgPool, owner_options: PgConnectOptio
         let _ = rx.await;
     }));
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { base, database_name: String::new(), state, owner, owner_options, http, _shutdown: tx }
+    TestApp { base, authenticators: Default::default(), database_name: String::new(), state, owner, owner_options, http, _shutdown: tx }
 }
 
 impl TestApp {
@@ -120,6 +133,7 @@ impl TestApp {
         let (tx, _) = tokio::sync::oneshot::channel::<()>();
         TestApp {
             base,
+            authenticators: Default::default(),
             database_name: String::new(),
             state,
             owner: app.owner.clone(),
@@ -193,13 +207,62 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Signs in and returns the browser state, panicking if sign-in fails.
+    /// Signs in and returns the browser state, panicking if sign-in fails. A user whose
+    /// role needs a second factor sets up an authenticator app the first time (as the app
+    /// walks them through it) and gives a code from it every time.
     pub async fn sign_in(&self, username: &str) -> Browser {
         let response = self.login(username, PASSWORD).await;
         assert_eq!(response.status(), 200, "sign-in of {username} failed");
         let cookie = session_cookie(&response).expect("sign-in sets the session cookie");
-        let me: serde_json::Value = response.json().await.unwrap();
-        Browser { cookie, csrf: me["csrf_token"].as_str().unwrap().to_owned() }
+        let step: serde_json::Value = response.json().await.unwrap();
+        let halfway = Browser { cookie, csrf: step["csrf_token"].as_str().unwrap().to_owned() };
+        match step["step"].as_str().unwrap() {
+            "signed_in" => halfway,
+            "second_factor" => {
+                let code = self.next_code(username);
+                let response = self.request(Method::POST, "/api/v1/auth/second-factor", Some(&halfway), Some(serde_json::json!({ "code": code }))).await;
+                assert_eq!(response.status(), 200, "the second factor of {username} was refused");
+                Browser { cookie: session_cookie(&response).expect("a new session id"), csrf: halfway.csrf }
+            }
+            "set_up_second_factor" => self.set_up_authenticator(username, &halfway).await.0,
+            other => panic!("unknown sign-in step {other}"),
+        }
+    }
+
+    /// Sets up an authenticator app for the session `browser` (halfway through a sign-in
+    /// or signed in); returns the session after it and the recovery codes shown.
+    pub async fn set_up_authenticator(&self, username: &str, browser: &Browser) -> (Browser, Vec<String>) {
+        let response = self.request(Method::POST, "/api/v1/auth/second-factor/totp", Some(browser), None).await;
+        assert_eq!(response.status(), 200, "setting up an authenticator app for {username}");
+        let set_up: serde_json::Value = response.json().await.unwrap();
+        let secret = totp_rs::Secret::Encoded(set_up["secret"].as_str().unwrap().to_owned()).to_bytes().unwrap();
+        self.authenticators.lock().unwrap().insert(username.to_owned(), Authenticator { secret, last_step: 0 });
+        let code = self.next_code(username);
+        let response = self.request(Method::POST, "/api/v1/auth/second-factor/totp/confirm", Some(browser), Some(serde_json::json!({ "code": code }))).await;
+        assert_eq!(response.status(), 200, "confirming the authenticator app of {username}");
+        let cookie = session_cookie(&response).unwrap_or_else(|| browser.cookie.clone());
+        let confirmed: serde_json::Value = response.json().await.unwrap();
+        let codes = confirmed["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+        (Browser { cookie, csrf: browser.csrf.clone() }, codes)
+    }
+
+    /// A code `username`'s authenticator app shows, one the server has not taken yet: the
+    /// server takes codes of the step before and after now too, so the factor clock
+    /// moves on only when a user has used all three.
+    pub fn next_code(&self, username: &str) -> String {
+        let mut authenticators = self.authenticators.lock().unwrap();
+        let authenticator = authenticators.get_mut(username).unwrap_or_else(|| panic!("{username} has no authenticator app here"));
+        let clock = &self.state.factor_clock;
+        let step = |now: i64| now as u64 / totp::STEP_SECONDS;
+        let candidate = loop {
+            let candidate = (authenticator.last_step + 1).max(step(clock.now()) - 1);
+            if candidate <= step(clock.now()) + 1 {
+                break candidate;
+            }
+            clock.advance(Duration::from_secs(totp::STEP_SECONDS));
+        };
+        authenticator.last_step = candidate;
+        totp::code_at(&authenticator.secret, candidate * totp::STEP_SECONDS)
     }
 
     /// A request carrying the browser's cookie and, for writes, its CSRF token.

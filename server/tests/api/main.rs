@@ -32,6 +32,7 @@ mod metrics;
 mod resources;
 mod review;
 mod routes;
+mod second_factor;
 mod sync;
 mod sync_backlog;
 mod sync_properties;

@@ -24,7 +24,26 @@ fn takes_an_authorization_step(statement: &str) -> bool {
 /// Requests by a method other than GET that change no organization's data, and so are
 /// open to read-only accounts: ending one's own session, and scoring a proposal outline
 /// (a computation whose input is too large for an address).
-const WRITES_OPEN_TO_READ_ONLY: [&str; 2] = ["/auth/logout", "/bdp/score"];
+/// A user's own second factors are theirs, not an organization's data, too.
+const WRITES_OPEN_TO_READ_ONLY: [&str; 4] = ["/auth/logout", "/bdp/score", "/auth/second-factor", "/auth/second-factor/recovery-codes"];
+
+/// The sensitive actions, which ask for a fresh second factor right after the check of
+/// who may call them (`signed_in.require_fresh_second_factor(&state)`): certifying,
+/// approving a budget stage, exporting whole datasets, and changing one's second factors.
+const SENSITIVE: [(Method, &str); 12] = [
+    (Method::POST, "/submissions/{id}/certify"),
+    (Method::POST, "/budget-proposals/{year}/submit"),
+    (Method::POST, "/budget-submissions/{year}/{code}/review"),
+    (Method::POST, "/budget-approvals/{year}/{code}"),
+    (Method::POST, "/expenditure-program/{year}/parliament"),
+    (Method::GET, "/assessments/export"),
+    (Method::GET, "/implementation/export"),
+    (Method::GET, "/aip/export"),
+    (Method::GET, "/expenditure-program/{year}/export"),
+    (Method::GET, "/budget-monitoring/export"),
+    (Method::DELETE, "/auth/second-factor"),
+    (Method::POST, "/auth/second-factor/recovery-codes"),
+];
 
 /// The writes OCM's accounts make, each OCM's own row, with the check that lets only OCM
 /// through: an executive's approval of a budget, and the threshold of budget monitoring.
@@ -42,8 +61,8 @@ fn applies_the_read_only_rule(path: &str, statement: &str) -> bool {
     statement.contains("signed_in.require_writer()") || statement.contains("signed_in.require_allowed(")
 }
 
-/// The handler's signature and its first statement, read from its source file.
-fn handler_source(handler: &str) -> (String, String) {
+/// The handler's signature and its first two statements, read from its source file.
+fn handler_source(handler: &str) -> (String, String, String) {
     let path: Vec<&str> = handler.split("::").collect();
     let [crate_name, "routes", module, function] = path[..] else {
         panic!("{handler}: a handler lives in server/src/routes/<module>.rs");
@@ -57,20 +76,21 @@ fn handler_source(handler: &str) -> (String, String) {
     // The body opens at the first line that ends with `{` after the signature.
     let body = start + source[start..].find("{\n").unwrap_or_else(|| panic!("{handler}: no body"));
     let signature = source[start..body].to_owned();
-    let first = source[body + 2..]
-        .lines()
-        .map(str::trim)
-        .find(|line| !line.is_empty() && !line.starts_with("//"))
-        .unwrap_or_default()
-        .to_owned();
-    (signature, first)
+    let mut statements = source[body + 2..].lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with("//"));
+    let first = statements.next().unwrap_or_default().to_owned();
+    let second = statements.next().unwrap_or_default().to_owned();
+    (signature, first, second)
 }
 
 #[test]
 fn every_signed_in_handler_says_first_who_may_call_it() {
     let mut public = Vec::new();
+    let mut sensitive = Vec::new();
     for route in api_routes() {
-        let (signature, first) = handler_source(route.handler);
+        let (signature, first, second) = handler_source(route.handler);
+        if second == "signed_in.require_fresh_second_factor(&state).await?;" {
+            sensitive.push((route.method.clone(), route.path));
+        }
         let name = format!("{} /api/v1{} ({})", route.method, route.path, route.handler);
         match route.access {
             Access::SignedIn => {
@@ -86,6 +106,9 @@ fn every_signed_in_handler_says_first_who_may_call_it() {
                     );
                 }
             }
+            Access::SigningIn => {
+                assert!(signature.contains("signing_in: SigningIn"), "{name} finishes a sign-in but takes no `signing_in: SigningIn`");
+            }
             Access::Public => {
                 assert!(!signature.contains("SignedIn"), "{name} is public but takes a session");
                 public.push(route.path);
@@ -95,6 +118,11 @@ fn every_signed_in_handler_says_first_who_may_call_it() {
     // Opening a route to anyone is a decision, made here for all to see.
     // Checking a certificate is public: MFBM, an auditor or a citizen holding one needs no account.
     assert_eq!(public, ["/auth/login", "/certifications/verify"]);
+    // Each sensitive action asks for a fresh second factor, and the list is complete.
+    sensitive.sort_by_key(|(method, path)| (*path, method.to_string()));
+    let mut expected = SENSITIVE.to_vec();
+    expected.sort_by_key(|(method, path)| (*path, method.to_string()));
+    assert_eq!(sensitive, expected);
 }
 
 #[test]
@@ -115,7 +143,7 @@ async fn every_signed_in_route_refuses_a_request_without_a_session() {
     let app = spawn_app().await;
     let routes = api_routes();
     assert!(routes.len() > 20, "the table lists every route");
-    for route in routes.iter().filter(|r| r.access == Access::SignedIn) {
+    for route in routes.iter().filter(|r| r.access != Access::Public) {
         let path = format!("/api/v1{}", route.path.replace("{id}", &uuid::Uuid::nil().to_string()));
         let (status, code, _) = error_of(app.request(route.method.clone(), &path, None, None).await).await;
         assert_eq!((status, code.as_str()), (401, "not_signed_in"), "{} {path}", route.method);

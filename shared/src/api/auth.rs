@@ -22,6 +22,60 @@ pub struct OrganizationSummary {
     pub kind: OrgKind,
 }
 
+/// The answer to `POST /api/v1/auth/login` with the right password: signed in, or
+/// halfway, with a second factor to give or to set up first. Every step carries
+/// `csrf_token`, for the writes that finish the sign-in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum SignInStep {
+    SignedIn(Me),
+    /// Next: `POST /api/v1/auth/second-factor` with a code from the authenticator app
+    /// or a recovery code.
+    SecondFactor { csrf_token: String },
+    /// The role needs a second factor and the user has none: set one up first
+    /// (`POST /api/v1/auth/second-factor/totp`, then `…/totp/confirm`).
+    SetUpSecondFactor { csrf_token: String, role: Role },
+}
+
+/// `POST /api/v1/auth/second-factor` and `…/totp/confirm`: a code from the authenticator
+/// app (six digits) or a recovery code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorCode {
+    pub code: String,
+}
+
+/// `GET /api/v1/auth/second-factor`: the user's second factors, for their Security page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecondFactors {
+    /// When the authenticator app in use was set up (RFC 3339), if one is.
+    pub totp_since: Option<String>,
+    pub recovery_codes_left: i64,
+    /// The user's role must have a second factor (the operator's policy).
+    pub required_by_role: bool,
+    /// Seconds until sensitive actions ask for a code again (0: they ask now, if the
+    /// user has a second factor).
+    pub fresh_for_seconds: i64,
+}
+
+/// `POST /api/v1/auth/second-factor/totp`: what to add to an authenticator app. The
+/// QR code is drawn by the server (an SVG), so no outside service sees the secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TotpSetUp {
+    pub otpauth_uri: String,
+    pub qr_svg: String,
+    /// The secret in base32, to type into an app that cannot scan.
+    pub secret: String,
+}
+
+/// `POST /api/v1/auth/second-factor/totp/confirm` and `…/recovery-codes`: the recovery
+/// codes, shown this once; `signed_in` when confirming finished a sign-in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
+    pub signed_in: Option<Me>,
+}
+
 /// `GET /api/v1/me`, also the answer to a successful login.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Me {

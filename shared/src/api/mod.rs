@@ -38,7 +38,9 @@ pub use budget::{
     Allotment, BudgetForApproval, Deadline, ExpenditureProgram, LedgerEntry, LedgerLine, LedgerQuery, ProgramLine, ProgramTotal, RecordEntry, ReleaseAllotment, ReverseEntry,
     ReviewBudget, SubmitBudget, AlertThreshold, BudgetMonitoring, MonitoringQuery, OrganizationUtilization, Utilization, UtilizationAlert,
 };
-pub use auth::{LoginRequest, Me, OrganizationSummary, SignedOut, UserSummary};
+pub use auth::{
+    LoginRequest, Me, OrganizationSummary, RecoveryCodes, SecondFactorCode, SecondFactors, SignInStep, SignedOut, TotpSetUp, UserSummary,
+};
 pub use conflicts::{ConflictDetail, QueuedConflict, Resolution, Resolve, ResolveMany, Settlement, WrittenValue};
 pub use dashboard::{
     BudgetFigures, ByMonth, ByStatus, Dashboard, DashboardOrganization, DashboardQuery, DrillQuery, Figures, Need, OrgFigures, Place,

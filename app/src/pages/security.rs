@@ -1,0 +1,284 @@
+//! Second factors in the app: the code asked at sign-in, setting up an authenticator app
+//! (the QR code the server drew), the recovery codes shown once, the "Confirm it is you"
+//! dialog that sensitive actions open, and the Security page.
+//!
+//! A sensitive action refused for want of a fresh second factor (403
+//! `second_factor_needed`, read in `api::problem`) opens the dialog; the person gives a
+//! code and does the action again. A download link cannot be refused that way (the
+//! browser would show the error as a page), so a link to a whole-dataset export asks the
+//! server first ([`guard_download`]) and downloads only when no code is wanted.
+
+use bmms_shared::api::{Me, RecoveryCodes, SecondFactors, TotpSetUp};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::cell::Cell;
+
+use crate::api::{self, Problem};
+use crate::device::Status;
+use crate::text::t;
+
+/// The "Confirm it is you" dialog, reachable from `api` (which has no component context).
+#[derive(Clone, Copy)]
+pub struct StepUp {
+    asking: RwSignal<bool>,
+}
+
+thread_local! {
+    static STEP_UP: Cell<Option<StepUp>> = const { Cell::new(None) };
+}
+
+impl StepUp {
+    /// Made once by the app.
+    pub fn provide() {
+        let step_up = StepUp { asking: RwSignal::new(false) };
+        STEP_UP.set(Some(step_up));
+        provide_context(step_up);
+    }
+}
+
+/// Opens the "Confirm it is you" dialog.
+pub fn ask_step_up() {
+    if let Some(step_up) = STEP_UP.get() {
+        step_up.asking.set(true);
+    }
+}
+
+/// For a link to a whole-dataset export: asks the server whether a code is wanted first;
+/// if so the dialog opens (and the person starts the download again), if not the
+/// download starts.
+#[cfg_attr(not(feature = "desk"), allow(dead_code))] // The exports are the desk's.
+pub fn guard_download(event: &leptos::ev::MouseEvent) {
+    use wasm_bindgen::JsCast;
+    let Some(link) = event.current_target().and_then(|t| t.dyn_into::<web_sys::HtmlAnchorElement>().ok()) else { return };
+    event.prevent_default();
+    let href = link.href();
+    spawn_local(async move {
+        let wanted = api::second_factors().await.is_ok_and(|f| f.totp_since.is_some() && f.fresh_for_seconds == 0);
+        if wanted {
+            ask_step_up();
+        } else if let Some(window) = web_sys::window() {
+            let _ = window.location().assign(&href);
+        }
+    });
+}
+
+/// A code input and its button; `submit` gets the code typed.
+#[component]
+fn CodeInput(#[prop(into)] label: String, busy: RwSignal<bool>, problem: RwSignal<Option<String>>, submit: Callback<String>) -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        submit.run(code.get_untracked());
+    };
+    view! {
+        <form class="code-form" on:submit=on_submit>
+            <label>{label}
+                <input name="code" autocomplete="one-time-code" inputmode="text" required maxlength="20" autocapitalize="none"
+                    prop:value=code on:input=move |ev| code.set(event_target_value(&ev)) />
+            </label>
+            {move || problem.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+            <button type="submit" disabled=busy>{t().security.confirm}</button>
+        </form>
+    }
+}
+
+/// What a code form runs: `send` the code typed; `done` with the answer, or the
+/// server's sentence shown under the input.
+fn on_code<T: 'static, Fut>(
+    busy: RwSignal<bool>,
+    problem: RwSignal<Option<String>>,
+    send: impl Fn(String) -> Fut + Copy + Send + Sync + 'static,
+    done: impl Fn(T) + Copy + Send + Sync + 'static,
+) -> Callback<String>
+where
+    Fut: std::future::Future<Output = Result<T, Problem>> + 'static,
+{
+    Callback::new(move |code: String| {
+        busy.set(true);
+        problem.set(None);
+        spawn_local(async move {
+            match send(code).await {
+                Ok(answer) => done(answer),
+                Err(failed) => problem.set(Some(failed.message)),
+            }
+            busy.set(false);
+        });
+    })
+}
+
+/// The second step of a sign-in: a code from the authenticator app or a recovery code.
+#[component]
+pub fn SecondFactorStep(csrf_token: String, signed_in: Callback<Me>) -> impl IntoView {
+    let (busy, problem) = (RwSignal::new(false), RwSignal::new(None::<String>));
+    let csrf_token = StoredValue::new(csrf_token);
+    let send = move |code| async move { api::give_second_factor(&csrf_token.get_value(), code).await };
+    let submit = on_code(busy, problem, send, move |me| signed_in.run(me));
+    view! {
+        <div id="second-factor">
+            <p>{t().security.code_asked}</p>
+            <CodeInput label=t().security.code busy=busy problem=problem submit=submit />
+        </div>
+    }
+}
+
+/// Setting up an authenticator app: the QR code, the key to type instead, and the first
+/// code from the app; `confirmed` gets the recovery codes (and the person, when this
+/// finished a sign-in).
+#[component]
+pub fn TotpSetUpPanel(csrf_token: String, confirmed: Callback<RecoveryCodes>) -> impl IntoView {
+    let csrf_token = StoredValue::new(csrf_token);
+    let set_up = RwSignal::new(None::<Result<TotpSetUp, String>>);
+    spawn_local(async move {
+        set_up.set(Some(api::start_totp(&csrf_token.get_value()).await.map_err(|p| p.message)));
+    });
+    let (busy, problem) = (RwSignal::new(false), RwSignal::new(None::<String>));
+    let send = move |code| async move { api::confirm_totp(&csrf_token.get_value(), code).await };
+    let submit = on_code(busy, problem, send, move |codes| confirmed.run(codes));
+    view! {
+        <div id="totp-set-up">
+            <p>{t().security.set_up_steps}</p>
+            {move || match set_up.get() {
+                None => view! { <p>{t().loading}</p> }.into_any(),
+                Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                Some(Ok(set_up)) => view! {
+                    <div class="qr" role="img" aria-label=t().security.set_up_title inner_html=set_up.qr_svg></div>
+                    <p>{t().security.cannot_scan} " " <code id="totp-secret">{set_up.secret}</code></p>
+                    <CodeInput label=t().security.first_code busy=busy problem=problem submit=submit />
+                }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// The recovery codes, shown once, until the person says they saved them.
+#[component]
+pub fn RecoveryCodesPanel(codes: Vec<String>, done: Callback<()>) -> impl IntoView {
+    view! {
+        <div id="recovery-codes" class="card">
+            <h2>{t().security.recovery_title}</h2>
+            <p>{t().security.recovery_explained}</p>
+            <ul class="codes">{codes.into_iter().map(|code| view! { <li><code>{code}</code></li> }).collect_view()}</ul>
+            <button on:click=move |_| done.run(())>{t().security.recovery_saved}</button>
+        </div>
+    }
+}
+
+/// "Confirm it is you": opened by a sensitive action that wants a fresh code.
+#[component]
+pub fn StepUpDialog() -> impl IntoView {
+    let status = expect_context::<Status>();
+    let step_up = expect_context::<StepUp>();
+    let (busy, problem) = (RwSignal::new(false), RwSignal::new(None::<String>));
+    let done = RwSignal::new(false);
+    let send = move |code| async move {
+        let csrf_token = status.me.get_untracked().map(|me| me.csrf_token).unwrap_or_default();
+        api::give_second_factor(&csrf_token, code).await
+    };
+    let submit = on_code(busy, problem, send, move |_| {
+        step_up.asking.set(false);
+        done.set(true);
+    });
+    view! {
+        {move || done.get().then(|| view! {
+            <p class="banner" role="status" id="step-up-done">{t().security.step_up_done} " "
+                <button class="small" on:click=move |_| done.set(false)>"×"</button></p>
+        })}
+        {move || step_up.asking.get().then(|| view! {
+            <div class="dialog-backdrop">
+                <section class="card dialog" role="dialog" aria-modal="true" aria-labelledby="step-up-title" id="step-up">
+                    <h2 id="step-up-title">{t().security.step_up_title}</h2>
+                    <p>{t().security.step_up_explained}</p>
+                    <p>{t().security.code_asked}</p>
+                    <CodeInput label=t().security.code busy=busy problem=problem submit=submit />
+                    <button class="secondary" on:click=move |_| step_up.asking.set(false)>{t().security.cancel}</button>
+                </section>
+            </div>
+        })}
+    }
+}
+
+/// What the Security page is showing besides the status.
+#[derive(Clone)]
+enum Showing {
+    Status,
+    SettingUp,
+    Codes(Vec<String>),
+}
+
+/// The Security page: the person's authenticator app and recovery codes.
+#[component]
+pub fn SecurityPage() -> impl IntoView {
+    let status = expect_context::<Status>();
+    let factors = RwSignal::new(None::<Result<SecondFactors, String>>);
+    let showing = RwSignal::new(Showing::Status);
+    let notice = RwSignal::new(None::<String>);
+    let reload = move || {
+        spawn_local(async move {
+            let loaded = api::second_factors().await;
+            factors.set(Some(loaded.map_err(|p| p.message)));
+        });
+    };
+    reload();
+    let csrf_token = move || status.me.get_untracked().map(|me| me.csrf_token).unwrap_or_default();
+    let failed = move |problem: Problem| notice.set(Some(problem.message));
+    let new_codes = move |_| {
+        spawn_local(async move {
+            match api::new_recovery_codes(&csrf_token()).await {
+                Ok(codes) => showing.set(Showing::Codes(codes.recovery_codes)),
+                Err(problem) => failed(problem),
+            }
+        });
+    };
+    let remove = move |_| {
+        spawn_local(async move {
+            match api::remove_second_factor(&csrf_token()).await {
+                Ok(_) => {
+                    notice.set(Some(t().security.removed.to_owned()));
+                    reload();
+                }
+                Err(problem) => failed(problem),
+            }
+        });
+    };
+    let text = t().security;
+    view! {
+        <section class="card" id="security">
+            <h1>{text.title}</h1>
+            {move || notice.get().map(|message| view! { <p role="status">{message}</p> })}
+            {move || match showing.get() {
+                Showing::SettingUp => view! {
+                    <TotpSetUpPanel csrf_token=csrf_token() confirmed=Callback::new(move |codes: RecoveryCodes| {
+                        showing.set(Showing::Codes(codes.recovery_codes));
+                        reload();
+                    }) />
+                }.into_any(),
+                Showing::Codes(codes) => view! {
+                    <RecoveryCodesPanel codes=codes done=Callback::new(move |_| showing.set(Showing::Status)) />
+                }.into_any(),
+                Showing::Status => match factors.get() {
+                    None => view! { <p>{t().loading}</p> }.into_any(),
+                    Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                    Some(Ok(f)) => {
+                        let has_app = f.totp_since.is_some();
+                        view! {
+                            <p id="second-factor-state">{match &f.totp_since {
+                                Some(since) => (text.app_since)(&crate::text::when(since)),
+                                None => text.no_app.to_owned(),
+                            }}</p>
+                            <p>{if f.required_by_role { text.required } else { text.optional }}</p>
+                            {has_app.then(|| view! { <p id="codes-left">{(text.codes_left)(f.recovery_codes_left)}</p> })}
+                            <div class="actions">
+                                <button id="set-up-app" on:click=move |_| showing.set(Showing::SettingUp)>
+                                    {if has_app { text.replace } else { text.set_up }}</button>
+                                {has_app.then(|| view! { <button on:click=new_codes>{text.new_codes}</button> })}
+                                {(has_app && !f.required_by_role).then(|| view! {
+                                    <button class="secondary" on:click=remove>{text.remove}</button>
+                                })}
+                            </div>
+                        }.into_any()
+                    }
+                },
+            }}
+        </section>
+    }
+}
