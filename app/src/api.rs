@@ -4,7 +4,7 @@
 
 use bmms_shared::api::{
     Bdp, DeviceRegistration, ErrorBody, LoginRequest, Me, PpaImplementation, RecoveryCodes, SecondFactorCode, SecondFactors,
-    SignInStep, SignedOut, Standing, Submitted, TotpSetUp, CSRF_HEADER,
+    PasswordChosen, SetUpPassword, SignInStep, SignedOut, Standing, Submitted, TotpSetUp, CSRF_HEADER,
 };
 use bmms_shared::{DocId, OrgId};
 use bmms_shared::sync::protocol::CONTENT_TYPE;
@@ -110,6 +110,12 @@ pub async fn second_factors() -> Result<SecondFactors, Problem> {
 /// Removes the authenticator app and the recovery codes.
 pub async fn remove_second_factor(csrf_token: &str) -> Result<SecondFactors, Problem> {
     let request = Request::delete("/api/v1/auth/second-factor").header(CSRF_HEADER, csrf_token);
+    read(request.send().await.map_err(|_| Problem::unreachable())?).await
+}
+
+/// Chooses a password with a set-up link's token (no session: the link is the credential).
+pub async fn choose_password(body: &SetUpPassword) -> Result<PasswordChosen, Problem> {
+    let request = Request::post("/api/v1/auth/set-up").json(body).map_err(|e| Problem { field: None, message: e.to_string() })?;
     read(request.send().await.map_err(|_| Problem::unreachable())?).await
 }
 

@@ -1,5 +1,6 @@
 // What tests do on the app's pages, as a person would: wait for a sync, fill a field of
-// the open record, go offline, open a tab.
+// the open record, go offline, open a tab, set up an authenticator app.
+import * as OTPAuth from "otpauth";
 
 /** Waits until the app has finished a sync (its first one included) with nothing left. */
 export async function synced(page) {
@@ -31,4 +32,33 @@ export async function goOffline(context, page) {
 
 export async function openTab(page, name) {
   await page.getByRole("navigation").getByRole("button", { name, exact: true }).click();
+}
+
+/** A phone's authenticator app (otpauth's TOTP), set up from the key the screen shows. */
+export function authenticator(secret) {
+  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: "SHA1" });
+  let lastStep = 0;
+  return {
+    /** The code of now, or of the next 30 seconds if now's was used: the server takes
+     * each once, and the codes of one step either side of now. */
+    code() {
+      const now = Math.floor(Date.now() / 30_000);
+      const step = Math.max(now, lastStep + 1);
+      if (step > now + 1) throw new Error("the test used more than two codes within 30 seconds: use a recovery code");
+      lastStep = step;
+      return totp.generate({ timestamp: step * 30_000 });
+    },
+  };
+}
+
+/** Sets up an authenticator app from the set-up panel on the page (at sign-in or on the
+ * Security tab) and saves the recovery codes; returns the app and the codes. */
+export async function setUpAuthenticatorApp(page) {
+  const phone = authenticator(await page.locator("#totp-secret").innerText());
+  await page.getByLabel("Then type the six-digit code the app shows:").fill(phone.code());
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await page.getByRole("heading", { name: "Your recovery codes" }).waitFor();
+  const recoveryCodes = await page.locator("#recovery-codes code").allInnerTexts();
+  await page.getByRole("button", { name: "I have saved them: continue" }).click();
+  return { phone, recoveryCodes };
 }

@@ -7,28 +7,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import * as OTPAuth from "otpauth";
 import { testWorld, docImages } from "./harness.mjs";
-import { synced, setField, goOffline, openTab } from "./pages.mjs";
+import { synced, setField, goOffline, openTab, authenticator, setUpAuthenticatorApp } from "./pages.mjs";
 
 const world = testWorld({ desktop: true, mfaRoles: "default" });
-
-/** The phone's authenticator app, set up from the key shown on the screen. */
-function authenticator(secret) {
-  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: "SHA1" });
-  let lastStep = 0;
-  return {
-    /** The code of now, or of the next 30 seconds if now's was used: the server takes
-     * each once, and the codes of one step either side of now. */
-    code() {
-      const now = Math.floor(Date.now() / 30_000);
-      const step = Math.max(now, lastStep + 1);
-      if (step > now + 1) throw new Error("the test used more than two codes within 30 seconds: use a recovery code");
-      lastStep = step;
-      return totp.generate({ timestamp: step * 30_000 });
-    },
-  };
-}
 
 /** Makes every session's last second factor an hour old, as if the person had worked on. */
 function anHourLater() {
@@ -117,10 +99,7 @@ test("an officer who chose an authenticator app and whose session ended offline 
   await openTab(page, "Security");
   await page.locator("#second-factor-state").filter({ hasText: "No authenticator app is set up" }).waitFor();
   await page.getByRole("button", { name: "Set up an authenticator app" }).click();
-  const phone = authenticator(await page.locator("#totp-secret").innerText());
-  await page.getByLabel("Then type the six-digit code the app shows:").fill(phone.code());
-  await page.getByRole("button", { name: "Confirm" }).click();
-  await page.getByRole("button", { name: "I have saved them: continue" }).click();
+  const { phone } = await setUpAuthenticatorApp(page);
   await page.locator("#second-factor-state").filter({ hasText: "Authenticator app set up on" }).waitFor();
 
   await goOffline(context, page);

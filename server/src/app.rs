@@ -89,6 +89,8 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     /// Certificate checks per client address (the public `POST /certifications/verify`).
     pub verify_limiter: Arc<KeyedLimiter<std::net::IpAddr>>,
+    /// Set-up links tried per client address (the public `POST /auth/set-up`).
+    pub set_up_limiter: Arc<KeyedLimiter<std::net::IpAddr>>,
     /// Second-factor attempts per user.
     pub factor_limiter: Arc<KeyedLimiter<bmms_shared::UserId>>,
     /// The clock second factors are checked by (tests move it).
@@ -116,9 +118,10 @@ impl AppState {
         let limits = Arc::new(Limits::new(settings.syncs_per_user, db.pool().options().get_max_connections() as usize));
         let verify_limiter = Arc::new(KeyedLimiter::new(limiter::CERTIFICATE_CHECKS));
         let factor_limiter = Arc::new(KeyedLimiter::new(limiter::SECOND_FACTOR_ATTEMPTS));
+        let set_up_limiter = Arc::new(KeyedLimiter::new(limiter::SET_UP_LINKS));
         let implementation_counts = Arc::new(GovernmentCounts::default());
         let metrics = Arc::new(Metrics::new(db.begin_seconds()));
-        AppState { db, settings: Arc::new(settings), login_limiter, verify_limiter, factor_limiter, factor_clock: FactorClock::default(), documents, events, overview, implementation_counts, limits, metrics, replica: None }
+        AppState { db, settings: Arc::new(settings), login_limiter, verify_limiter, set_up_limiter, factor_limiter, factor_clock: FactorClock::default(), documents, events, overview, implementation_counts, limits, metrics, replica: None }
     }
 
     /// Sends OCM's reads across organizations to `replica` while it is fresh.
@@ -246,6 +249,7 @@ fn spawn_housekeeping(state: AppState) {
             state.login_limiter.forget_idle();
             state.verify_limiter.forget_idle();
             state.factor_limiter.forget_idle();
+            state.set_up_limiter.forget_idle();
         }
     });
 }

@@ -174,17 +174,23 @@ pub async fn verify(db: &Db) -> anyhow::Result<Report> {
     let mut report = Report { organizations: orgs.len(), ..Report::default() };
     for (org_id, code) in orgs {
         let mut tx = OrgTx::begin(db, org_id).await?;
-        let entries: Vec<Entry> =
-            sqlx::query_as("select * from audit_log where org_id = $1 order by seq")
-                .bind(org_id)
-                .fetch_all(&mut *tx)
-                .await?;
-        report.entries += entries.len();
-        if let Some((seq, reason)) = first_broken(&entries) {
+        let (entries, broken) = verify_organization(&mut tx).await?;
+        report.entries += entries;
+        if let Some((seq, reason)) = broken {
             report.broken.push(Broken { org_code: code, seq, reason });
         }
     }
     Ok(report)
+}
+
+/// Walks the chain of the transaction's organization: how many entries it has, and the
+/// first that does not match with why.
+pub async fn verify_organization(tx: &mut OrgTx) -> anyhow::Result<(usize, Option<(i64, &'static str)>)> {
+    let entries: Vec<Entry> = sqlx::query_as("select * from audit_log where org_id = $1 order by seq")
+        .bind(tx.org_id())
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok((entries.len(), first_broken(&entries)))
 }
 
 fn first_broken(entries: &[Entry]) -> Option<(i64, &'static str)> {

@@ -17,6 +17,7 @@ pub mod events;
 pub mod key_file;
 pub mod limits;
 pub mod metrics;
+pub mod people;
 pub mod proposals;
 pub mod routes;
 pub mod sync;

@@ -6,15 +6,19 @@
 
 pub mod address;
 pub mod api;
+mod audit_log;
 mod conflicts;
 mod devices;
 pub mod live;
 pub mod news;
+mod people;
 mod records;
 mod team;
 
+pub use audit_log::AuditLog;
 pub use conflicts::{ConflictDetail, ConflictQueue};
 pub use devices::SyncHealth;
+pub use people::People;
 pub use records::{RecordHistory, RecordsTable};
 pub use team::Team;
 

@@ -59,6 +59,8 @@ pub enum Screen {
     Ledger,
     BudgetMonitoring,
     Security,
+    People,
+    AuditLog,
 }
 
 /// The whole app.
@@ -136,6 +138,8 @@ fn SignedIn() -> impl IntoView {
     // The desk screens and dashboards are in the desk build only (`/desk/`, the `desk`
     // feature): officers on 2G never download them. The officer build links there.
     let desk_build = cfg!(feature = "desk");
+    let manages_people = role.is_some_and(|r| bmms_shared::policy::may_manage_people(r).is_ok());
+    let reads_audit = role.is_some_and(|r| bmms_shared::policy::may_read_audit(r).is_ok());
     #[cfg(feature = "desk")]
     if at_desk || reads_submissions {
         provide_context(desk::live::Live::start());
@@ -217,6 +221,8 @@ fn SignedIn() -> impl IntoView {
             {(desk_build && (reviews_budgets || oversees)).then(|| budget_tab(Screen::ExpenditureProgram))}
             {(desk_build && (reviews_budgets || oversees || prepares_budget)).then(|| budget_tab(Screen::Ledger))}
             {(desk_build && (reviews_budgets || oversees || prepares_budget)).then(|| budget_tab(Screen::BudgetMonitoring))}
+            {(desk_build && manages_people).then(|| nav(Screen::People, t().people.tab))}
+            {(desk_build && reads_audit).then(|| nav(Screen::AuditLog, t().people.audit_tab))}
             {nav(Screen::Security, t().security.tab)}
             {(!desk_build && (at_desk || !field_work)).then(|| view! { <a class="button nav" href="/desk/">{t().open_desk}</a> })}
         </nav>
@@ -229,6 +235,10 @@ fn SignedIn() -> impl IntoView {
             Screen::Security => view! { <security::SecurityPage /> }.into_any(),
             #[cfg(not(feature = "desk"))]
             _ => view! { <Home /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::People => view! { <desk::People /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::AuditLog => view! { <desk::AuditLog /> }.into_any(),
             #[cfg(feature = "desk")]
             Screen::Conflicts => view! { <desk::ConflictQueue /> }.into_any(),
             #[cfg(feature = "desk")]

@@ -1,6 +1,6 @@
 //! Signing in, signing in again after a session ended offline, and signing out.
 
-use bmms_shared::api::{LoginRequest, Me, RecoveryCodes, SignInStep};
+use bmms_shared::api::{LoginRequest, Me, RecoveryCodes, SetUpPassword, SignInStep};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -10,14 +10,68 @@ use crate::pages::security::{RecoveryCodesPanel, SecondFactorStep, TotpSetUpPane
 use crate::text::t;
 use crate::api;
 
-/// The sign-in form, for a first sign-in on this device.
+/// The sign-in form, for a first sign-in on this device; or, opened from a set-up link
+/// (`#set-up=<token>`), the form to choose one's password first.
 #[component]
 pub fn SignIn() -> impl IntoView {
+    let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+    let set_up_token = RwSignal::new(hash.strip_prefix("#set-up=").map(str::to_owned));
+    let chosen = RwSignal::new(None::<String>);
+    let done = Callback::new(move |username: String| {
+        chosen.set(Some(username));
+        set_up_token.set(None);
+    });
+    move || match set_up_token.get() {
+        Some(token) => view! { <ChoosePassword token=token done=done /> }.into_any(),
+        None => view! {
+            <section class="card">
+                <h1>{t().sign_in}</h1>
+                {move || chosen.get().map(|username| view! { <p role="status" id="password-chosen">{(t().people.password_chosen)(&username)}</p> })}
+                <CredentialsForm />
+                <p class="hint">{t().sign_in_needs_network}</p>
+            </section>
+        }.into_any(),
+    }
+}
+
+/// Choosing one's password with a set-up link; `done` with the username once it is set (the link is spent,
+/// and taken out of the address so that a reload does not try it again).
+#[component]
+fn ChoosePassword(token: String, done: Callback<String>) -> impl IntoView {
+    let password = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let token = StoredValue::new(token);
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        busy.set(true);
+        let body = SetUpPassword { token: token.get_value(), password: password.get_untracked() };
+        spawn_local(async move {
+            match api::choose_password(&body).await {
+                Ok(chosen) => {
+                    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+                        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("./"));
+                    }
+                    done.run(chosen.username);
+                }
+                Err(failed) => problem.set(Some(failed.message)),
+            }
+            busy.set(false);
+        });
+    };
+    let text = t().people;
     view! {
-        <section class="card">
-            <h1>{t().sign_in}</h1>
-            <CredentialsForm />
-            <p class="hint">{t().sign_in_needs_network}</p>
+        <section class="card" id="choose-password">
+            <h1>{text.choose_password_title}</h1>
+            <p>{text.choose_password_intro}</p>
+            <form on:submit=submit>
+                <label>{text.new_password}
+                    <input name="new-password" type="password" autocomplete="new-password" required minlength="12"
+                        prop:value=password on:input=move |ev| password.set(event_target_value(&ev)) />
+                </label>
+                {move || problem.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+                <button type="submit" disabled=busy>{text.set_password}</button>
+            </form>
         </section>
     }
 }

@@ -8,6 +8,7 @@ mod budget;
 mod dashboard;
 mod desk;
 mod implementation;
+mod people;
 mod plans;
 mod security;
 
@@ -16,6 +17,7 @@ pub use budget::BudgetText;
 pub use dashboard::DashboardText;
 pub use desk::DeskText;
 pub use implementation::ImplementationText;
+pub use people::PeopleText;
 pub use plans::{AipText, PlansText, ReviewText};
 pub use security::SecurityText;
 
@@ -153,6 +155,7 @@ pub struct Text {
     pub aip: &'static AipText,
     pub implementation: &'static ImplementationText,
     pub security: &'static SecurityText,
+    pub people: &'static PeopleText,
     #[cfg(feature = "desk")]
     pub budget: &'static BudgetText,
 }
@@ -299,6 +302,7 @@ pub static EN: Text = Text {
     aip: &plans::AIP_EN,
     implementation: &implementation::IMPLEMENTATION_EN,
     security: &security::SECURITY_EN,
+    people: &people::PEOPLE_EN,
     #[cfg(feature = "desk")]
     budget: &budget::BUDGET_EN,
 };

@@ -123,6 +123,10 @@ pub struct KeyedLimiter<K: std::hash::Hash + Eq + Clone> {
 /// Certificate checks: a burst of 30 from one address, then one a second.
 pub const CERTIFICATE_CHECKS: Limit = Limit { burst: 30, refill_every: Duration::from_secs(1) };
 
+/// Set-up links tried from one address: a few at once (an office setting up several
+/// people), then one every 6 seconds. The tokens are 256 bits; this spares the database.
+pub const SET_UP_LINKS: Limit = Limit { burst: 20, refill_every: Duration::from_secs(6) };
+
 /// Second-factor attempts of one user: ten at once, then one every 30 seconds, so that
 /// guessing a six-digit code would take years while a person who mistypes is not held up.
 pub const SECOND_FACTOR_ATTEMPTS: Limit = Limit { burst: 10, refill_every: Duration::from_secs(30) };

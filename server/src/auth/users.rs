@@ -61,3 +61,9 @@ pub async fn organization(tx: &mut OrgTx) -> sqlx::Result<OrganizationSummary> {
     let kind = kind.parse().map_err(|e: bmms_shared::roles::UnknownOrgKind| sqlx::Error::Decode(e.into()))?;
     Ok(OrganizationSummary { id, code, name, kind })
 }
+
+/// Records that the user finished signing in now (shown to their administrator).
+pub async fn signed_in_now(conn: &mut sqlx::PgConnection, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("update users set last_sign_in_at = now() where id = $1").bind(id).execute(conn).await?;
+    Ok(())
+}

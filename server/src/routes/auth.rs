@@ -122,6 +122,7 @@ pub async fn login(
             details: json!({ "client_address": address.to_string(), "second_factor": null }),
         })
         .await?;
+        users::signed_in_now(&mut tx, user.id).await?;
         let me = me_of(&mut tx, &user, membership, auth.csrf_token).await?;
         tx.commit().await?;
         return Ok(Json(SignInStep::SignedIn(me)));

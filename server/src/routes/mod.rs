@@ -2,6 +2,7 @@
 //! included (see [`crate::error`]).
 
 pub mod aip;
+pub mod audit_log;
 pub mod auth;
 pub mod bdp;
 pub mod budget_approvals;
@@ -22,6 +23,7 @@ pub mod implementation;
 pub mod implementation_counts;
 pub mod ledger;
 pub mod organizations;
+pub mod people;
 pub mod proposals;
 pub mod records;
 pub mod review;
@@ -110,7 +112,19 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signing_in(M::POST, "/auth/second-factor/totp", second_factor::start_totp),
         ApiRoute::signing_in(M::POST, "/auth/second-factor/totp/confirm", second_factor::confirm_totp),
         ApiRoute::signed_in(M::POST, "/auth/second-factor/recovery-codes", second_factor::new_recovery_codes),
+        ApiRoute::public(M::POST, "/auth/set-up", people::choose_password),
         ApiRoute::signed_in(M::GET, "/me", auth::me),
+        ApiRoute::signed_in(M::GET, "/users", people::list),
+        ApiRoute::signed_in(M::POST, "/users", people::create),
+        ApiRoute::signed_in(M::POST, "/users/{id}/set-up-link", people::new_set_up_link),
+        ApiRoute::signed_in(M::PUT, "/users/{id}/role", people::change_role),
+        ApiRoute::signed_in(M::POST, "/users/{id}/disable", people::disable),
+        ApiRoute::signed_in(M::POST, "/users/{id}/enable", people::enable),
+        ApiRoute::signed_in(M::POST, "/users/{id}/reset-second-factor", people::reset_second_factor),
+        ApiRoute::signed_in(M::DELETE, "/users/{id}/sessions", people::end_sessions),
+        ApiRoute::signed_in(M::GET, "/audit", audit_log::list),
+        ApiRoute::signed_in(M::GET, "/audit/verify", audit_log::verify),
+        ApiRoute::signed_in(M::GET, "/audit/export", audit_log::export),
         ApiRoute::signed_in(M::GET, "/organizations", organizations::list),
         ApiRoute::signed_in(M::GET, "/organizations/{id}", organizations::show),
         ApiRoute::signed_in(M::POST, "/devices", devices::register),

@@ -107,6 +107,9 @@ pub async fn give(
         details: json!({ "second_factor": used.as_str(), "recovery_codes_left": recovery_codes_left }),
     })
     .await?;
+    if signing_in.needs.is_some() {
+        users::signed_in_now(&mut tx, auth.user_id.uuid()).await?;
+    }
     let me = me_of(&mut tx, &auth).await?;
     tx.commit().await?;
     signing_in.finish(now).await?;
@@ -197,6 +200,7 @@ pub async fn confirm_totp(
             details: json!({ "second_factor": "totp" }),
         })
         .await?;
+        users::signed_in_now(&mut tx, auth.user_id.uuid()).await?;
     }
     let me = me_of(&mut tx, &auth).await?;
     tx.commit().await?;

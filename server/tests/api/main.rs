@@ -4,6 +4,7 @@
 mod helpers;
 
 mod audit;
+mod audit_log;
 mod auth;
 mod bad_input;
 mod bdp;
@@ -18,6 +19,7 @@ mod concurrency;
 mod conflicts;
 mod desk;
 mod outage;
+mod people;
 mod places;
 mod oversight;
 mod policy;

@@ -29,8 +29,9 @@ const WRITES_OPEN_TO_READ_ONLY: [&str; 4] = ["/auth/logout", "/bdp/score", "/aut
 
 /// The sensitive actions, which ask for a fresh second factor right after the check of
 /// who may call them (`signed_in.require_fresh_second_factor(&state)`): certifying,
-/// approving a budget stage, exporting whole datasets, and changing one's second factors.
-const SENSITIVE: [(Method, &str); 12] = [
+/// approving a budget stage, exporting whole datasets, changing one's second factors, and
+/// changing users.
+const SENSITIVE: [(Method, &str); 20] = [
     (Method::POST, "/submissions/{id}/certify"),
     (Method::POST, "/budget-proposals/{year}/submit"),
     (Method::POST, "/budget-submissions/{year}/{code}/review"),
@@ -41,8 +42,16 @@ const SENSITIVE: [(Method, &str); 12] = [
     (Method::GET, "/aip/export"),
     (Method::GET, "/expenditure-program/{year}/export"),
     (Method::GET, "/budget-monitoring/export"),
+    (Method::GET, "/audit/export"),
     (Method::DELETE, "/auth/second-factor"),
     (Method::POST, "/auth/second-factor/recovery-codes"),
+    (Method::POST, "/users"),
+    (Method::POST, "/users/{id}/set-up-link"),
+    (Method::PUT, "/users/{id}/role"),
+    (Method::POST, "/users/{id}/disable"),
+    (Method::POST, "/users/{id}/enable"),
+    (Method::POST, "/users/{id}/reset-second-factor"),
+    (Method::DELETE, "/users/{id}/sessions"),
 ];
 
 /// The writes OCM's accounts make, each OCM's own row, with the check that lets only OCM
@@ -117,7 +126,8 @@ fn every_signed_in_handler_says_first_who_may_call_it() {
     }
     // Opening a route to anyone is a decision, made here for all to see.
     // Checking a certificate is public: MFBM, an auditor or a citizen holding one needs no account.
-    assert_eq!(public, ["/auth/login", "/certifications/verify"]);
+    // A set-up link's token is the credential of a person who has no password yet.
+    assert_eq!(public, ["/auth/login", "/auth/set-up", "/certifications/verify"]);
     // Each sensitive action asks for a fresh second factor, and the list is complete.
     sensitive.sort_by_key(|(method, path)| (*path, method.to_string()));
     let mut expected = SENSITIVE.to_vec();

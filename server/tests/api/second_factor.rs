@@ -205,7 +205,15 @@ fn sensitive_actions() -> Vec<Sensitive> {
         action(Role::BpdaPlanner, Method::GET, "/aip/export?year=2027"),
         action(Role::MfbmBudgetOfficer, Method::GET, "/expenditure-program/2027/export"),
         action(Role::OcmAnalyst, Method::GET, "/budget-monitoring/export?year=2027"),
+        action(Role::OrgAdmin, Method::GET, "/audit/export"),
         action(Role::OrgAdmin, Method::POST, "/auth/second-factor/recovery-codes"),
+        action(Role::OrgAdmin, Method::POST, "/users"),
+        action(Role::OrgAdmin, Method::POST, "/users/00000000-0000-0000-0000-000000000000/set-up-link"),
+        action(Role::OrgAdmin, Method::PUT, "/users/00000000-0000-0000-0000-000000000000/role"),
+        action(Role::OrgAdmin, Method::POST, "/users/00000000-0000-0000-0000-000000000000/disable"),
+        action(Role::OrgAdmin, Method::POST, "/users/00000000-0000-0000-0000-000000000000/enable"),
+        action(Role::OrgAdmin, Method::POST, "/users/00000000-0000-0000-0000-000000000000/reset-second-factor"),
+        action(Role::OrgAdmin, Method::DELETE, "/users/00000000-0000-0000-0000-000000000000/sessions"),
     ]
 }
 

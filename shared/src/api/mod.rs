@@ -19,12 +19,14 @@
 //!   app writes them (through serde, into `key=value` pairs).
 
 mod aip;
+mod audit;
 mod auth;
 mod budget;
 mod conflicts;
 mod dashboard;
 mod devices;
 mod implementation;
+mod people;
 mod plans;
 mod records;
 mod review;
@@ -33,6 +35,7 @@ mod tasks;
 mod tests;
 
 pub use aip::{Aip, AipQuery, AipRow, AipTotal};
+pub use audit::{AuditEntry, AuditPage, AuditQuery, AuditVerification};
 pub use budget::{
     AddToBudget, BudgetCall, BudgetCallInput, BudgetCandidate, BudgetPpa, BudgetProposal, BudgetReview, BudgetSubmission, BudgetTransition, Ceiling, CeilingInput,
     Allotment, BudgetForApproval, Deadline, ExpenditureProgram, LedgerEntry, LedgerLine, LedgerQuery, ProgramLine, ProgramTotal, RecordEntry, ReleaseAllotment, ReverseEntry,
@@ -51,6 +54,7 @@ pub use implementation::{
     Implementation, ImplementationOf, ImplementationQuery, ImplementationRow, Milestone, OrganizationImplementation, PpaImplementation,
     PpaTask, StatusCount, STALLED_AFTER_DAYS,
 };
+pub use people::{NewPerson, PasswordChosen, People, Person, RoleChange, SetUpLink, SetUpPassword};
 pub use plans::{
     Bdp, BdpGoal, BdpIndicator, BdpPriority, BdpSettings, GoalInput, IndicatorInput, MultiYearPlan, PartnerProposal, PlanGoal, PlanLine, PriorityInput, QueuedProposal,
     Submitted, Target,

@@ -14,7 +14,9 @@ use crate::records::{self, FieldValue, RecordKind};
 use crate::Role;
 
 mod budget;
+mod people;
 pub use budget::*;
+pub use people::*;
 
 /// A refusal, in a sentence the person can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
