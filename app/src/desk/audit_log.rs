@@ -23,10 +23,19 @@ pub fn AuditLog() -> impl IntoView {
     let entries = RwSignal::new(Vec::<AuditEntry>::new());
     let next = RwSignal::new(None::<i64>);
     let problem = RwSignal::new(None::<String>);
+    // Only the answer to the latest request is shown: the page of filters since changed,
+    // arriving late, must not fill the table under the new filters.
+    let latest = StoredValue::new(0u64);
     let load = move |before: Option<i64>| {
         let address = api::address("/api/v1/audit", &AuditQuery { before, ..query() });
+        let ticket = latest.get_value() + 1;
+        latest.set_value(ticket);
         spawn_local(async move {
-            match api::get::<AuditPage>(&address).await {
+            let answer = api::get::<AuditPage>(&address).await;
+            if latest.try_get_value() != Some(ticket) {
+                return;
+            }
+            match answer {
                 Ok(page) => {
                     problem.set(None);
                     next.set(page.next_before);

@@ -6,8 +6,7 @@
 //! (migrations/0019), readable by BPDA and MFBM alone. Shown, and exported as CSV or JSON.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use bmms_shared::api::{Aip, AipQuery, AipRow, AipTotal};
 use bmms_shared::plans::score::shown;
@@ -22,6 +21,7 @@ use crate::auth::SignedIn;
 use crate::bdp;
 use crate::db::OrgTx;
 use crate::error::ApiError;
+use crate::routes::download::{self, Format};
 use bmms_shared::psgc;
 use crate::routes::extract::ApiQuery;
 
@@ -151,23 +151,9 @@ pub async fn export(State(state): State<AppState>, signed_in: SignedIn, ApiQuery
     let caller = signed_in.require_allowed(policy::may_read_submissions)?;
     signed_in.require_fresh_second_factor(&state).await?;
     let year = year_of(&query)?;
-    let csv = match query.format.as_deref().unwrap_or("csv") {
-        "csv" => true,
-        "json" => false,
-        _ => return Err(ApiError::invalid_field("format", "Export as csv or json.")),
-    };
+    let format = Format::asked(query.format.as_deref())?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let aip = aip_of(&mut tx, year, true).await?;
     tx.commit().await?;
-    let (body, content_type, extension) = if csv {
-        (csv_of(&aip).map_err(ApiError::Internal)?, "text/csv; charset=utf-8", "csv")
-    } else {
-        (serde_json::to_vec_pretty(&aip).map_err(|e| ApiError::Internal(e.into()))?, "application/json", "json")
-    };
-    let disposition = format!("attachment; filename=\"aip-{year}.{extension}\"");
-    let headers = [
-        (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-        (header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|e| ApiError::Internal(e.into()))?),
-    ];
-    Ok((headers, body).into_response())
+    download::file(&aip, format, &format!("aip-{year}"), csv_of)
 }

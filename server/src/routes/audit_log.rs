@@ -3,8 +3,7 @@
 //! security keeps each administrator to their own chain.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use bmms_shared::api::{AuditEntry, AuditPage, AuditQuery, AuditVerification};
 use bmms_shared::policy;
@@ -16,6 +15,7 @@ use crate::audit;
 use crate::auth::SignedIn;
 use crate::db::OrgTx;
 use crate::error::ApiError;
+use crate::routes::download::{self, Format};
 use crate::routes::extract::ApiQuery;
 
 /// Entries a page holds.
@@ -119,25 +119,11 @@ pub async fn export(State(state): State<AppState>, signed_in: SignedIn, ApiQuery
     let caller = signed_in.require_permitted(policy::may_read_audit)?;
     signed_in.require_fresh_second_factor(&state).await?;
     let filters = Filters::read(&query)?;
-    let csv = match query.format.as_deref().unwrap_or("csv") {
-        "csv" => true,
-        "json" => false,
-        _ => return Err(ApiError::invalid_field("format", "Export as csv or json.")),
-    };
+    let format = Format::asked(query.format.as_deref())?;
     let mut tx = OrgTx::begin_read_only(&state.db, caller.org_id).await?;
     let items = entries(&mut tx, &filters, None).await?;
     tx.commit().await?;
-    let (body, content_type, extension) = if csv {
-        (csv_of(&items).map_err(ApiError::Internal)?, "text/csv; charset=utf-8", "csv")
-    } else {
-        (serde_json::to_vec_pretty(&items).map_err(|e| ApiError::Internal(e.into()))?, "application/json", "json")
-    };
-    let disposition = format!("attachment; filename=\"audit-log.{extension}\"");
-    let headers = [
-        (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-        (header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|e| ApiError::Internal(e.into()))?),
-    ];
-    Ok((headers, body).into_response())
+    download::file(&items, format, "audit-log", |items| csv_of(items))
 }
 
 fn csv_of(items: &[AuditEntry]) -> anyhow::Result<Vec<u8>> {

@@ -6,8 +6,7 @@
 //! tables' row-level security decides). Shown, and exported as CSV and JSON.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use bmms_shared::api::{AlertThreshold, BudgetMonitoring, MonitoringQuery, OrganizationUtilization, Utilization, UtilizationAlert};
 use bmms_shared::spreadsheet::{csv_text, pesos_number};
@@ -20,6 +19,7 @@ use crate::audit::{self, Event};
 use crate::auth::SignedIn;
 use crate::db::OrgTx;
 use crate::error::ApiError;
+use crate::routes::download::{self, Format};
 use crate::routes::extract::{ApiJson, ApiQuery};
 
 /// The threshold when none is asked for, in percent.
@@ -166,25 +166,11 @@ pub async fn export(State(state): State<AppState>, signed_in: SignedIn, ApiQuery
     let caller = signed_in.require_member()?;
     signed_in.require_fresh_second_factor(&state).await?;
     let threshold = checked(query.threshold)?;
-    let csv = match query.format.as_deref().unwrap_or("csv") {
-        "csv" => true,
-        "json" => false,
-        _ => return Err(ApiError::invalid_field("format", "Export as csv or json.")),
-    };
+    let format = Format::asked(query.format.as_deref())?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let read = monitoring(&mut tx, query.year, threshold).await?;
     tx.commit().await?;
-    let (body, content_type, extension) = if csv {
-        (csv_of(&read).map_err(ApiError::Internal)?, "text/csv; charset=utf-8", "csv")
-    } else {
-        (serde_json::to_vec_pretty(&read).map_err(|e| ApiError::Internal(e.into()))?, "application/json", "json")
-    };
-    let disposition = format!("attachment; filename=\"budget-monitoring-{}.{extension}\"", query.year);
-    let headers = [
-        (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-        (header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|e| ApiError::Internal(e.into()))?),
-    ];
-    Ok((headers, body).into_response())
+    download::file(&read, format, &format!("budget-monitoring-{}", query.year), csv_of)
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 //! and JSON. MFBM and OCM read it.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use bmms_shared::api::{ExpenditureProgram, ProgramLine, ProgramTotal};
 use bmms_shared::spreadsheet::{csv_text, pesos_number};
@@ -21,6 +21,7 @@ use crate::auth::SignedIn;
 use crate::budget::CLASSES;
 use crate::db::OrgTx;
 use crate::error::ApiError;
+use crate::routes::download::{self, Format};
 use crate::events::Topic;
 use crate::routes::extract::{ApiPath, ApiQuery};
 use crate::wire::maybe_timestamp;
@@ -136,25 +137,11 @@ fn csv_of(program: &ExpenditureProgram) -> anyhow::Result<Vec<u8>> {
 pub async fn export(State(state): State<AppState>, signed_in: SignedIn, ApiPath(year): ApiPath<i32>, ApiQuery(query): ApiQuery<ProgramQuery>) -> Result<Response, ApiError> {
     let caller = signed_in.require_permitted(policy::may_read_expenditure_program)?;
     signed_in.require_fresh_second_factor(&state).await?;
-    let csv = match query.format.as_deref().unwrap_or("csv") {
-        "csv" => true,
-        "json" => false,
-        _ => return Err(ApiError::invalid_field("format", "Export as csv or json.")),
-    };
+    let format = Format::asked(query.format.as_deref())?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let program = program(&mut tx, year).await?;
     tx.commit().await?;
-    let (body, content_type, extension) = if csv {
-        (csv_of(&program).map_err(ApiError::Internal)?, "text/csv; charset=utf-8", "csv")
-    } else {
-        (serde_json::to_vec_pretty(&program).map_err(|e| ApiError::Internal(e.into()))?, "application/json", "json")
-    };
-    let disposition = format!("attachment; filename=\"expenditure-program-{year}.{extension}\"");
-    let headers = [
-        (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-        (header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|e| ApiError::Internal(e.into()))?),
-    ];
-    Ok((headers, body).into_response())
+    download::file(&program, format, &format!("expenditure-program-{year}"), csv_of)
 }
 
 /// `POST /api/v1/expenditure-program/{year}/parliament`: MFBM submits the year's

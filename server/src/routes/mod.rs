@@ -14,6 +14,7 @@ pub mod certifications;
 pub mod conflicts;
 pub mod dashboard;
 pub mod devices;
+pub mod download;
 pub mod events;
 pub mod expenditure_program;
 pub mod exports;

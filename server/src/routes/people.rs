@@ -53,6 +53,14 @@ async fn audit_of(tx: &mut OrgTx, caller: &Caller, action: &str, user: Uuid, det
     Ok(())
 }
 
+/// Audits the change just made to `user`, stores it, and answers the person as they are now.
+async fn changed(mut tx: OrgTx, caller: &Caller, action: &str, user: Uuid, details: serde_json::Value) -> Result<Json<Person>, ApiError> {
+    audit_of(&mut tx, caller, action, user, details).await?;
+    let person = member(&mut tx, user).await?;
+    tx.commit().await?;
+    Ok(Json(person))
+}
+
 /// `GET /api/v1/users`: the organization's people and the roles its administrator may give.
 pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<People>, ApiError> {
     let caller = signed_in.require_permitted(policy::may_manage_people)?;
@@ -124,10 +132,7 @@ pub async fn change_role(
     let before = member(&mut tx, id).await?;
     grantable(&mut tx, role).await?;
     people::set_role(&mut tx, id, role).await?;
-    audit_of(&mut tx, &caller, "people.change_role", id, json!({ "from": before.role, "to": role })).await?;
-    let person = member(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok(Json(person))
+    changed(tx, &caller, "people.change_role", id, json!({ "from": before.role, "to": role })).await
 }
 
 /// `POST /api/v1/users/{id}/disable`: they cannot sign in, and their sessions end now.
@@ -138,10 +143,7 @@ pub async fn disable(State(state): State<AppState>, signed_in: SignedIn, ApiPath
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     member(&mut tx, id).await?;
     let ended = people::set_disabled(&mut tx, id, true).await?;
-    audit_of(&mut tx, &caller, "people.disable_user", id, json!({ "sessions_ended": ended })).await?;
-    let person = member(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok(Json(person))
+    changed(tx, &caller, "people.disable_user", id, json!({ "sessions_ended": ended })).await
 }
 
 /// `POST /api/v1/users/{id}/enable`: a disabled user may sign in again.
@@ -151,10 +153,7 @@ pub async fn enable(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     member(&mut tx, id).await?;
     people::set_disabled(&mut tx, id, false).await?;
-    audit_of(&mut tx, &caller, "people.enable_user", id, json!({})).await?;
-    let person = member(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok(Json(person))
+    changed(tx, &caller, "people.enable_user", id, json!({})).await
 }
 
 /// `POST /api/v1/users/{id}/reset-second-factor`: removes their authenticator app and
@@ -166,10 +165,7 @@ pub async fn reset_second_factor(State(state): State<AppState>, signed_in: Signe
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     member(&mut tx, id).await?;
     second_factor::remove_all(&mut tx, id).await?;
-    audit_of(&mut tx, &caller, "auth.second_factor_removed", id, json!({ "by": "administrator" })).await?;
-    let person = member(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok(Json(person))
+    changed(tx, &caller, "auth.second_factor_removed", id, json!({ "by": "administrator" })).await
 }
 
 /// `DELETE /api/v1/users/{id}/sessions`: signs them out everywhere. An officer's edits
@@ -180,10 +176,7 @@ pub async fn end_sessions(State(state): State<AppState>, signed_in: SignedIn, Ap
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     member(&mut tx, id).await?;
     let ended = session_store::end_sessions_of(&mut tx, id).await?;
-    audit_of(&mut tx, &caller, "people.end_sessions", id, json!({ "sessions_ended": ended })).await?;
-    let person = member(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok(Json(person))
+    changed(tx, &caller, "people.end_sessions", id, json!({ "sessions_ended": ended })).await
 }
 
 /// `POST /api/v1/auth/set-up`: the password chosen with a set-up link's token. The link
