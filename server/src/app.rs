@@ -14,6 +14,7 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
+use crate::auth::allowed_networks::AllowedNetworks;
 use crate::auth::factor_key::FactorKey;
 use crate::auth::limiter::{self, KeyedLimiter, LoginLimiter, LoginLimits};
 use crate::auth::second_factor::{FactorClock, MfaPolicy};
@@ -52,6 +53,8 @@ pub struct Settings {
     pub factor_key: FactorKey,
     /// The roles that must have a second factor.
     pub mfa_policy: MfaPolicy,
+    /// Where OCM's accounts may work from.
+    pub ocm_networks: AllowedNetworks,
 }
 
 impl Settings {
@@ -68,6 +71,7 @@ impl Settings {
             certification_key,
             factor_key,
             mfa_policy: args.mfa_roles.clone(),
+            ocm_networks: args.ocm_allowed_networks.clone(),
         }
     }
 

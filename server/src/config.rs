@@ -103,6 +103,12 @@ pub struct ServeArgs {
     #[arg(long, env = "BMMS_MFA_ROLES", default_value = "default")]
     pub mfa_roles: crate::auth::second_factor::MfaPolicy,
 
+    /// The networks OCM's accounts (executives and analysts) may sign in and work from,
+    /// separated by commas, e.g. `10.20.0.0/16,203.0.113.7`. Unset: any network. Behind a
+    /// proxy, with --trust-forwarded-for, the address it forwards is the one checked.
+    #[arg(long, env = "BMMS_OCM_ALLOWED_NETWORKS", default_value = "")]
+    pub ocm_allowed_networks: crate::auth::allowed_networks::AllowedNetworks,
+
     /// The built app (trunk's output) to serve.
     #[arg(long, env = "BMMS_DIST_DIR", default_value = "dist")]
     pub dist_dir: PathBuf,

@@ -193,7 +193,7 @@ impl Metrics {
         for code in RejectionCode::ALL {
             drop(self.sync_refusals.get_or_create(&CodeLabels { code: code.as_str() }));
         }
-        for reason in ["wrong_credentials", "too_many_attempts", "no_organization", "wrong_second_factor"] {
+        for reason in ["wrong_credentials", "too_many_attempts", "no_organization", "wrong_second_factor", "address_not_allowed"] {
             drop(self.sign_in_failures.get_or_create(&ReasonLabels { reason }));
         }
         for status in ["prepared", "submitted", "preparing"] {
@@ -238,8 +238,9 @@ impl Metrics {
 
     /// A sign-in refused: `wrong_credentials` (no such user, a wrong password, a disabled
     /// account: the caller is told the same), `too_many_attempts`, `no_organization`
-    /// (an account that belongs to none: a set-up mistake), or `wrong_second_factor` (a code
-    /// that was not right or was spent, at sign-in or a step-up).
+    /// (an account that belongs to none: a set-up mistake), `wrong_second_factor` (a code
+    /// that was not right or was spent, at sign-in or a step-up), or `address_not_allowed`
+    /// (an OCM account from outside the networks the operator allowed).
     pub fn sign_in_failed(&self, reason: &'static str) {
         self.sign_in_failures.get_or_create(&ReasonLabels { reason }).inc();
     }

@@ -1,6 +1,7 @@
 //! Who is asking: passwords, second factors, sessions, the signed-in extractor with its
 //! CSRF check, and the sign-in rate limits.
 
+pub mod allowed_networks;
 pub mod caller;
 pub mod factor_key;
 pub mod limiter;

@@ -286,6 +286,15 @@ impl FromRequestParts<AppState> for SignedIn {
             session.insert(TOUCHED_KEY, now).await.map_err(|e| ApiError::Internal(e.into()))?;
         }
         check_csrf(parts, &auth.csrf_token)?;
+        if auth.role.oversees_all() {
+            // A session of OCM's works from the allowed networks only, wherever it began.
+            let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
+            let address = peer.map(|peer| crate::routes::auth::client_address(state, peer, &parts.headers));
+            let networks = &state.settings.ocm_networks;
+            if !networks.is_open() && !address.is_some_and(|a| networks.permit(a)) {
+                return Err(crate::routes::auth::outside_allowed_networks());
+            }
+        }
         Ok(SignedIn { auth, session })
     }
 }

@@ -21,6 +21,14 @@ use crate::db::OrgTx;
 use crate::error::ApiError;
 use crate::routes::extract::ApiJson;
 
+/// An OCM account from outside the networks the operator allowed for OCM.
+pub(crate) fn outside_allowed_networks() -> ApiError {
+    ApiError::forbidden(
+        "address_not_allowed",
+        "OCM's accounts work only from the networks OCM allowed. Connect from the office network or its VPN, then sign in again.",
+    )
+}
+
 fn wrong_credentials() -> ApiError {
     ApiError::unauthorized("invalid_credentials", "The username or password is not correct.")
 }
@@ -94,6 +102,18 @@ pub async fn login(
         return Err(wrong_credentials());
     }
 
+    if membership.role.oversees_all() && !state.settings.ocm_networks.permit(address) {
+        audit::append(&mut tx, Event {
+            actor: &Actor::user(user.id, &user.username),
+            action: "auth.sign_in_failed",
+            subject: format!("user:{}", user.id),
+            details: json!({ "reason": "address_not_allowed", "client_address": address.to_string() }),
+        })
+        .await?;
+        tx.commit().await?;
+        state.metrics.sign_in_failed("address_not_allowed");
+        return Err(outside_allowed_networks());
+    }
     let auth = SessionAuth {
         user_id: UserId(user.id),
         username: user.username.clone(),

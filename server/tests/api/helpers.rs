@@ -110,6 +110,7 @@ pub fn test_settings() -> Settings {
         certification_key: bmms_server::certification::Signer::generate(),
         factor_key: bmms_server::auth::factor_key::FactorKey::generate(),
         mfa_policy: Default::default(),
+        ocm_networks: Default::default(),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod allowed_networks;
 mod audit;
 mod audit_log;
 mod auth;
