@@ -45,7 +45,7 @@ impl PersonRow {
             display_name: self.display_name,
             role: self.role.parse().map_err(|e: bmms_shared::roles::UnknownRole| sqlx::Error::Decode(e.into()))?,
             disabled: self.disabled,
-            last_sign_in: self.last_sign_in_at.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            last_sign_in: crate::wire::maybe_timestamp(self.last_sign_in_at),
             active_sessions: self.active_sessions,
             second_factor: self.second_factor,
             set_up_pending: self.set_up_pending,
@@ -121,12 +121,15 @@ pub fn token_digest(token: &str) -> Vec<u8> {
     Sha256::digest(token.trim().as_bytes()).to_vec()
 }
 
-/// The user whose unexpired set-up link has `token`, if any.
-pub async fn set_up_link_user(conn: &mut PgConnection, token: &str) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar("select user_id from user_set_up_links where token_sha256 = $1 and expires_at > now()")
-        .bind(token_digest(token))
-        .fetch_optional(conn)
-        .await
+/// The user (id and username) whose unexpired set-up link has `token`, if any.
+pub async fn set_up_link_user(conn: &mut PgConnection, token: &str) -> sqlx::Result<Option<(Uuid, String)>> {
+    sqlx::query_as(
+        "select l.user_id, u.username from user_set_up_links l join users u on u.id = l.user_id
+         where l.token_sha256 = $1 and l.expires_at > now()",
+    )
+    .bind(token_digest(token))
+    .fetch_optional(conn)
+    .await
 }
 
 pub async fn set_role(tx: &mut OrgTx, user: Uuid, role: Role) -> sqlx::Result<()> {

@@ -30,6 +30,7 @@ pub fn People() -> impl IntoView {
     // The last set-up link made here, shown until the next change.
     let link = RwSignal::new(None::<SetUpLink>);
     let problem = RwSignal::new(None::<Problem>);
+    let roles = Memo::new(move |_| people.get().and_then(Result::ok).map(|list| list.grantable_roles).unwrap_or_default());
     let changed = Callback::new(move |made: Option<SetUpLink>| {
         link.set(made);
         problem.set(None);
@@ -50,18 +51,19 @@ pub fn People() -> impl IntoView {
             {move || match people.get() {
                 None => view! { <p>{t().loading}</p> }.into_any(),
                 Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
-                Some(Ok(list)) => view! {
-                    <PeopleTable people=list.items roles=list.grantable_roles.clone() changed=changed problem=problem />
-                    <NewPersonForm roles=list.grantable_roles changed=changed />
-                }.into_any(),
+                Some(Ok(list)) => view! { <PeopleTable people=list.items roles=list.grantable_roles changed=changed problem=problem /> }.into_any(),
             }}
+            // Drawn anew only when the roles it offers change, not at every reload of the
+            // list, so that what is being typed stays.
+            {move || (!roles.get().is_empty()).then(|| view! { <NewPersonForm roles=roles.get() changed=changed /> })}
         </section>
     }
 }
 
-/// A change to one person: its address (after `/api/v1/users/{id}`) and method.
+/// A change to one person.
 #[derive(Clone, Copy)]
 enum Change {
+    Role(Role),
     Disable,
     Enable,
     NewLink,
@@ -79,6 +81,7 @@ fn PeopleTable(people: Vec<Person>, roles: Vec<Role>, changed: Callback<Option<S
             let csrf = csrf_token(status);
             let base = format!("/api/v1/users/{id}");
             let done = match change {
+                Change::Role(role) => api::put::<Person>(&format!("{base}/role"), &csrf, &RoleChange { role }).await.map(|_| None),
                 Change::Disable => api::post::<Person>(&format!("{base}/disable"), &csrf, &()).await.map(|_| None),
                 Change::Enable => api::post::<Person>(&format!("{base}/enable"), &csrf, &()).await.map(|_| None),
                 Change::NewLink => api::post::<SetUpLink>(&format!("{base}/set-up-link"), &csrf, &()).await.map(Some),
@@ -87,16 +90,12 @@ fn PeopleTable(people: Vec<Person>, roles: Vec<Role>, changed: Callback<Option<S
             };
             match done {
                 Ok(link) => changed.run(link),
-                Err(failed) => problem.set(Some(failed)),
-            }
-        });
-    };
-    let set_role = move |id: Uuid, role: String| {
-        let Ok(role) = role.parse::<Role>() else { return };
-        spawn_local(async move {
-            match api::put::<Person>(&format!("/api/v1/users/{id}/role"), &csrf_token(status), &RoleChange { role }).await {
-                Ok(_) => changed.run(None),
-                Err(failed) => problem.set(Some(failed)),
+                Err(failed) => {
+                    // Read the list again, so that it shows what is stored (a refused
+                    // role is not left chosen in its box), and say why.
+                    changed.run(None);
+                    problem.set(Some(failed));
+                }
             }
         });
     };
@@ -116,7 +115,7 @@ fn PeopleTable(people: Vec<Person>, roles: Vec<Role>, changed: Callback<Option<S
                 view! {
                     <tr data-username=person.username.clone()>
                         <th scope="row">{person.display_name.clone()} " (" {person.username.clone()} ")"</th>
-                        <td><select aria-label=text.role disabled=yourself on:change=move |ev| set_role(id, event_target_value(&ev))>
+                        <td><select aria-label=text.role disabled=yourself on:change=move |ev| if let Ok(role) = event_target_value(&ev).parse() { change(id, Change::Role(role)) }>
                             {roles.into_iter().map(|role| view! {
                                 <option value=role.as_str() selected=role == person.role>{role.label()}</option>
                             }).collect_view()}

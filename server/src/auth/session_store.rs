@@ -9,7 +9,7 @@ use tower_sessions::session_store::{Error, Result};
 use tower_sessions::SessionStore;
 use uuid::Uuid;
 
-use super::signed_in::AUTH_KEY;
+use super::signed_in::{AUTH_KEY, HALFWAY_KEY};
 
 /// Sessions in the `sessions` table.
 #[derive(Debug, Clone)]
@@ -47,8 +47,13 @@ fn key(id: &Id) -> String {
     hex::encode(Sha256::digest(id.to_string().as_bytes()))
 }
 
+/// Whose session this is: signed in, or halfway through signing in (so that disabling a
+/// user, a new password or "sign out everywhere" ends a sign-in halfway too).
 fn user_id_of(record: &Record) -> Option<Uuid> {
-    let auth = record.data.get(AUTH_KEY)?;
+    let auth = match record.data.get(AUTH_KEY) {
+        Some(auth) => auth,
+        None => record.data.get(HALFWAY_KEY)?.get("auth")?,
+    };
     serde_json::from_value(auth.get("user_id")?.clone()).ok()
 }
 

@@ -28,6 +28,21 @@ async fn member(tx: &mut OrgTx, id: Uuid) -> Result<Person, ApiError> {
     people::find(tx, id).await?.ok_or_else(|| ApiError::not_found("No user of your organization has this id."))
 }
 
+/// The user `id` of the caller's organization, if the administrator may change their
+/// account: not one whose role is beyond what the administrator may give (a system
+/// administrator, whom a set-up link or a removed second factor would hand over).
+async fn changeable(tx: &mut OrgTx, id: Uuid) -> Result<Person, ApiError> {
+    let person = member(tx, id).await?;
+    let kind = users::organization(tx).await?.kind;
+    if !policy::grantable_roles(kind).contains(&person.role) {
+        return Err(ApiError::forbidden(
+            "beyond_your_roles",
+            format!("{} is a {}: only the operator changes that account.", person.display_name, person.role.label()),
+        ));
+    }
+    Ok(person)
+}
+
 /// Refuses a change an administrator may not make to their own account, which could
 /// leave the organization without one.
 fn not_yourself(caller: &Caller, id: Uuid, what: &str) -> Result<(), ApiError> {
@@ -109,7 +124,7 @@ pub async fn new_set_up_link(State(state): State<AppState>, signed_in: SignedIn,
     let caller = signed_in.require_allowed(policy::may_manage_people)?;
     signed_in.require_fresh_second_factor(&state).await?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
-    member(&mut tx, id).await?;
+    changeable(&mut tx, id).await?;
     let (token, expires_at) = people::new_set_up_link(&mut tx, id).await?;
     audit_of(&mut tx, &caller, "people.new_set_up_link", id, json!({})).await?;
     let person = member(&mut tx, id).await?;
@@ -117,7 +132,8 @@ pub async fn new_set_up_link(State(state): State<AppState>, signed_in: SignedIn,
     Ok(Json(SetUpLink { person, set_up_token: token, expires_at: expires_at.to_rfc3339() }))
 }
 
-/// `PUT /api/v1/users/{id}/role`: another of the organization's roles.
+/// `PUT /api/v1/users/{id}/role`: another of the organization's roles, from their next
+/// sign-in (their sessions end).
 pub async fn change_role(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -129,10 +145,12 @@ pub async fn change_role(
     let ApiJson(RoleChange { role }) = body?;
     not_yourself(&caller, id, "change the role of")?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
-    let before = member(&mut tx, id).await?;
+    let before = changeable(&mut tx, id).await?;
     grantable(&mut tx, role).await?;
     people::set_role(&mut tx, id, role).await?;
-    changed(tx, &caller, "people.change_role", id, json!({ "from": before.role, "to": role })).await
+    // A session keeps the role it signed in with: they sign in again with the new one.
+    let ended = session_store::end_sessions_of(&mut tx, id).await?;
+    changed(tx, &caller, "people.change_role", id, json!({ "from": before.role, "to": role, "sessions_ended": ended })).await
 }
 
 /// `POST /api/v1/users/{id}/disable`: they cannot sign in, and their sessions end now.
@@ -141,7 +159,7 @@ pub async fn disable(State(state): State<AppState>, signed_in: SignedIn, ApiPath
     signed_in.require_fresh_second_factor(&state).await?;
     not_yourself(&caller, id, "disable")?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
-    member(&mut tx, id).await?;
+    changeable(&mut tx, id).await?;
     let ended = people::set_disabled(&mut tx, id, true).await?;
     changed(tx, &caller, "people.disable_user", id, json!({ "sessions_ended": ended })).await
 }
@@ -151,7 +169,7 @@ pub async fn enable(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
     let caller = signed_in.require_allowed(policy::may_manage_people)?;
     signed_in.require_fresh_second_factor(&state).await?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
-    member(&mut tx, id).await?;
+    changeable(&mut tx, id).await?;
     people::set_disabled(&mut tx, id, false).await?;
     changed(tx, &caller, "people.enable_user", id, json!({})).await
 }
@@ -163,7 +181,7 @@ pub async fn reset_second_factor(State(state): State<AppState>, signed_in: Signe
     signed_in.require_fresh_second_factor(&state).await?;
     not_yourself(&caller, id, "reset the second factor of")?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
-    member(&mut tx, id).await?;
+    changeable(&mut tx, id).await?;
     second_factor::remove_all(&mut tx, id).await?;
     changed(tx, &caller, "auth.second_factor_removed", id, json!({ "by": "administrator" })).await
 }
@@ -174,7 +192,7 @@ pub async fn end_sessions(State(state): State<AppState>, signed_in: SignedIn, Ap
     let caller = signed_in.require_allowed(policy::may_manage_people)?;
     signed_in.require_fresh_second_factor(&state).await?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
-    member(&mut tx, id).await?;
+    changeable(&mut tx, id).await?;
     let ended = session_store::end_sessions_of(&mut tx, id).await?;
     changed(tx, &caller, "people.end_sessions", id, json!({ "sessions_ended": ended })).await
 }
@@ -198,7 +216,7 @@ pub async fn choose_password(
     }
     let unknown_link = || ApiError::client(StatusCode::GONE, "set_up_link_unknown", "This set-up link has been used, has expired, or is not whole. Ask your administrator for a new one.");
     let mut conn = state.db.pool().acquire().await?;
-    let user = people::set_up_link_user(&mut conn, &token).await?.ok_or_else(unknown_link)?;
+    let (user, username) = people::set_up_link_user(&mut conn, &token).await?.ok_or_else(unknown_link)?;
     drop(conn);
     let hash = password::hash(chosen).await?;
     let (_, mut tx) = crate::db::tenancy::begin_for_member(&state.db, user).await?.ok_or_else(unknown_link)?;
@@ -213,14 +231,13 @@ pub async fn choose_password(
     }
     sqlx::query("update users set password_hash = $2, updated_at = now() where id = $1").bind(user).bind(hash).execute(&mut *tx).await?;
     session_store::end_sessions_of(&mut tx, user).await?;
-    let record = users::find_by_id(&mut *tx, user).await?.ok_or_else(unknown_link)?;
     audit::append(&mut tx, Event {
-        actor: &audit::Actor::user(user, &record.username),
+        actor: &audit::Actor::user(user, &username),
         action: "auth.password_chosen",
         subject: format!("user:{user}"),
         details: json!({ "client_address": address.to_string() }),
     })
     .await?;
     tx.commit().await?;
-    Ok(Json(PasswordChosen { username: record.username }))
+    Ok(Json(PasswordChosen { username }))
 }

@@ -85,7 +85,9 @@ async fn an_administrator_changes_roles_disables_enables_resets_a_second_factor_
 
     let changed: Value = app.request(Method::PUT, &format!("/api/v1/users/{sam}/role"), Some(&admin), Some(json!({ "role": "ministry_staff" }))).await.json().await.unwrap();
     assert_eq!(changed["role"], "ministry_staff");
-    let me: Value = app.get("/api/v1/me", &app.sign_in("sam").await).await.json().await.unwrap();
+    assert_eq!(app.get("/api/v1/me", &sam_browser).await.status(), 401, "the session with the old role ended");
+    let sam_browser = app.sign_in("sam").await;
+    let me: Value = app.get("/api/v1/me", &sam_browser).await.json().await.unwrap();
     assert_eq!(me["role"], "ministry_staff", "the next sign-in has the new role");
 
     // Roles outside a ministry's kind, and the system administrator, are not given.
@@ -187,6 +189,33 @@ async fn an_administrator_cannot_touch_another_organizations_users_and_nobody_el
             let (status, _, _) = error_of(app.request(method.clone(), &path, Some(&browser), body).await).await;
             assert_eq!(status, 403, "{username}: {method} {path}");
         }
+    }
+    assert_eq!(users_state(&app).await, before);
+}
+
+#[tokio::test]
+async fn a_sign_in_left_halfway_ends_with_the_account_and_a_system_administrators_account_is_out_of_reach() {
+    let app = spawn_app().await;
+    app.create_user("MOH", "hamid", Role::OrgAdmin).await;
+    app.create_user("MOH", "mona", Role::OrgAdmin).await;
+    app.create_user("MOH", "root", Role::SystemAdmin).await;
+    let admin = app.sign_in("hamid").await;
+    let mona = user_id(&app, "mona").await;
+
+    // Mona's password is right and she is halfway, to set up her authenticator app...
+    let login = app.login("mona", PASSWORD).await;
+    let halfway = Browser { cookie: crate::helpers::session_cookie(&login).unwrap(), csrf: login.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_owned() };
+    // ...when she is disabled: the halfway sign-in ends with her other sessions.
+    post(&app, &format!("/api/v1/users/{mona}/disable"), &admin, None).await;
+    let (status, code, _) = error_of(post(&app, "/api/v1/auth/second-factor/totp", &halfway, None).await).await;
+    assert_eq!((status, code.as_str()), (401, "not_signed_in"));
+
+    // An organization's administrator cannot take over the system administrator's account.
+    let root = user_id(&app, "root").await;
+    let before = users_state(&app).await;
+    for (method, path, body) in user_changes(root) {
+        let (status, code, _) = error_of(app.request(method.clone(), &path, Some(&admin), body).await).await;
+        assert_eq!((status, code.as_str()), (403, "beyond_your_roles"), "{method} {path}");
     }
     assert_eq!(users_state(&app).await, before);
 }
