@@ -71,35 +71,31 @@ pub async fn login(request: &LoginRequest) -> Result<SignInStep, String> {
     Ok(read(response).await?)
 }
 
-/// A POST of `body` (none: an empty one) to `path`, answered with `T`.
-async fn post_json<T: DeserializeOwned>(path: &str, csrf_token: &str, body: Option<&SecondFactorCode>) -> Result<T, Problem> {
-    let request = Request::post(path).header(CSRF_HEADER, csrf_token);
-    let request = match body {
-        Some(body) => request.json(body).map_err(|e| Problem { field: None, message: e.to_string() })?,
-        None => request.build().map_err(|e| Problem { field: None, message: e.to_string() })?,
-    };
+/// A POST of `body` as JSON with the session's CSRF token, answered with `T`.
+pub async fn post<T: DeserializeOwned>(path: &str, csrf_token: &str, body: &impl serde::Serialize) -> Result<T, Problem> {
+    let request = Request::post(path).header(CSRF_HEADER, csrf_token).json(body).map_err(|_| Problem::unreachable())?;
     read(request.send().await.map_err(|_| Problem::unreachable())?).await
 }
 
 /// Gives a second factor: finishes a sign-in halfway, or confirms it is the user before
 /// a sensitive action.
 pub async fn give_second_factor(csrf_token: &str, code: String) -> Result<Me, Problem> {
-    post_json("/api/v1/auth/second-factor", csrf_token, Some(&SecondFactorCode { code })).await
+    post("/api/v1/auth/second-factor", csrf_token, &SecondFactorCode { code }).await
 }
 
 /// Starts setting up an authenticator app.
 pub async fn start_totp(csrf_token: &str) -> Result<TotpSetUp, Problem> {
-    post_json("/api/v1/auth/second-factor/totp", csrf_token, None).await
+    post("/api/v1/auth/second-factor/totp", csrf_token, &()).await
 }
 
 /// Confirms the authenticator app being set up with a first code from it.
 pub async fn confirm_totp(csrf_token: &str, code: String) -> Result<RecoveryCodes, Problem> {
-    post_json("/api/v1/auth/second-factor/totp/confirm", csrf_token, Some(&SecondFactorCode { code })).await
+    post("/api/v1/auth/second-factor/totp/confirm", csrf_token, &SecondFactorCode { code }).await
 }
 
 /// New recovery codes in place of the old ones.
 pub async fn new_recovery_codes(csrf_token: &str) -> Result<RecoveryCodes, Problem> {
-    post_json("/api/v1/auth/second-factor/recovery-codes", csrf_token, None).await
+    post("/api/v1/auth/second-factor/recovery-codes", csrf_token, &()).await
 }
 
 /// The signed-in user's second factors.

@@ -70,8 +70,8 @@ pub fn BudgetMonitoringView() -> impl IntoView {
                 view! { " " <span id="monitoring-threshold">{(t().budget.threshold_set)(value)}</span> }.into_any()
             })}
             {move || problem.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
-            " " <a class="button" on:click=|ev| crate::pages::security::guard_download(&ev) href=move || format!("/api/v1/budget-monitoring/export?{}&format=csv", query())>{t().aip.download_csv}</a>
-            " " <a class="button" on:click=|ev| crate::pages::security::guard_download(&ev) href=move || format!("/api/v1/budget-monitoring/export?{}&format=json", query())>{t().aip.download_json}</a>
+            " " <a class="button" on:click=crate::pages::security::guard_download href=move || format!("/api/v1/budget-monitoring/export?{}&format=csv", query())>{t().aip.download_csv}</a>
+            " " <a class="button" on:click=crate::pages::security::guard_download href=move || format!("/api/v1/budget-monitoring/export?{}&format=json", query())>{t().aip.download_json}</a>
             {move || match read.get() {
                 None => view! { <p>{t().loading}</p> }.into_any(),
                 Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),

@@ -108,8 +108,8 @@ pub fn ExpenditureProgramView() -> impl IntoView {
             <p class="no-print">{t().budget.program_intro}</p>
             <div class="no-print">
                 {year_select("program-year", year)}
-                " " <a class="button" id="program-csv" on:click=|ev| crate::pages::security::guard_download(&ev) href=move || format!("/api/v1/expenditure-program/{}/export?format=csv", year.get())>{t().aip.download_csv}</a>
-                " " <a class="button" on:click=|ev| crate::pages::security::guard_download(&ev) href=move || format!("/api/v1/expenditure-program/{}/export?format=json", year.get())>{t().aip.download_json}</a>
+                " " <a class="button" id="program-csv" on:click=crate::pages::security::guard_download href=move || format!("/api/v1/expenditure-program/{}/export?format=csv", year.get())>{t().aip.download_csv}</a>
+                " " <a class="button" on:click=crate::pages::security::guard_download href=move || format!("/api/v1/expenditure-program/{}/export?format=json", year.get())>{t().aip.download_json}</a>
                 " " <button on:click=|_| { let _ = web_sys::window().map(|w| w.print()); }>{t().budget.print}</button>
             </div>
             {move || problem.get().map(|p| view! { <p class="error" role="alert" id="program-problem">{p.message}</p> })}

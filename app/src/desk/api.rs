@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use crate::api::Problem;
+pub use crate::api::{post, Problem};
 use crate::api::read;
 
 impl Problem {
@@ -29,12 +29,6 @@ impl Problem {
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, String> {
     let response = Request::get(path).send().await.map_err(|_| Problem::unreachable())?;
     Ok(read(response).await?)
-}
-
-pub async fn post<T: DeserializeOwned>(path: &str, csrf_token: &str, body: &impl Serialize) -> Result<T, Problem> {
-    let request = Request::post(path).header(CSRF_HEADER, csrf_token).json(body).map_err(|_| Problem::unreachable())?;
-    let response = request.send().await.map_err(|_| Problem::unreachable())?;
-    read(response).await
 }
 
 pub async fn put<T: DeserializeOwned>(path: &str, csrf_token: &str, body: &impl Serialize) -> Result<T, Problem> {
@@ -60,19 +54,41 @@ pub fn keep_loaded<T>(refresh: RwSignal<u64>, path: impl Fn() -> String + 'stati
 where
     T: DeserializeOwned + Send + Sync + 'static,
 {
-    let latest = StoredValue::new(0u64);
+    let latest = Latest::new();
     Effect::new(move |_| {
         refresh.track();
         let path = path();
-        let ticket = latest.get_value() + 1;
-        latest.set_value(ticket);
+        let ticket = latest.next();
         spawn_local(async move {
             let read = get::<T>(&path).await;
-            if latest.try_get_value() == Some(ticket) {
+            if latest.is(ticket) {
                 into.set(Some(read));
             }
         });
     });
+}
+
+/// Tickets for the requests a screen sends, so that only the latest one's answer is
+/// shown: an earlier answer arriving after it (filters since changed) is dropped.
+#[derive(Clone, Copy)]
+pub struct Latest(StoredValue<u64>);
+
+impl Latest {
+    pub fn new() -> Self {
+        Latest(StoredValue::new(0))
+    }
+
+    /// The ticket of a request about to be sent.
+    pub fn next(self) -> u64 {
+        let ticket = self.0.get_value() + 1;
+        self.0.set_value(ticket);
+        ticket
+    }
+
+    /// Whether `ticket` is still the latest (not when the screen has gone).
+    pub fn is(self, ticket: u64) -> bool {
+        self.0.try_get_value() == Some(ticket)
+    }
 }
 
 /// `path?key=value&...` for one of the API's query types: the fields it serializes (it

@@ -14,25 +14,24 @@ pub fn AuditLog() -> impl IntoView {
     let text = t().people;
     let (actor, action, from, to) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
     let query = move || {
-        let given = |s: RwSignal<String>| Some(s.get()).filter(|v| !v.trim().is_empty());
+        let given = |s: RwSignal<String>| api::filled(&s.get());
         AuditQuery { actor: given(actor), action: given(action), from: given(from), to: given(to), ..AuditQuery::default() }
     };
     let verification = RwSignal::new(None::<Result<AuditVerification, String>>);
-    spawn_local(async move { verification.set(Some(api::get("/api/v1/audit/verify").await)) });
+    api::keep_loaded(RwSignal::new(0), || "/api/v1/audit/verify".into(), verification);
     // The pages read so far for the filters shown, and where the next one starts.
     let entries = RwSignal::new(Vec::<AuditEntry>::new());
     let next = RwSignal::new(None::<i64>);
     let problem = RwSignal::new(None::<String>);
     // Only the answer to the latest request is shown: the page of filters since changed,
     // arriving late, must not fill the table under the new filters.
-    let latest = StoredValue::new(0u64);
+    let latest = api::Latest::new();
     let load = move |before: Option<i64>| {
         let address = api::address("/api/v1/audit", &AuditQuery { before, ..query() });
-        let ticket = latest.get_value() + 1;
-        latest.set_value(ticket);
+        let ticket = latest.next();
         spawn_local(async move {
             let answer = api::get::<AuditPage>(&address).await;
-            if latest.try_get_value() != Some(ticket) {
+            if !latest.is(ticket) {
                 return;
             }
             match answer {
@@ -59,7 +58,7 @@ pub fn AuditLog() -> impl IntoView {
         </label>
     };
     let export = move |format: &'static str, label: &'static str| view! {
-        <a class="button export" download="" on:click=|ev| crate::pages::security::guard_download(&ev)
+        <a class="button export" download="" on:click=crate::pages::security::guard_download
             href=move || api::address("/api/v1/audit/export", &AuditQuery { format: Some(format.into()), ..query() })>{label}</a>
     };
     view! {

@@ -130,7 +130,7 @@ pub fn RecordsTable() -> impl IntoView {
         }
     };
     let export = move |format: &'static str, label: &'static str| {
-        view! { <a class="button export" download="" on:click=|ev| crate::pages::security::guard_download(&ev) href=move || api::address("/api/v1/assessments/export", &AssessmentQuery { format: Some(format.into()), ..filters.query() })>{label}</a> }
+        view! { <a class="button export" download="" on:click=crate::pages::security::guard_download href=move || api::address("/api/v1/assessments/export", &AssessmentQuery { format: Some(format.into()), ..filters.query() })>{label}</a> }
     };
     view! {
         <section class="card desk" id="records-table">

@@ -17,7 +17,8 @@ use crate::api::{self, Problem};
 use crate::device::Status;
 use crate::text::t;
 
-/// The "Confirm it is you" dialog, reachable from `api` (which has no component context).
+/// The "Confirm it is you" dialog's state: one per app, kept where `api` (which has no
+/// component context) and the dialog both reach it.
 #[derive(Clone, Copy)]
 pub struct StepUp {
     asking: RwSignal<bool>,
@@ -28,11 +29,9 @@ thread_local! {
 }
 
 impl StepUp {
-    /// Made once by the app.
+    /// Made once by the app, before any screen.
     pub fn provide() {
-        let step_up = StepUp { asking: RwSignal::new(false) };
-        STEP_UP.set(Some(step_up));
-        provide_context(step_up);
+        STEP_UP.set(Some(StepUp { asking: RwSignal::new(false) }));
     }
 }
 
@@ -47,7 +46,7 @@ pub fn ask_step_up() {
 /// if so the dialog opens (and the person starts the download again), if not the
 /// download starts.
 #[cfg_attr(not(feature = "desk"), allow(dead_code))] // The exports are the desk's.
-pub fn guard_download(event: &leptos::ev::MouseEvent) {
+pub fn guard_download(event: leptos::ev::MouseEvent) {
     use wasm_bindgen::JsCast;
     let Some(link) = event.current_target().and_then(|t| t.dyn_into::<web_sys::HtmlAnchorElement>().ok()) else { return };
     event.prevent_default();
@@ -82,9 +81,9 @@ fn CodeInput(#[prop(into)] label: String, busy: RwSignal<bool>, problem: RwSigna
     }
 }
 
-/// What a code form runs: `send` the code typed; `done` with the answer, or the
-/// server's sentence shown under the input.
-fn on_code<T: 'static, Fut>(
+/// What a one-input form (a code, a new password) runs: `send` what was typed; `done`
+/// with the answer, or the server's sentence shown under the input.
+pub(crate) fn on_send<T: 'static, Fut>(
     busy: RwSignal<bool>,
     problem: RwSignal<Option<String>>,
     send: impl Fn(String) -> Fut + Copy + Send + Sync + 'static,
@@ -112,7 +111,7 @@ pub fn SecondFactorStep(csrf_token: String, signed_in: Callback<Me>) -> impl Int
     let (busy, problem) = (RwSignal::new(false), RwSignal::new(None::<String>));
     let csrf_token = StoredValue::new(csrf_token);
     let send = move |code| async move { api::give_second_factor(&csrf_token.get_value(), code).await };
-    let submit = on_code(busy, problem, send, move |me| signed_in.run(me));
+    let submit = on_send(busy, problem, send, move |me| signed_in.run(me));
     view! {
         <div id="second-factor">
             <p>{t().security.code_asked}</p>
@@ -133,7 +132,7 @@ pub fn TotpSetUpPanel(csrf_token: String, confirmed: Callback<RecoveryCodes>) ->
     });
     let (busy, problem) = (RwSignal::new(false), RwSignal::new(None::<String>));
     let send = move |code| async move { api::confirm_totp(&csrf_token.get_value(), code).await };
-    let submit = on_code(busy, problem, send, move |codes| confirmed.run(codes));
+    let submit = on_send(busy, problem, send, move |codes| confirmed.run(codes));
     view! {
         <div id="totp-set-up">
             <p>{t().security.set_up_steps}</p>
@@ -167,14 +166,14 @@ pub fn RecoveryCodesPanel(codes: Vec<String>, done: Callback<()>) -> impl IntoVi
 #[component]
 pub fn StepUpDialog() -> impl IntoView {
     let status = expect_context::<Status>();
-    let step_up = expect_context::<StepUp>();
+    let Some(step_up) = STEP_UP.get() else { return ().into_any() };
     let (busy, problem) = (RwSignal::new(false), RwSignal::new(None::<String>));
     let done = RwSignal::new(false);
     let send = move |code| async move {
         let csrf_token = status.me.get_untracked().map(|me| me.csrf_token).unwrap_or_default();
         api::give_second_factor(&csrf_token, code).await
     };
-    let submit = on_code(busy, problem, send, move |_| {
+    let submit = on_send(busy, problem, send, move |_| {
         step_up.asking.set(false);
         done.set(true);
     });
@@ -195,6 +194,7 @@ pub fn StepUpDialog() -> impl IntoView {
             </div>
         })}
     }
+    .into_any()
 }
 
 /// What the Security page is showing besides the status.

@@ -1,12 +1,12 @@
 //! Signing in, signing in again after a session ended offline, and signing out.
 
-use bmms_shared::api::{LoginRequest, Me, RecoveryCodes, SetUpPassword, SignInStep};
+use bmms_shared::api::{LoginRequest, Me, PasswordChosen, RecoveryCodes, SetUpPassword, SignInStep};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::browser;
 use crate::device::{self, Status};
-use crate::pages::security::{RecoveryCodesPanel, SecondFactorStep, TotpSetUpPanel};
+use crate::pages::security::{on_send, RecoveryCodesPanel, SecondFactorStep, TotpSetUpPanel};
 use crate::text::t;
 use crate::api;
 
@@ -42,22 +42,16 @@ fn ChoosePassword(token: String, done: Callback<String>) -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let token = StoredValue::new(token);
+    let send = move |password| async move { api::choose_password(&SetUpPassword { token: token.get_value(), password }).await };
+    let chosen = on_send(busy, problem, send, move |chosen: PasswordChosen| {
+        if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("./"));
+        }
+        done.run(chosen.username);
+    });
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        busy.set(true);
-        let body = SetUpPassword { token: token.get_value(), password: password.get_untracked() };
-        spawn_local(async move {
-            match api::choose_password(&body).await {
-                Ok(chosen) => {
-                    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-                        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("./"));
-                    }
-                    done.run(chosen.username);
-                }
-                Err(failed) => problem.set(Some(failed.message)),
-            }
-            busy.set(false);
-        });
+        chosen.run(password.get_untracked());
     };
     let text = t().people;
     view! {

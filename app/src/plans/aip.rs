@@ -43,8 +43,8 @@ pub fn AnnualInvestmentProgram() -> impl IntoView {
                 <select id="aip-year" on:change=move |ev| if let Ok(chosen) = event_target_value(&ev).parse() { year.set(chosen) }>
                     {FISCAL_YEARS.map(|y| view! { <option value=y.to_string() selected=move || year.get() == y>{y}</option> }).collect_view()}
                 </select></label>
-            " " <a class="button" id="aip-csv" on:click=|ev| crate::pages::security::guard_download(&ev) href=move || format!("/api/v1/aip/export?year={}&format=csv", year.get())>{t().aip.download_csv}</a>
-            " " <a class="button" on:click=|ev| crate::pages::security::guard_download(&ev) href=move || format!("/api/v1/aip/export?year={}&format=json", year.get())>{t().aip.download_json}</a>
+            " " <a class="button" id="aip-csv" on:click=crate::pages::security::guard_download href=move || format!("/api/v1/aip/export?year={}&format=csv", year.get())>{t().aip.download_csv}</a>
+            " " <a class="button" on:click=crate::pages::security::guard_download href=move || format!("/api/v1/aip/export?year={}&format=json", year.get())>{t().aip.download_json}</a>
             {move || match aip.get() {
                 None => view! { <p>{t().loading}</p> }.into_any(),
                 Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),

@@ -1,7 +1,7 @@
 //! Sign-in attempt limits, per account and per client address (governor's GCRA).
 //! A guesser is slowed to a trickle; a person who mistypes a few times is not. The same
-//! kind of limit, per address, holds back the other route open to anyone: checking a
-//! certificate ([`AddressLimiter`]).
+//! kind of limit per key ([`KeyedLimiter`]) holds back the other routes open to anyone
+//! (checking a certificate, a set-up link) per address, and second-factor codes per user.
 
 use governor::clock::Clock;
 use governor::middleware::NoOpMiddleware;

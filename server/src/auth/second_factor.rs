@@ -54,14 +54,6 @@ impl MfaPolicy {
     pub fn requires(&self, role: Role) -> bool {
         self.required.contains(&role)
     }
-
-    /// The roles that must, comma-separated, for the operator's setting.
-    pub fn describe(&self) -> String {
-        if self.required.is_empty() {
-            return "none".into();
-        }
-        self.required.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
-    }
 }
 
 impl std::str::FromStr for MfaPolicy {

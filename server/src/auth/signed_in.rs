@@ -47,6 +47,22 @@ pub struct SessionAuth {
     pub second_factor_at: Option<i64>,
 }
 
+impl SessionAuth {
+    /// Seconds this session's last second factor stays fresh at `now` (factor clock);
+    /// 0 when it is older than [`STEP_UP_WINDOW`] or none was given.
+    pub fn fresh_for(&self, now: i64) -> i64 {
+        self.second_factor_at.map_or(0, |at| (at + STEP_UP_WINDOW.as_secs() as i64 - now).max(0))
+    }
+}
+
+/// 403: the action wants a fresh second factor, which the user has; the app asks for a code.
+pub fn second_factor_needed() -> ApiError {
+    ApiError::forbidden(
+        "second_factor_needed",
+        "Confirm it is you: enter a code from your authenticator app (or a recovery code), then try again.",
+    )
+}
+
 /// A sign-in halfway: who gave the right password, and what is still to come.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Halfway {
@@ -172,17 +188,13 @@ impl SignedIn {
     /// is older than [`STEP_UP_WINDOW`] and the user has one to give, or must have one.
     /// Taken after the handler's `require_…` check; the app asks for a code and retries.
     pub async fn require_fresh_second_factor(&self, state: &AppState) -> Result<(), ApiError> {
-        let now = state.factor_clock.now();
-        if self.auth.second_factor_at.is_some_and(|at| now - at <= STEP_UP_WINDOW.as_secs() as i64) {
+        if self.auth.fresh_for(state.factor_clock.now()) > 0 {
             return Ok(());
         }
         let mut conn = state.db.pool().acquire().await?;
         let factors = second_factor::of_user(&mut conn, self.auth.user_id.uuid()).await?;
         if factors.any() {
-            return Err(ApiError::forbidden(
-                "second_factor_needed",
-                "Confirm it is you: enter a code from your authenticator app (or a recovery code), then try again.",
-            ));
+            return Err(second_factor_needed());
         }
         if state.settings.mfa_policy.requires(self.auth.role) {
             return Err(ApiError::forbidden(

@@ -78,7 +78,7 @@ async fn entries(tx: &mut OrgTx, filters: &Filters, limit: Option<i64>) -> sqlx:
         .into_iter()
         .map(|r| AuditEntry {
             seq: r.seq,
-            at: r.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            at: crate::wire::timestamp(r.at),
             actor: r.actor,
             action: r.action,
             subject: r.subject,

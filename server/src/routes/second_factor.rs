@@ -9,8 +9,8 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::audit::{self, Actor, Event};
-use crate::auth::second_factor::{self, Refused, STEP_UP_WINDOW};
-use crate::auth::signed_in::{Needs, SessionAuth};
+use crate::auth::second_factor::{self, Refused};
+use crate::auth::signed_in::{second_factor_needed, Needs, SessionAuth};
 use crate::auth::users;
 use crate::auth::{SignedIn, SigningIn};
 use crate::db::tenancy::Membership;
@@ -39,12 +39,6 @@ fn count_attempt(state: &AppState, auth: &SessionAuth) -> Result<(), ApiError> {
         state.metrics.sign_in_failed("too_many_attempts");
         ApiError::TooManyRequests { code: "too_many_attempts", message: "Too many codes tried.", retry_after }
     })
-}
-
-/// Seconds this session's second factor stays fresh.
-fn fresh_for(state: &AppState, auth: &SessionAuth) -> i64 {
-    let now = state.factor_clock.now();
-    auth.second_factor_at.map_or(0, |at| (at + STEP_UP_WINDOW.as_secs() as i64 - now).max(0))
 }
 
 async fn me_of(tx: &mut OrgTx, auth: &SessionAuth) -> Result<Me, ApiError> {
@@ -125,7 +119,7 @@ pub async fn show(State(state): State<AppState>, signing_in: SigningIn) -> Resul
         totp_since: factors.totp_since.map(|at| at.to_rfc3339()),
         recovery_codes_left: factors.recovery_codes_left,
         required_by_role: state.settings.mfa_policy.requires(auth.role),
-        fresh_for_seconds: fresh_for(&state, auth),
+        fresh_for_seconds: auth.fresh_for(state.factor_clock.now()),
     }))
 }
 
@@ -143,11 +137,8 @@ pub async fn start_totp(State(state): State<AppState>, signing_in: SigningIn) ->
     }
     let mut tx = OrgTx::begin(&state.db, auth.org_id).await?;
     let factors = second_factor::of_user(&mut tx, auth.user_id.uuid()).await?;
-    if factors.any() && fresh_for(&state, auth) == 0 {
-        return Err(ApiError::forbidden(
-            "second_factor_needed",
-            "Confirm it is you: enter a code from your authenticator app (or a recovery code), then try again.",
-        ));
+    if factors.any() && auth.fresh_for(state.factor_clock.now()) == 0 {
+        return Err(second_factor_needed());
     }
     let set_up = second_factor::start_totp(&mut tx, &state.settings.factor_key, state.factor_clock.now(), auth.user_id.uuid(), &auth.username).await?;
     tx.commit().await?;
