@@ -3,7 +3,8 @@
 //! about where there is one. The desk's calls (`crate::desk::api`) read answers here too.
 
 use bmms_shared::api::{
-    Bdp, DeviceRegistration, ErrorBody, LoginRequest, Me, PpaImplementation, RecoveryCodes, SecondFactorCode, SecondFactors,
+    Bdp, DeviceRegistration, ErrorBody, LoginRequest, Me, NewPasskey, PasskeyAdded, PasskeyAnswer, PasskeyChallenge, PasskeyName,
+    PpaImplementation, RecoveryCodes, SecondFactorCode, SecondFactors,
     PasswordChosen, SetUpPassword, SignInStep, SignedOut, Standing, Submitted, TotpSetUp, CSRF_HEADER,
 };
 use bmms_shared::{DocId, OrgId};
@@ -103,9 +104,55 @@ pub async fn second_factors() -> Result<SecondFactors, Problem> {
     read(Request::get("/api/v1/auth/second-factor").send().await.map_err(|_| Problem::unreachable())?).await
 }
 
-/// Removes the authenticator app and the recovery codes.
+/// Removes the authenticator app (and the recovery codes, unless a passkey is left).
 pub async fn remove_second_factor(csrf_token: &str) -> Result<SecondFactors, Problem> {
     let request = Request::delete("/api/v1/auth/second-factor").header(CSRF_HEADER, csrf_token);
+    read(request.send().await.map_err(|_| Problem::unreachable())?).await
+}
+
+/// Begins a sign-in with a passkey alone (no session yet, so no CSRF token).
+pub async fn passkey_sign_in_challenge() -> Result<PasskeyChallenge, Problem> {
+    post("/api/v1/auth/passkey-sign-in/challenge", "", &()).await
+}
+
+/// Signs in with the browser's answer; the server sets the session cookie.
+pub async fn passkey_sign_in(answer: &PasskeyAnswer) -> Result<SignInStep, Problem> {
+    post("/api/v1/auth/passkey-sign-in", "", answer).await
+}
+
+/// Begins giving a passkey as the second factor.
+pub async fn passkey_challenge(csrf_token: &str) -> Result<PasskeyChallenge, Problem> {
+    post("/api/v1/auth/passkeys/challenge", csrf_token, &()).await
+}
+
+/// Gives a passkey as the second factor: finishes a sign-in halfway, or confirms it is
+/// the user before a sensitive action.
+pub async fn give_passkey(csrf_token: &str, answer: &PasskeyAnswer) -> Result<Me, Problem> {
+    post("/api/v1/auth/second-factor/passkey", csrf_token, answer).await
+}
+
+/// Begins adding a passkey.
+pub async fn start_passkey_registration(csrf_token: &str) -> Result<PasskeyChallenge, Problem> {
+    post("/api/v1/auth/passkeys/registration", csrf_token, &()).await
+}
+
+/// Adds the passkey the browser made.
+pub async fn add_passkey(csrf_token: &str, passkey: &NewPasskey) -> Result<PasskeyAdded, Problem> {
+    post("/api/v1/auth/passkeys", csrf_token, passkey).await
+}
+
+/// Renames one of the user's passkeys.
+pub async fn rename_passkey(csrf_token: &str, id: uuid::Uuid, name: String) -> Result<SecondFactors, Problem> {
+    let request = Request::put(&format!("/api/v1/auth/passkeys/{id}"))
+        .header(CSRF_HEADER, csrf_token)
+        .json(&PasskeyName { name })
+        .map_err(|_| Problem::unreachable())?;
+    read(request.send().await.map_err(|_| Problem::unreachable())?).await
+}
+
+/// Removes one of the user's passkeys.
+pub async fn remove_passkey(csrf_token: &str, id: uuid::Uuid) -> Result<SecondFactors, Problem> {
+    let request = Request::delete(&format!("/api/v1/auth/passkeys/{id}")).header(CSRF_HEADER, csrf_token);
     read(request.send().await.map_err(|_| Problem::unreachable())?).await
 }
 

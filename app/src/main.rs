@@ -13,6 +13,7 @@ mod dashboard;
 mod desk;
 mod device;
 mod pages;
+mod passkey;
 #[cfg(feature = "desk")]
 mod plans;
 mod storage;

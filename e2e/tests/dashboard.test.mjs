@@ -65,7 +65,7 @@ test("an OCM analyst drills down from the government to a municipality's records
   await page.goto(`${world.bmms.url}/desk/`);
   await page.getByLabel("Username").fill("omar.analyst");
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByRole("heading", { name: "Signed in as Omar Analyst" }).waitFor();
   assert.equal(await page.getByRole("button", { name: "Assessments" }).count(), 0, "OCM has no records of its own to capture");
 

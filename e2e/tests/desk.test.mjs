@@ -208,7 +208,7 @@ test("the records table keeps its filters through a record's Back, a reload and 
   await shared.goto(page.url());
   await shared.getByLabel("Username").fill("leila.staff");
   await shared.getByLabel("Password").fill(colleaguePassword);
-  await shared.getByRole("button", { name: "Sign in" }).click();
+  await shared.getByRole("button", { name: "Sign in", exact: true }).click();
   await shared.locator("#records-count").filter({ hasText: "2 of 2 shown" }).waitFor();
   assert.deepEqual(await shared.locator("#records-table tbody th").allInnerTexts(), ["Kalawag", "Kalanganan"]);
   await colleague.close();

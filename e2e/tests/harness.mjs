@@ -151,7 +151,7 @@ export async function firstVisit(context, url, username, password) {
   await page.goto(url);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.locator("#last-sync").filter({ hasText: "Last synced" }).waitFor().catch(async (err) => {
     // Say what the officer would have seen instead of the first sync.
     const shown = await page.locator("main, body").first().innerText().catch(() => "(no page)");
@@ -177,7 +177,7 @@ export async function atTheDesk(world, org, username, role, name) {
   await page.goto(`${world.bmms.url}/desk/`);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByRole("heading", { name: `Signed in as ${name}` }).waitFor();
   return { context, page };
 }

@@ -96,7 +96,7 @@ test("a session that ends while offline keeps the edits, which sync after signin
   await again.getByRole("alert").filter({ hasText: "Your session has ended" }).waitFor();
   assert.match(await page.locator("#pending").innerText(), /waiting to sync/);
   await again.getByLabel("Password").fill(password);
-  await again.getByRole("button", { name: "Sign in" }).click();
+  await again.getByRole("button", { name: "Sign in", exact: true }).click();
   await synced(page);
 
   const api = await world.bmms.apiAs("bai.officer", password);

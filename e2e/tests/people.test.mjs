@@ -19,7 +19,7 @@ test("an administrator adds an officer who chooses a password from the link, the
   await page.goto(`${world.bmms.url}/desk/`);
   await page.getByLabel("Username").fill("hamid.head");
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await setUpAuthenticatorApp(page);
   await page.getByRole("heading", { name: "Signed in as Hamid Head" }).waitFor();
 
@@ -48,7 +48,7 @@ test("an administrator adds an officer who chooses a password from the link, the
   await officer.locator("#password-chosen").filter({ hasText: "Sign in now as bai.sarip" }).waitFor();
   await officer.getByLabel("Username").fill("bai.sarip");
   await officer.getByLabel("Password").fill("my own long password");
-  await officer.getByRole("button", { name: "Sign in" }).click();
+  await officer.getByRole("button", { name: "Sign in", exact: true }).click();
   await officer.getByRole("heading", { name: "Signed in as Bai Sarip" }).waitFor();
 
   // Back at the desk: Bai is active and signed in; a new role, then disabled.
@@ -65,7 +65,7 @@ test("an administrator adds an officer who chooses a password from the link, the
   assert.equal(await bai.locator("td").nth(3).innerText(), "0", "signed out everywhere");
   // The officer's next request finds the session gone.
   await officer.reload();
-  await officer.getByRole("button", { name: "Sign in" }).waitFor();
+  await officer.getByRole("button", { name: "Sign in", exact: true }).waitFor();
 
   // All of it is in the audit log, whose chain checks out.
   await openTab(page, "Audit log");

@@ -25,10 +25,10 @@ test("an administrator sets up an authenticator app, signs in with it, and confi
   await page.goto(`${world.bmms.url}/desk/`);
   await page.getByLabel("Username").fill("hamid.head");
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 
   // Walked through setting up: the QR code drawn by BMMS, and the key to type instead.
-  await page.getByRole("heading", { name: "Set up an authenticator app" }).waitFor();
+  await page.getByRole("heading", { name: "Set up a second factor" }).waitFor();
   await page.locator(".qr svg").waitFor();
   await page.screenshot({ path: `${docImages}second-factor-set-up.png` });
   const phone = authenticator(await page.locator("#totp-secret").innerText());
@@ -82,7 +82,7 @@ test("an administrator sets up an authenticator app, signs in with it, and confi
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByLabel("Username").fill("hamid.head");
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.locator("#second-factor").waitFor();
   await page.getByLabel("Code").fill(recoveryCodes[0]);
   await page.getByRole("button", { name: "Confirm" }).click();
@@ -114,7 +114,7 @@ test("an officer who chose an authenticator app and whose session ended offline 
   const again = page.locator("#sign-in-again");
   await again.getByRole("alert").filter({ hasText: "Your session has ended" }).waitFor();
   await again.getByLabel("Password").fill(newPassword);
-  await again.getByRole("button", { name: "Sign in" }).click();
+  await again.getByRole("button", { name: "Sign in", exact: true }).click();
   await again.getByLabel("Code").fill(phone.code());
   await again.getByRole("button", { name: "Confirm" }).click();
   await synced(page);

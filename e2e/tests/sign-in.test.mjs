@@ -27,11 +27,11 @@ test("an officer signs in, sees their organization and role, and signs out", asy
 
   await page.getByLabel("Username").fill("amina.officer");
   await page.getByLabel("Password").fill("not her password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByRole("alert").filter({ hasText: "The username or password is not correct." }).waitFor();
 
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByRole("heading", { name: "Signed in as Amina Datu" }).waitFor();
   assert.match(await page.locator("#organization").innerText(), /MILG — Ministry of the Interior and Local Government/);
   assert.equal(await page.locator("#role").innerText(), "Field officer");
@@ -42,9 +42,9 @@ test("an officer signs in, sees their organization and role, and signs out", asy
   await page.getByRole("heading", { name: "Signed in as Amina Datu" }).waitFor();
 
   await page.getByRole("button", { name: "Sign out" }).click();
-  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
   await page.reload();
-  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
   await page.close();
 });
 
@@ -68,7 +68,7 @@ test("after one visit the app opens with the server unreachable", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(bmms.url);
-  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
   // Wait until the service worker has cached the shell and controls the page.
   await page.evaluate(() => navigator.serviceWorker.ready);
   await page.reload();

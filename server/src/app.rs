@@ -16,6 +16,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::auth::allowed_networks::AllowedNetworks;
 use crate::auth::factor_key::FactorKey;
+use crate::auth::passkeys::RelyingParty;
 use crate::auth::limiter::{self, KeyedLimiter, LoginLimiter, LoginLimits};
 use crate::auth::second_factor::{FactorClock, MfaPolicy};
 use crate::auth::session_store::PgSessionStore;
@@ -55,11 +56,17 @@ pub struct Settings {
     pub mfa_policy: MfaPolicy,
     /// Where OCM's accounts may work from.
     pub ocm_networks: AllowedNetworks,
+    /// Who passkeys are made for: BMMS at its public address.
+    pub passkeys: RelyingParty,
 }
 
 impl Settings {
-    pub fn from_args(args: &ServeArgs, certification_key: Signer, factor_key: FactorKey) -> Self {
-        Settings {
+    pub fn from_args(args: &ServeArgs, certification_key: Signer, factor_key: FactorKey) -> anyhow::Result<Self> {
+        let public_url = match &args.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://localhost:{}", args.listen.port()).parse()?,
+        };
+        Ok(Settings {
             dist_dir: args.dist_dir.clone(),
             secure_cookies: !args.insecure_cookies,
             session_idle: Duration::from_secs(args.session_idle_minutes.max(1) as u64 * 60),
@@ -72,7 +79,8 @@ impl Settings {
             factor_key,
             mfa_policy: args.mfa_roles.clone(),
             ocm_networks: args.ocm_allowed_networks.clone(),
-        }
+            passkeys: RelyingParty::at(&public_url)?,
+        })
     }
 
     /// `__Host-` binds the cookie to this exact origin; browsers only accept it with Secure.
@@ -95,6 +103,8 @@ pub struct AppState {
     pub verify_limiter: Arc<KeyedLimiter<std::net::IpAddr>>,
     /// Set-up links tried per client address (the public `POST /auth/set-up`).
     pub set_up_limiter: Arc<KeyedLimiter<std::net::IpAddr>>,
+    /// Passkey sign-ins begun per client address (the public `POST /auth/passkey-sign-in/challenge`).
+    pub passkey_sign_in_limiter: Arc<KeyedLimiter<std::net::IpAddr>>,
     /// Second-factor attempts per user.
     pub factor_limiter: Arc<KeyedLimiter<bmms_shared::UserId>>,
     /// The clock second factors are checked by (tests move it).
@@ -123,9 +133,10 @@ impl AppState {
         let verify_limiter = Arc::new(KeyedLimiter::new(limiter::CERTIFICATE_CHECKS));
         let factor_limiter = Arc::new(KeyedLimiter::new(limiter::SECOND_FACTOR_ATTEMPTS));
         let set_up_limiter = Arc::new(KeyedLimiter::new(limiter::SET_UP_LINKS));
+        let passkey_sign_in_limiter = Arc::new(KeyedLimiter::new(limiter::PASSKEY_SIGN_INS));
         let implementation_counts = Arc::new(GovernmentCounts::default());
         let metrics = Arc::new(Metrics::new(db.begin_seconds()));
-        AppState { db, settings: Arc::new(settings), login_limiter, verify_limiter, set_up_limiter, factor_limiter, factor_clock: FactorClock::default(), documents, events, overview, implementation_counts, limits, metrics, replica: None }
+        AppState { db, settings: Arc::new(settings), login_limiter, verify_limiter, set_up_limiter, passkey_sign_in_limiter, factor_limiter, factor_clock: FactorClock::default(), documents, events, overview, implementation_counts, limits, metrics, replica: None }
     }
 
     /// Sends OCM's reads across organizations to `replica` while it is fresh.
@@ -254,6 +265,7 @@ fn spawn_housekeeping(state: AppState) {
             state.verify_limiter.forget_idle();
             state.factor_limiter.forget_idle();
             state.set_up_limiter.forget_idle();
+            state.passkey_sign_in_limiter.forget_idle();
         }
     });
 }

@@ -109,6 +109,12 @@ pub struct ServeArgs {
     #[arg(long, env = "BMMS_OCM_ALLOWED_NETWORKS", default_value = "")]
     pub ocm_allowed_networks: crate::auth::allowed_networks::AllowedNetworks,
 
+    /// The address people open BMMS at, e.g. `https://bmms.bangsamoro.gov.ph`. Passkeys
+    /// are bound to its host name: changing the name later makes every passkey stop
+    /// working. Unset: `http://localhost` on the listening port, for development.
+    #[arg(long, env = "BMMS_PUBLIC_URL")]
+    pub public_url: Option<webauthn_rs::prelude::Url>,
+
     /// The built app (trunk's output) to serve.
     #[arg(long, env = "BMMS_DIST_DIR", default_value = "dist")]
     pub dist_dir: PathBuf,

@@ -90,7 +90,7 @@ async fn serve(database_args: bmms_server::config::DatabaseArgs, args: ServeArgs
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let key_path = args.certification_key.clone().unwrap_or_else(|| database_args.data_dir.join("certification-key"));
     let factor_key_path = args.factor_key.clone().unwrap_or_else(|| database_args.data_dir.join("factor-key"));
-    let settings = Settings::from_args(&args, Signer::load_or_create(&key_path)?, FactorKey::load_or_create(&factor_key_path)?);
+    let settings = Settings::from_args(&args, Signer::load_or_create(&key_path)?, FactorKey::load_or_create(&factor_key_path)?)?;
     if !settings.dist_dir.join("index.html").exists() {
         tracing::warn!(dist = %settings.dist_dir.display(), "the app is not built here; run scripts/build-app");
     }

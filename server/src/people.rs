@@ -21,7 +21,8 @@ pub const SET_UP_LINK_LIFETIME: Duration = Duration::hours(72);
 /// The columns of a [`Person`], from `memberships m join users u`.
 const PERSON: &str = "u.id, u.username, u.display_name, m.role, u.disabled_at is not null as disabled, u.last_sign_in_at,
     (select count(*) from sessions s where s.user_id = u.id and s.expiry_date > now()) as active_sessions,
-    exists (select 1 from user_totp t where t.user_id = u.id) as second_factor,
+    (exists (select 1 from user_totp t where t.user_id = u.id)
+        or exists (select 1 from user_passkeys p where p.user_id = u.id)) as second_factor,
     exists (select 1 from user_set_up_links l where l.user_id = u.id and l.expires_at > now()) as set_up_pending";
 
 #[derive(sqlx::FromRow)]

@@ -1,6 +1,7 @@
-//! Second factors in the app: the code asked at sign-in, setting up an authenticator app
-//! (the QR code the server drew), the recovery codes shown once, the "Confirm it is you"
-//! dialog that sensitive actions open, and the Security page.
+//! Second factors in the app: the passkey or code asked at sign-in, adding a passkey,
+//! setting up an authenticator app (the QR code the server drew), the recovery codes
+//! shown once, the "Confirm it is you" dialog that sensitive actions open, and the
+//! Security page.
 //!
 //! A sensitive action refused for want of a fresh second factor (403
 //! `second_factor_needed`, read in `api::problem`) opens the dialog; the person gives a
@@ -8,13 +9,14 @@
 //! browser would show the error as a page), so a link to a whole-dataset export asks the
 //! server first ([`guard_download`]) and downloads only when no code is wanted.
 
-use bmms_shared::api::{Me, RecoveryCodes, SecondFactors, TotpSetUp};
+use bmms_shared::api::{Me, NewPasskey, PasskeyAdded, PasskeySummary, RecoveryCodes, SecondFactors, TotpSetUp};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::Cell;
 
 use crate::api::{self, Problem};
 use crate::device::Status;
+use crate::passkey::{self, Ask};
 use crate::text::t;
 
 /// The "Confirm it is you" dialog's state: one per app, kept where `api` (which has no
@@ -52,7 +54,7 @@ pub fn guard_download(event: leptos::ev::MouseEvent) {
     event.prevent_default();
     let href = link.href();
     spawn_local(async move {
-        let wanted = api::second_factors().await.is_ok_and(|f| f.totp_since.is_some() && f.fresh_for_seconds == 0);
+        let wanted = api::second_factors().await.is_ok_and(|f| f.any() && f.fresh_for_seconds == 0);
         if wanted {
             ask_step_up();
         } else if let Some(window) = web_sys::window() {
@@ -105,18 +107,100 @@ where
     })
 }
 
-/// The second step of a sign-in: a code from the authenticator app or a recovery code.
+/// Runs what a passkey button starts: `busy` meanwhile, the person's sentence in
+/// `problem` when it fails, `done` with the server's answer.
+fn run_passkey<T: 'static, Fut>(busy: RwSignal<bool>, problem: RwSignal<Option<String>>, run: impl FnOnce() -> Fut + 'static, done: impl FnOnce(T) + 'static)
+where
+    Fut: std::future::Future<Output = Result<T, String>> + 'static,
+{
+    busy.set(true);
+    problem.set(None);
+    spawn_local(async move {
+        match run().await {
+            Ok(answer) => done(answer),
+            Err(message) => problem.set(Some(message)),
+        }
+        busy.set(false);
+    });
+}
+
+/// "Use your passkey": gives one of the person's passkeys as the second factor;
+/// `given` with the person once the server took it.
 #[component]
-pub fn SecondFactorStep(csrf_token: String, signed_in: Callback<Me>) -> impl IntoView {
+fn UsePasskey(#[prop(into)] csrf_token: Signal<String>, busy: RwSignal<bool>, problem: RwSignal<Option<String>>, given: Callback<Me>) -> impl IntoView {
+    let click = move |_| {
+        let csrf_token = csrf_token.get_untracked();
+        let run = move || async move {
+            let answer = passkey::answer(api::passkey_challenge(&csrf_token).await, Ask::Use).await?;
+            api::give_passkey(&csrf_token, &answer).await.map_err(String::from)
+        };
+        run_passkey(busy, problem, run, move |me| given.run(me));
+    };
+    view! { <button type="button" id="use-passkey" disabled=busy on:click=click>{t().security.use_passkey}</button> }
+}
+
+/// The second factor asked for: the person's passkey where they have one (and the
+/// browser can use it), and the code input (an authenticator app's code, or a
+/// recovery code, which stands in for a lost passkey).
+#[component]
+fn PasskeyOrCode(#[prop(into)] csrf_token: Signal<String>, has_app: bool, has_passkey: bool, given: Callback<Me>) -> impl IntoView {
     let (busy, problem) = (RwSignal::new(false), RwSignal::new(None::<String>));
-    let csrf_token = StoredValue::new(csrf_token);
-    let send = move |code| async move { api::give_second_factor(&csrf_token.get_value(), code).await };
-    let submit = on_send(busy, problem, send, move |me| signed_in.run(me));
+    let send = move |code| async move { api::give_second_factor(&csrf_token.get_untracked(), code).await };
+    let submit = on_send(busy, problem, send, move |me| given.run(me));
+    let passkey = has_passkey && passkey::supported();
+    let text = t().security;
+    view! {
+        {passkey.then(|| view! { <UsePasskey csrf_token=csrf_token busy=busy problem=problem given=given /> })}
+        <p>{match (passkey, has_app) {
+            (false, _) => text.code_asked,
+            (true, true) => text.or_code,
+            (true, false) => text.or_recovery_code,
+        }}</p>
+        <CodeInput label=text.code busy=busy problem=problem submit=submit />
+    }
+}
+
+/// The second step of a sign-in: a passkey, a code from the authenticator app, or a
+/// recovery code.
+#[component]
+pub fn SecondFactorStep(csrf_token: String, has_app: bool, has_passkey: bool, signed_in: Callback<Me>) -> impl IntoView {
     view! {
         <div id="second-factor">
-            <p>{t().security.code_asked}</p>
-            <CodeInput label=t().security.code busy=busy problem=problem submit=submit />
+            <PasskeyOrCode csrf_token=csrf_token has_app=has_app has_passkey=has_passkey given=signed_in />
         </div>
+    }
+}
+
+/// Adding a passkey: its name, then the browser's prompt; `added` with what the server
+/// kept (and the recovery codes, when it is the person's first second factor).
+#[component]
+pub fn AddPasskeyPanel(#[prop(into)] csrf_token: Signal<String>, added: Callback<PasskeyAdded>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let (busy, problem) = (RwSignal::new(false), RwSignal::new(None::<String>));
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        if !passkey::supported() {
+            problem.set(Some(t().security.passkey_unsupported.to_owned()));
+            return;
+        }
+        let (csrf_token, name) = (csrf_token.get_untracked(), name.get_untracked());
+        let run = move || async move {
+            let answer = passkey::answer(api::start_passkey_registration(&csrf_token).await, Ask::Make).await?;
+            let new = NewPasskey { ceremony: answer.ceremony, name, credential: answer.credential };
+            api::add_passkey(&csrf_token, &new).await.map_err(String::from)
+        };
+        run_passkey(busy, problem, run, move |answer| added.run(answer));
+    };
+    let text = t().security;
+    view! {
+        <form id="add-passkey" class="code-form" on:submit=submit>
+            <label>{text.passkey_name}
+                <input name="passkey-name" required maxlength="60" placeholder="My phone"
+                    prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
+            </label>
+            {move || problem.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+            <button type="submit" disabled=busy>{text.add_passkey}</button>
+        </form>
     }
 }
 
@@ -162,18 +246,22 @@ pub fn RecoveryCodesPanel(codes: Vec<String>, done: Callback<()>) -> impl IntoVi
     }
 }
 
-/// "Confirm it is you": opened by a sensitive action that wants a fresh code.
+/// "Confirm it is you": opened by a sensitive action that wants a fresh second factor.
 #[component]
 pub fn StepUpDialog() -> impl IntoView {
     let status = expect_context::<Status>();
     let Some(step_up) = STEP_UP.get() else { return ().into_any() };
-    let (busy, problem) = (RwSignal::new(false), RwSignal::new(None::<String>));
     let done = RwSignal::new(false);
-    let send = move |code| async move {
-        let csrf_token = status.me.get_untracked().map(|me| me.csrf_token).unwrap_or_default();
-        api::give_second_factor(&csrf_token, code).await
-    };
-    let submit = on_send(busy, problem, send, move |_| {
+    // Which second factors the person has, read each time the dialog opens.
+    let factors = RwSignal::new(None::<SecondFactors>);
+    Effect::new(move |_| {
+        if step_up.asking.get() {
+            factors.set(None);
+            spawn_local(async move { factors.set(api::second_factors().await.ok()) });
+        }
+    });
+    let csrf_token = Signal::derive(move || status.me.get().map(|me| me.csrf_token).unwrap_or_default());
+    let given = Callback::new(move |_: Me| {
         step_up.asking.set(false);
         done.set(true);
     });
@@ -187,8 +275,9 @@ pub fn StepUpDialog() -> impl IntoView {
                 <section class="card dialog" role="dialog" aria-modal="true" aria-labelledby="step-up-title" id="step-up">
                     <h2 id="step-up-title">{t().security.step_up_title}</h2>
                     <p>{t().security.step_up_explained}</p>
-                    <p>{t().security.code_asked}</p>
-                    <CodeInput label=t().security.code busy=busy problem=problem submit=submit />
+                    {move || factors.get().map(|f| view! {
+                        <PasskeyOrCode csrf_token=csrf_token has_app=f.totp_since.is_some() has_passkey=!f.passkeys.is_empty() given=given />
+                    })}
                     <button class="secondary" on:click=move |_| step_up.asking.set(false)>{t().security.cancel}</button>
                 </section>
             </div>
@@ -197,15 +286,64 @@ pub fn StepUpDialog() -> impl IntoView {
     .into_any()
 }
 
+/// The person's passkeys: each with its name, when it was added and last used, and
+/// whether it is synced; renamed and removed here.
+#[component]
+fn PasskeyList(passkeys: Vec<PasskeySummary>, changed: Callback<Result<SecondFactors, Problem>>) -> impl IntoView {
+    let status = expect_context::<Status>();
+    let csrf_token = move || status.me.get_untracked().map(|me| me.csrf_token).unwrap_or_default();
+    let renaming = RwSignal::new(None::<(uuid::Uuid, String)>);
+    let text = t().security;
+    if passkeys.is_empty() {
+        return view! { <p id="no-passkeys">{text.no_passkeys}</p> }.into_any();
+    }
+    let rows = passkeys.into_iter().map(|p| {
+        let id = p.id;
+        let name = p.name.clone();
+        let about = format!(
+            "{}, {}, {}",
+            (text.passkey_added_on)(&crate::text::when(&p.added_at)),
+            p.last_used_at.as_deref().map_or(text.passkey_not_used.to_owned(), |at| (text.passkey_last_used)(&crate::text::when(at))),
+            if p.synced { text.passkey_synced } else { text.passkey_one_device },
+        );
+        let save = move |event: leptos::ev::SubmitEvent| {
+            event.prevent_default();
+            let Some((_, name)) = renaming.get_untracked() else { return };
+            renaming.set(None);
+            spawn_local(async move { changed.run(api::rename_passkey(&csrf_token(), id, name).await) });
+        };
+        let remove = move |_| spawn_local(async move { changed.run(api::remove_passkey(&csrf_token(), id).await) });
+        view! {
+            <li class="passkey">
+                {move || match renaming.get() {
+                    Some((editing, value)) if editing == id => view! {
+                        <form class="inline" on:submit=save>
+                            <input name="passkey-name" required maxlength="60" aria-label=text.passkey_name prop:value=value
+                                on:input=move |ev| renaming.set(Some((id, event_target_value(&ev)))) />
+                            <button type="submit">{text.save}</button>
+                        </form>
+                    }.into_any(),
+                    _ => view! { <strong class="passkey-name">{name.clone()}</strong> }.into_any(),
+                }}
+                " " <span class="hint">{about.clone()}</span> " "
+                <button class="small secondary" on:click={let name = name.clone(); move |_| renaming.set(Some((id, name.clone())))}>{text.rename}</button>
+                <button class="small secondary" on:click=remove>{text.remove_passkey}</button>
+            </li>
+        }
+    }).collect_view();
+    view! { <ul id="passkeys" class="plain">{rows}</ul> }.into_any()
+}
+
 /// What the Security page is showing besides the status.
 #[derive(Clone)]
 enum Showing {
     Status,
     SettingUp,
+    AddingPasskey,
     Codes(Vec<String>),
 }
 
-/// The Security page: the person's authenticator app and recovery codes.
+/// The Security page: the person's passkeys, authenticator app and recovery codes.
 #[component]
 pub fn SecurityPage() -> impl IntoView {
     let status = expect_context::<Status>();
@@ -252,6 +390,13 @@ pub fn SecurityPage() -> impl IntoView {
                         reload();
                     }) />
                 }.into_any(),
+                Showing::AddingPasskey => view! {
+                    <AddPasskeyPanel csrf_token=Signal::derive(csrf_token) added=Callback::new(move |added: PasskeyAdded| {
+                        notice.set(Some(t().security.passkey_added.to_owned()));
+                        showing.set(if added.recovery_codes.is_empty() { Showing::Status } else { Showing::Codes(added.recovery_codes) });
+                        reload();
+                    }) />
+                }.into_any(),
                 Showing::Codes(codes) => view! {
                     <RecoveryCodesPanel codes=codes done=Callback::new(move |_| showing.set(Showing::Status)) />
                 }.into_any(),
@@ -260,18 +405,28 @@ pub fn SecurityPage() -> impl IntoView {
                     Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
                     Some(Ok(f)) => {
                         let has_app = f.totp_since.is_some();
+                        let has_any = f.any();
+                        let passkey_changed = Callback::new(move |answer: Result<SecondFactors, Problem>| match answer {
+                            Ok(now) => factors.set(Some(Ok(now))),
+                            Err(problem) => failed(problem),
+                        });
                         view! {
+                            <h2>{text.passkeys_title}</h2>
+                            <p class="hint">{text.passkeys_explained}</p>
+                            <PasskeyList passkeys=f.passkeys.clone() changed=passkey_changed />
+                            <button id="add-a-passkey" on:click=move |_| showing.set(Showing::AddingPasskey)>{text.add_passkey}</button>
+                            <h2>{text.app_title}</h2>
                             <p id="second-factor-state">{match &f.totp_since {
                                 Some(since) => (text.app_since)(&crate::text::when(since)),
                                 None => text.no_app.to_owned(),
                             }}</p>
                             <p>{if f.required_by_role { text.required } else { text.optional }}</p>
-                            {has_app.then(|| view! { <p id="codes-left">{(text.codes_left)(f.recovery_codes_left)}</p> })}
+                            {has_any.then(|| view! { <p id="codes-left">{(text.codes_left)(f.recovery_codes_left)}</p> })}
                             <div class="actions">
                                 <button id="set-up-app" on:click=move |_| showing.set(Showing::SettingUp)>
                                     {if has_app { text.replace } else { text.set_up }}</button>
-                                {has_app.then(|| view! { <button on:click=new_codes>{text.new_codes}</button> })}
-                                {(has_app && !f.required_by_role).then(|| view! {
+                                {has_any.then(|| view! { <button on:click=new_codes>{text.new_codes}</button> })}
+                                {(has_app && (!f.required_by_role || !f.passkeys.is_empty())).then(|| view! {
                                     <button class="secondary" on:click=remove>{text.remove}</button>
                                 })}
                             </div>

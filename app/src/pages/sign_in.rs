@@ -1,12 +1,13 @@
 //! Signing in, signing in again after a session ended offline, and signing out.
 
-use bmms_shared::api::{LoginRequest, Me, PasswordChosen, RecoveryCodes, SetUpPassword, SignInStep};
+use bmms_shared::api::{LoginRequest, Me, PasskeyAdded, PasswordChosen, RecoveryCodes, SetUpPassword, SignInStep};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::browser;
 use crate::device::{self, Status};
-use crate::pages::security::{on_send, RecoveryCodesPanel, SecondFactorStep, TotpSetUpPanel};
+use crate::pages::security::{on_send, AddPasskeyPanel, RecoveryCodesPanel, SecondFactorStep, TotpSetUpPanel};
+use crate::passkey::{self, Ask};
 use crate::text::t;
 use crate::api;
 
@@ -87,8 +88,8 @@ pub fn SignInAgain() -> impl IntoView {
 #[derive(Clone)]
 enum Next {
     Password,
-    /// A code from the authenticator app, or a recovery code.
-    Code(String),
+    /// A passkey, a code from the authenticator app, or a recovery code.
+    Code { csrf_token: String, has_app: bool, has_passkey: bool },
     /// The role needs a second factor and there is none: set one up.
     SetUp(String, bmms_shared::Role),
     /// Set up: the recovery codes to save before going on.
@@ -115,7 +116,9 @@ fn CredentialsForm() -> impl IntoView {
                     password.set(String::new());
                     match step {
                         SignInStep::SignedIn(me) => device::signed_in(status, me).await,
-                        SignInStep::SecondFactor { csrf_token } => next.set(Next::Code(csrf_token)),
+                        SignInStep::SecondFactor { csrf_token, has_app, has_passkey } => {
+                            next.set(Next::Code { csrf_token, has_app, has_passkey })
+                        }
                         SignInStep::SetUpSecondFactor { csrf_token, role } => next.set(Next::SetUp(csrf_token, role)),
                     }
                 }
@@ -129,11 +132,39 @@ fn CredentialsForm() -> impl IntoView {
             next.set(Next::SaveCodes(codes.recovery_codes, me));
         }
     });
+    let passkey_added = Callback::new(move |added: PasskeyAdded| {
+        if let Some(me) = added.signed_in {
+            next.set(Next::SaveCodes(added.recovery_codes, me));
+        }
+    });
+    // A passkey alone signs in: it verified the person on a device they hold.
+    let with_passkey = move |_| {
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let signed = async {
+                let answer = passkey::answer(api::passkey_sign_in_challenge().await, Ask::Use).await?;
+                api::passkey_sign_in(&answer).await.map_err(String::from)
+            };
+            match signed.await {
+                Ok(SignInStep::SignedIn(me)) => device::signed_in(status, me).await,
+                Ok(_) => error.set(Some(t().security.passkey_unsupported.to_owned())),
+                Err(message) => error.set(Some(message)),
+            }
+            busy.set(false);
+        });
+    };
     move || match next.get() {
-        Next::Code(csrf_token) => view! { <SecondFactorStep csrf_token=csrf_token signed_in=signed_in /> }.into_any(),
+        Next::Code { csrf_token, has_app, has_passkey } => {
+            view! { <SecondFactorStep csrf_token=csrf_token has_app=has_app has_passkey=has_passkey signed_in=signed_in /> }.into_any()
+        }
         Next::SetUp(csrf_token, role) => view! {
             <h2>{t().security.set_up_title}</h2>
             <p>{(t().security.set_up_why)(role.label())}</p>
+            {passkey::supported().then(|| view! {
+                <AddPasskeyPanel csrf_token=csrf_token.clone() added=passkey_added />
+                <p>{t().security.set_up_app_instead}</p>
+            })}
             <TotpSetUpPanel csrf_token=csrf_token confirmed=set_up_done />
         }.into_any(),
         Next::SaveCodes(codes, me) => {
@@ -153,6 +184,10 @@ fn CredentialsForm() -> impl IntoView {
                 {move || error.get().or_else(|| status.last_error.get().filter(|_| status.me.get().is_none()))
                     .map(|message| view! { <p class="error" role="alert">{message}</p> })}
                 <button type="submit" disabled=busy>{t().sign_in}</button>
+                {passkey::supported().then(|| view! {
+                    <button type="button" class="secondary" id="passkey-sign-in" disabled=busy on:click=with_passkey>
+                        {t().security.passkey_sign_in}</button>
+                })}
             </form>
         }.into_any(),
     }

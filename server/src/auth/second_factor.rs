@@ -94,24 +94,27 @@ impl FactorClock {
 #[derive(Debug, Clone, Default)]
 pub struct Factors {
     pub totp_since: Option<DateTime<Utc>>,
+    pub passkeys: i64,
     pub recovery_codes_left: i64,
 }
 
 impl Factors {
+    /// The user has a second factor to give: an authenticator app or a passkey.
     pub fn any(&self) -> bool {
-        self.totp_since.is_some()
+        self.totp_since.is_some() || self.passkeys > 0
     }
 }
 
 pub async fn of_user(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Factors> {
-    let (totp_since, recovery_codes_left) = sqlx::query_as(
+    let (totp_since, passkeys, recovery_codes_left) = sqlx::query_as(
         "select (select confirmed_at from user_totp where user_id = $1),
+                (select count(*) from user_passkeys where user_id = $1),
                 (select count(*) from user_recovery_codes where user_id = $1 and used_at is null)",
     )
     .bind(user_id)
     .fetch_one(conn)
     .await?;
-    Ok(Factors { totp_since, recovery_codes_left })
+    Ok(Factors { totp_since, passkeys, recovery_codes_left })
 }
 
 /// Starts setting up an authenticator app: a new seed, kept sealed until the user types
@@ -172,10 +175,25 @@ pub async fn confirm_totp(conn: &mut PgConnection, key: &FactorKey, now: i64, us
     Ok(Ok(new_recovery_codes(conn, user_id).await?))
 }
 
+/// The recovery codes that come with a user's first passkey, to be shown once; none when
+/// they have codes already (they keep theirs: a passkey added beside another factor
+/// does not void what they wrote down for it).
+pub async fn first_recovery_codes(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<String>> {
+    let (has_codes,): (bool,) = sqlx::query_as("select exists (select from user_recovery_codes where user_id = $1)")
+        .bind(user_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    if has_codes {
+        return Ok(Vec::new());
+    }
+    new_recovery_codes(conn, user_id).await
+}
+
 /// How a second factor was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Used {
     Totp,
+    Passkey,
     /// A recovery code, now spent; this many are left.
     RecoveryCode { left: i64 },
 }
@@ -184,23 +202,22 @@ impl Used {
     pub fn as_str(self) -> &'static str {
         match self {
             Used::Totp => "totp",
+            Used::Passkey => "passkey",
             Used::RecoveryCode { .. } => "recovery_code",
         }
     }
 }
 
-/// Checks a second factor: a code from the user's authenticator app, or one of their
-/// recovery codes. Either is spent by being taken. Concurrent checks of one user wait
-/// for each other (the rows are locked), so one code cannot be taken twice at once.
+/// Checks a code given as a second factor: one from the user's authenticator app, or one
+/// of their recovery codes (which also stand in for a lost passkey). Either is spent by
+/// being taken. Concurrent checks of one user wait for each other (the rows are locked),
+/// so one code cannot be taken twice at once.
 pub async fn check(conn: &mut PgConnection, key: &FactorKey, now: i64, user_id: Uuid, code: &str) -> anyhow::Result<Result<Used, Refused>> {
     let totp: Option<(Vec<u8>, i64)> =
         sqlx::query_as("select secret_sealed, last_used_step from user_totp where user_id = $1 for update")
             .bind(user_id)
             .fetch_optional(&mut *conn)
             .await?;
-    let Some((sealed, last_used_step)) = totp else {
-        return Ok(Err(Refused::NothingToCheck));
-    };
     if recovery_codes::looks_like_one(code) {
         let unused: Vec<(Vec<u8>,)> = sqlx::query_as(
             "select code_sha256 from user_recovery_codes where user_id = $1 and used_at is null order by code_sha256 for update",
@@ -208,6 +225,9 @@ pub async fn check(conn: &mut PgConnection, key: &FactorKey, now: i64, user_id: 
         .bind(user_id)
         .fetch_all(&mut *conn)
         .await?;
+        if unused.is_empty() && totp.is_none() {
+            return Ok(Err(Refused::NothingToCheck));
+        }
         let unused: Vec<Vec<u8>> = unused.into_iter().map(|(digest,)| digest).collect();
         let Some(index) = recovery_codes::find(code, &unused) else {
             return Ok(Err(Refused::WrongCode));
@@ -219,6 +239,9 @@ pub async fn check(conn: &mut PgConnection, key: &FactorKey, now: i64, user_id: 
             .await?;
         return Ok(Ok(Used::RecoveryCode { left: unused.len() as i64 - 1 }));
     }
+    let Some((sealed, last_used_step)) = totp else {
+        return Ok(Err(Refused::NothingToCheck));
+    };
     let secret = key.open(user_id, &sealed)?;
     let Some(step) = totp::accepts(&secret, code, now.max(0) as u64, last_used_step.max(0) as u64) else {
         return Ok(Err(Refused::WrongCode));
@@ -244,12 +267,41 @@ pub async fn new_recovery_codes(conn: &mut PgConnection, user_id: Uuid) -> sqlx:
     Ok(codes)
 }
 
-/// Removes every second factor of the user (their own choice, or an administrator's reset).
+/// Removes every second factor of the user (an administrator's reset): the
+/// authenticator app, the passkeys and the recovery codes.
 pub async fn remove_all(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
     sqlx::query(
         "with a as (delete from user_totp where user_id = $1),
-              b as (delete from user_totp_pending where user_id = $1)
+              b as (delete from user_totp_pending where user_id = $1),
+              c as (delete from user_passkeys where user_id = $1)
          delete from user_recovery_codes where user_id = $1",
+    )
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes the user's authenticator app (their own choice); the recovery codes go too
+/// when no passkey is left for them to stand in for.
+pub async fn remove_app(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "with a as (delete from user_totp where user_id = $1),
+              b as (delete from user_totp_pending where user_id = $1)
+         delete from user_recovery_codes where user_id = $1 and not exists (select from user_passkeys where user_id = $1)",
+    )
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// After a passkey is removed: the recovery codes go when no second factor is left.
+pub async fn drop_orphaned_recovery_codes(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "delete from user_recovery_codes where user_id = $1
+             and not exists (select from user_passkeys where user_id = $1)
+             and not exists (select from user_totp where user_id = $1)",
     )
     .bind(user_id)
     .execute(conn)

@@ -59,7 +59,7 @@ impl SessionAuth {
 pub fn second_factor_needed() -> ApiError {
     ApiError::forbidden(
         "second_factor_needed",
-        "Confirm it is you: enter a code from your authenticator app (or a recovery code), then try again.",
+        "Confirm it is you: use your passkey or enter a code from your authenticator app (or a recovery code), then try again.",
     )
 }
 
@@ -199,10 +199,15 @@ impl SignedIn {
         if state.settings.mfa_policy.requires(self.auth.role) {
             return Err(ApiError::forbidden(
                 "second_factor_not_set_up",
-                "Your role needs a second factor for this. Set up an authenticator app under Security, then try again.",
+                "Your role needs a second factor for this. Set up an authenticator app or a passkey under Security, then try again.",
             ));
         }
         Ok(())
+    }
+
+    /// What the session remembers of its user.
+    pub fn auth(&self) -> &SessionAuth {
+        &self.auth
     }
 
     /// The session itself, to end it (sign-out).

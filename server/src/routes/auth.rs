@@ -74,14 +74,7 @@ pub async fn login(
     };
     let signing_in = password_ok && !user.disabled;
     if signing_in {
-        // A fresh id defeats session fixation: whatever id the browser came with is
-        // dropped. Done before the transaction below, because it needs a connection of
-        // its own: holding two at once per sign-in would exhaust the pool in a rush.
-        session.cycle_id().await.map_err(|e| ApiError::Internal(e.into()))?;
-        // Whoever the session was signed in as (or halfway for) before, it is not now.
-        for key in [AUTH_KEY, HALFWAY_KEY] {
-            session.remove_value(key).await.map_err(|e| ApiError::Internal(e.into()))?;
-        }
+        fresh_session(&session).await?;
     }
     let Some((membership, mut tx)) = tenancy::begin_for_member(&state.db, user.id).await? else {
         tracing::warn!(user.id = %user.id, "sign-in refused: the user belongs to no organization");
@@ -90,39 +83,12 @@ pub async fn login(
     };
     if !signing_in {
         let reason = if user.disabled { "disabled" } else { "wrong_password" };
-        audit::append(&mut tx, Event {
-            actor: &Actor::user(user.id, &user.username),
-            action: "auth.sign_in_failed",
-            subject: format!("user:{}", user.id),
-            details: json!({ "reason": reason, "client_address": address.to_string() }),
-        })
-        .await?;
-        tx.commit().await?;
-        state.metrics.sign_in_failed("wrong_credentials");
-        return Err(wrong_credentials());
+        return Err(refuse_sign_in(&state, tx, &user, address, reason, "wrong_credentials", wrong_credentials()).await?);
     }
-
     if membership.role.oversees_all() && !state.settings.ocm_networks.permit(address) {
-        audit::append(&mut tx, Event {
-            actor: &Actor::user(user.id, &user.username),
-            action: "auth.sign_in_failed",
-            subject: format!("user:{}", user.id),
-            details: json!({ "reason": "address_not_allowed", "client_address": address.to_string() }),
-        })
-        .await?;
-        tx.commit().await?;
-        state.metrics.sign_in_failed("address_not_allowed");
-        return Err(outside_allowed_networks());
+        return Err(refuse_sign_in(&state, tx, &user, address, "address_not_allowed", "address_not_allowed", outside_allowed_networks()).await?);
     }
-    let auth = SessionAuth {
-        user_id: UserId(user.id),
-        username: user.username.clone(),
-        org_id: membership.org_id,
-        role: membership.role,
-        csrf_token: Alphanumeric.sample_string(&mut rand::thread_rng(), 32),
-        signed_in_at: chrono::Utc::now().timestamp(),
-        second_factor_at: None,
-    };
+    let auth = session_auth(&user, membership);
     let factors = second_factor::of_user(&mut tx, user.id).await?;
     let needs = if factors.any() {
         Some(Needs::Code)
@@ -131,36 +97,98 @@ pub async fn login(
     } else {
         None
     };
-    let actor = Actor::user(user.id, &user.username);
-    let subject = format!("user:{}", user.id);
     let Some(needs) = needs else {
-        session.insert(AUTH_KEY, &auth).await.map_err(|e| ApiError::Internal(e.into()))?;
-        audit::append(&mut tx, Event {
-            actor: &actor,
-            action: "auth.sign_in",
-            subject,
-            details: json!({ "client_address": address.to_string(), "second_factor": null }),
-        })
-        .await?;
-        users::signed_in_now(&mut tx, user.id).await?;
-        let me = me_of(&mut tx, &user, membership, auth.csrf_token).await?;
-        tx.commit().await?;
+        let me = signed_in(&session, tx, &user, membership, auth, address, None).await?;
         return Ok(Json(SignInStep::SignedIn(me)));
     };
     let csrf_token = auth.csrf_token.clone();
     session.insert(HALFWAY_KEY, &Halfway { auth, needs, since: state.factor_clock.now() }).await.map_err(|e| ApiError::Internal(e.into()))?;
     audit::append(&mut tx, Event {
-        actor: &actor,
+        actor: &Actor::user(user.id, &user.username),
         action: "auth.password_accepted",
-        subject,
+        subject: format!("user:{}", user.id),
         details: json!({ "client_address": address.to_string(), "next": needs }),
     })
     .await?;
     tx.commit().await?;
     Ok(Json(match needs {
-        Needs::Code => SignInStep::SecondFactor { csrf_token },
+        Needs::Code => SignInStep::SecondFactor { csrf_token, has_app: factors.totp_since.is_some(), has_passkey: factors.passkeys > 0 },
         Needs::SetUp => SignInStep::SetUpSecondFactor { csrf_token, role: membership.role },
     }))
+}
+
+/// Gives a session that is signing in a new id, which defeats session fixation (whatever
+/// id the browser came with is dropped), and forgets whoever it was signed in as, or
+/// halfway for, before. Done before the sign-in's transaction, because it needs a
+/// connection of its own: holding two at once per sign-in would exhaust the pool in a rush.
+pub(crate) async fn fresh_session(session: &Session) -> Result<(), ApiError> {
+    session.cycle_id().await.map_err(|e| ApiError::Internal(e.into()))?;
+    for key in [AUTH_KEY, HALFWAY_KEY] {
+        session.remove_value(key).await.map_err(|e| ApiError::Internal(e.into()))?;
+    }
+    Ok(())
+}
+
+/// Signs the session in as `auth` says, with the second factor named (`None`: none was
+/// needed), audited in `tx`, which is committed: the person, for the app.
+pub(crate) async fn signed_in(
+    session: &Session,
+    mut tx: OrgTx,
+    user: &UserRecord,
+    membership: Membership,
+    auth: SessionAuth,
+    address: IpAddr,
+    second_factor: Option<&str>,
+) -> Result<Me, ApiError> {
+    session.insert(AUTH_KEY, &auth).await.map_err(|e| ApiError::Internal(e.into()))?;
+    audit::append(&mut tx, Event {
+        actor: &Actor::user(user.id, &user.username),
+        action: "auth.sign_in",
+        subject: format!("user:{}", user.id),
+        details: json!({ "client_address": address.to_string(), "second_factor": second_factor }),
+    })
+    .await?;
+    users::signed_in_now(&mut tx, user.id).await?;
+    let me = me_of(&mut tx, user, membership, auth.csrf_token).await?;
+    tx.commit().await?;
+    Ok(me)
+}
+
+/// What a new session remembers of its user: signed in now, with a new CSRF token and
+/// no second factor given yet.
+pub(crate) fn session_auth(user: &UserRecord, membership: Membership) -> SessionAuth {
+    SessionAuth {
+        user_id: UserId(user.id),
+        username: user.username.clone(),
+        org_id: membership.org_id,
+        role: membership.role,
+        csrf_token: Alphanumeric.sample_string(&mut rand::thread_rng(), 32),
+        signed_in_at: chrono::Utc::now().timestamp(),
+        second_factor_at: None,
+    }
+}
+
+/// A sign-in refused for `reason` (audited in the user's organization's chain, `tx`
+/// committed, counted under `metric`): the error to answer with.
+pub(crate) async fn refuse_sign_in(
+    state: &AppState,
+    mut tx: OrgTx,
+    user: &UserRecord,
+    address: IpAddr,
+    reason: &str,
+    metric: &'static str,
+    refusal: ApiError,
+) -> Result<ApiError, ApiError> {
+    audit::append(&mut tx, Event {
+        actor: &Actor::user(user.id, &user.username),
+        action: "auth.sign_in_failed",
+        subject: format!("user:{}", user.id),
+        details: json!({ "reason": reason, "client_address": address.to_string() }),
+    })
+    .await?;
+    tx.commit().await?;
+    state.metrics.sign_in_failed(metric);
+    Ok(refusal)
 }
 
 /// `POST /api/v1/auth/logout`: the session is deleted on the server, not just forgotten.

@@ -28,6 +28,7 @@ pub mod people;
 pub mod proposals;
 pub mod records;
 pub mod review;
+pub mod passkeys;
 pub mod second_factor;
 pub mod static_files;
 pub mod sync;
@@ -113,6 +114,14 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signing_in(M::POST, "/auth/second-factor/totp", second_factor::start_totp),
         ApiRoute::signing_in(M::POST, "/auth/second-factor/totp/confirm", second_factor::confirm_totp),
         ApiRoute::signed_in(M::POST, "/auth/second-factor/recovery-codes", second_factor::new_recovery_codes),
+        ApiRoute::signing_in(M::POST, "/auth/second-factor/passkey", passkeys::give),
+        ApiRoute::signing_in(M::POST, "/auth/passkeys/registration", passkeys::start_registration),
+        ApiRoute::signing_in(M::POST, "/auth/passkeys", passkeys::add),
+        ApiRoute::signing_in(M::POST, "/auth/passkeys/challenge", passkeys::challenge),
+        ApiRoute::signed_in(M::PUT, "/auth/passkeys/{id}", passkeys::rename),
+        ApiRoute::signed_in(M::DELETE, "/auth/passkeys/{id}", passkeys::remove),
+        ApiRoute::public(M::POST, "/auth/passkey-sign-in/challenge", passkeys::sign_in_challenge),
+        ApiRoute::public(M::POST, "/auth/passkey-sign-in", passkeys::sign_in),
         ApiRoute::public(M::POST, "/auth/set-up", people::choose_password),
         ApiRoute::signed_in(M::GET, "/me", auth::me),
         ApiRoute::signed_in(M::GET, "/users", people::list),

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::audit::{self, Actor, Event};
+use crate::auth::passkeys;
 use crate::auth::second_factor::{self, Refused};
 use crate::auth::signed_in::{second_factor_needed, Needs, SessionAuth};
 use crate::auth::users;
@@ -25,23 +26,32 @@ fn wrong_code() -> ApiError {
     )
 }
 
-fn actor_of(auth: &SessionAuth) -> Actor {
+/// 409: halfway through a sign-in whose role needs a second factor, none is set up yet.
+pub(super) fn set_up_first() -> ApiError {
+    ApiError::client(
+        axum::http::StatusCode::CONFLICT,
+        "set_up_first",
+        "Your role needs a second factor and you have none yet: add a passkey or set up an authenticator app first.",
+    )
+}
+
+pub(super) fn actor_of(auth: &SessionAuth) -> Actor {
     Actor::user(auth.user_id.uuid(), &auth.username)
 }
 
-fn subject_of(auth: &SessionAuth) -> String {
+pub(super) fn subject_of(auth: &SessionAuth) -> String {
     format!("user:{}", auth.user_id)
 }
 
 /// Counts a second-factor attempt of the user (429 past [`crate::auth::limiter::SECOND_FACTOR_ATTEMPTS`]).
-fn count_attempt(state: &AppState, auth: &SessionAuth) -> Result<(), ApiError> {
+pub(super) fn count_attempt(state: &AppState, auth: &SessionAuth) -> Result<(), ApiError> {
     state.factor_limiter.check(auth.user_id).map_err(|retry_after| {
         state.metrics.sign_in_failed("too_many_attempts");
         ApiError::TooManyRequests { code: "too_many_attempts", message: "Too many codes tried.", retry_after }
     })
 }
 
-async fn me_of(tx: &mut OrgTx, auth: &SessionAuth) -> Result<Me, ApiError> {
+pub(super) async fn me_of(tx: &mut OrgTx, auth: &SessionAuth) -> Result<Me, ApiError> {
     let user = users::find_by_id(&mut **tx, auth.user_id.uuid())
         .await?
         .ok_or_else(|| ApiError::unauthorized("not_signed_in", "Your account no longer exists."))?;
@@ -57,42 +67,52 @@ pub async fn give(
     ApiJson(body): ApiJson<SecondFactorCode>,
 ) -> Result<Json<Me>, ApiError> {
     if signing_in.needs == Some(Needs::SetUp) {
-        return Err(ApiError::client(
-            axum::http::StatusCode::CONFLICT,
-            "set_up_first",
-            "Your role needs a second factor and you have none yet: set up an authenticator app first.",
-        ));
+        return Err(set_up_first());
     }
     count_attempt(&state, &signing_in.auth)?;
-    let auth = signing_in.auth.clone();
-    let mut tx = OrgTx::begin(&state.db, auth.org_id).await?;
+    let mut tx = OrgTx::begin(&state.db, signing_in.auth.org_id).await?;
     let now = state.factor_clock.now();
-    let checked = second_factor::check(&mut tx, &state.settings.factor_key, now, auth.user_id.uuid(), &body.code).await?;
+    let checked = second_factor::check(&mut tx, &state.settings.factor_key, now, signing_in.auth.user_id.uuid(), &body.code).await?;
     let used = match checked {
         Ok(used) => used,
         Err(refused) => {
-            audit::append(&mut tx, Event {
-                actor: &actor_of(&auth),
-                action: "auth.second_factor_failed",
-                subject: subject_of(&auth),
-                details: json!({ "during": if signing_in.needs.is_some() { "sign_in" } else { "step_up" } }),
-            })
-            .await?;
-            tx.commit().await?;
-            state.metrics.sign_in_failed("wrong_second_factor");
+            not_given(&state, tx, &signing_in).await?;
             return Err(match refused {
                 Refused::WrongCode => wrong_code(),
                 Refused::NothingToCheck => ApiError::client(
                     axum::http::StatusCode::CONFLICT,
                     "no_second_factor",
-                    "You have no authenticator app set up. Set one up under Security.",
+                    "You have no authenticator app set up: use your passkey, or one of your recovery codes.",
                 ),
             });
         }
     };
+    given(tx, &mut signing_in, used, now).await.map(Json)
+}
+
+/// A second factor refused: audited (and counted) as such, in `tx`, which is committed.
+pub(super) async fn not_given(state: &AppState, mut tx: OrgTx, signing_in: &SigningIn) -> Result<(), ApiError> {
+    let auth = &signing_in.auth;
+    audit::append(&mut tx, Event {
+        actor: &actor_of(auth),
+        action: "auth.second_factor_failed",
+        subject: subject_of(auth),
+        details: json!({ "during": if signing_in.needs.is_some() { "sign_in" } else { "step_up" } }),
+    })
+    .await?;
+    tx.commit().await?;
+    state.metrics.sign_in_failed("wrong_second_factor");
+    Ok(())
+}
+
+/// A second factor given at `now` (factor clock): halfway through a sign-in, the session
+/// is signed in; signed in, its second factor is renewed (a step-up). Audited in `tx`,
+/// which is committed.
+pub(super) async fn given(mut tx: OrgTx, signing_in: &mut SigningIn, used: second_factor::Used, now: i64) -> Result<Me, ApiError> {
+    let auth = signing_in.auth.clone();
     let recovery_codes_left = match used {
         second_factor::Used::RecoveryCode { left } => Some(left),
-        second_factor::Used::Totp => None,
+        second_factor::Used::Totp | second_factor::Used::Passkey => None,
     };
     audit::append(&mut tx, Event {
         actor: &actor_of(&auth),
@@ -107,20 +127,26 @@ pub async fn give(
     let me = me_of(&mut tx, &auth).await?;
     tx.commit().await?;
     signing_in.finish(now).await?;
-    Ok(Json(me))
+    Ok(me)
 }
 
 /// `GET /api/v1/auth/second-factor`: the user's second factors.
 pub async fn show(State(state): State<AppState>, signing_in: SigningIn) -> Result<Json<SecondFactors>, ApiError> {
-    let auth = &signing_in.auth;
     let mut conn = state.db.pool().acquire().await?;
-    let factors = second_factor::of_user(&mut conn, auth.user_id.uuid()).await?;
-    Ok(Json(SecondFactors {
+    Ok(Json(status(&mut conn, &state, &signing_in.auth).await?))
+}
+
+/// The user's second factors, as their Security page shows them.
+pub(crate) async fn status(conn: &mut sqlx::PgConnection, state: &AppState, auth: &SessionAuth) -> Result<SecondFactors, ApiError> {
+    let factors = second_factor::of_user(conn, auth.user_id.uuid()).await?;
+    let passkeys = passkeys::of_user(conn, auth.user_id.uuid()).await?;
+    Ok(SecondFactors {
         totp_since: factors.totp_since.map(|at| at.to_rfc3339()),
         recovery_codes_left: factors.recovery_codes_left,
         required_by_role: state.settings.mfa_policy.requires(auth.role),
         fresh_for_seconds: auth.fresh_for(state.factor_clock.now()),
-    }))
+        passkeys: passkeys.into_iter().map(super::passkeys::summary).collect(),
+    })
 }
 
 /// `POST /api/v1/auth/second-factor/totp`: a new authenticator app to set up, shown as a
@@ -209,7 +235,7 @@ pub async fn new_recovery_codes(State(state): State<AppState>, signed_in: Signed
         return Err(ApiError::client(
             axum::http::StatusCode::CONFLICT,
             "no_second_factor",
-            "Recovery codes go with an authenticator app: set one up first.",
+            "Recovery codes go with an authenticator app or a passkey: set one up first.",
         ));
     }
     let recovery_codes = second_factor::new_recovery_codes(&mut tx, caller.user_id.uuid()).await?;
@@ -224,27 +250,30 @@ pub async fn new_recovery_codes(State(state): State<AppState>, signed_in: Signed
     Ok(Json(RecoveryCodes { recovery_codes, signed_in: None }))
 }
 
-/// `DELETE /api/v1/auth/second-factor`: removes the authenticator app and the recovery
-/// codes, for a user whose role does not need them.
+/// `DELETE /api/v1/auth/second-factor`: removes the authenticator app (and the recovery
+/// codes, unless a passkey is left for them to stand in for), for a user whose role does
+/// not need a second factor or who keeps a passkey.
 pub async fn remove(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<SecondFactors>, ApiError> {
     let caller = signed_in.require_member()?;
     signed_in.require_fresh_second_factor(&state).await?;
-    if state.settings.mfa_policy.requires(caller.role) {
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let factors = second_factor::of_user(&mut tx, caller.user_id.uuid()).await?;
+    if state.settings.mfa_policy.requires(caller.role) && factors.passkeys == 0 {
         return Err(ApiError::client(
             axum::http::StatusCode::CONFLICT,
             "second_factor_required",
-            "Your role needs a second factor, so it cannot be removed. To change phones, set up the authenticator app again instead.",
+            "Your role needs a second factor, so your only one cannot be removed. To change phones, set up the authenticator app again instead, or add a passkey first.",
         ));
     }
-    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
-    second_factor::remove_all(&mut tx, caller.user_id.uuid()).await?;
+    second_factor::remove_app(&mut tx, caller.user_id.uuid()).await?;
     audit::append(&mut tx, Event {
         actor: &caller.actor(),
         action: "auth.second_factor_removed",
         subject: format!("user:{}", caller.user_id),
-        details: json!({ "by": "self" }),
+        details: json!({ "by": "self", "factor": "totp" }),
     })
     .await?;
+    let status = status(&mut tx, &state, signed_in.auth()).await?;
     tx.commit().await?;
-    Ok(Json(SecondFactors { totp_since: None, recovery_codes_left: 0, required_by_role: false, fresh_for_seconds: 0 }))
+    Ok(Json(status))
 }

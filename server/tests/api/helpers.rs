@@ -19,6 +19,9 @@ use uuid::Uuid;
 /// A password every test user gets.
 pub const PASSWORD: &str = "a long test password 1";
 
+/// Where the test server's passkeys say they were used (any port of localhost is taken).
+pub const PASSKEY_ORIGIN: &str = "http://localhost:8080";
+
 pub struct TestApp {
     pub base: String,
     /// The authenticator apps of the users the helpers set one up for: their secrets,
@@ -111,6 +114,7 @@ pub fn test_settings() -> Settings {
         factor_key: bmms_server::auth::factor_key::FactorKey::generate(),
         mfa_policy: Default::default(),
         ocm_networks: Default::default(),
+        passkeys: bmms_server::auth::passkeys::RelyingParty::at(&PASSKEY_ORIGIN.parse().unwrap()).unwrap(),
     }
 }
 
@@ -212,11 +216,7 @@ impl TestApp {
     /// role needs a second factor sets up an authenticator app the first time (as the app
     /// walks them through it) and gives a code from it every time.
     pub async fn sign_in(&self, username: &str) -> Browser {
-        let response = self.login(username, PASSWORD).await;
-        assert_eq!(response.status(), 200, "sign-in of {username} failed");
-        let cookie = session_cookie(&response).expect("sign-in sets the session cookie");
-        let step: serde_json::Value = response.json().await.unwrap();
-        let halfway = Browser { cookie, csrf: step["csrf_token"].as_str().unwrap().to_owned() };
+        let (step, halfway) = self.password_step(username).await;
         match step["step"].as_str().unwrap() {
             "signed_in" => halfway,
             "second_factor" => {
@@ -228,6 +228,19 @@ impl TestApp {
             "set_up_second_factor" => self.set_up_authenticator(username, &halfway).await.0,
             other => panic!("unknown sign-in step {other}"),
         }
+    }
+
+    /// Logs in with the password alone: the step the server answered ([`SignInStep`] as
+    /// JSON) and the session, signed in or halfway.
+    ///
+    /// [`SignInStep`]: bmms_shared::api::SignInStep
+    pub async fn password_step(&self, username: &str) -> (serde_json::Value, Browser) {
+        let response = self.login(username, PASSWORD).await;
+        assert_eq!(response.status(), 200, "the password of {username} was refused");
+        let cookie = session_cookie(&response).expect("sign-in sets the session cookie");
+        let step: serde_json::Value = response.json().await.unwrap();
+        let browser = Browser { cookie, csrf: step["csrf_token"].as_str().unwrap().to_owned() };
+        (step, browser)
     }
 
     /// Sets up an authenticator app for the session `browser` (halfway through a sign-in

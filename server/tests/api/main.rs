@@ -20,6 +20,7 @@ mod concurrency;
 mod conflicts;
 mod desk;
 mod outage;
+mod passkeys;
 mod people;
 mod places;
 mod oversight;

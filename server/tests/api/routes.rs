@@ -25,13 +25,14 @@ fn takes_an_authorization_step(statement: &str) -> bool {
 /// open to read-only accounts: ending one's own session, and scoring a proposal outline
 /// (a computation whose input is too large for an address).
 /// A user's own second factors are theirs, not an organization's data, too.
-const WRITES_OPEN_TO_READ_ONLY: [&str; 4] = ["/auth/logout", "/bdp/score", "/auth/second-factor", "/auth/second-factor/recovery-codes"];
+const WRITES_OPEN_TO_READ_ONLY: [&str; 5] =
+    ["/auth/logout", "/bdp/score", "/auth/second-factor", "/auth/second-factor/recovery-codes", "/auth/passkeys/{id}"];
 
 /// The sensitive actions, which ask for a fresh second factor right after the check of
 /// who may call them (`signed_in.require_fresh_second_factor(&state)`): certifying,
 /// approving a budget stage, exporting whole datasets, changing one's second factors, and
 /// changing users.
-const SENSITIVE: [(Method, &str); 20] = [
+const SENSITIVE: [(Method, &str); 21] = [
     (Method::POST, "/submissions/{id}/certify"),
     (Method::POST, "/budget-proposals/{year}/submit"),
     (Method::POST, "/budget-submissions/{year}/{code}/review"),
@@ -45,6 +46,7 @@ const SENSITIVE: [(Method, &str); 20] = [
     (Method::GET, "/audit/export"),
     (Method::DELETE, "/auth/second-factor"),
     (Method::POST, "/auth/second-factor/recovery-codes"),
+    (Method::DELETE, "/auth/passkeys/{id}"),
     (Method::POST, "/users"),
     (Method::POST, "/users/{id}/set-up-link"),
     (Method::PUT, "/users/{id}/role"),
@@ -127,7 +129,8 @@ fn every_signed_in_handler_says_first_who_may_call_it() {
     // Opening a route to anyone is a decision, made here for all to see.
     // Checking a certificate is public: MFBM, an auditor or a citizen holding one needs no account.
     // A set-up link's token is the credential of a person who has no password yet.
-    assert_eq!(public, ["/auth/login", "/auth/set-up", "/certifications/verify"]);
+    // A passkey is the credential of a sign-in with a passkey alone.
+    assert_eq!(public, ["/auth/login", "/auth/passkey-sign-in/challenge", "/auth/passkey-sign-in", "/auth/set-up", "/certifications/verify"]);
     // Each sensitive action asks for a fresh second factor, and the list is complete.
     sensitive.sort_by_key(|(method, path)| (*path, method.to_string()));
     let mut expected = SENSITIVE.to_vec();

@@ -23,11 +23,8 @@ fn home(role: Role) -> &'static str {
 
 /// Logs in with the password alone; returns the step and the halfway session.
 async fn password_step(app: &TestApp, username: &str) -> (String, Browser) {
-    let response = app.login(username, PASSWORD).await;
-    assert_eq!(response.status(), 200, "the password of {username}");
-    let cookie = session_cookie(&response).unwrap();
-    let step: Value = response.json().await.unwrap();
-    (step["step"].as_str().unwrap().to_owned(), Browser { cookie, csrf: step["csrf_token"].as_str().unwrap().to_owned() })
+    let (step, browser) = app.password_step(username).await;
+    (step["step"].as_str().unwrap().to_owned(), browser)
 }
 
 async fn give(app: &TestApp, browser: &Browser, code: &str) -> reqwest::Response {

@@ -3,6 +3,7 @@
 
 use crate::{OrgId, OrgKind, Role, UserId};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// `POST /api/v1/auth/login`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -30,8 +31,16 @@ pub struct OrganizationSummary {
 pub enum SignInStep {
     SignedIn(Me),
     /// Next: `POST /api/v1/auth/second-factor` with a code from the authenticator app
-    /// or a recovery code.
-    SecondFactor { csrf_token: String },
+    /// or a recovery code, or `…/second-factor/passkey` with one of the user's passkeys.
+    SecondFactor {
+        csrf_token: String,
+        /// The user has an authenticator app (a recovery code works either way).
+        #[serde(default)]
+        has_app: bool,
+        /// The user has a passkey.
+        #[serde(default)]
+        has_passkey: bool,
+    },
     /// The role needs a second factor and the user has none: set one up first
     /// (`POST /api/v1/auth/second-factor/totp`, then `…/totp/confirm`).
     SetUpSecondFactor { csrf_token: String, role: Role },
@@ -56,6 +65,80 @@ pub struct SecondFactors {
     /// Seconds until sensitive actions ask for a code again (0: they ask now, if the
     /// user has a second factor).
     pub fresh_for_seconds: i64,
+    /// The user's passkeys, oldest first.
+    #[serde(default)]
+    pub passkeys: Vec<PasskeySummary>,
+}
+
+impl SecondFactors {
+    /// The user has a second factor to give (an authenticator app or a passkey).
+    pub fn any(&self) -> bool {
+        self.totp_since.is_some() || !self.passkeys.is_empty()
+    }
+}
+
+/// One of a user's passkeys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasskeySummary {
+    pub id: Uuid,
+    /// The name its owner gave it ("Work laptop").
+    pub name: String,
+    /// RFC 3339.
+    pub added_at: String,
+    /// RFC 3339; `None` until it is first used.
+    pub last_used_at: Option<String>,
+    /// The passkey is copied to the owner's other devices (their password manager's
+    /// backup), rather than held by this one device alone.
+    pub synced: bool,
+}
+
+/// A passkey ceremony begun: `options` are for the browser, as
+/// `PublicKeyCredential.parseCreationOptionsFromJSON` (adding) or
+/// `…parseRequestOptionsFromJSON` (using) read them from their `publicKey`; `ceremony`
+/// goes back with the browser's answer, within ten minutes, once.
+/// From `POST /api/v1/auth/passkeys/registration` (adding one), `…/passkeys/challenge`
+/// (a second factor) and `…/passkey-sign-in/challenge` (signing in with a passkey alone).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasskeyChallenge {
+    pub ceremony: Uuid,
+    pub options: serde_json::Value,
+}
+
+/// `POST /api/v1/auth/passkeys`: the passkey the browser made, and its name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPasskey {
+    pub ceremony: Uuid,
+    pub name: String,
+    /// The browser's `PublicKeyCredential`, as its `toJSON()` gives it.
+    pub credential: serde_json::Value,
+}
+
+/// `POST /api/v1/auth/second-factor/passkey` and `…/passkey-sign-in`: the browser's
+/// answer to a challenge.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyAnswer {
+    pub ceremony: Uuid,
+    /// The browser's `PublicKeyCredential`, as its `toJSON()` gives it.
+    pub credential: serde_json::Value,
+}
+
+/// `PUT /api/v1/auth/passkeys/{id}`: a new name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyName {
+    pub name: String,
+}
+
+/// `POST /api/v1/auth/passkeys`: the passkey added; with the recovery codes, shown this
+/// once, when it is the user's first second factor; `signed_in` when adding it finished
+/// a sign-in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasskeyAdded {
+    pub passkey: PasskeySummary,
+    pub recovery_codes: Vec<String>,
+    pub signed_in: Option<Me>,
 }
 
 /// `POST /api/v1/auth/second-factor/totp`: what to add to an authenticator app. The

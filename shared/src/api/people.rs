@@ -17,7 +17,7 @@ pub struct Person {
     pub last_sign_in: Option<Timestamp>,
     /// Sessions of theirs that have not ended.
     pub active_sessions: i64,
-    /// They have an authenticator app.
+    /// They have a second factor: an authenticator app or a passkey.
     pub second_factor: bool,
     /// A set-up link of theirs waits to be used (they have not chosen a password yet).
     pub set_up_pending: bool,
