@@ -207,7 +207,7 @@ pub enum AdminCommand {
         #[arg(long)]
         username: String,
     },
-    /// Remove a user's authenticator app and recovery codes (a lost phone); if their role
+    /// Remove a user's passkeys, authenticator app and recovery codes (a lost device); if their role
     /// needs a second factor, they set up a new one at their next sign-in.
     ResetSecondFactor {
         #[arg(long)]

@@ -289,7 +289,7 @@ pub fn StepUpDialog() -> impl IntoView {
 /// The person's passkeys: each with its name, when it was added and last used, and
 /// whether it is synced; renamed and removed here.
 #[component]
-fn PasskeyList(passkeys: Vec<PasskeySummary>, changed: Callback<Result<SecondFactors, Problem>>) -> impl IntoView {
+fn PasskeyList(passkeys: Vec<PasskeySummary>, changed: Callback<(Result<SecondFactors, Problem>, Option<&'static str>)>) -> impl IntoView {
     let status = expect_context::<Status>();
     let csrf_token = move || status.me.get_untracked().map(|me| me.csrf_token).unwrap_or_default();
     let renaming = RwSignal::new(None::<(uuid::Uuid, String)>);
@@ -299,7 +299,7 @@ fn PasskeyList(passkeys: Vec<PasskeySummary>, changed: Callback<Result<SecondFac
     }
     let rows = passkeys.into_iter().map(|p| {
         let id = p.id;
-        let name = p.name.clone();
+        let name = StoredValue::new(p.name.clone());
         let about = format!(
             "{}, {}, {}",
             (text.passkey_added_on)(&crate::text::when(&p.added_at)),
@@ -310,9 +310,11 @@ fn PasskeyList(passkeys: Vec<PasskeySummary>, changed: Callback<Result<SecondFac
             event.prevent_default();
             let Some((_, name)) = renaming.get_untracked() else { return };
             renaming.set(None);
-            spawn_local(async move { changed.run(api::rename_passkey(&csrf_token(), id, name).await) });
+            spawn_local(async move { changed.run((api::rename_passkey(&csrf_token(), id, name).await, None)) });
         };
-        let remove = move |_| spawn_local(async move { changed.run(api::remove_passkey(&csrf_token(), id).await) });
+        let remove = move |_| {
+            spawn_local(async move { changed.run((api::remove_passkey(&csrf_token(), id).await, Some(text.passkey_removed))) })
+        };
         view! {
             <li class="passkey">
                 {move || match renaming.get() {
@@ -323,15 +325,17 @@ fn PasskeyList(passkeys: Vec<PasskeySummary>, changed: Callback<Result<SecondFac
                             <button type="submit">{text.save}</button>
                         </form>
                     }.into_any(),
-                    _ => view! { <strong class="passkey-name">{name.clone()}</strong> }.into_any(),
+                    _ => view! { <strong class="passkey-name">{name.get_value()}</strong> }.into_any(),
                 }}
-                " " <span class="hint">{about.clone()}</span> " "
-                <button class="small secondary" on:click={let name = name.clone(); move |_| renaming.set(Some((id, name.clone())))}>{text.rename}</button>
-                <button class="small secondary" on:click=remove>{text.remove_passkey}</button>
+                <span class="hint">{about.clone()}</span>
+                <div class="actions">
+                    <button class="small" on:click=move |_| renaming.set(Some((id, name.get_value())))>{text.rename}</button>
+                    <button class="small" on:click=remove>{text.remove_passkey}</button>
+                </div>
             </li>
         }
     }).collect_view();
-    view! { <ul id="passkeys" class="plain">{rows}</ul> }.into_any()
+    view! { <ul id="passkeys">{rows}</ul> }.into_any()
 }
 
 /// What the Security page is showing besides the status.
@@ -406,19 +410,25 @@ pub fn SecurityPage() -> impl IntoView {
                     Some(Ok(f)) => {
                         let has_app = f.totp_since.is_some();
                         let has_any = f.any();
-                        let passkey_changed = Callback::new(move |answer: Result<SecondFactors, Problem>| match answer {
-                            Ok(now) => factors.set(Some(Ok(now))),
+                        let passkey_changed = Callback::new(move |(answer, done): (Result<SecondFactors, Problem>, Option<&'static str>)| match answer {
+                            Ok(now) => {
+                                notice.set(done.map(str::to_owned));
+                                factors.set(Some(Ok(now)));
+                            }
                             Err(problem) => failed(problem),
                         });
                         view! {
                             <h2>{text.passkeys_title}</h2>
                             <p class="hint">{text.passkeys_explained}</p>
                             <PasskeyList passkeys=f.passkeys.clone() changed=passkey_changed />
-                            <button id="add-a-passkey" on:click=move |_| showing.set(Showing::AddingPasskey)>{text.add_passkey}</button>
+                            <div class="actions">
+                                <button id="add-a-passkey" on:click=move |_| showing.set(Showing::AddingPasskey)>{text.add_passkey}</button>
+                            </div>
                             <h2>{text.app_title}</h2>
                             <p id="second-factor-state">{match &f.totp_since {
                                 Some(since) => (text.app_since)(&crate::text::when(since)),
-                                None => text.no_app.to_owned(),
+                                None if has_any => text.no_app.to_owned(),
+                                None => text.password_alone.to_owned(),
                             }}</p>
                             <p>{if f.required_by_role { text.required } else { text.optional }}</p>
                             {has_any.then(|| view! { <p id="codes-left">{(text.codes_left)(f.recovery_codes_left)}</p> })}

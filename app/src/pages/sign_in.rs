@@ -183,11 +183,13 @@ fn CredentialsForm() -> impl IntoView {
                 </label>
                 {move || error.get().or_else(|| status.last_error.get().filter(|_| status.me.get().is_none()))
                     .map(|message| view! { <p class="error" role="alert">{message}</p> })}
-                <button type="submit" disabled=busy>{t().sign_in}</button>
-                {passkey::supported().then(|| view! {
-                    <button type="button" class="secondary" id="passkey-sign-in" disabled=busy on:click=with_passkey>
-                        {t().security.passkey_sign_in}</button>
-                })}
+                <div class="actions">
+                    <button type="submit" disabled=busy>{t().sign_in}</button>
+                    {passkey::supported().then(|| view! {
+                        <button type="button" class="secondary" id="passkey-sign-in" disabled=busy on:click=with_passkey>
+                            {t().security.passkey_sign_in}</button>
+                    })}
+                </div>
             </form>
         }.into_any(),
     }

@@ -53,6 +53,7 @@ pub struct SecurityText {
     pub passkey_exists: &'static str,
     pub set_up_app_instead: &'static str,
     pub app_title: &'static str,
+    pub password_alone: &'static str,
 }
 
 pub static SECURITY_EN: SecurityText = SecurityText {
@@ -74,7 +75,7 @@ pub static SECURITY_EN: SecurityText = SecurityText {
     step_up_done: "Confirmed. You can do it now, and for the next 15 minutes.",
     cancel: "Cancel",
     app_since: |when| format!("Authenticator app set up on {when}."),
-    no_app: "No authenticator app is set up: you sign in with your password alone.",
+    no_app: "No authenticator app is set up.",
     required: "Your role needs a second factor.",
     optional: "Your role does not need a second factor; setting one up protects your account better.",
     codes_left: |n| format!("Recovery codes left: {n}."),
@@ -107,4 +108,5 @@ pub static SECURITY_EN: SecurityText = SecurityText {
     passkey_exists: "This device already holds a passkey for your account.",
     set_up_app_instead: "Or set up an authenticator app:",
     app_title: "Authenticator app",
+    password_alone: "No authenticator app is set up, and no passkey: you sign in with your password alone.",
 };

@@ -36,7 +36,7 @@ pub async fn run(db: &Db, command: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::ResetSecondFactor { username } => {
             reset_second_factor(db, &actor, &username).await?;
-            println!("removed {username}'s authenticator app and recovery codes; they set up a new one at their next sign-in if their role needs one");
+            println!("removed {username}'s passkeys, authenticator app and recovery codes; they set up a new one at their next sign-in if their role needs one");
         }
     }
     Ok(())
@@ -151,7 +151,7 @@ pub async fn disable_user(db: &Db, actor: &Actor, username: &str) -> anyhow::Res
 }
 
 /// Removes a user's second factors (a lost phone): their role's policy walks them through
-/// setting up a new authenticator app at their next sign-in.
+/// setting up a new second factor at their next sign-in.
 pub async fn reset_second_factor(db: &Db, actor: &Actor, username: &str) -> anyhow::Result<()> {
     let (user_id, mut tx) = user_tx(db, username).await?;
     crate::auth::second_factor::remove_all(&mut tx, user_id).await?;

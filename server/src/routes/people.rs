@@ -1,6 +1,6 @@
 //! The people of an organization, for its administrator: the list, a new user (who
 //! chooses their password from a one-time set-up link), a new link, a role, disabling and
-//! re-enabling, removing a lost authenticator app, and ending someone's sessions. Every
+//! re-enabling, removing a lost device's second factors, and ending someone's sessions. Every
 //! change asks for a fresh second factor and is audited. Another organization's user is
 //! not found (row-level security on memberships; see `crate::people`).
 //!
@@ -174,7 +174,7 @@ pub async fn enable(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
     changed(tx, &caller, "people.enable_user", id, json!({})).await
 }
 
-/// `POST /api/v1/users/{id}/reset-second-factor`: removes their authenticator app and
+/// `POST /api/v1/users/{id}/reset-second-factor`: removes their passkeys, authenticator app and
 /// recovery codes (a lost phone); their role's policy has them set up a new one.
 pub async fn reset_second_factor(State(state): State<AppState>, signed_in: SignedIn, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Person>, ApiError> {
     let caller = signed_in.require_allowed(policy::may_manage_people)?;
