@@ -9,6 +9,7 @@
 use bmms_shared::{OrgId, Role, UserId};
 
 use crate::audit::Actor;
+use crate::error::ApiError;
 
 /// A signed-in user whose request passed the handler's authorization step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,5 +24,17 @@ impl Caller {
     /// The audit actor for this user.
     pub fn actor(&self) -> Actor {
         Actor::user(self.user_id.uuid(), &self.username)
+    }
+
+    /// The organization whose people and audit log this caller works on: `asked` (the
+    /// `?org=` of the request) for the system administrator, who acts for any
+    /// organization, each change audited in that organization's chain; the caller's own
+    /// otherwise, and naming another is refused (403).
+    pub fn acting_for(&self, asked: Option<OrgId>) -> Result<OrgId, ApiError> {
+        match asked {
+            None => Ok(self.org_id),
+            Some(org) if org == self.org_id || self.role == Role::SystemAdmin => Ok(org),
+            Some(_) => Err(ApiError::forbidden("own_organization_only", "You manage your own organization's people and audit log only.")),
+        }
     }
 }

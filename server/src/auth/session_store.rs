@@ -40,6 +40,13 @@ pub async fn end_sessions_of(conn: &mut sqlx::PgConnection, user_id: Uuid) -> sq
     Ok(done.rows_affected())
 }
 
+/// Ends every session of the people of the transaction's organization (it was
+/// deactivated): `memberships` shows a transaction its own organization's alone.
+pub async fn end_sessions_of_organization(tx: &mut crate::db::OrgTx) -> sqlx::Result<u64> {
+    let done = sqlx::query("delete from sessions where user_id in (select user_id from memberships)").execute(&mut **tx).await?;
+    Ok(done.rows_affected())
+}
+
 /// The row key of a session: a hash of its id, so that a copy of the table (a backup, a
 /// read replica) holds no id that could be replayed as a cookie.
 fn key(id: &Id) -> String {

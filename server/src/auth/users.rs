@@ -1,7 +1,7 @@
 //! Users and memberships: the queries shared by sign-in, `/me` and the admin CLI.
 
 use bmms_shared::api::{OrganizationSummary, UserSummary};
-use bmms_shared::{OrgId, UserId};
+use bmms_shared::UserId;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -51,15 +51,11 @@ pub async fn find_by_id<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sq
 }
 
 /// The organization an [`OrgTx`] is scoped to.
-pub async fn organization(tx: &mut OrgTx) -> sqlx::Result<OrganizationSummary> {
+pub async fn organization(tx: &mut OrgTx) -> Result<OrganizationSummary, crate::error::ApiError> {
     let org_id = tx.org_id();
-    let (id, code, name, kind): (OrgId, String, String, String) =
-        sqlx::query_as("select id, code, name, kind from organizations where id = $1")
-            .bind(org_id)
-            .fetch_one(&mut **tx)
-            .await?;
-    let kind = kind.parse().map_err(|e: bmms_shared::roles::UnknownOrgKind| sqlx::Error::Decode(e.into()))?;
-    Ok(OrganizationSummary { id, code, name, kind })
+    crate::routes::organizations::find(tx, org_id)
+        .await?
+        .ok_or_else(|| crate::error::ApiError::Internal(anyhow::anyhow!("the organization {org_id} of a transaction is gone")))
 }
 
 /// Records that the user finished signing in now (shown to their administrator).

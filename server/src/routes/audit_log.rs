@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
-use bmms_shared::api::{AuditEntry, AuditPage, AuditQuery, AuditVerification};
+use bmms_shared::api::{AuditEntry, AuditPage, AuditQuery, AuditVerification, ForOrganization};
 use bmms_shared::policy;
 use bmms_shared::spreadsheet::csv_text;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -92,7 +92,7 @@ async fn entries(tx: &mut OrgTx, filters: &Filters, limit: Option<i64>) -> sqlx:
 pub async fn list(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(query): ApiQuery<AuditQuery>) -> Result<Json<AuditPage>, ApiError> {
     let caller = signed_in.require_permitted(policy::may_read_audit)?;
     let filters = Filters::read(&query)?;
-    let mut tx = OrgTx::begin_read_only(&state.db, caller.org_id).await?;
+    let mut tx = OrgTx::begin_read_only(&state.db, caller.acting_for(query.org)?).await?;
     let mut items = entries(&mut tx, &filters, Some(PAGE + 1)).await?;
     tx.commit().await?;
     let more = items.len() as i64 > PAGE;
@@ -102,9 +102,9 @@ pub async fn list(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(q
 }
 
 /// `GET /api/v1/audit/verify`: the organization's chain checked from its first entry.
-pub async fn verify(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<AuditVerification>, ApiError> {
+pub async fn verify(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(scope): ApiQuery<ForOrganization>) -> Result<Json<AuditVerification>, ApiError> {
     let caller = signed_in.require_permitted(policy::may_read_audit)?;
-    let mut tx = OrgTx::begin_read_only(&state.db, caller.org_id).await?;
+    let mut tx = OrgTx::begin_read_only(&state.db, caller.acting_for(scope.org)?).await?;
     let (entries, broken) = audit::verify_organization(&mut tx).await?;
     tx.commit().await?;
     Ok(Json(AuditVerification {
@@ -120,7 +120,7 @@ pub async fn export(State(state): State<AppState>, signed_in: SignedIn, ApiQuery
     signed_in.require_fresh_second_factor(&state).await?;
     let filters = Filters::read(&query)?;
     let format = Format::asked(query.format.as_deref())?;
-    let mut tx = OrgTx::begin_read_only(&state.db, caller.org_id).await?;
+    let mut tx = OrgTx::begin_read_only(&state.db, caller.acting_for(query.org)?).await?;
     let items = entries(&mut tx, &filters, None).await?;
     tx.commit().await?;
     download::file(&items, format, "audit-log", |items| csv_of(items))

@@ -85,8 +85,8 @@ pub async fn login(
         let reason = if user.disabled { "disabled" } else { "wrong_password" };
         return Err(refuse_sign_in(&state, tx, &user, address, reason, "wrong_credentials", wrong_credentials()).await?);
     }
-    if membership.role.oversees_all() && !state.settings.ocm_networks.permit(address) {
-        return Err(refuse_sign_in(&state, tx, &user, address, "address_not_allowed", "address_not_allowed", outside_allowed_networks()).await?);
+    if let Some(refusal) = refusal_for(&state, &mut tx, membership, address).await? {
+        return Err(refuse_sign_in(&state, tx, &user, address, refusal.0, refusal.0, refusal.1).await?);
     }
     let auth = session_auth(&user, membership);
     let factors = second_factor::of_user(&mut tx, user.id).await?;
@@ -115,6 +115,22 @@ pub async fn login(
         Needs::Code => SignInStep::SecondFactor { csrf_token, has_app: factors.totp_since.is_some(), has_passkey: factors.passkeys > 0 },
         Needs::SetUp => SignInStep::SetUpSecondFactor { csrf_token, role: membership.role },
     }))
+}
+
+/// Why a person whose credentials are right may still not sign in, if they may not: their
+/// organization was deactivated, or an OCM account is outside OCM's allowed networks.
+pub(crate) async fn refusal_for(state: &AppState, tx: &mut OrgTx, membership: Membership, address: IpAddr) -> Result<Option<(&'static str, ApiError)>, ApiError> {
+    if users::organization(tx).await?.deactivated {
+        let refusal = ApiError::forbidden(
+            "organization_deactivated",
+            "Your organization no longer works in BMMS: it was deactivated. Ask BMMS's system administrator if this is a mistake.",
+        );
+        return Ok(Some(("organization_deactivated", refusal)));
+    }
+    if membership.role.oversees_all() && !state.settings.ocm_networks.permit(address) {
+        return Ok(Some(("address_not_allowed", outside_allowed_networks())));
+    }
+    Ok(None)
 }
 
 /// Gives a session that is signing in a new id, which defeats session fixation (whatever
@@ -175,7 +191,7 @@ pub(crate) async fn refuse_sign_in(
     mut tx: OrgTx,
     user: &UserRecord,
     address: IpAddr,
-    reason: &str,
+    reason: &'static str,
     metric: &'static str,
     refusal: ApiError,
 ) -> Result<ApiError, ApiError> {

@@ -22,7 +22,7 @@ use crate::auth::{users, SignedIn, SigningIn};
 use crate::db::tenancy;
 use crate::db::OrgTx;
 use crate::error::ApiError;
-use crate::routes::auth::{client_address, fresh_session, outside_allowed_networks, refuse_sign_in, session_auth, signed_in};
+use crate::routes::auth::{client_address, fresh_session, refusal_for, refuse_sign_in, session_auth, signed_in};
 use crate::routes::extract::{ApiJson, ApiPath};
 
 pub(crate) fn summary(row: PasskeyRow) -> PasskeySummary {
@@ -219,15 +219,15 @@ pub async fn sign_in(
     if !user.disabled {
         fresh_session(&session).await?;
     }
-    let Some((membership, tx)) = tenancy::begin_for_member(&state.db, user.id).await? else {
+    let Some((membership, mut tx)) = tenancy::begin_for_member(&state.db, user.id).await? else {
         state.metrics.sign_in_failed("no_organization");
         return Err(refusal(Refused::UnknownPasskey));
     };
     if user.disabled {
         return Err(refuse_sign_in(&state, tx, &user, address, "disabled", "wrong_credentials", refusal(Refused::UnknownPasskey)).await?);
     }
-    if membership.role.oversees_all() && !state.settings.ocm_networks.permit(address) {
-        return Err(refuse_sign_in(&state, tx, &user, address, "address_not_allowed", "address_not_allowed", outside_allowed_networks()).await?);
+    if let Some(refusal) = refusal_for(&state, &mut tx, membership, address).await? {
+        return Err(refuse_sign_in(&state, tx, &user, address, refusal.0, refusal.0, refusal.1).await?);
     }
     let mut auth = session_auth(&user, membership);
     auth.second_factor_at = Some(state.factor_clock.now());

@@ -9,7 +9,7 @@
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use bmms_shared::api::{NewPerson, PasswordChosen, People, Person, RoleChange, SetUpLink, SetUpPassword};
+use bmms_shared::api::{ForOrganization, NewPerson, PasswordChosen, People, Person, RoleChange, SetUpLink, SetUpPassword};
 use bmms_shared::{policy, Role};
 use serde_json::json;
 use std::net::SocketAddr;
@@ -21,11 +21,11 @@ use crate::auth::{password, second_factor, session_store, users, Caller, SignedI
 use crate::db::OrgTx;
 use crate::error::ApiError;
 use crate::people;
-use crate::routes::extract::{ApiJson, ApiPath};
+use crate::routes::extract::{ApiJson, ApiPath, ApiQuery};
 
 /// The user `id` of the caller's organization, or 404.
 async fn member(tx: &mut OrgTx, id: Uuid) -> Result<Person, ApiError> {
-    people::find(tx, id).await?.ok_or_else(|| ApiError::not_found("No user of your organization has this id."))
+    people::find(tx, id).await?.ok_or_else(|| ApiError::not_found("No user of this organization has this id."))
 }
 
 /// The user `id` of the caller's organization, if the administrator may change their
@@ -77,9 +77,9 @@ async fn changed(mut tx: OrgTx, caller: &Caller, action: &str, user: Uuid, detai
 }
 
 /// `GET /api/v1/users`: the organization's people and the roles its administrator may give.
-pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<People>, ApiError> {
+pub async fn list(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(scope): ApiQuery<ForOrganization>) -> Result<Json<People>, ApiError> {
     let caller = signed_in.require_permitted(policy::may_manage_people)?;
-    let mut tx = OrgTx::begin_read_only(&state.db, caller.org_id).await?;
+    let mut tx = OrgTx::begin_read_only(&state.db, caller.acting_for(scope.org)?).await?;
     let items = people::list(&mut tx).await?;
     let kind = users::organization(&mut tx).await?.kind;
     tx.commit().await?;
@@ -91,6 +91,7 @@ pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> Result<
 pub async fn create(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    ApiQuery(scope): ApiQuery<ForOrganization>,
     body: Result<ApiJson<NewPerson>, ApiError>,
 ) -> Result<(StatusCode, Json<SetUpLink>), ApiError> {
     let caller = signed_in.require_allowed(policy::may_manage_people)?;
@@ -106,7 +107,7 @@ pub async fn create(
     }
     // Nobody knows this password: the person chooses theirs with the link.
     let unknown_password = password::hash(password::generate()).await?;
-    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let mut tx = OrgTx::begin(&state.db, caller.acting_for(scope.org)?).await?;
     grantable(&mut tx, role).await?;
     let id = people::create(&mut tx, &username, &display_name, role, &unknown_password).await.map_err(|err| {
         ApiError::unless_unique(err, || ApiError::invalid_field("username", format!("The username {username} is taken; choose another.")))
@@ -120,10 +121,10 @@ pub async fn create(
 
 /// `POST /api/v1/users/{id}/set-up-link`: a new set-up link (a forgotten password, or an
 /// expired link); the old password works until the link is used.
-pub async fn new_set_up_link(State(state): State<AppState>, signed_in: SignedIn, ApiPath(id): ApiPath<Uuid>) -> Result<Json<SetUpLink>, ApiError> {
+pub async fn new_set_up_link(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(scope): ApiQuery<ForOrganization>, ApiPath(id): ApiPath<Uuid>) -> Result<Json<SetUpLink>, ApiError> {
     let caller = signed_in.require_allowed(policy::may_manage_people)?;
     signed_in.require_fresh_second_factor(&state).await?;
-    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let mut tx = OrgTx::begin(&state.db, caller.acting_for(scope.org)?).await?;
     changeable(&mut tx, id).await?;
     let (token, expires_at) = people::new_set_up_link(&mut tx, id).await?;
     audit_of(&mut tx, &caller, "people.new_set_up_link", id, json!({})).await?;
@@ -137,6 +138,7 @@ pub async fn new_set_up_link(State(state): State<AppState>, signed_in: SignedIn,
 pub async fn change_role(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    ApiQuery(scope): ApiQuery<ForOrganization>,
     ApiPath(id): ApiPath<Uuid>,
     body: Result<ApiJson<RoleChange>, ApiError>,
 ) -> Result<Json<Person>, ApiError> {
@@ -144,7 +146,7 @@ pub async fn change_role(
     signed_in.require_fresh_second_factor(&state).await?;
     let ApiJson(RoleChange { role }) = body?;
     not_yourself(&caller, id, "change the role of")?;
-    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let mut tx = OrgTx::begin(&state.db, caller.acting_for(scope.org)?).await?;
     let before = changeable(&mut tx, id).await?;
     grantable(&mut tx, role).await?;
     people::set_role(&mut tx, id, role).await?;
@@ -154,21 +156,21 @@ pub async fn change_role(
 }
 
 /// `POST /api/v1/users/{id}/disable`: they cannot sign in, and their sessions end now.
-pub async fn disable(State(state): State<AppState>, signed_in: SignedIn, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Person>, ApiError> {
+pub async fn disable(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(scope): ApiQuery<ForOrganization>, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Person>, ApiError> {
     let caller = signed_in.require_allowed(policy::may_manage_people)?;
     signed_in.require_fresh_second_factor(&state).await?;
     not_yourself(&caller, id, "disable")?;
-    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let mut tx = OrgTx::begin(&state.db, caller.acting_for(scope.org)?).await?;
     changeable(&mut tx, id).await?;
     let ended = people::set_disabled(&mut tx, id, true).await?;
     changed(tx, &caller, "people.disable_user", id, json!({ "sessions_ended": ended })).await
 }
 
 /// `POST /api/v1/users/{id}/enable`: a disabled user may sign in again.
-pub async fn enable(State(state): State<AppState>, signed_in: SignedIn, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Person>, ApiError> {
+pub async fn enable(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(scope): ApiQuery<ForOrganization>, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Person>, ApiError> {
     let caller = signed_in.require_allowed(policy::may_manage_people)?;
     signed_in.require_fresh_second_factor(&state).await?;
-    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let mut tx = OrgTx::begin(&state.db, caller.acting_for(scope.org)?).await?;
     changeable(&mut tx, id).await?;
     people::set_disabled(&mut tx, id, false).await?;
     changed(tx, &caller, "people.enable_user", id, json!({})).await
@@ -176,11 +178,11 @@ pub async fn enable(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
 
 /// `POST /api/v1/users/{id}/reset-second-factor`: removes their passkeys, authenticator app and
 /// recovery codes (a lost phone); their role's policy has them set up a new one.
-pub async fn reset_second_factor(State(state): State<AppState>, signed_in: SignedIn, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Person>, ApiError> {
+pub async fn reset_second_factor(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(scope): ApiQuery<ForOrganization>, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Person>, ApiError> {
     let caller = signed_in.require_allowed(policy::may_manage_people)?;
     signed_in.require_fresh_second_factor(&state).await?;
     not_yourself(&caller, id, "reset the second factor of")?;
-    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let mut tx = OrgTx::begin(&state.db, caller.acting_for(scope.org)?).await?;
     changeable(&mut tx, id).await?;
     second_factor::remove_all(&mut tx, id).await?;
     changed(tx, &caller, "auth.second_factor_removed", id, json!({ "by": "administrator" })).await
@@ -188,10 +190,10 @@ pub async fn reset_second_factor(State(state): State<AppState>, signed_in: Signe
 
 /// `DELETE /api/v1/users/{id}/sessions`: signs them out everywhere. An officer's edits
 /// waiting on a phone stay there and sync after they sign in again.
-pub async fn end_sessions(State(state): State<AppState>, signed_in: SignedIn, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Person>, ApiError> {
+pub async fn end_sessions(State(state): State<AppState>, signed_in: SignedIn, ApiQuery(scope): ApiQuery<ForOrganization>, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Person>, ApiError> {
     let caller = signed_in.require_allowed(policy::may_manage_people)?;
     signed_in.require_fresh_second_factor(&state).await?;
-    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let mut tx = OrgTx::begin(&state.db, caller.acting_for(scope.org)?).await?;
     changeable(&mut tx, id).await?;
     let ended = session_store::end_sessions_of(&mut tx, id).await?;
     changed(tx, &caller, "people.end_sessions", id, json!({ "sessions_ended": ended })).await

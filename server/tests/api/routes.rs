@@ -32,7 +32,7 @@ const WRITES_OPEN_TO_READ_ONLY: [&str; 5] =
 /// who may call them (`signed_in.require_fresh_second_factor(&state)`): certifying,
 /// approving a budget stage, exporting whole datasets, changing one's second factors, and
 /// changing users.
-const SENSITIVE: [(Method, &str); 21] = [
+const SENSITIVE: [(Method, &str); 25] = [
     (Method::POST, "/submissions/{id}/certify"),
     (Method::POST, "/budget-proposals/{year}/submit"),
     (Method::POST, "/budget-submissions/{year}/{code}/review"),
@@ -47,6 +47,10 @@ const SENSITIVE: [(Method, &str); 21] = [
     (Method::DELETE, "/auth/second-factor"),
     (Method::POST, "/auth/second-factor/recovery-codes"),
     (Method::DELETE, "/auth/passkeys/{id}"),
+    (Method::POST, "/organizations"),
+    (Method::PUT, "/organizations/{id}"),
+    (Method::POST, "/organizations/{id}/deactivate"),
+    (Method::POST, "/organizations/{id}/reactivate"),
     (Method::POST, "/users"),
     (Method::POST, "/users/{id}/set-up-link"),
     (Method::PUT, "/users/{id}/role"),

@@ -18,6 +18,10 @@ pub struct AuditQuery {
     pub from: Option<Date>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Date>,
+    /// The organization whose chain (the system administrator's choice; the caller's own
+    /// when left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<crate::OrgId>,
     /// Entries before this sequence number: the next page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<i64>,

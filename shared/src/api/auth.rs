@@ -21,6 +21,9 @@ pub struct OrganizationSummary {
     pub code: String,
     pub name: String,
     pub kind: OrgKind,
+    /// The system administrator deactivated it: its people cannot sign in.
+    #[serde(default)]
+    pub deactivated: bool,
 }
 
 /// The answer to `POST /api/v1/auth/login` with the right password: signed in, or

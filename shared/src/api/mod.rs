@@ -54,7 +54,7 @@ pub use implementation::{
     Implementation, ImplementationOf, ImplementationQuery, ImplementationRow, Milestone, OrganizationImplementation, PpaImplementation,
     PpaTask, StatusCount, STALLED_AFTER_DAYS,
 };
-pub use people::{NewPerson, PasswordChosen, People, Person, RoleChange, SetUpLink, SetUpPassword};
+pub use people::{ForOrganization, NewOrganization, NewPerson, OrganizationName, PasswordChosen, People, Person, RoleChange, SetUpLink, SetUpPassword};
 pub use plans::{
     Bdp, BdpGoal, BdpIndicator, BdpPriority, BdpSettings, GoalInput, IndicatorInput, MultiYearPlan, PartnerProposal, PlanGoal, PlanLine, PriorityInput, QueuedProposal,
     Submitted, Target,

@@ -2,7 +2,7 @@
 //! (server: `routes/people.rs`), and choosing a password from a set-up link.
 
 use super::Timestamp;
-use crate::{Role, UserId};
+use crate::{OrgId, Role, UserId};
 use serde::{Deserialize, Serialize};
 
 /// One user of the organization.
@@ -21,6 +21,34 @@ pub struct Person {
     pub second_factor: bool,
     /// A set-up link of theirs waits to be used (they have not chosen a password yet).
     pub set_up_pending: bool,
+}
+
+/// `?org=<id>` on the people routes (and the audit log's): the organization the system
+/// administrator acts for, each change audited in that organization's chain. Left out:
+/// the caller's own; anyone else naming another organization is refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForOrganization {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<OrgId>,
+}
+
+/// `POST /api/v1/organizations`: a new ministry, office or agency (OCM, BPDA and MFBM
+/// exist once each, from the start).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganization {
+    /// 2 to 16 capital letters, digits or dashes, starting with a letter: `MILG`.
+    pub code: String,
+    pub name: String,
+}
+
+/// `PUT /api/v1/organizations/{id}`: a new name (the code stays: it is in exports and
+/// links).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationName {
+    pub name: String,
 }
 
 /// `GET /api/v1/users`: everyone in the organization, by username, and the roles its

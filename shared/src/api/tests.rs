@@ -40,12 +40,12 @@ fn errors_name_their_field_only_when_there_is_one() {
 fn sign_in_and_out() {
     let me = Me {
         user: UserSummary { id: UserId(id(1)), username: "amina".into(), display_name: "Amina".into() },
-        organization: OrganizationSummary { id: OrgId(id(2)), code: "MOH".into(), name: "Ministry of Health".into(), kind: OrgKind::Moa },
+        organization: OrganizationSummary { id: OrgId(id(2)), code: "MOH".into(), name: "Ministry of Health".into(), kind: OrgKind::Moa, deactivated: false },
         role: Role::Supervisor,
         csrf_token: "t".into(),
     };
     pinned(&me, &format!(
-        r#"{{"user":{{"id":"{}","username":"amina","display_name":"Amina"}},"organization":{{"id":"{}","code":"MOH","name":"Ministry of Health","kind":"moa"}},"role":"supervisor","csrf_token":"t"}}"#,
+        r#"{{"user":{{"id":"{}","username":"amina","display_name":"Amina"}},"organization":{{"id":"{}","code":"MOH","name":"Ministry of Health","kind":"moa","deactivated":false}},"role":"supervisor","csrf_token":"t"}}"#,
         id(1), id(2)
     ));
     pinned_json(&SignedOut { signed_out: true }, json!({ "signed_out": true }));

@@ -9,6 +9,12 @@ pub fn may_manage_people(role: Role) -> Result<(), Denied> {
     only(matches!(role, Role::OrgAdmin | Role::SystemAdmin), "Only the organization's administrator manages its people.")
 }
 
+/// May `role` create, rename, deactivate and reactivate organizations, and manage the
+/// people and read the audit log of any of them? The system administrator alone.
+pub fn may_manage_organizations(role: Role) -> Result<(), Denied> {
+    only(role == Role::SystemAdmin, "Only the system administrator manages organizations.")
+}
+
 /// May `role` read the organization's audit log (browse, check the chain, export)?
 /// Its administrator and the system administrator.
 pub fn may_read_audit(role: Role) -> Result<(), Denied> {
