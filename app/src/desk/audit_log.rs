@@ -7,18 +7,20 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::api;
+use super::organizations::{ActingFor, OrganizationPicker};
 use crate::text::{t, when};
 
 #[component]
 pub fn AuditLog() -> impl IntoView {
     let text = t().people;
     let (actor, action, from, to) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let acting = ActingFor::here();
     let query = move || {
         let given = |s: RwSignal<String>| api::filled(&s.get());
-        AuditQuery { actor: given(actor), action: given(action), from: given(from), to: given(to), ..AuditQuery::default() }
+        AuditQuery { actor: given(actor), action: given(action), from: given(from), to: given(to), org: acting.org(), ..AuditQuery::default() }
     };
     let verification = RwSignal::new(None::<Result<AuditVerification, String>>);
-    api::keep_loaded(RwSignal::new(0), || "/api/v1/audit/verify".into(), verification);
+    api::keep_loaded(RwSignal::new(0), move || acting.address("/api/v1/audit/verify"), verification);
     // The pages read so far for the filters shown, and where the next one starts.
     let entries = RwSignal::new(Vec::<AuditEntry>::new());
     let next = RwSignal::new(None::<i64>);
@@ -65,6 +67,7 @@ pub fn AuditLog() -> impl IntoView {
         <section class="card desk" id="audit-log">
             <h1>{text.audit_tab}</h1>
             <p class="hint">{text.audit_intro}</p>
+            <OrganizationPicker />
             {move || verification.get().map(|checked| match checked {
                 Ok(v) => match v.broken_at {
                     None => view! { <p id="chain-state" role="status">{(text.chain_holds)(v.entries)}</p> }.into_any(),

@@ -1,5 +1,6 @@
-//! The People tab, for an organization's administrator: everyone in the organization
-//! with their role, state, last sign-in, sessions and authenticator app; a new person
+//! The People tab, for an organization's administrator (and the system administrator,
+//! for the organization chosen above it): everyone in the organization with their role,
+//! state, last sign-in, sessions and second factor; a new person
 //! (who chooses their own password from a link shown here once); and the changes an
 //! administrator makes. The server asks for a fresh second factor before each change
 //! (the "Confirm it is you" dialog opens by itself).
@@ -11,6 +12,7 @@ use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use super::api::{self, Problem};
+use super::organizations::{ActingFor, OrganizationPicker};
 use super::csrf_token;
 use crate::browser;
 use crate::device::Status;
@@ -26,7 +28,8 @@ fn set_up_address(token: &str) -> String {
 pub fn People() -> impl IntoView {
     let refresh = RwSignal::new(0u64);
     let people = RwSignal::new(None::<Result<PeopleList, String>>);
-    api::keep_loaded(refresh, || "/api/v1/users".into(), people);
+    let acting = ActingFor::here();
+    api::keep_loaded(refresh, move || acting.address("/api/v1/users"), people);
     // The last set-up link made here, shown until the next change.
     let link = RwSignal::new(None::<SetUpLink>);
     let problem = RwSignal::new(None::<Problem>);
@@ -41,6 +44,7 @@ pub fn People() -> impl IntoView {
         <section class="card desk" id="people">
             <h1>{text.tab}</h1>
             <p class="hint">{text.intro}</p>
+            <OrganizationPicker />
             {move || link.get().map(|link| view! {
                 <div class="card notice" id="set-up-link" role="status">
                     <p>{(text.link_for)(&link.person.display_name, &when(&link.expires_at))}</p>
@@ -75,18 +79,19 @@ enum Change {
 fn PeopleTable(people: Vec<Person>, roles: Vec<Role>, changed: Callback<Option<SetUpLink>>, problem: RwSignal<Option<Problem>>) -> impl IntoView {
     let status = expect_context::<Status>();
     let me = status.me.get_untracked().map(|me| me.user.id);
+    let acting = ActingFor::here();
     let text = t().people;
     let change = move |id: Uuid, change: Change| {
+        let at = move |what: &str| acting.address_now(&format!("/api/v1/users/{id}{what}"));
         spawn_local(async move {
             let csrf = csrf_token(status);
-            let base = format!("/api/v1/users/{id}");
             let done = match change {
-                Change::Role(role) => api::put::<Person>(&format!("{base}/role"), &csrf, &RoleChange { role }).await.map(|_| None),
-                Change::Disable => api::post::<Person>(&format!("{base}/disable"), &csrf, &()).await.map(|_| None),
-                Change::Enable => api::post::<Person>(&format!("{base}/enable"), &csrf, &()).await.map(|_| None),
-                Change::NewLink => api::post::<SetUpLink>(&format!("{base}/set-up-link"), &csrf, &()).await.map(Some),
-                Change::RemoveAuthenticator => api::post::<Person>(&format!("{base}/reset-second-factor"), &csrf, &()).await.map(|_| None),
-                Change::EndSessions => api::delete(&format!("{base}/sessions"), &csrf).await.map(|_| None),
+                Change::Role(role) => api::put::<Person>(&at("/role"), &csrf, &RoleChange { role }).await.map(|_| None),
+                Change::Disable => api::post::<Person>(&at("/disable"), &csrf, &()).await.map(|_| None),
+                Change::Enable => api::post::<Person>(&at("/enable"), &csrf, &()).await.map(|_| None),
+                Change::NewLink => api::post::<SetUpLink>(&at("/set-up-link"), &csrf, &()).await.map(Some),
+                Change::RemoveAuthenticator => api::post::<Person>(&at("/reset-second-factor"), &csrf, &()).await.map(|_| None),
+                Change::EndSessions => api::delete(&at("/sessions"), &csrf).await.map(|_| None),
             };
             match done {
                 Ok(link) => changed.run(link),
@@ -157,12 +162,14 @@ fn NewPersonForm(roles: Vec<Role>, changed: Callback<Option<SetUpLink>>) -> impl
     let role = RwSignal::new(roles.first().copied().unwrap_or(Role::FieldOfficer));
     let problem = RwSignal::new(None::<Problem>);
     let busy = RwSignal::new(false);
+    let acting = ActingFor::here();
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         busy.set(true);
         let body = NewPerson { username: username.get_untracked(), display_name: display_name.get_untracked(), role: role.get_untracked() };
+        let address = acting.address_now("/api/v1/users");
         spawn_local(async move {
-            match api::post::<SetUpLink>("/api/v1/users", &csrf_token(status), &body).await {
+            match api::post::<SetUpLink>(&address, &csrf_token(status), &body).await {
                 Ok(link) => {
                     username.set(String::new());
                     display_name.set(String::new());

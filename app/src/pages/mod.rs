@@ -61,6 +61,7 @@ pub enum Screen {
     Security,
     People,
     AuditLog,
+    Organizations,
 }
 
 /// The whole app.
@@ -78,6 +79,8 @@ pub fn App() -> impl IntoView {
     provide_context(status);
     provide_context(screen);
     security::StepUp::provide();
+    #[cfg(feature = "desk")]
+    desk::ActingFor::provide();
 
     spawn_local(device::start(status));
     let _ = window_event_listener(leptos::ev::online, move |_| device::came_online(status));
@@ -140,6 +143,8 @@ fn SignedIn() -> impl IntoView {
     let desk_build = cfg!(feature = "desk");
     let manages_people = role.is_some_and(|r| bmms_shared::policy::may_manage_people(r).is_ok());
     let reads_audit = role.is_some_and(|r| bmms_shared::policy::may_read_audit(r).is_ok());
+    #[cfg_attr(not(feature = "desk"), allow(unused_variables))]
+    let manages_organizations = role.is_some_and(|r| bmms_shared::policy::may_manage_organizations(r).is_ok());
     #[cfg(feature = "desk")]
     if at_desk || reads_submissions {
         provide_context(desk::live::Live::start());
@@ -223,6 +228,12 @@ fn SignedIn() -> impl IntoView {
             {(desk_build && (reviews_budgets || oversees || prepares_budget)).then(|| budget_tab(Screen::BudgetMonitoring))}
             {(desk_build && manages_people).then(|| nav(Screen::People, t().people.tab))}
             {(desk_build && reads_audit).then(|| nav(Screen::AuditLog, t().people.audit_tab))}
+            {move || {
+                #[cfg(feature = "desk")]
+                return manages_organizations.then(|| nav(Screen::Organizations, t().organizations.tab));
+                #[cfg(not(feature = "desk"))]
+                None::<AnyView>
+            }}
             {nav(Screen::Security, t().security.tab)}
             {(!desk_build && (at_desk || !field_work)).then(|| view! { <a class="button nav" href="/desk/">{t().open_desk}</a> })}
         </nav>
@@ -239,6 +250,8 @@ fn SignedIn() -> impl IntoView {
             Screen::People => view! { <desk::People /> }.into_any(),
             #[cfg(feature = "desk")]
             Screen::AuditLog => view! { <desk::AuditLog /> }.into_any(),
+            #[cfg(feature = "desk")]
+            Screen::Organizations => view! { <desk::Organizations /> }.into_any(),
             #[cfg(feature = "desk")]
             Screen::Conflicts => view! { <desk::ConflictQueue /> }.into_any(),
             #[cfg(feature = "desk")]

@@ -18,6 +18,8 @@ pub use dashboard::DashboardText;
 pub use desk::DeskText;
 pub use implementation::ImplementationText;
 pub use people::PeopleText;
+#[cfg(feature = "desk")]
+pub use people::OrganizationsText;
 pub use plans::{AipText, PlansText, ReviewText};
 pub use security::SecurityText;
 
@@ -158,6 +160,8 @@ pub struct Text {
     pub people: &'static PeopleText,
     #[cfg(feature = "desk")]
     pub budget: &'static BudgetText,
+    #[cfg(feature = "desk")]
+    pub organizations: &'static OrganizationsText,
 }
 
 /// English, the first language.
@@ -305,6 +309,8 @@ pub static EN: Text = Text {
     people: &people::PEOPLE_EN,
     #[cfg(feature = "desk")]
     budget: &budget::BUDGET_EN,
+    #[cfg(feature = "desk")]
+    organizations: &people::ORGANIZATIONS_EN,
 };
 
 /// A server time (RFC 3339, UTC) as people read it: `2026-11-22 09:30 UTC`.

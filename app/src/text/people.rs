@@ -1,4 +1,5 @@
-//! The administrator's tabs: People, and the Audit log.
+//! The administrators' tabs: People, the Audit log, and (the system administrator's)
+//! Organizations.
 
 // The field build shows the set-up page only; the People tab is the desk's.
 #[cfg_attr(not(feature = "desk"), allow(dead_code))]
@@ -100,4 +101,46 @@ pub static PEOPLE_EN: PeopleText = PeopleText {
     chain_holds: |n| format!("The chain of {n} entries checks out: none was changed or removed."),
     chain_broken: |seq, reason| format!("Entry {seq} does not check out: {reason}. Tell your system administrator."),
     export_filtered: "Download what is shown:",
+};
+
+/// The system administrator's Organizations tab, and the choice of organization on the
+/// People and Audit log tabs (the desk's alone).
+#[cfg(feature = "desk")]
+pub struct OrganizationsText {
+    pub tab: &'static str,
+    pub intro: &'static str,
+    pub acting_for: &'static str,
+    pub code: &'static str,
+    pub name: &'static str,
+    pub state: &'static str,
+    pub actions: &'static str,
+    pub active: &'static str,
+    pub deactivated: &'static str,
+    pub rename: &'static str,
+    pub save: &'static str,
+    pub deactivate: &'static str,
+    pub reactivate: &'static str,
+    pub confirm_deactivate: fn(&str) -> String,
+    pub new_organization: &'static str,
+    pub add: &'static str,
+}
+
+#[cfg(feature = "desk")]
+pub static ORGANIZATIONS_EN: OrganizationsText = OrganizationsText {
+    tab: "Organizations",
+    intro: "Every ministry, office and agency in BMMS. Add a new one here, then its first administrator on the People tab (choose the organization there). Deactivating one signs its people out and keeps them out; nothing of its data is deleted, and reactivating lets them back in.",
+    acting_for: "Organization",
+    code: "Code",
+    name: "Name",
+    state: "State",
+    actions: "Actions",
+    active: "Active",
+    deactivated: "Deactivated",
+    rename: "Rename",
+    save: "Save",
+    deactivate: "Deactivate",
+    reactivate: "Reactivate",
+    confirm_deactivate: |code| format!("Deactivate {code}? Its people are signed out now and cannot sign in until it is reactivated. Nothing is deleted."),
+    new_organization: "New organization",
+    add: "Add the organization",
 };
