@@ -5,7 +5,7 @@
 use bmms_shared::api::{
     Bdp, DeviceRegistration, ErrorBody, LoginRequest, Me, NewPasskey, PasskeyAdded, PasskeyAnswer, PasskeyChallenge, PasskeyName,
     PpaImplementation, RecoveryCodes, SecondFactorCode, SecondFactors,
-    PasswordChosen, SetUpPassword, SignInStep, SignedOut, Standing, Submitted, TotpSetUp, CSRF_HEADER,
+    PasswordChosen, SetUpPassword, SignInStep, SignedOut, SsoProvider, Standing, Submitted, TotpSetUp, CSRF_HEADER,
 };
 use bmms_shared::{DocId, OrgId};
 use bmms_shared::sync::protocol::CONTENT_TYPE;
@@ -154,6 +154,16 @@ pub async fn rename_passkey(csrf_token: &str, id: uuid::Uuid, name: String) -> R
 pub async fn remove_passkey(csrf_token: &str, id: uuid::Uuid) -> Result<SecondFactors, Problem> {
     let request = Request::delete(&format!("/api/v1/auth/passkeys/{id}")).header(CSRF_HEADER, csrf_token);
     read(request.send().await.map_err(|_| Problem::unreachable())?).await
+}
+
+/// The sign-in services the operator configured (none is usual).
+pub async fn sso_providers() -> Result<Vec<SsoProvider>, Problem> {
+    read(Request::get("/api/v1/auth/oidc").send().await.map_err(|_| Problem::unreachable())?).await
+}
+
+/// Where this session's sign-in is, after a sign-in service sent the browser back.
+pub async fn signing_in() -> Result<SignInStep, Problem> {
+    read(Request::get("/api/v1/auth/signing-in").send().await.map_err(|_| Problem::unreachable())?).await
 }
 
 /// Chooses a password with a set-up link's token (no session: the link is the credential).

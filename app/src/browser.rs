@@ -246,3 +246,22 @@ pub fn remember(key: &str, value: &str) {
         let _ = storage.set_item(key, value);
     }
 }
+
+/// Whether this page is the desk (`/desk/`) rather than the officer app.
+pub fn at_desk() -> bool {
+    web_sys::window().and_then(|w| w.location().pathname().ok()).is_some_and(|path| path.starts_with("/desk"))
+}
+
+/// Whether the address ends in `hash`; if so, it is taken out of the address (a reload
+/// does not act on it again).
+pub fn take_hash(hash: &str) -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    if window.location().hash().ok().as_deref() != Some(hash) {
+        return false;
+    }
+    if let Ok(history) = window.history() {
+        let path = window.location().pathname().unwrap_or_else(|_| "/".into());
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&path));
+    }
+    true
+}

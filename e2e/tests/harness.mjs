@@ -22,7 +22,7 @@ function freshDatabaseUrl() {
   return url.toString();
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.on("error", reject);
@@ -36,7 +36,7 @@ function freePort() {
 /** Starts BMMS on a new database, serving the app from `distDir`; resolves once it listens.
  * `mfaRoles` is the operator's BMMS_MFA_ROLES: the tests of other things sign everyone in
  * with a password alone ("none"); second-factor.test.mjs runs the default policy. */
-export async function startBmms({ distDir = "../dist", mfaRoles = "none" } = {}) {
+export async function startBmms({ distDir = "../dist", mfaRoles = "none", env: extra = {} } = {}) {
   // Each server signs certifications with a key of its own, made in a directory of its own.
   const keyDir = mkdtempSync(join(tmpdir(), "bmms-e2e-"));
   const env = {
@@ -45,6 +45,7 @@ export async function startBmms({ distDir = "../dist", mfaRoles = "none" } = {})
     BMMS_CERTIFICATION_KEY: join(keyDir, "certification-key"),
     BMMS_FACTOR_KEY: join(keyDir, "factor-key"),
     BMMS_MFA_ROLES: mfaRoles,
+    ...extra,
   };
   const port = await freePort();
   const child = spawn(bmmsPath(), ["serve", "--listen", `127.0.0.1:${port}`, "--dist-dir", distDir], {
@@ -190,7 +191,7 @@ export const docImages = fileURLToPath(new URL("../../docs/images/", import.meta
  * Chromium), started before the tests and stopped after them, with the phone profiles
  * the tests made removed.
  */
-export function testWorld({ desktop = false, mfaRoles = "none" } = {}) {
+export function testWorld({ desktop = false, mfaRoles = "none", env = {} } = {}) {
   const world = {
     bmms: null,
     desktop: null,
@@ -209,7 +210,7 @@ export function testWorld({ desktop = false, mfaRoles = "none" } = {}) {
     },
   };
   before(async () => {
-    world.bmms = await startBmms({ mfaRoles });
+    world.bmms = await startBmms({ mfaRoles, env });
     if (desktop) world.desktop = await launchBrowser();
   });
   after(async () => {

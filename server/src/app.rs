@@ -58,6 +58,10 @@ pub struct Settings {
     pub ocm_networks: AllowedNetworks,
     /// Who passkeys are made for: BMMS at its public address.
     pub passkeys: RelyingParty,
+    /// The address people open BMMS at, without a trailing slash.
+    pub public_url: String,
+    /// The OpenID Connect providers people may sign in with.
+    pub oidc_providers: Vec<crate::auth::oidc::Provider>,
 }
 
 impl Settings {
@@ -80,6 +84,11 @@ impl Settings {
             mfa_policy: args.mfa_roles.clone(),
             ocm_networks: args.ocm_allowed_networks.clone(),
             passkeys: RelyingParty::at(&public_url)?,
+            public_url: public_url.as_str().trim_end_matches('/').to_owned(),
+            oidc_providers: match &args.oidc_providers {
+                Some(path) => crate::auth::oidc::Provider::load_all(path)?,
+                None => Vec::new(),
+            },
         })
     }
 

@@ -115,6 +115,15 @@ pub struct ServeArgs {
     #[arg(long, env = "BMMS_PUBLIC_URL")]
     pub public_url: Option<webauthn_rs::prelude::Url>,
 
+    /// The OpenID Connect providers people may sign in with: a JSON file holding an array
+    /// of `{"id", "label", "issuer", "client_id", "client_secret"}`, with optionally
+    /// `"username_claim"` (`preferred_username`, the default, or `sub`) and `"provision"`
+    /// (`{"organization": "MILG", "role": "field_officer"}`: make unknown people users).
+    /// Unset: none. The redirect URI to register with each is
+    /// `<public URL>/api/v1/auth/oidc/<id>/callback`.
+    #[arg(long, env = "BMMS_OIDC_PROVIDERS")]
+    pub oidc_providers: Option<PathBuf>,
+
     /// The built app (trunk's output) to serve.
     #[arg(long, env = "BMMS_DIST_DIR", default_value = "dist")]
     pub dist_dir: PathBuf,

@@ -29,9 +29,26 @@ pub fn SignIn() -> impl IntoView {
                 <h1>{t().sign_in}</h1>
                 {move || chosen.get().map(|username| view! { <p role="status" id="password-chosen">{(t().people.password_chosen)(&username)}</p> })}
                 <CredentialsForm />
+                <SignInServices />
                 <p class="hint">{t().sign_in_needs_network}</p>
             </section>
         }.into_any(),
+    }
+}
+
+/// "Sign in with …" for each sign-in service (OpenID Connect) the operator configured:
+/// links, since the browser goes to the service and comes back.
+#[component]
+fn SignInServices() -> impl IntoView {
+    let services = RwSignal::new(Vec::new());
+    spawn_local(async move { services.set(api::sso_providers().await.unwrap_or_default()) });
+    // Back to the desk afterwards when signing in there.
+    let to = if browser::at_desk() { "desk" } else { "app" };
+    move || {
+        services.get().into_iter().map(|service| view! {
+            <p><a class="button secondary" href=format!("/api/v1/auth/oidc/{}/start?to={to}", service.id)>
+                {(t().security.sign_in_with)(&service.label)}</a></p>
+        }).collect_view()
     }
 }
 
@@ -105,6 +122,17 @@ fn CredentialsForm() -> impl IntoView {
     let busy = RwSignal::new(false);
     let next = RwSignal::new(Next::Password);
     let signed_in = Callback::new(move |me: Me| spawn_local(device::signed_in(status, me)));
+    // Back from a sign-in service (`#signing-in`): on to the second factor, or signed in.
+    if browser::take_hash("#signing-in") {
+        spawn_local(async move {
+            match api::signing_in().await {
+                Ok(SignInStep::SignedIn(me)) => device::signed_in(status, me).await,
+                Ok(SignInStep::SecondFactor { csrf_token, has_app, has_passkey }) => next.set(Next::Code { csrf_token, has_app, has_passkey }),
+                Ok(SignInStep::SetUpSecondFactor { csrf_token, role }) => next.set(Next::SetUp(csrf_token, role)),
+                Err(problem) => error.set(Some(problem.message)),
+            }
+        });
+    }
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         busy.set(true);

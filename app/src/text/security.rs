@@ -54,6 +54,7 @@ pub struct SecurityText {
     pub set_up_app_instead: &'static str,
     pub app_title: &'static str,
     pub password_alone: &'static str,
+    pub sign_in_with: fn(&str) -> String,
 }
 
 pub static SECURITY_EN: SecurityText = SecurityText {
@@ -109,4 +110,5 @@ pub static SECURITY_EN: SecurityText = SecurityText {
     set_up_app_instead: "Or set up an authenticator app:",
     app_title: "Authenticator app",
     password_alone: "No authenticator app is set up, and no passkey: you sign in with your password alone.",
+    sign_in_with: |service| format!("Sign in with {service}"),
 };

@@ -5,6 +5,7 @@ pub mod allowed_networks;
 pub mod caller;
 pub mod factor_key;
 pub mod limiter;
+pub mod oidc;
 pub mod passkeys;
 pub mod password;
 pub mod recovery_codes;

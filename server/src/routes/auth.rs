@@ -15,7 +15,7 @@ use crate::audit::{self, Actor, Event};
 use crate::auth::users::{self, UserRecord};
 use crate::auth::second_factor;
 use crate::auth::signed_in::{Halfway, Needs, HALFWAY_KEY};
-use crate::auth::{password, SessionAuth, SignedIn, AUTH_KEY};
+use crate::auth::{password, SessionAuth, SignedIn, SigningIn, AUTH_KEY};
 use crate::db::tenancy::{self, Membership};
 use crate::db::OrgTx;
 use crate::error::ApiError;
@@ -89,6 +89,24 @@ pub async fn login(
         return Err(refuse_sign_in(&state, tx, &user, address, refusal.0, refusal.0, refusal.1).await?);
     }
     let auth = session_auth(&user, membership);
+    let step = next_step(&state, &session, tx, &user, membership, auth, address, "password").await?;
+    Ok(Json(step))
+}
+
+/// After the first factor (a password, or a provider's sign-in): signed in when the user
+/// has no second factor and their role needs none; otherwise the session waits halfway
+/// for the second factor, or for one to be set up. Audited in `tx`, which is committed.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn next_step(
+    state: &AppState,
+    session: &Session,
+    mut tx: OrgTx,
+    user: &UserRecord,
+    membership: Membership,
+    auth: SessionAuth,
+    address: IpAddr,
+    first_factor: &str,
+) -> Result<SignInStep, ApiError> {
     let factors = second_factor::of_user(&mut tx, user.id).await?;
     let needs = if factors.any() {
         Some(Needs::Code)
@@ -98,8 +116,8 @@ pub async fn login(
         None
     };
     let Some(needs) = needs else {
-        let me = signed_in(&session, tx, &user, membership, auth, address, None).await?;
-        return Ok(Json(SignInStep::SignedIn(me)));
+        let me = signed_in(session, tx, user, membership, auth, address, first_factor, None).await?;
+        return Ok(SignInStep::SignedIn(me));
     };
     let csrf_token = auth.csrf_token.clone();
     session.insert(HALFWAY_KEY, &Halfway { auth, needs, since: state.factor_clock.now() }).await.map_err(|e| ApiError::Internal(e.into()))?;
@@ -107,14 +125,38 @@ pub async fn login(
         actor: &Actor::user(user.id, &user.username),
         action: "auth.password_accepted",
         subject: format!("user:{}", user.id),
-        details: json!({ "client_address": address.to_string(), "next": needs }),
+        details: json!({ "client_address": address.to_string(), "next": needs, "first_factor": first_factor }),
     })
     .await?;
     tx.commit().await?;
-    Ok(Json(match needs {
+    Ok(halfway_step(needs, csrf_token, &factors, membership))
+}
+
+/// What a session halfway is waiting for, as the app reads it.
+fn halfway_step(needs: Needs, csrf_token: String, factors: &second_factor::Factors, membership: Membership) -> SignInStep {
+    match needs {
         Needs::Code => SignInStep::SecondFactor { csrf_token, has_app: factors.totp_since.is_some(), has_passkey: factors.passkeys > 0 },
         Needs::SetUp => SignInStep::SetUpSecondFactor { csrf_token, role: membership.role },
-    }))
+    }
+}
+
+/// `GET /api/v1/auth/signing-in`: where this session's sign-in is, for the app after a
+/// provider's sign-in sent the browser back (halfway, or signed in).
+pub async fn signing_in(State(state): State<AppState>, signing_in: SigningIn) -> Result<Json<SignInStep>, ApiError> {
+    let auth = &signing_in.auth;
+    let mut tx = OrgTx::begin(&state.db, auth.org_id).await?;
+    let membership = Membership { org_id: auth.org_id, role: auth.role };
+    let step = match signing_in.needs {
+        Some(needs) => halfway_step(needs, auth.csrf_token.clone(), &second_factor::of_user(&mut tx, auth.user_id.uuid()).await?, membership),
+        None => {
+            let user = users::find_by_id(&mut *tx, auth.user_id.uuid())
+                .await?
+                .ok_or_else(|| ApiError::unauthorized("not_signed_in", "Your account no longer exists. Sign in again."))?;
+            SignInStep::SignedIn(me_of(&mut tx, &user, membership, auth.csrf_token.clone()).await?)
+        }
+    };
+    tx.commit().await?;
+    Ok(Json(step))
 }
 
 /// Why a person whose credentials are right may still not sign in, if they may not: their
@@ -145,8 +187,10 @@ pub(crate) async fn fresh_session(session: &Session) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Signs the session in as `auth` says, with the second factor named (`None`: none was
-/// needed), audited in `tx`, which is committed: the person, for the app.
+/// Signs the session in as `auth` says, after `first_factor` (a password, a passkey, or a
+/// provider's id) and the second factor named (`None`: none was needed), audited in `tx`,
+/// which is committed: the person, for the app.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn signed_in(
     session: &Session,
     mut tx: OrgTx,
@@ -154,6 +198,7 @@ pub(crate) async fn signed_in(
     membership: Membership,
     auth: SessionAuth,
     address: IpAddr,
+    first_factor: &str,
     second_factor: Option<&str>,
 ) -> Result<Me, ApiError> {
     session.insert(AUTH_KEY, &auth).await.map_err(|e| ApiError::Internal(e.into()))?;
@@ -161,7 +206,7 @@ pub(crate) async fn signed_in(
         actor: &Actor::user(user.id, &user.username),
         action: "auth.sign_in",
         subject: format!("user:{}", user.id),
-        details: json!({ "client_address": address.to_string(), "second_factor": second_factor }),
+        details: json!({ "client_address": address.to_string(), "first_factor": first_factor, "second_factor": second_factor }),
     })
     .await?;
     users::signed_in_now(&mut tx, user.id).await?;

@@ -28,6 +28,7 @@ pub mod people;
 pub mod proposals;
 pub mod records;
 pub mod review;
+pub mod oidc;
 pub mod passkeys;
 pub mod second_factor;
 pub mod static_files;
@@ -122,6 +123,10 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::DELETE, "/auth/passkeys/{id}", passkeys::remove),
         ApiRoute::public(M::POST, "/auth/passkey-sign-in/challenge", passkeys::sign_in_challenge),
         ApiRoute::public(M::POST, "/auth/passkey-sign-in", passkeys::sign_in),
+        ApiRoute::public(M::GET, "/auth/oidc", oidc::list),
+        ApiRoute::public(M::GET, "/auth/oidc/{id}/start", oidc::start),
+        ApiRoute::public(M::GET, "/auth/oidc/{id}/callback", oidc::callback),
+        ApiRoute::signing_in(M::GET, "/auth/signing-in", auth::signing_in),
         ApiRoute::public(M::POST, "/auth/set-up", people::choose_password),
         ApiRoute::signed_in(M::GET, "/me", auth::me),
         ApiRoute::signed_in(M::GET, "/users", people::list),

@@ -231,7 +231,7 @@ pub async fn sign_in(
     }
     let mut auth = session_auth(&user, membership);
     auth.second_factor_at = Some(state.factor_clock.now());
-    let me = signed_in(&session, tx, &user, membership, auth, address, Some("passkey")).await?;
+    let me = signed_in(&session, tx, &user, membership, auth, address, "passkey", Some("passkey")).await?;
     Ok(Json(SignInStep::SignedIn(me)))
 }
 

@@ -115,6 +115,8 @@ pub fn test_settings() -> Settings {
         mfa_policy: Default::default(),
         ocm_networks: Default::default(),
         passkeys: bmms_server::auth::passkeys::RelyingParty::at(&PASSKEY_ORIGIN.parse().unwrap()).unwrap(),
+        public_url: PASSKEY_ORIGIN.to_owned(),
+        oidc_providers: Vec::new(),
     }
 }
 

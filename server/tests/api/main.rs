@@ -19,6 +19,7 @@ mod cli;
 mod concurrency;
 mod conflicts;
 mod desk;
+mod oidc;
 mod organizations;
 mod outage;
 mod passkeys;

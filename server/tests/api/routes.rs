@@ -134,7 +134,20 @@ fn every_signed_in_handler_says_first_who_may_call_it() {
     // Checking a certificate is public: MFBM, an auditor or a citizen holding one needs no account.
     // A set-up link's token is the credential of a person who has no password yet.
     // A passkey is the credential of a sign-in with a passkey alone.
-    assert_eq!(public, ["/auth/login", "/auth/passkey-sign-in/challenge", "/auth/passkey-sign-in", "/auth/set-up", "/certifications/verify"]);
+    // A provider's sign-in comes back to its callback as a browser navigation.
+    assert_eq!(
+        public,
+        [
+            "/auth/login",
+            "/auth/passkey-sign-in/challenge",
+            "/auth/passkey-sign-in",
+            "/auth/oidc",
+            "/auth/oidc/{id}/start",
+            "/auth/oidc/{id}/callback",
+            "/auth/set-up",
+            "/certifications/verify"
+        ]
+    );
     // Each sensitive action asks for a fresh second factor, and the list is complete.
     sensitive.sort_by_key(|(method, path)| (*path, method.to_string()));
     let mut expected = SENSITIVE.to_vec();

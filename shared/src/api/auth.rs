@@ -49,6 +49,14 @@ pub enum SignInStep {
     SetUpSecondFactor { csrf_token: String, role: Role },
 }
 
+/// `GET /api/v1/auth/oidc`: a sign-in service the operator configured, for a "Sign in
+/// with {label}" link to `/api/v1/auth/oidc/{id}/start`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SsoProvider {
+    pub id: String,
+    pub label: String,
+}
+
 /// `POST /api/v1/auth/second-factor` and `…/totp/confirm`: a code from the authenticator
 /// app (six digits) or a recovery code.
 #[derive(Debug, Clone, Serialize, Deserialize)]
