@@ -5,7 +5,7 @@
 use bmms_shared::api::{
     Bdp, DeviceRegistration, ErrorBody, LoginRequest, Me, NewPasskey, PasskeyAdded, PasskeyAnswer, PasskeyChallenge, PasskeyName,
     PpaImplementation, RecoveryCodes, SecondFactorCode, SecondFactors,
-    PasswordChosen, SetUpPassword, SignInStep, SignedOut, SsoProvider, Standing, Submitted, TotpSetUp, CSRF_HEADER,
+    PasswordChosen, SetUpPassword, SignInStep, SignedOut, SsoLinkStart, SsoProvider, Standing, Submitted, TotpSetUp, CSRF_HEADER,
 };
 use bmms_shared::{DocId, OrgId};
 use bmms_shared::sync::protocol::CONTENT_TYPE;
@@ -159,6 +159,18 @@ pub async fn remove_passkey(csrf_token: &str, id: uuid::Uuid) -> Result<SecondFa
 /// The sign-in services the operator configured (none is usual).
 pub async fn sso_providers() -> Result<Vec<SsoProvider>, Problem> {
     read(Request::get("/api/v1/auth/oidc").send().await.map_err(|_| Problem::unreachable())?).await
+}
+
+/// Begins linking the signed-in person's account at a sign-in service: where to go.
+pub async fn link_sso(csrf_token: &str, id: &str) -> Result<SsoLinkStart, Problem> {
+    let to = if crate::browser::at_desk() { "desk" } else { "app" };
+    post(&format!("/api/v1/auth/oidc/{id}/link?to={to}"), csrf_token, &()).await
+}
+
+/// Unlinks the person's account at a sign-in service: the services still linked.
+pub async fn unlink_sso(csrf_token: &str, id: &str) -> Result<Vec<String>, Problem> {
+    let request = Request::delete(&format!("/api/v1/auth/oidc/{id}/link")).header(CSRF_HEADER, csrf_token);
+    read(request.send().await.map_err(|_| Problem::unreachable())?).await
 }
 
 /// Where this session's sign-in is, after a sign-in service sent the browser back.

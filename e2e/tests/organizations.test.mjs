@@ -37,7 +37,7 @@ test("the system administrator adds a ministry and its administrator, and deacti
 
   // Its first administrator, from the People tab with the ministry chosen.
   await openTab(page, "People");
-  await page.getByLabel("Organization").selectOption({ label: "MRD — Ministry of Rural Affairs" });
+  await page.getByLabel("Organization", { exact: true }).selectOption({ label: "MRD — Ministry of Rural Affairs" });
   await page.locator("#people-table tbody tr").first().waitFor({ state: "detached" });
   const person = page.locator("#new-person");
   await person.getByLabel("Username").fill("mrd.admin");

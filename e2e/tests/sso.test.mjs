@@ -1,9 +1,10 @@
 // Single sign-on through OpenID Connect, against a certified provider (panva's
-// oidc-provider, e2e/oidc/provider.mjs) started on loopback: a person with a BMMS account
-// signs in with "Sign in with Bangsamoro SSO"; one whose role needs a second factor gives
-// it after the provider; someone with no BMMS account is refused, unless the operator
-// lets that provider make new users (then with the operator's organization and role);
-// and an answer whose state or nonce is not the one BMMS sent is refused.
+// oidc-provider, e2e/oidc/provider.mjs) started on loopback. A provider's account signs
+// in only the BMMS user it is linked to: a person links theirs from the Security page,
+// then "Sign in with Bangsamoro SSO" signs them in; one with a second factor still gives
+// it after the provider; an account linked to nobody is refused (the same name as a BMMS
+// user links nothing), unless the operator lets that provider make new users; and an
+// answer whose state or nonce is not the one BMMS sent is refused.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -12,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startBmms, launchBrowser, freePort } from "./harness.mjs";
+import { setUpAuthenticatorApp } from "./pages.mjs";
 
 const providerPort = await freePort();
 const issuer = `http://127.0.0.1:${providerPort}`;
@@ -45,6 +47,11 @@ after(async () => {
 /** From BMMS's sign-in page through the provider's own pages, as `login`. */
 async function throughTheProvider(page, login, label = "Bangsamoro SSO") {
   await page.getByRole("link", { name: `Sign in with ${label}` }).click();
+  await atTheProvider(page, login);
+}
+
+/** The provider's own pages: its sign-in as `login`, then its consent. */
+async function atTheProvider(page, login) {
   await page.waitForURL(`${issuer}/**`);
   await page.locator('input[name="login"]').fill(login);
   await page.locator('input[name="password"]').fill("any password");
@@ -59,29 +66,69 @@ async function freshPage() {
   return { context, page };
 }
 
-test("a person with a BMMS account signs in through the provider", async () => {
-  world.bmms.createUser("MILG", "bai.sarip", "supervisor", "Bai Sarip");
-  const { context, page } = await freshPage();
+async function withPassword(page, username, password) {
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+}
+
+/** Links the signed-in person's Bangsamoro SSO account, `login` there, from Security. */
+async function link(page, login) {
+  await page.getByRole("navigation").getByRole("button", { name: "Security", exact: true }).click();
+  await page.getByRole("button", { name: "Link Bangsamoro SSO" }).click();
+  await atTheProvider(page, login);
+  await page.getByRole("navigation").getByRole("button", { name: "Security", exact: true }).click();
+  await page.locator("#sign-in-services").filter({ hasText: "Bangsamoro SSO: linked" }).waitFor();
+}
+
+async function signOut(page) {
+  await page.getByRole("navigation").getByRole("button", { name: "Home", exact: true }).click();
+  await page.getByRole("button", { name: "Sign out" }).click();
+}
+
+test("a person links their account at the provider, then signs in through it; the same name links nothing", async () => {
+  const password = world.bmms.createUser("MILG", "bai.sarip", "supervisor", "Bai Sarip");
+  // A provider account named like a BMMS user is not that user until linked.
+  let { context, page } = await freshPage();
   await throughTheProvider(page, "bai.sarip");
+  await page.locator("#reason").filter({ hasText: "not linked to a BMMS account yet" }).waitFor();
+  await context.close();
+
+  ({ context, page } = await freshPage());
+  await withPassword(page, "bai.sarip", password);
+  await page.getByRole("heading", { name: "Signed in as Bai Sarip" }).waitFor();
+  await link(page, "bai-at-the-provider");
+  await signOut(page);
+  // Signed in at the provider already (while linking), the person comes straight back.
+  await page.getByRole("link", { name: "Sign in with Bangsamoro SSO" }).click();
   await page.getByRole("heading", { name: "Signed in as Bai Sarip" }).waitFor();
   assert.match(page.url(), /\/desk\/$/, "back at the desk, where the sign-in began");
   await context.close();
 });
 
-test("a role that needs a second factor sets one up after the provider", async () => {
-  world.bmms.createUser("MOH", "hamid.head", "org_admin", "Hamid Head");
+test("a person with a second factor gives it after the provider", async () => {
+  const password = world.bmms.createUser("MOH", "hamid.head", "org_admin", "Hamid Head");
   const { context, page } = await freshPage();
-  await throughTheProvider(page, "hamid.head");
-  await page.getByRole("heading", { name: "Set up a second factor" }).waitFor();
-  await page.locator("#totp-secret").waitFor();
+  await withPassword(page, "hamid.head", password);
+  const { phone } = await setUpAuthenticatorApp(page);
+  await page.getByRole("heading", { name: "Signed in as Hamid Head" }).waitFor();
+  await link(page, "hamid");
+  await signOut(page);
+  await page.getByRole("link", { name: "Sign in with Bangsamoro SSO" }).click();
+  await page.locator("#second-factor").waitFor();
+  assert.equal(await page.getByRole("heading", { name: "Signed in as Hamid Head" }).count(), 0, "not signed in before the code");
+  await page.getByLabel("Code").fill(phone.code());
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await page.getByRole("heading", { name: "Signed in as Hamid Head" }).waitFor();
   await context.close();
 });
 
-test("someone with no BMMS account is refused, and told what to ask for", async () => {
+test("an account linked to nobody is refused, and told what to do", async () => {
   const { context, page } = await freshPage();
   await throughTheProvider(page, "stranger");
-  await page.locator("#reason").filter({ hasText: "BMMS has no account by that name" }).waitFor();
-  assert.match(await page.locator("#reason").innerText(), /“stranger”/);
+  await page.locator("#reason").filter({ hasText: "not linked to a BMMS account yet" }).waitFor();
+  const me = await page.request.get(`${world.bmms.url}/api/v1/me`);
+  assert.equal(me.status(), 401, "nobody is signed in");
   await context.close();
 });
 
@@ -100,7 +147,8 @@ test("an answer with another state, or an ID token with another nonce, signs nob
 
   // A flow begun in this browser, answered with another state.
   let { context, page } = await freshPage();
-  await page.request.get(start, { maxRedirects: 0 });
+  const first = await page.request.get(start, { maxRedirects: 0 });
+  assert.equal(first.status(), 303, "the flow began");
   await page.goto(`${world.bmms.url}/api/v1/auth/oidc/bangsamoro-sso/callback?code=a-code&state=not-the-state-bmms-sent`);
   await page.locator("#reason").filter({ hasText: "start again" }).waitFor();
   await context.close();

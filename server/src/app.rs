@@ -112,8 +112,9 @@ pub struct AppState {
     pub verify_limiter: Arc<KeyedLimiter<std::net::IpAddr>>,
     /// Set-up links tried per client address (the public `POST /auth/set-up`).
     pub set_up_limiter: Arc<KeyedLimiter<std::net::IpAddr>>,
-    /// Passkey sign-ins begun per client address (the public `POST /auth/passkey-sign-in/challenge`).
-    pub passkey_sign_in_limiter: Arc<KeyedLimiter<std::net::IpAddr>>,
+    /// Sign-ins begun per client address with a passkey or a sign-in service (the public
+    /// `POST /auth/passkey-sign-in/challenge` and `GET /auth/oidc/{id}/start`).
+    pub sign_in_start_limiter: Arc<KeyedLimiter<std::net::IpAddr>>,
     /// Second-factor attempts per user.
     pub factor_limiter: Arc<KeyedLimiter<bmms_shared::UserId>>,
     /// The clock second factors are checked by (tests move it).
@@ -142,10 +143,10 @@ impl AppState {
         let verify_limiter = Arc::new(KeyedLimiter::new(limiter::CERTIFICATE_CHECKS));
         let factor_limiter = Arc::new(KeyedLimiter::new(limiter::SECOND_FACTOR_ATTEMPTS));
         let set_up_limiter = Arc::new(KeyedLimiter::new(limiter::SET_UP_LINKS));
-        let passkey_sign_in_limiter = Arc::new(KeyedLimiter::new(limiter::PASSKEY_SIGN_INS));
+        let sign_in_start_limiter = Arc::new(KeyedLimiter::new(limiter::SIGN_IN_STARTS));
         let implementation_counts = Arc::new(GovernmentCounts::default());
         let metrics = Arc::new(Metrics::new(db.begin_seconds()));
-        AppState { db, settings: Arc::new(settings), login_limiter, verify_limiter, set_up_limiter, passkey_sign_in_limiter, factor_limiter, factor_clock: FactorClock::default(), documents, events, overview, implementation_counts, limits, metrics, replica: None }
+        AppState { db, settings: Arc::new(settings), login_limiter, verify_limiter, set_up_limiter, sign_in_start_limiter, factor_limiter, factor_clock: FactorClock::default(), documents, events, overview, implementation_counts, limits, metrics, replica: None }
     }
 
     /// Sends OCM's reads across organizations to `replica` while it is fresh.
@@ -274,7 +275,7 @@ fn spawn_housekeeping(state: AppState) {
             state.verify_limiter.forget_idle();
             state.factor_limiter.forget_idle();
             state.set_up_limiter.forget_idle();
-            state.passkey_sign_in_limiter.forget_idle();
+            state.sign_in_start_limiter.forget_idle();
         }
     });
 }

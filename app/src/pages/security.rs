@@ -338,6 +338,55 @@ fn PasskeyList(passkeys: Vec<PasskeySummary>, changed: Callback<(Result<SecondFa
     view! { <ul id="passkeys">{rows}</ul> }.into_any()
 }
 
+/// The sign-in services the operator configured, with the person's links to them.
+#[component]
+fn SignInServices(linked: Vec<String>, changed: Callback<(Result<SecondFactors, Problem>, Option<&'static str>)>) -> impl IntoView {
+    let status = expect_context::<Status>();
+    let csrf_token = move || status.me.get_untracked().map(|me| me.csrf_token).unwrap_or_default();
+    let services = RwSignal::new(Vec::new());
+    spawn_local(async move { services.set(api::sso_providers().await.unwrap_or_default()) });
+    let problem = RwSignal::new(None::<String>);
+    let linked = StoredValue::new(linked);
+    let text = t().security;
+    move || {
+        let services = services.get();
+        (!services.is_empty()).then(|| view! {
+            <h2>{text.services_title}</h2>
+            <p class="hint">{text.services_explained}</p>
+            {move || problem.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+            <ul id="sign-in-services">{services.into_iter().map(|service| {
+                let id = StoredValue::new(service.id.clone());
+                let is_linked = linked.with_value(|l| l.contains(&service.id));
+                let link = move |_| spawn_local(async move {
+                    match api::link_sso(&csrf_token(), &id.get_value()).await {
+                        Ok(start) => {
+                            if let Some(window) = web_sys::window() {
+                                let _ = window.location().assign(&start.url);
+                            }
+                        }
+                        Err(failed) => problem.set(Some(failed.message)),
+                    }
+                });
+                let unlink = move |_| spawn_local(async move {
+                    match api::unlink_sso(&csrf_token(), &id.get_value()).await {
+                        Ok(_) => changed.run((api::second_factors().await, None)),
+                        Err(failed) => changed.run((Err(failed), None)),
+                    }
+                });
+                view! {
+                    <li data-service=service.id.clone()>
+                        {if is_linked {
+                            view! { <strong>{(text.linked)(&service.label)}</strong> " " <button class="small" on:click=unlink>{text.unlink}</button> }.into_any()
+                        } else {
+                            view! { <button on:click=link>{(text.link)(&service.label)}</button> }.into_any()
+                        }}
+                    </li>
+                }
+            }).collect_view()}</ul>
+        })
+    }
+}
+
 /// What the Security page is showing besides the status.
 #[derive(Clone)]
 enum Showing {
@@ -410,7 +459,7 @@ pub fn SecurityPage() -> impl IntoView {
                     Some(Ok(f)) => {
                         let has_app = f.totp_since.is_some();
                         let has_any = f.any();
-                        let passkey_changed = Callback::new(move |(answer, done): (Result<SecondFactors, Problem>, Option<&'static str>)| match answer {
+                        let factors_changed = Callback::new(move |(answer, done): (Result<SecondFactors, Problem>, Option<&'static str>)| match answer {
                             Ok(now) => {
                                 notice.set(done.map(str::to_owned));
                                 factors.set(Some(Ok(now)));
@@ -420,10 +469,11 @@ pub fn SecurityPage() -> impl IntoView {
                         view! {
                             <h2>{text.passkeys_title}</h2>
                             <p class="hint">{text.passkeys_explained}</p>
-                            <PasskeyList passkeys=f.passkeys.clone() changed=passkey_changed />
+                            <PasskeyList passkeys=f.passkeys.clone() changed=factors_changed />
                             <div class="actions">
                                 <button id="add-a-passkey" on:click=move |_| showing.set(Showing::AddingPasskey)>{text.add_passkey}</button>
                             </div>
+                            <SignInServices linked=f.linked_services.clone() changed=factors_changed />
                             <h2>{text.app_title}</h2>
                             <p id="second-factor-state">{match &f.totp_since {
                                 Some(since) => (text.app_since)(&crate::text::when(since)),

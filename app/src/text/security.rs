@@ -55,6 +55,11 @@ pub struct SecurityText {
     pub app_title: &'static str,
     pub password_alone: &'static str,
     pub sign_in_with: fn(&str) -> String,
+    pub services_title: &'static str,
+    pub services_explained: &'static str,
+    pub link: fn(&str) -> String,
+    pub unlink: &'static str,
+    pub linked: fn(&str) -> String,
 }
 
 pub static SECURITY_EN: SecurityText = SecurityText {
@@ -111,4 +116,9 @@ pub static SECURITY_EN: SecurityText = SecurityText {
     app_title: "Authenticator app",
     password_alone: "No authenticator app is set up, and no passkey: you sign in with your password alone.",
     sign_in_with: |service| format!("Sign in with {service}"),
+    services_title: "Sign-in services",
+    services_explained: "Link your account at a sign-in service, and \"Sign in with …\" on the sign-in page signs you in to BMMS as you (your second factor is still asked where you have one).",
+    link: |service| format!("Link {service}"),
+    unlink: "Unlink",
+    linked: |service| format!("{service}: linked"),
 };

@@ -127,9 +127,10 @@ pub const CERTIFICATE_CHECKS: Limit = Limit { burst: 30, refill_every: Duration:
 /// people), then one every 6 seconds. The tokens are 256 bits; this spares the database.
 pub const SET_UP_LINKS: Limit = Limit { burst: 20, refill_every: Duration::from_secs(6) };
 
-/// Passkey sign-ins begun from one address: as many as a busy office's sign-ins, then
-/// one every 3 seconds. Each is a row until used or swept; this keeps them few.
-pub const PASSKEY_SIGN_INS: Limit = Limit { burst: 30, refill_every: Duration::from_secs(3) };
+/// Sign-ins begun from one address with a passkey or a sign-in service: as many as a busy
+/// office's, then one every 3 seconds. Each keeps a row (a ceremony, a session) until used
+/// or swept, and a service's start reads the provider's documents: this keeps them few.
+pub const SIGN_IN_STARTS: Limit = Limit { burst: 30, refill_every: Duration::from_secs(3) };
 
 /// Second-factor attempts of one user: ten at once, then one every 30 seconds, so that
 /// guessing a six-digit code would take years while a person who mistypes is not held up.

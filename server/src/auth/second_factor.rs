@@ -267,6 +267,13 @@ pub async fn new_recovery_codes(conn: &mut PgConnection, user_id: Uuid) -> sqlx:
     Ok(codes)
 }
 
+/// Makes changes to the user's second factors wait for each other until the transaction
+/// ends, so that two removals at once cannot each leave the other's factor as the last.
+pub async fn lock(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('second factors of ' || $1::text, 0))").bind(user_id).execute(conn).await?;
+    Ok(())
+}
+
 /// Removes every second factor of the user (an administrator's reset): the
 /// authenticator app, the passkeys and the recovery codes.
 pub async fn remove_all(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {

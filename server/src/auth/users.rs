@@ -53,9 +53,11 @@ pub async fn find_by_id<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sq
 /// The organization an [`OrgTx`] is scoped to.
 pub async fn organization(tx: &mut OrgTx) -> Result<OrganizationSummary, crate::error::ApiError> {
     let org_id = tx.org_id();
+    // Only an organization named in the address (the system administrator's `?org=`)
+    // can be missing.
     crate::routes::organizations::find(tx, org_id)
         .await?
-        .ok_or_else(|| crate::error::ApiError::Internal(anyhow::anyhow!("the organization {org_id} of a transaction is gone")))
+        .ok_or_else(|| crate::error::ApiError::not_found("There is no organization with that id."))
 }
 
 /// Records that the user finished signing in now (shown to their administrator).

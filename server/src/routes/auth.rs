@@ -89,24 +89,26 @@ pub async fn login(
         return Err(refuse_sign_in(&state, tx, &user, address, refusal.0, refusal.0, refusal.1).await?);
     }
     let auth = session_auth(&user, membership);
-    let step = next_step(&state, &session, tx, &user, membership, auth, address, "password").await?;
+    let accepted = Accepted { session: &session, user: &user, membership, address, first_factor: "password" };
+    let step = next_step(&state, tx, &accepted, auth).await?;
     Ok(Json(step))
+}
+
+/// A sign-in whose first factor was taken: whose, into which session, from where, and
+/// what it was (`password`, `passkey`, `oidc:<provider>`).
+pub(crate) struct Accepted<'a> {
+    pub session: &'a Session,
+    pub user: &'a UserRecord,
+    pub membership: Membership,
+    pub address: IpAddr,
+    pub first_factor: &'a str,
 }
 
 /// After the first factor (a password, or a provider's sign-in): signed in when the user
 /// has no second factor and their role needs none; otherwise the session waits halfway
 /// for the second factor, or for one to be set up. Audited in `tx`, which is committed.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn next_step(
-    state: &AppState,
-    session: &Session,
-    mut tx: OrgTx,
-    user: &UserRecord,
-    membership: Membership,
-    auth: SessionAuth,
-    address: IpAddr,
-    first_factor: &str,
-) -> Result<SignInStep, ApiError> {
+pub(crate) async fn next_step(state: &AppState, mut tx: OrgTx, accepted: &Accepted<'_>, auth: SessionAuth) -> Result<SignInStep, ApiError> {
+    let Accepted { session, user, membership, address, first_factor } = *accepted;
     let factors = second_factor::of_user(&mut tx, user.id).await?;
     let needs = if factors.any() {
         Some(Needs::Code)
@@ -116,7 +118,7 @@ pub(crate) async fn next_step(
         None
     };
     let Some(needs) = needs else {
-        let me = signed_in(session, tx, user, membership, auth, address, first_factor, None).await?;
+        let me = signed_in(tx, accepted, auth, None).await?;
         return Ok(SignInStep::SignedIn(me));
     };
     let csrf_token = auth.csrf_token.clone();
@@ -187,20 +189,11 @@ pub(crate) async fn fresh_session(session: &Session) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Signs the session in as `auth` says, after `first_factor` (a password, a passkey, or a
-/// provider's id) and the second factor named (`None`: none was needed), audited in `tx`,
-/// which is committed: the person, for the app.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn signed_in(
-    session: &Session,
-    mut tx: OrgTx,
-    user: &UserRecord,
-    membership: Membership,
-    auth: SessionAuth,
-    address: IpAddr,
-    first_factor: &str,
-    second_factor: Option<&str>,
-) -> Result<Me, ApiError> {
+/// Signs the session in as `auth` says, after the first factor and the second factor
+/// named (`None`: none was needed), audited in `tx`, which is committed: the person, for
+/// the app.
+pub(crate) async fn signed_in(mut tx: OrgTx, accepted: &Accepted<'_>, auth: SessionAuth, second_factor: Option<&str>) -> Result<Me, ApiError> {
+    let Accepted { session, user, membership, address, first_factor } = *accepted;
     session.insert(AUTH_KEY, &auth).await.map_err(|e| ApiError::Internal(e.into()))?;
     audit::append(&mut tx, Event {
         actor: &Actor::user(user.id, &user.username),

@@ -127,6 +127,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::public(M::GET, "/auth/oidc/{id}/start", oidc::start),
         ApiRoute::public(M::GET, "/auth/oidc/{id}/callback", oidc::callback),
         ApiRoute::signing_in(M::GET, "/auth/signing-in", auth::signing_in),
+        ApiRoute::signed_in(M::POST, "/auth/oidc/{id}/link", oidc::start_link),
+        ApiRoute::signed_in(M::DELETE, "/auth/oidc/{id}/link", oidc::unlink),
         ApiRoute::public(M::POST, "/auth/set-up", people::choose_password),
         ApiRoute::signed_in(M::GET, "/me", auth::me),
         ApiRoute::signed_in(M::GET, "/users", people::list),

@@ -1,7 +1,10 @@
 //! Signing in through an OpenID Connect provider the operator configured: the list for
-//! the sign-in page, the start (the browser goes to the provider) and the callback (it
-//! comes back with a code). The provider's sign-in stands for the password: the person's
-//! second factor, where they have one or their role needs one, is still asked by BMMS.
+//! the sign-in page, the start (the browser goes to the provider), the callback (it comes
+//! back with a code), and linking one's account at a provider from the Security page.
+//! A provider's account signs in only the BMMS user it is linked to (by its subject):
+//! linked by that person, signed in to BMMS, or made by a provider the operator lets make
+//! users. The provider's sign-in stands for the password: the person's second factor,
+//! where they have one or their role needs one, is still asked by BMMS.
 //!
 //! These are browser navigations, not calls from the app: a refusal is a short page in
 //! words, with a way back, rather than JSON.
@@ -10,7 +13,7 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use bmms_shared::api::{SignInStep, SsoProvider};
+use bmms_shared::api::{SignInStep, SsoLinkStart, SsoProvider};
 use serde::Deserialize;
 use serde_json::json;
 use std::net::SocketAddr;
@@ -20,12 +23,12 @@ use tower_sessions::Session;
 use crate::app::AppState;
 use crate::audit::{self, Actor, Event};
 use crate::auth::oidc::{self, Failed, Pending, Provider};
-use crate::auth::{password, users};
+use crate::auth::{password, users, SessionAuth, SignedIn, AUTH_KEY};
 use crate::db::tenancy;
 use crate::db::OrgTx;
 use crate::error::ApiError;
-use crate::routes::auth::{client_address, fresh_session, next_step, refusal_for, refuse_sign_in, session_auth};
-use crate::routes::extract::ApiPath;
+use crate::routes::auth::{client_address, fresh_session, next_step, Accepted, refusal_for, refuse_sign_in, session_auth};
+use crate::routes::extract::{ApiPath, ApiQuery};
 
 /// The session key of a provider's sign-in begun here.
 const PENDING_KEY: &str = "oidc_pending";
@@ -89,24 +92,75 @@ fn unreachable_page(provider: &Provider) -> Response {
 
 /// `GET /api/v1/auth/oidc/{id}/start`: to the provider, with a new state, nonce and PKCE
 /// challenge, kept in this browser's session for the callback.
-pub async fn start(State(state): State<AppState>, session: Session, ApiPath(id): ApiPath<String>, Query(start): Query<Start>) -> Response {
+pub async fn start(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    session: Session,
+    ApiPath(id): ApiPath<String>,
+    Query(start): Query<Start>,
+) -> Response {
+    // Each start reads the provider's documents and keeps a session: one address cannot
+    // make BMMS do it without end.
+    if let Err(retry_after) = state.sign_in_start_limiter.check(client_address(&state, peer, &headers)) {
+        return ApiError::TooManyRequests { code: "too_many_attempts", message: "Too many sign-in attempts.", retry_after }.into_response();
+    }
     let provider = match provider(&state, &id) {
         Ok(provider) => provider,
         Err(page) => return page,
     };
-    let return_to = if start.to.as_deref() == Some("desk") { "/desk/" } else { "/" };
-    let begun = oidc::begin(provider, &redirect_uri(&state, provider), return_to, chrono::Utc::now().timestamp()).await;
-    let (url, pending) = match begun {
-        Ok(begun) => begun,
-        Err(error) => {
-            tracing::warn!(provider = %provider.id, %error, "an OIDC provider could not be reached");
-            return unreachable_page(provider);
-        }
-    };
-    if let Err(error) = session.insert(PENDING_KEY, &pending).await {
-        return ApiError::Internal(error.into()).into_response();
+    match begin(&state, &session, provider, &start, None).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(response) => response,
     }
-    Redirect::to(&url).into_response()
+}
+
+/// Begins a flow with `provider`, kept in the session: the provider's address to go to.
+async fn begin(state: &AppState, session: &Session, provider: &Provider, start: &Start, link_for: Option<uuid::Uuid>) -> Result<String, Response> {
+    let return_to = if start.to.as_deref() == Some("desk") { "/desk/" } else { "/" };
+    let begun = oidc::begin(provider, &redirect_uri(state, provider), return_to, link_for, chrono::Utc::now().timestamp()).await;
+    let (url, pending) = begun.map_err(|error| {
+        tracing::warn!(provider = %provider.id, %error, "an OIDC provider could not be reached");
+        unreachable_page(provider)
+    })?;
+    session.insert(PENDING_KEY, &pending).await.map_err(|error| ApiError::Internal(error.into()).into_response())?;
+    Ok(url)
+}
+
+/// `POST /api/v1/auth/oidc/{id}/link?to=desk`: begins linking the signed-in person's
+/// account at the provider (after a fresh second factor, where they have one): the
+/// address to send the browser to. A POST, with the session's CSRF token, so that no
+/// other site can start a link in someone's browser.
+pub async fn start_link(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    session: Session,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(start): ApiQuery<Start>,
+) -> Result<Json<SsoLinkStart>, ApiError> {
+    let caller = signed_in.require_member()?;
+    signed_in.require_fresh_second_factor(&state).await?;
+    let provider = state.settings.oidc_providers.iter().find(|p| p.id == id).ok_or_else(|| ApiError::not_found("BMMS has no such sign-in service."))?;
+    let url = begin(&state, &session, provider, &start, Some(caller.user_id.uuid())).await.map_err(|_| ApiError::Unavailable {
+        message: "The sign-in service cannot be reached just now. Try again in a few minutes.",
+        retry_after: std::time::Duration::from_secs(60),
+    })?;
+    Ok(Json(SsoLinkStart { url }))
+}
+
+/// `DELETE /api/v1/auth/oidc/{id}/link`: the person's account at the provider no longer
+/// signs them in.
+pub async fn unlink(State(state): State<AppState>, signed_in: SignedIn, ApiPath(id): ApiPath<String>) -> Result<Json<Vec<String>>, ApiError> {
+    let caller = signed_in.require_member()?;
+    signed_in.require_fresh_second_factor(&state).await?;
+    let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    if !oidc::unlink(&mut tx, &id, caller.user_id.uuid()).await? {
+        return Err(ApiError::not_found("Your account is not linked to that sign-in service."));
+    }
+    audit::append(&mut tx, Event { actor: &caller.actor(), action: "auth.sso_unlinked", subject: format!("user:{}", caller.user_id), details: json!({ "provider": id }) }).await?;
+    let links = oidc::links_of(&mut tx, caller.user_id.uuid()).await?;
+    tx.commit().await?;
+    Ok(Json(links))
 }
 
 /// `GET /api/v1/auth/oidc/{id}/callback`: the provider's answer. Only the flow begun in
@@ -178,8 +232,8 @@ async fn finish(state: &AppState, peer: SocketAddr, headers: &HeaderMap, session
         state.metrics.sign_in_failed("wrong_credentials");
         return Err(start_again());
     };
-    let claimed = match oidc::finish(provider, &redirect_uri(state, provider), &pending, &code).await {
-        Ok(claimed) => claimed,
+    let identity = match oidc::finish(provider, &redirect_uri(state, provider), &pending, &code).await {
+        Ok(identity) => identity,
         Err(Failed::Unreachable(error)) => {
             tracing::warn!(provider = %provider.id, %error, "an OIDC provider could not be reached");
             return Err(Refusal::Page(unreachable_page(provider)));
@@ -193,18 +247,28 @@ async fn finish(state: &AppState, peer: SocketAddr, headers: &HeaderMap, session
             )));
         }
     };
+    if let Some(user) = pending.link_for {
+        return link(state, session, provider, &identity, user, &pending.return_to).await;
+    }
     let address = client_address(state, peer, headers);
-    let username = users::normalize_username(&claimed);
-    let user = match users::find_by_username(state.db.pool(), &username).await? {
-        Some(user) => user,
-        None => match &provider.provision {
-            Some(provisioning) => provision(state, provider, provisioning, &username).await?,
-            None => {
-                tracing::info!(provider = %provider.id, "an OIDC sign-in names no BMMS user");
+    let mut conn = state.db.pool().acquire().await?;
+    let linked = oidc::linked_user(&mut conn, &provider.id, &identity.subject).await?;
+    drop(conn);
+    let user = match linked {
+        Some(id) => users::find_by_id(state.db.pool(), id).await?.ok_or_else(start_again)?,
+        None => match (&provider.provision, identity.username.as_deref().map(users::normalize_username)) {
+            (Some(provisioning), Some(username)) if users::find_by_username(state.db.pool(), &username).await?.is_none() => {
+                provision(state, provider, provisioning, &username, &identity.subject).await?
+            }
+            _ => {
+                tracing::info!(provider = %provider.id, "an OIDC account linked to no BMMS user");
                 state.metrics.sign_in_failed("wrong_credentials");
                 return Err(Refusal::Page(page(
                     StatusCode::FORBIDDEN,
-                    &format!("{} signed you in as “{username}”, but BMMS has no account by that name. Ask your organization's administrator to add you with this username.", provider.label),
+                    &format!(
+                        "Your {} account is not linked to a BMMS account yet. Sign in to BMMS with your username and password once, open Security, and press “Link {}”. No BMMS account? Ask your organization's administrator.",
+                        provider.label, provider.label
+                    ),
                 )));
             }
         },
@@ -224,7 +288,8 @@ async fn finish(state: &AppState, peer: SocketAddr, headers: &HeaderMap, session
     }
     let auth = session_auth(&user, membership);
     let first_factor = format!("oidc:{}", provider.id);
-    let step = next_step(state, session, tx, &user, membership, auth, address, &first_factor).await?;
+    let accepted = Accepted { session, user: &user, membership, address, first_factor: &first_factor };
+    let step = next_step(state, tx, &accepted, auth).await?;
     let to = match step {
         SignInStep::SignedIn(_) => pending.return_to,
         // The app asks for the second factor (or its set-up) there.
@@ -233,10 +298,30 @@ async fn finish(state: &AppState, peer: SocketAddr, headers: &HeaderMap, session
     Ok(Redirect::to(&to).into_response())
 }
 
-/// A first sign-in with no BMMS account, where the operator allows it: a new user of the
-/// operator's organization and role, with a password nobody knows (they sign in through
-/// the provider), audited there.
-async fn provision(state: &AppState, provider: &Provider, provisioning: &oidc::Provisioning, username: &str) -> Result<users::UserRecord, Refusal> {
+/// The callback of a link: the provider's account becomes the signed-in person's, if this
+/// session is still theirs and the account is nobody else's.
+async fn link(state: &AppState, session: &Session, provider: &Provider, identity: &oidc::Identity, user: uuid::Uuid, return_to: &str) -> Result<Response, Refusal> {
+    let auth: Option<SessionAuth> = session.get(AUTH_KEY).await.map_err(|e| ApiError::Internal(e.into()))?;
+    let Some(auth) = auth.filter(|auth| auth.user_id.uuid() == user) else {
+        return Err(start_again());
+    };
+    let mut tx = OrgTx::begin(&state.db, auth.org_id).await?;
+    if !oidc::link(&mut tx, &provider.id, &identity.subject, user).await? {
+        return Err(Refusal::Page(page(
+            StatusCode::CONFLICT,
+            &format!("This {} account is linked to another BMMS account already. Sign in at {} with your own account, then link again.", provider.label, provider.label),
+        )));
+    }
+    let actor = Actor::user(user, &auth.username);
+    audit::append(&mut tx, Event { actor: &actor, action: "auth.sso_linked", subject: format!("user:{user}"), details: json!({ "provider": provider.id }) }).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(return_to).into_response())
+}
+
+/// A first sign-in of an account linked to nobody, where the operator allows it: a new
+/// user of the operator's organization and role, with a password nobody knows (they sign
+/// in through the provider), linked to the account and audited there.
+async fn provision(state: &AppState, provider: &Provider, provisioning: &oidc::Provisioning, username: &str, subject: &str) -> Result<users::UserRecord, Refusal> {
     if !crate::people::is_valid_username(username) {
         return Err(Refusal::Page(page(
             StatusCode::FORBIDDEN,
@@ -248,10 +333,22 @@ async fn provision(state: &AppState, provider: &Provider, provisioning: &oidc::P
         .fetch_optional(state.db.pool())
         .await
         .map_err(ApiError::from)?;
-    let org_id = org_id.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the OIDC provider {} provisions into an unknown organization", provider.id)))?;
+    let cannot = |why: &str| {
+        tracing::error!(provider = %provider.id, "the OIDC provider cannot make users: {why}");
+        Refusal::Page(page(StatusCode::FORBIDDEN, &format!("{} cannot make BMMS accounts as it is set up ({why}). Tell BMMS's operator.", provider.label)))
+    };
+    let org_id = org_id.ok_or_else(|| cannot("its organization is not in BMMS"))?;
     let unknown_password = password::hash(password::generate()).await?;
     let mut tx = OrgTx::begin(&state.db, org_id).await?;
-    let id = crate::people::create(&mut tx, username, username, provisioning.role, &unknown_password).await.map_err(ApiError::from)?;
+    let kind = users::organization(&mut tx).await?.kind;
+    if !bmms_shared::policy::grantable_roles(kind).contains(&provisioning.role) {
+        return Err(cannot("its organization does not have that role"));
+    }
+    let created = crate::people::create(&mut tx, username, username, provisioning.role, &unknown_password).await;
+    let id = created.map_err(|err| ApiError::unless_unique(err, || ApiError::client(StatusCode::CONFLICT, "try_again", "Someone took that username a moment ago. Start again.")))?;
+    if !oidc::link(&mut tx, &provider.id, subject, id).await? {
+        return Err(start_again());
+    }
     audit::append(&mut tx, Event {
         actor: &Actor::user(id, username),
         action: "auth.oidc_provisioned",

@@ -17,12 +17,13 @@ use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::passkeys::{self, PasskeyRow, Refused};
 use crate::auth::second_factor::{self, Used};
+use crate::auth::second_factor::STEP_UP_WINDOW;
 use crate::auth::signed_in::{second_factor_needed, Needs};
 use crate::auth::{users, SignedIn, SigningIn};
 use crate::db::tenancy;
 use crate::db::OrgTx;
 use crate::error::ApiError;
-use crate::routes::auth::{client_address, fresh_session, refusal_for, refuse_sign_in, session_auth, signed_in};
+use crate::routes::auth::{client_address, fresh_session, refusal_for, Accepted, refuse_sign_in, session_auth, signed_in};
 use crate::routes::extract::{ApiJson, ApiPath};
 
 pub(crate) fn summary(row: PasskeyRow) -> PasskeySummary {
@@ -33,6 +34,11 @@ pub(crate) fn summary(row: PasskeyRow) -> PasskeySummary {
         last_used_at: row.last_used_at.map(|at| at.to_rfc3339()),
         synced: row.backed_up,
     }
+}
+
+/// A ceremony begun: its id and webauthn-rs's options for the browser.
+fn challenge_of(ceremony: Uuid, options: impl serde::Serialize) -> Result<Json<PasskeyChallenge>, ApiError> {
+    Ok(Json(PasskeyChallenge { ceremony, options: serde_json::to_value(options).map_err(|e| ApiError::Internal(e.into()))? }))
 }
 
 /// A passkey's name: what its owner will recognise it by in the list.
@@ -74,30 +80,52 @@ fn refusal(refused: Refused) -> ApiError {
     }
 }
 
+/// Refuses adding a passkey where the session is not enough for it. A passkey signs in by
+/// itself, so: halfway through a sign-in, only as the set-up a role needs (not before the
+/// second factor the user has); signed in with a second factor, after a fresh one; with
+/// none yet, within [`STEP_UP_WINDOW`] of signing in (not on a session left open).
+async fn may_add(state: &AppState, tx: &mut OrgTx, signing_in: &SigningIn) -> Result<(), ApiError> {
+    let auth = &signing_in.auth;
+    match signing_in.needs {
+        Some(Needs::SetUp) => return Ok(()),
+        Some(Needs::Code) => {
+            return Err(ApiError::client(
+                StatusCode::CONFLICT,
+                "second_factor_first",
+                "Use your passkey or enter a code from your authenticator app (or a recovery code) first.",
+            ))
+        }
+        None => {}
+    }
+    if second_factor::of_user(tx, auth.user_id.uuid()).await?.any() {
+        if auth.fresh_for(state.factor_clock.now()) == 0 {
+            return Err(second_factor_needed());
+        }
+        return Ok(());
+    }
+    if chrono::Utc::now().timestamp() - auth.signed_in_at > STEP_UP_WINDOW.as_secs() as i64 {
+        return Err(ApiError::forbidden(
+            "sign_in_again",
+            "A passkey signs you in by itself, so adding your first one needs a recent sign-in: sign out, sign in again, and add it then.",
+        ));
+    }
+    Ok(())
+}
+
 /// `POST /api/v1/auth/passkeys/registration`: begins adding a passkey. Signed in, it
 /// asks for a fresh second factor first when the user has one; halfway through a
 /// sign-in, only when the user's role needs a second factor they have not set up.
 pub async fn start_registration(State(state): State<AppState>, signing_in: SigningIn) -> Result<Json<PasskeyChallenge>, ApiError> {
     let auth = &signing_in.auth;
-    if signing_in.needs == Some(Needs::Code) {
-        return Err(ApiError::client(
-            StatusCode::CONFLICT,
-            "second_factor_first",
-            "Use your passkey or enter a code from your authenticator app (or a recovery code) first.",
-        ));
-    }
     let mut tx = OrgTx::begin(&state.db, auth.org_id).await?;
-    let factors = second_factor::of_user(&mut tx, auth.user_id.uuid()).await?;
-    if factors.any() && auth.fresh_for(state.factor_clock.now()) == 0 {
-        return Err(second_factor_needed());
-    }
+    may_add(&state, &mut tx, &signing_in).await?;
     let user = users::find_by_id(&mut *tx, auth.user_id.uuid())
         .await?
         .ok_or_else(|| ApiError::unauthorized("not_signed_in", "Your account no longer exists."))?;
     let (ceremony, options) =
         passkeys::start_registration(&mut tx, &state.settings.passkeys, user.id, &user.username, &user.display_name).await?;
     tx.commit().await?;
-    Ok(Json(PasskeyChallenge { ceremony, options: serde_json::to_value(options).map_err(|e| ApiError::Internal(e.into()))? }))
+    challenge_of(ceremony, options)
 }
 
 /// `POST /api/v1/auth/passkeys`: the passkey the browser made. With the user's first
@@ -112,6 +140,7 @@ pub async fn add(
     let answer = answer_of(body.credential)?;
     let auth = signing_in.auth.clone();
     let mut tx = OrgTx::begin(&state.db, auth.org_id).await?;
+    may_add(&state, &mut tx, &signing_in).await?;
     let added = passkeys::finish_registration(&mut tx, &state.settings.passkeys, auth.user_id.uuid(), body.ceremony, &name, &answer).await?;
     let passkey = added.map_err(refusal)?;
     let recovery_codes = second_factor::first_recovery_codes(&mut tx, auth.user_id.uuid()).await?;
@@ -148,7 +177,7 @@ pub async fn challenge(State(state): State<AppState>, signing_in: SigningIn) -> 
         ));
     };
     tx.commit().await?;
-    Ok(Json(PasskeyChallenge { ceremony, options: serde_json::to_value(options).map_err(|e| ApiError::Internal(e.into()))? }))
+    challenge_of(ceremony, options)
 }
 
 /// `POST /api/v1/auth/second-factor/passkey`: the browser's answer with one of the
@@ -181,14 +210,14 @@ pub async fn sign_in_challenge(
 ) -> Result<Json<PasskeyChallenge>, ApiError> {
     // Each challenge is a row until it is used or swept: one address cannot pile them up.
     let address = client_address(&state, peer, &headers);
-    state.passkey_sign_in_limiter.check(address).map_err(|retry_after| ApiError::TooManyRequests {
+    state.sign_in_start_limiter.check(address).map_err(|retry_after| ApiError::TooManyRequests {
         code: "too_many_attempts",
         message: "Too many sign-in attempts.",
         retry_after,
     })?;
     let mut conn = state.db.pool().acquire().await?;
     let (ceremony, options) = passkeys::start_sign_in(&mut conn, &state.settings.passkeys).await?;
-    Ok(Json(PasskeyChallenge { ceremony, options: serde_json::to_value(options).map_err(|e| ApiError::Internal(e.into()))? }))
+    challenge_of(ceremony, options)
 }
 
 /// `POST /api/v1/auth/passkey-sign-in`: the browser's answer. A passkey verifies the
@@ -231,7 +260,8 @@ pub async fn sign_in(
     }
     let mut auth = session_auth(&user, membership);
     auth.second_factor_at = Some(state.factor_clock.now());
-    let me = signed_in(&session, tx, &user, membership, auth, address, "passkey", Some("passkey")).await?;
+    let accepted = Accepted { session: &session, user: &user, membership, address, first_factor: "passkey" };
+    let me = signed_in(tx, &accepted, auth, Some("passkey")).await?;
     Ok(Json(SignInStep::SignedIn(me)))
 }
 
@@ -267,6 +297,7 @@ pub async fn remove(State(state): State<AppState>, signed_in: SignedIn, ApiPath(
     let caller = signed_in.require_member()?;
     signed_in.require_fresh_second_factor(&state).await?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    second_factor::lock(&mut tx, caller.user_id.uuid()).await?;
     let Some(name) = passkeys::remove(&mut tx, caller.user_id.uuid(), id).await? else {
         return Err(no_such_passkey());
     };

@@ -146,6 +146,7 @@ pub(crate) async fn status(conn: &mut sqlx::PgConnection, state: &AppState, auth
         required_by_role: state.settings.mfa_policy.requires(auth.role),
         fresh_for_seconds: auth.fresh_for(state.factor_clock.now()),
         passkeys: passkeys.into_iter().map(super::passkeys::summary).collect(),
+        linked_services: crate::auth::oidc::links_of(conn, auth.user_id.uuid()).await?,
     })
 }
 
@@ -257,6 +258,7 @@ pub async fn remove(State(state): State<AppState>, signed_in: SignedIn) -> Resul
     let caller = signed_in.require_member()?;
     signed_in.require_fresh_second_factor(&state).await?;
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    second_factor::lock(&mut tx, caller.user_id.uuid()).await?;
     let factors = second_factor::of_user(&mut tx, caller.user_id.uuid()).await?;
     if state.settings.mfa_policy.requires(caller.role) && factors.passkeys == 0 {
         return Err(ApiError::client(

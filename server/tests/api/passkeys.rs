@@ -243,7 +243,7 @@ async fn the_last_passkey_of_a_role_that_needs_none_goes_with_the_recovery_codes
 }
 
 #[tokio::test]
-async fn signing_in_with_a_passkey_alone_refuses_an_answer_it_did_not_ask_for() {
+async fn signing_in_with_a_passkey_alone_asks_for_a_verified_passkey_and_takes_no_other_ceremony() {
     let app = spawn_app().await;
     let response = post(&app, "/auth/passkey-sign-in/challenge", None, None).await;
     assert_eq!(response.status(), 200);
@@ -253,11 +253,30 @@ async fn signing_in_with_a_passkey_alone_refuses_an_answer_it_did_not_ask_for() 
     assert_eq!(begun["options"]["publicKey"]["userVerification"], "required");
 
     let (olive, mut device) = with_passkey(&app, "MOH", "olive", Role::OrgAdmin).await;
-    // An answer to a second-factor challenge is not one to the sign-in's.
+    // A ceremony begun as olive's second factor does not finish a sign-in.
     let answer = passkey_answer(&app, &olive, &mut device).await;
-    let wrong_ceremony = json!({ "ceremony": begun["ceremony"], "credential": answer["credential"] });
-    let (status, code, _) = error_of(post(&app, "/auth/passkey-sign-in", None, Some(wrong_ceremony)).await).await;
-    assert_eq!((status, code.as_str()), (401, "passkey_not_accepted"));
     let (status, code, _) = error_of(post(&app, "/auth/passkey-sign-in", None, Some(answer)).await).await;
     assert_eq!((status, code.as_str()), (409, "passkey_ceremony_over"), "a second-factor ceremony is not a sign-in's");
+}
+
+#[tokio::test]
+async fn a_first_passkey_needs_a_recent_sign_in_and_a_sign_in_halfway_adds_none_before_its_second_factor() {
+    let app = spawn_app().await;
+    app.create_user("MOH", "fred", Role::FieldOfficer).await;
+    let fred = app.sign_in("fred").await;
+    // A session left open for an hour: someone at an unattended desk cannot add a
+    // passkey that would sign them in as fred.
+    sqlx::query("update sessions set data = jsonb_set(data, '{auth,signed_in_at}', to_jsonb(extract(epoch from now())::bigint - 3600))")
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    let (status, code, _) = error_of(post(&app, "/auth/passkeys/registration", Some(&fred), None).await).await;
+    assert_eq!((status, code.as_str()), (403, "sign_in_again"));
+
+    // Halfway through a sign-in of someone who has a passkey, nothing is added before it.
+    with_passkey(&app, "MOH", "olive", Role::OrgAdmin).await;
+    let (_, halfway) = app.password_step("olive").await;
+    let (status, code, _) = error_of(post(&app, "/auth/passkeys/registration", Some(&halfway), None).await).await;
+    assert_eq!((status, code.as_str()), (409, "second_factor_first"));
+    assert_eq!(app.count("user_passkeys").await, 1);
 }

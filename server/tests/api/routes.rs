@@ -25,14 +25,14 @@ fn takes_an_authorization_step(statement: &str) -> bool {
 /// open to read-only accounts: ending one's own session, and scoring a proposal outline
 /// (a computation whose input is too large for an address).
 /// A user's own second factors are theirs, not an organization's data, too.
-const WRITES_OPEN_TO_READ_ONLY: [&str; 5] =
-    ["/auth/logout", "/bdp/score", "/auth/second-factor", "/auth/second-factor/recovery-codes", "/auth/passkeys/{id}"];
+const WRITES_OPEN_TO_READ_ONLY: [&str; 6] =
+    ["/auth/logout", "/bdp/score", "/auth/second-factor", "/auth/second-factor/recovery-codes", "/auth/passkeys/{id}", "/auth/oidc/{id}/link"];
 
 /// The sensitive actions, which ask for a fresh second factor right after the check of
 /// who may call them (`signed_in.require_fresh_second_factor(&state)`): certifying,
 /// approving a budget stage, exporting whole datasets, changing one's second factors, and
 /// changing users.
-const SENSITIVE: [(Method, &str); 25] = [
+const SENSITIVE: [(Method, &str); 27] = [
     (Method::POST, "/submissions/{id}/certify"),
     (Method::POST, "/budget-proposals/{year}/submit"),
     (Method::POST, "/budget-submissions/{year}/{code}/review"),
@@ -47,6 +47,8 @@ const SENSITIVE: [(Method, &str); 25] = [
     (Method::DELETE, "/auth/second-factor"),
     (Method::POST, "/auth/second-factor/recovery-codes"),
     (Method::DELETE, "/auth/passkeys/{id}"),
+    (Method::POST, "/auth/oidc/{id}/link"),
+    (Method::DELETE, "/auth/oidc/{id}/link"),
     (Method::POST, "/organizations"),
     (Method::PUT, "/organizations/{id}"),
     (Method::POST, "/organizations/{id}/deactivate"),

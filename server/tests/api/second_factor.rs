@@ -212,6 +212,8 @@ fn sensitive_actions() -> Vec<Sensitive> {
         action(Role::OrgAdmin, Method::POST, "/users/00000000-0000-0000-0000-000000000000/reset-second-factor"),
         action(Role::OrgAdmin, Method::DELETE, "/users/00000000-0000-0000-0000-000000000000/sessions"),
         action(Role::OrgAdmin, Method::DELETE, "/auth/passkeys/00000000-0000-0000-0000-000000000000"),
+        action(Role::OrgAdmin, Method::POST, "/auth/oidc/no-such-service/link"),
+        action(Role::OrgAdmin, Method::DELETE, "/auth/oidc/no-such-service/link"),
         action(Role::SystemAdmin, Method::POST, "/organizations"),
         action(Role::SystemAdmin, Method::PUT, "/organizations/00000000-0000-0000-0000-000000000000"),
         action(Role::SystemAdmin, Method::POST, "/organizations/00000000-0000-0000-0000-000000000000/deactivate"),

@@ -57,6 +57,13 @@ pub struct SsoProvider {
     pub label: String,
 }
 
+/// `POST /api/v1/auth/oidc/{id}/link`: where to send the browser to link one's account
+/// at the sign-in service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SsoLinkStart {
+    pub url: String,
+}
+
 /// `POST /api/v1/auth/second-factor` and `…/totp/confirm`: a code from the authenticator
 /// app (six digits) or a recovery code.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -79,6 +86,9 @@ pub struct SecondFactors {
     /// The user's passkeys, oldest first.
     #[serde(default)]
     pub passkeys: Vec<PasskeySummary>,
+    /// The sign-in services (ids) the user's accounts are linked at.
+    #[serde(default)]
+    pub linked_services: Vec<String>,
 }
 
 impl SecondFactors {

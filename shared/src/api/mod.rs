@@ -42,7 +42,7 @@ pub use budget::{
     ReviewBudget, SubmitBudget, AlertThreshold, BudgetMonitoring, MonitoringQuery, OrganizationUtilization, Utilization, UtilizationAlert,
 };
 pub use auth::{
-    LoginRequest, Me, NewPasskey, OrganizationSummary, PasskeyAdded, PasskeyAnswer, PasskeyChallenge, PasskeyName, PasskeySummary, RecoveryCodes, SecondFactorCode, SecondFactors, SignInStep, SignedOut, SsoProvider, TotpSetUp, UserSummary,
+    LoginRequest, Me, NewPasskey, OrganizationSummary, PasskeyAdded, PasskeyAnswer, PasskeyChallenge, PasskeyName, PasskeySummary, RecoveryCodes, SecondFactorCode, SecondFactors, SignInStep, SignedOut, SsoLinkStart, SsoProvider, TotpSetUp, UserSummary,
 };
 pub use conflicts::{ConflictDetail, QueuedConflict, Resolution, Resolve, ResolveMany, Settlement, WrittenValue};
 pub use dashboard::{
