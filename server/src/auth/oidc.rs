@@ -152,8 +152,8 @@ pub async fn begin(provider: &Provider, redirect_uri: &str, return_to: &str, lin
     Ok((url.to_string(), pending))
 }
 
-/// Who the provider signed in: its subject, and the username it gives (the claim the
-/// operator chose; `None` when it gives none).
+/// Who the provider signed in: its subject, and, for a provider that makes users, the
+/// username it gives (the claim the operator chose; `None` when it gives none).
 #[derive(Debug, Clone)]
 pub struct Identity {
     pub subject: String,
@@ -178,6 +178,10 @@ pub async fn finish(provider: &Provider, redirect_uri: &str, pending: &Pending, 
         .map_err(|e| Failed::NotAccepted(e.to_string()))?;
     let subject = claims.subject().clone();
     let mut identity = Identity { subject: subject.as_str().to_owned(), username: None };
+    // The username names a user the provider makes; nothing else reads it.
+    if provider.provision.is_none() {
+        return Ok(identity);
+    }
     identity.username = match provider.username_claim {
         UsernameClaim::Sub => Some(identity.subject.clone()),
         UsernameClaim::PreferredUsername => match claims.preferred_username() {
@@ -209,6 +213,14 @@ pub async fn linked_user(conn: &mut sqlx::PgConnection, provider: &str, subject:
 /// Links the provider's account `subject` to `user`, in place of the user's earlier
 /// account at that provider; `false` when the account is another user's.
 pub async fn link(conn: &mut sqlx::PgConnection, provider: &str, subject: &str, user: uuid::Uuid) -> sqlx::Result<bool> {
+    // Links of one account, and of one user, are made one at a time (a row that is not
+    // there yet cannot be locked).
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('sso account ' || $1 || ' ' || $2, 0)), pg_advisory_xact_lock(hashtextextended('sso user ' || $3::text, 0))")
+        .bind(provider)
+        .bind(subject)
+        .bind(user)
+        .execute(&mut *conn)
+        .await?;
     let owner: Option<uuid::Uuid> = sqlx::query_scalar("select user_id from user_sso_identities where provider = $1 and subject = $2 for update")
         .bind(provider)
         .bind(subject)

@@ -274,13 +274,15 @@ pub async fn lock(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Removes every second factor of the user (an administrator's reset): the
-/// authenticator app, the passkeys and the recovery codes.
+/// Removes every second factor of the user (an administrator's reset, for a lost or
+/// misused device): the authenticator app, the passkeys, the recovery codes, and the
+/// links of sign-in services' accounts (which, like a passkey, let someone in).
 pub async fn remove_all(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
     sqlx::query(
         "with a as (delete from user_totp where user_id = $1),
               b as (delete from user_totp_pending where user_id = $1),
-              c as (delete from user_passkeys where user_id = $1)
+              c as (delete from user_passkeys where user_id = $1),
+              d as (delete from user_sso_identities where user_id = $1)
          delete from user_recovery_codes where user_id = $1",
     )
     .bind(user_id)

@@ -63,6 +63,26 @@ pub fn second_factor_needed() -> ApiError {
     )
 }
 
+/// Refuses (403) a change that would let someone else in later (adding a passkey, linking
+/// a sign-in service) unless the person has just shown it is them: with a fresh second
+/// factor when they have one, else with a sign-in within [`STEP_UP_WINDOW`], so that
+/// nobody at a session left open makes the change.
+pub async fn require_recent_proof(state: &AppState, conn: &mut sqlx::PgConnection, auth: &SessionAuth) -> Result<(), ApiError> {
+    if second_factor::of_user(conn, auth.user_id.uuid()).await?.any() {
+        if auth.fresh_for(state.factor_clock.now()) == 0 {
+            return Err(second_factor_needed());
+        }
+        return Ok(());
+    }
+    if chrono::Utc::now().timestamp() - auth.signed_in_at > STEP_UP_WINDOW.as_secs() as i64 {
+        return Err(ApiError::forbidden(
+            "sign_in_again",
+            "This lets you (or anyone using this session) sign in later without your password, so it needs a recent sign-in: sign out, sign in again, and do it then.",
+        ));
+    }
+    Ok(())
+}
+
 /// A sign-in halfway: who gave the right password, and what is still to come.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Halfway {

@@ -23,6 +23,7 @@ use tower_sessions::Session;
 use crate::app::AppState;
 use crate::audit::{self, Actor, Event};
 use crate::auth::oidc::{self, Failed, Pending, Provider};
+use crate::auth::signed_in::require_recent_proof;
 use crate::auth::{password, users, SessionAuth, SignedIn, AUTH_KEY};
 use crate::db::tenancy;
 use crate::db::OrgTx;
@@ -141,6 +142,9 @@ pub async fn start_link(
     let caller = signed_in.require_member()?;
     signed_in.require_fresh_second_factor(&state).await?;
     let provider = state.settings.oidc_providers.iter().find(|p| p.id == id).ok_or_else(|| ApiError::not_found("BMMS has no such sign-in service."))?;
+    let mut conn = state.db.pool().acquire().await?;
+    require_recent_proof(&state, &mut conn, signed_in.auth()).await?;
+    drop(conn);
     let url = begin(&state, &session, provider, &start, Some(caller.user_id.uuid())).await.map_err(|_| ApiError::Unavailable {
         message: "The sign-in service cannot be reached just now. Try again in a few minutes.",
         retry_after: std::time::Duration::from_secs(60),
@@ -313,7 +317,8 @@ async fn link(state: &AppState, session: &Session, provider: &Provider, identity
         )));
     }
     let actor = Actor::user(user, &auth.username);
-    audit::append(&mut tx, Event { actor: &actor, action: "auth.sso_linked", subject: format!("user:{user}"), details: json!({ "provider": provider.id }) }).await?;
+    let details = json!({ "provider": provider.id, "issuer": provider.issuer, "subject": identity.subject });
+    audit::append(&mut tx, Event { actor: &actor, action: "auth.sso_linked", subject: format!("user:{user}"), details }).await?;
     tx.commit().await?;
     Ok(Redirect::to(return_to).into_response())
 }

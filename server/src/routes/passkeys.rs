@@ -17,8 +17,7 @@ use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::passkeys::{self, PasskeyRow, Refused};
 use crate::auth::second_factor::{self, Used};
-use crate::auth::second_factor::STEP_UP_WINDOW;
-use crate::auth::signed_in::{second_factor_needed, Needs};
+use crate::auth::signed_in::{require_recent_proof, Needs};
 use crate::auth::{users, SignedIn, SigningIn};
 use crate::db::tenancy;
 use crate::db::OrgTx;
@@ -82,34 +81,22 @@ fn refusal(refused: Refused) -> ApiError {
 
 /// Refuses adding a passkey where the session is not enough for it. A passkey signs in by
 /// itself, so: halfway through a sign-in, only as the set-up a role needs (not before the
-/// second factor the user has); signed in with a second factor, after a fresh one; with
-/// none yet, within [`STEP_UP_WINDOW`] of signing in (not on a session left open).
+/// second factor the user has); signed in, after a recent proof that it is them.
 async fn may_add(state: &AppState, tx: &mut OrgTx, signing_in: &SigningIn) -> Result<(), ApiError> {
-    let auth = &signing_in.auth;
+    let second_factor_first = || {
+        ApiError::client(
+            StatusCode::CONFLICT,
+            "second_factor_first",
+            "Use your passkey or enter a code from your authenticator app (or a recovery code) first.",
+        )
+    };
     match signing_in.needs {
-        Some(Needs::SetUp) => return Ok(()),
-        Some(Needs::Code) => {
-            return Err(ApiError::client(
-                StatusCode::CONFLICT,
-                "second_factor_first",
-                "Use your passkey or enter a code from your authenticator app (or a recovery code) first.",
-            ))
-        }
-        None => {}
+        // The set-up a role needs, unless a second factor was set up meanwhile.
+        Some(Needs::SetUp) if second_factor::of_user(tx, signing_in.auth.user_id.uuid()).await?.any() => Err(second_factor_first()),
+        Some(Needs::SetUp) => Ok(()),
+        Some(Needs::Code) => Err(second_factor_first()),
+        None => require_recent_proof(state, tx, &signing_in.auth).await,
     }
-    if second_factor::of_user(tx, auth.user_id.uuid()).await?.any() {
-        if auth.fresh_for(state.factor_clock.now()) == 0 {
-            return Err(second_factor_needed());
-        }
-        return Ok(());
-    }
-    if chrono::Utc::now().timestamp() - auth.signed_in_at > STEP_UP_WINDOW.as_secs() as i64 {
-        return Err(ApiError::forbidden(
-            "sign_in_again",
-            "A passkey signs you in by itself, so adding your first one needs a recent sign-in: sign out, sign in again, and add it then.",
-        ));
-    }
-    Ok(())
 }
 
 /// `POST /api/v1/auth/passkeys/registration`: begins adding a passkey. Signed in, it

@@ -4,7 +4,7 @@
 //! nobody is signed in. The flows through a real provider are the browser test's
 //! (e2e/tests/sso.test.mjs, against panva's certified oidc-provider).
 
-use crate::helpers::{free_port, spawn_app_with};
+use crate::helpers::{error_of, free_port, spawn_app_with};
 use bmms_server::auth::oidc::Provider;
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 
@@ -48,4 +48,27 @@ fn a_providers_file_that_is_not_right_is_refused_at_start_with_the_reason() {
     std::fs::write(file.path(), r#"[{"id": "sso", "label": "x", "issuer": "https://sso.example", "client_id": "a"}]"#).unwrap();
     let error = Provider::load_all(file.path()).unwrap_err().to_string();
     assert!(error.contains("client_secret"), "{error}");
+}
+
+#[tokio::test]
+async fn linking_an_account_needs_a_recent_sign_in_and_an_administrators_reset_undoes_links() {
+    let app = spawn_app_with(|settings| settings.oidc_providers = vec![unreachable_provider()]).await;
+    app.create_user("MOH", "fred", bmms_shared::Role::FieldOfficer).await;
+    let fred = app.sign_in("fred").await;
+    // A session left open for an hour: nobody at that desk links their own account to fred.
+    sqlx::query("update sessions set data = jsonb_set(data, '{auth,signed_in_at}', to_jsonb(extract(epoch from now())::bigint - 3600))")
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    let (status, code, _) = error_of(app.request(reqwest::Method::POST, "/api/v1/auth/oidc/sso/link", Some(&fred), None).await).await;
+    assert_eq!((status, code.as_str()), (403, "sign_in_again"));
+
+    // A link made earlier goes with the administrator's reset of fred's second factors.
+    let fred_id: uuid::Uuid = sqlx::query_scalar("select id from users where username = 'fred'").fetch_one(&app.owner).await.unwrap();
+    sqlx::query("insert into user_sso_identities (provider, subject, user_id) values ('sso', 'someone', $1)").bind(fred_id).execute(&app.owner).await.unwrap();
+    app.create_user("MOH", "hamid", bmms_shared::Role::OrgAdmin).await;
+    let hamid = app.sign_in("hamid").await;
+    let reset = app.request(reqwest::Method::POST, &format!("/api/v1/users/{fred_id}/reset-second-factor"), Some(&hamid), None).await;
+    assert_eq!(reset.status(), 200);
+    assert_eq!(app.count("user_sso_identities").await, 0);
 }
