@@ -9,6 +9,7 @@ mod place_picker;
 mod plan_pickers;
 pub(crate) mod ppa_progress;
 pub(crate) mod proposal;
+mod passkeys;
 pub(crate) mod security;
 mod sign_in;
 

@@ -9,15 +9,20 @@
 //! browser would show the error as a page), so a link to a whole-dataset export asks the
 //! server first ([`guard_download`]) and downloads only when no code is wanted.
 
-use bmms_shared::api::{Me, NewPasskey, PasskeyAdded, PasskeySummary, RecoveryCodes, SecondFactors, TotpSetUp};
+use bmms_shared::api::{Me, PasskeyAdded, RecoveryCodes, SecondFactors, TotpSetUp};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::Cell;
 
 use crate::api::{self, Problem};
 use crate::device::Status;
-use crate::passkey::{self, Ask};
+use super::passkeys::{AddPasskeyPanel, PasskeyList, UsePasskey};
+use crate::passkey;
 use crate::text::t;
+
+/// What a change on the Security page answers: the second factors as they are now (or
+/// why not), and a sentence to show when it went through.
+pub(super) type FactorsChanged = Callback<(Result<SecondFactors, Problem>, Option<&'static str>)>;
 
 /// The "Confirm it is you" dialog's state: one per app, kept where `api` (which has no
 /// component context) and the dialog both reach it.
@@ -107,38 +112,6 @@ where
     })
 }
 
-/// Runs what a passkey button starts: `busy` meanwhile, the person's sentence in
-/// `problem` when it fails, `done` with the server's answer.
-fn run_passkey<T: 'static, Fut>(busy: RwSignal<bool>, problem: RwSignal<Option<String>>, run: impl FnOnce() -> Fut + 'static, done: impl FnOnce(T) + 'static)
-where
-    Fut: std::future::Future<Output = Result<T, String>> + 'static,
-{
-    busy.set(true);
-    problem.set(None);
-    spawn_local(async move {
-        match run().await {
-            Ok(answer) => done(answer),
-            Err(message) => problem.set(Some(message)),
-        }
-        busy.set(false);
-    });
-}
-
-/// "Use your passkey": gives one of the person's passkeys as the second factor;
-/// `given` with the person once the server took it.
-#[component]
-fn UsePasskey(#[prop(into)] csrf_token: Signal<String>, busy: RwSignal<bool>, problem: RwSignal<Option<String>>, given: Callback<Me>) -> impl IntoView {
-    let click = move |_| {
-        let csrf_token = csrf_token.get_untracked();
-        let run = move || async move {
-            let answer = passkey::answer(api::passkey_challenge(&csrf_token).await, Ask::Use).await?;
-            api::give_passkey(&csrf_token, &answer).await.map_err(String::from)
-        };
-        run_passkey(busy, problem, run, move |me| given.run(me));
-    };
-    view! { <button type="button" id="use-passkey" disabled=busy on:click=click>{t().security.use_passkey}</button> }
-}
-
 /// The second factor asked for: the person's passkey where they have one (and the
 /// browser can use it), and the code input (an authenticator app's code, or a
 /// recovery code, which stands in for a lost passkey).
@@ -168,39 +141,6 @@ pub fn SecondFactorStep(csrf_token: String, has_app: bool, has_passkey: bool, si
         <div id="second-factor">
             <PasskeyOrCode csrf_token=csrf_token has_app=has_app has_passkey=has_passkey given=signed_in />
         </div>
-    }
-}
-
-/// Adding a passkey: its name, then the browser's prompt; `added` with what the server
-/// kept (and the recovery codes, when it is the person's first second factor).
-#[component]
-pub fn AddPasskeyPanel(#[prop(into)] csrf_token: Signal<String>, added: Callback<PasskeyAdded>) -> impl IntoView {
-    let name = RwSignal::new(String::new());
-    let (busy, problem) = (RwSignal::new(false), RwSignal::new(None::<String>));
-    let submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        if !passkey::supported() {
-            problem.set(Some(t().security.passkey_unsupported.to_owned()));
-            return;
-        }
-        let (csrf_token, name) = (csrf_token.get_untracked(), name.get_untracked());
-        let run = move || async move {
-            let answer = passkey::answer(api::start_passkey_registration(&csrf_token).await, Ask::Make).await?;
-            let new = NewPasskey { ceremony: answer.ceremony, name, credential: answer.credential };
-            api::add_passkey(&csrf_token, &new).await.map_err(String::from)
-        };
-        run_passkey(busy, problem, run, move |answer| added.run(answer));
-    };
-    let text = t().security;
-    view! {
-        <form id="add-passkey" class="code-form" on:submit=submit>
-            <label>{text.passkey_name}
-                <input name="passkey-name" required maxlength="60" placeholder="My phone"
-                    prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
-            </label>
-            {move || problem.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
-            <button type="submit" disabled=busy>{text.add_passkey}</button>
-        </form>
     }
 }
 
@@ -286,61 +226,9 @@ pub fn StepUpDialog() -> impl IntoView {
     .into_any()
 }
 
-/// The person's passkeys: each with its name, when it was added and last used, and
-/// whether it is synced; renamed and removed here.
-#[component]
-fn PasskeyList(passkeys: Vec<PasskeySummary>, changed: Callback<(Result<SecondFactors, Problem>, Option<&'static str>)>) -> impl IntoView {
-    let status = expect_context::<Status>();
-    let csrf_token = move || status.me.get_untracked().map(|me| me.csrf_token).unwrap_or_default();
-    let renaming = RwSignal::new(None::<(uuid::Uuid, String)>);
-    let text = t().security;
-    if passkeys.is_empty() {
-        return view! { <p id="no-passkeys">{text.no_passkeys}</p> }.into_any();
-    }
-    let rows = passkeys.into_iter().map(|p| {
-        let id = p.id;
-        let name = StoredValue::new(p.name.clone());
-        let about = format!(
-            "{}, {}, {}",
-            (text.passkey_added_on)(&crate::text::when(&p.added_at)),
-            p.last_used_at.as_deref().map_or(text.passkey_not_used.to_owned(), |at| (text.passkey_last_used)(&crate::text::when(at))),
-            if p.synced { text.passkey_synced } else { text.passkey_one_device },
-        );
-        let save = move |event: leptos::ev::SubmitEvent| {
-            event.prevent_default();
-            let Some((_, name)) = renaming.get_untracked() else { return };
-            renaming.set(None);
-            spawn_local(async move { changed.run((api::rename_passkey(&csrf_token(), id, name).await, None)) });
-        };
-        let remove = move |_| {
-            spawn_local(async move { changed.run((api::remove_passkey(&csrf_token(), id).await, Some(text.passkey_removed))) })
-        };
-        view! {
-            <li class="passkey">
-                {move || match renaming.get() {
-                    Some((editing, value)) if editing == id => view! {
-                        <form class="inline" on:submit=save>
-                            <input name="passkey-name" required maxlength="60" aria-label=text.passkey_name prop:value=value
-                                on:input=move |ev| renaming.set(Some((id, event_target_value(&ev)))) />
-                            <button type="submit">{text.save}</button>
-                        </form>
-                    }.into_any(),
-                    _ => view! { <strong class="passkey-name">{name.get_value()}</strong> }.into_any(),
-                }}
-                <span class="hint">{about.clone()}</span>
-                <div class="actions">
-                    <button class="small" on:click=move |_| renaming.set(Some((id, name.get_value())))>{text.rename}</button>
-                    <button class="small" on:click=remove>{text.remove_passkey}</button>
-                </div>
-            </li>
-        }
-    }).collect_view();
-    view! { <ul id="passkeys">{rows}</ul> }.into_any()
-}
-
 /// The sign-in services the operator configured, with the person's links to them.
 #[component]
-fn SignInServices(linked: Vec<String>, changed: Callback<(Result<SecondFactors, Problem>, Option<&'static str>)>) -> impl IntoView {
+fn SignInServices(linked: Vec<String>, changed: FactorsChanged) -> impl IntoView {
     let status = expect_context::<Status>();
     let csrf_token = move || status.me.get_untracked().map(|me| me.csrf_token).unwrap_or_default();
     let services = RwSignal::new(Vec::new());

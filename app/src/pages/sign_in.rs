@@ -6,7 +6,8 @@ use leptos::task::spawn_local;
 
 use crate::browser;
 use crate::device::{self, Status};
-use crate::pages::security::{on_send, AddPasskeyPanel, RecoveryCodesPanel, SecondFactorStep, TotpSetUpPanel};
+use crate::pages::passkeys::AddPasskeyPanel;
+use crate::pages::security::{on_send, RecoveryCodesPanel, SecondFactorStep, TotpSetUpPanel};
 use crate::passkey::{self, Ask};
 use crate::text::t;
 use crate::api;
