@@ -3,9 +3,9 @@
 //! about where there is one. The desk's calls (`crate::desk::api`) read answers here too.
 
 use bmms_shared::api::{
-    Bdp, DeviceRegistration, ErrorBody, LoginRequest, Me, NewPasskey, PasskeyAdded, PasskeyAnswer, PasskeyChallenge, PasskeyName,
-    PpaImplementation, RecoveryCodes, SecondFactorCode, SecondFactors,
-    PasswordChosen, SetUpPassword, SignInStep, SignedOut, SsoLinkStart, SsoProvider, Standing, Submitted, TotpSetUp, CSRF_HEADER,
+    AssessmentRow, Bdp, DeviceRegistration, ErrorBody, LoginRequest, Me, NewPasskey, Page, PasskeyAdded, PasskeyAnswer,
+    PasskeyChallenge, PasskeyName, PasswordChosen, Pin, Pinned, PpaImplementation, RecoveryCodes, SecondFactorCode,
+    SecondFactors, SetUpPassword, SignInStep, SignedOut, SsoLinkStart, SsoProvider, Standing, Submitted, TotpSetUp, CSRF_HEADER,
 };
 use bmms_shared::{DocId, OrgId};
 use bmms_shared::sync::protocol::CONTENT_TYPE;
@@ -300,4 +300,17 @@ pub async fn submit_proposal(csrf_token: &str, id: DocId) -> Result<Submitted, P
 pub async fn bdp() -> Result<Bdp, Problem> {
     let response = Request::get("/api/v1/bdp").send().await.map_err(|_| Problem::unreachable())?;
     read(response).await
+}
+
+/// The organization's assessments whose community's name holds `search` (online: the
+/// server's records, beyond what this phone holds).
+pub async fn search_assessments(search: &str) -> Result<Page<AssessmentRow>, Problem> {
+    let query = format!("/api/v1/assessments?search={}&limit=10", String::from(js_sys::encode_uri_component(search)));
+    let response = Request::get(&query).send().await.map_err(|_| Problem::unreachable())?;
+    read(response).await
+}
+
+/// Keeps a record on this person's devices for 30 days (it comes at the next sync).
+pub async fn pin(csrf_token: &str, id: DocId) -> Result<Pinned, Problem> {
+    post(&format!("/api/v1/records/{id}/pin"), csrf_token, &Pin::default()).await
 }

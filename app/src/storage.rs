@@ -4,7 +4,8 @@
 //! - `summaries`: per record, the few fields its list shows (a `Summary`), so that lists
 //!   open without loading every document (since version 2);
 //! - `device`: this device's identity and sync cursor (`identity`), the sync protocol the
-//!   cursor was read with (`cursor_protocol`), the signed-in person as last seen (`me`, so
+//!   cursor was read with (`cursor_protocol`), the scope version taken with it
+//!   (`scope_version`, docs/sync-protocol.md "Sync scope"), the signed-in person as last seen (`me`, so
 //!   the app opens offline) and the time of the last sync.
 //!
 //! Every write waits for the transaction to complete before it returns: the app says
@@ -21,7 +22,7 @@ use crate::device::summary::Summary;
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
-use bmms_shared::{DeviceId, UserId};
+use bmms_shared::{DeviceId, DocId, UserId};
 use wasm_bindgen::JsValue;
 
 const NAME: &str = "bmms";
@@ -31,6 +32,8 @@ const SUMMARIES: &str = "summaries";
 const DEVICE: &str = "device";
 /// The key, in `device`, of the protocol the stored cursor was read with.
 const CURSOR_PROTOCOL: &str = "cursor_protocol";
+/// The key, in `device`, of the scope version taken with the stored cursor.
+const SCOPE_VERSION: &str = "scope_version";
 
 /// Who this device is to the server, and how far it has read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,6 +61,8 @@ pub struct Loaded {
     /// once. Kept beside the identity, not in it: the identity's stored layout (postcard,
     /// field by field) must not change, or an older app's identity would not read.
     pub cursor_protocol: u8,
+    /// Written with the cursor, beside the identity for the same reason (0 when missing).
+    pub scope_version: u64,
     pub me: Option<Me>,
     pub last_sync: Option<String>,
     pub records: Vec<StoredRecord>,
@@ -99,6 +104,8 @@ impl Storage {
             .map_err(failed)?
             .and_then(|v| v.as_f64())
             .map_or(1, |n| n as u8);
+        let scope_version =
+            device.get(JsValue::from_str(SCOPE_VERSION)).await.map_err(failed)?.and_then(|v| v.as_f64()).map_or(0, |n| n as u64);
         let me = device
             .get(JsValue::from_str("me"))
             .await
@@ -114,17 +121,19 @@ impl Storage {
         let summaries = tx.store(SUMMARIES).map_err(failed)?.get_all(None, None).await.map_err(failed)?;
         let summaries =
             summaries.into_iter().filter_map(|v| protocol::decode(&js_sys::Uint8Array::new(&v).to_vec()).ok()).collect();
-        Ok(Loaded { identity, cursor_protocol, me, last_sync, unreadable: total - records.len(), records, summaries })
+        Ok(Loaded { identity, cursor_protocol, scope_version, me, last_sync, unreadable: total - records.len(), records, summaries })
     }
 
     /// Writes `records` (what changed since the last save) with their new `summaries`,
-    /// and the identity with its cursor when given, in one transaction; returns once it is
-    /// on disk.
+    /// deletes the `removed` ones (they left the device's scope), and writes the identity
+    /// with its cursor and scope version when given, in one transaction; returns once it
+    /// is on disk.
     pub async fn save(
         &self,
         records: Vec<StoredRecord>,
         summaries: Vec<Summary>,
-        identity: Option<&Identity>,
+        removed: &[DocId],
+        identity: Option<(&Identity, u64)>,
         last_sync: Option<&str>,
     ) -> Result<(), String> {
         let records: Vec<(JsValue, Option<JsValue>)> = records
@@ -140,11 +149,17 @@ impl Storage {
         if !summaries.is_empty() {
             tx.store(SUMMARIES).map_err(failed)?.put_all(summaries.into_iter()).await.map_err(failed)?;
         }
+        for doc_id in removed {
+            let key = JsValue::from_str(&doc_id.to_string());
+            tx.store(RECORDS).map_err(failed)?.delete(key.clone()).await.map_err(failed)?;
+            tx.store(SUMMARIES).map_err(failed)?.delete(key).await.map_err(failed)?;
+        }
         let device = tx.store(DEVICE).map_err(failed)?;
-        if let Some(identity) = identity {
+        if let Some((identity, scope_version)) = identity {
             device.put(&bytes(&protocol::encode(identity)), Some(&JsValue::from_str("identity"))).await.map_err(failed)?;
             let current = JsValue::from_f64(protocol::PROTOCOL_VERSION.into());
             device.put(&current, Some(&JsValue::from_str(CURSOR_PROTOCOL))).await.map_err(failed)?;
+            device.put(&JsValue::from_f64(scope_version as f64), Some(&JsValue::from_str(SCOPE_VERSION))).await.map_err(failed)?;
         }
         if let Some(when) = last_sync {
             device.put(&JsValue::from_str(when), Some(&JsValue::from_str("last_sync"))).await.map_err(failed)?;

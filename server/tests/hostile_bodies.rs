@@ -57,9 +57,10 @@ fn claiming(count: u64, present: usize) -> Vec<u8> {
         batch_id: BatchId(Uuid::new_v4()),
         cursor: 0,
         documents: vec![DocumentChanges { doc_id: DocId(Uuid::new_v4()), kind: RecordKind::ManaAssessment, changes: vec![] }],
+        scope_version: 0,
     };
     let mut body = postcard::to_allocvec(&request).unwrap();
-    body.pop();
+    body.truncate(body.len() - 2); // the scope version and the change count
     let mut n = count;
     while n >= 0x80 {
         body.push((n as u8) | 0x80);
@@ -67,6 +68,7 @@ fn claiming(count: u64, present: usize) -> Vec<u8> {
     }
     body.push(n as u8);
     body.resize(body.len() + present, 0);
+    body.push(0); // the scope version
     body
 }
 
@@ -162,6 +164,7 @@ async fn eight_hostile_bodies_at_once_are_refused_in_bounded_memory_while_the_se
         batch_id: BatchId(Uuid::new_v4()),
         cursor: 0,
         documents: vec![],
+        scope_version: 0,
     };
     assert_eq!(post(&app, &officers[0], protocol::encode(&request)).await.0, 200);
 }

@@ -68,11 +68,14 @@ fn one_document_claiming(count: u64, present: usize) -> Vec<u8> {
         batch_id: BatchId(Uuid::from_u128(2)),
         cursor: 0,
         documents: vec![DocumentChanges { doc_id: DocId(Uuid::from_u128(3)), kind: RecordKind::ManaAssessment, changes: vec![] }],
+        scope_version: 0,
     };
     let mut body = postcard::to_allocvec(&request).unwrap();
-    assert_eq!(body.pop(), Some(0), "the change count is the last byte");
+    assert_eq!(body.pop(), Some(0), "the scope version is the last byte");
+    assert_eq!(body.pop(), Some(0), "the change count comes before it");
     body.extend(varint(count));
     body.resize(body.len() + present, 0);
+    body.push(0); // the scope version
     body
 }
 
@@ -143,6 +146,7 @@ fn every_bound_is_refused_by_name_and_a_request_within_them_is_read() {
                 changes: vec![vec![7; change_bytes]; changes_each],
             })
             .collect(),
+        scope_version: 0,
     };
     let decode = |r: &SyncRequest| protocol::decode_request(&protocol::encode(r));
     let too_many_documents = request(bounds::MAX_DOCUMENTS_PER_REQUEST + 1, 1, 1);

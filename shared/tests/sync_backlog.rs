@@ -53,6 +53,7 @@ fn alone(client: &SyncClient, doc_id: DocId, bytes: &[u8]) -> usize {
         batch_id: BatchId(Uuid::nil()),
         cursor: client.cursor(),
         documents: vec![DocumentChanges { doc_id, kind: RecordKind::ManaAssessment, changes: vec![bytes.to_vec()] }],
+        scope_version: 0,
     };
     protocol::encode(&request).len()
 }

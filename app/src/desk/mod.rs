@@ -6,6 +6,7 @@
 
 pub mod address;
 pub mod api;
+mod areas;
 mod audit_log;
 mod conflicts;
 mod devices;

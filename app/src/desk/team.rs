@@ -36,6 +36,7 @@ pub fn Team() -> impl IntoView {
                 Some(Ok(list)) => view! { <ProgressTable officers=list.items /> }.into_any(),
             }}
             <NewTask officers=officer_list />
+            <super::areas::WhereOfficersWork officers=officer_list />
             <h2>{t().desk.all_tasks}</h2>
             {move || match tasks.get() {
                 None => view! { <p>{t().loading}</p> }.into_any(),

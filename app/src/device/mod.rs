@@ -145,7 +145,7 @@ pub async fn start(status: Status) {
     };
     let loaded = storage.load().await.unwrap_or_else(|err| {
         status.last_error.set(Some(format!("{} ({err})", t().local_storage_failed)));
-        crate::storage::Loaded { identity: None, cursor_protocol: 1, me: None, last_sync: None, records: vec![], summaries: vec![], unreadable: 0 }
+        crate::storage::Loaded { identity: None, cursor_protocol: 1, scope_version: 0, me: None, last_sync: None, records: vec![], summaries: vec![], unreadable: 0 }
     });
     crate::browser::measure_since("bmms-storage-read", 0.0);
     let client = loaded.identity.as_ref().and_then(|identity| {
@@ -153,6 +153,7 @@ pub async fn start(status: Status) {
         // app was not sent: from the start once more, which sends them (`Loaded::cursor_protocol`).
         let cursor = if loaded.cursor_protocol < PROTOCOL_VERSION { 0 } else { identity.cursor };
         SyncClient::restore(identity.device_id, ActorId::from(identity.actor.clone()), cursor, loaded.records)
+            .map(|client| client.with_scope_version(loaded.scope_version))
             .map_err(|err| status.last_error.set(Some(err.to_string())))
             .ok()
     });
@@ -238,7 +239,7 @@ pub async fn signed_in(status: Status, me: Me) {
                     cursor: 0,
                 };
                 let client = SyncClient::new(registration.device_id, ActorId::from(actor));
-                if let Err(err) = storage.save(vec![], vec![], Some(&identity), None).await {
+                if let Err(err) = storage.save(vec![], vec![], &[], Some((&identity, 0)), None).await {
                     status.last_error.set(Some(format!("{} ({err})", t().local_storage_failed)));
                     return;
                 }
@@ -279,12 +280,20 @@ pub async fn sign_out(status: Status) -> Result<(), String> {
     Ok(())
 }
 
-/// What changed in `client` since the last save, ready to write: the records, their new
-/// summaries, and whether the cursor moved.
-fn unsaved_records(client: &mut SyncClient) -> (Vec<StoredRecord>, Vec<summary::Summary>, bool) {
+/// What changed in `client` since the last save, ready to write.
+struct Unsaved {
+    records: Vec<StoredRecord>,
+    summaries: Vec<summary::Summary>,
+    /// Records that left the device's scope.
+    removed: Vec<DocId>,
+    cursor_moved: bool,
+}
+
+fn unsaved_records(client: &mut SyncClient) -> Unsaved {
     let (ids, cursor_moved) = client.take_unsaved();
     let summaries = summary::to_store(client, &ids);
-    (ids.into_iter().filter_map(|id| client.stored_record(id)).collect(), summaries, cursor_moved)
+    let records = ids.into_iter().filter_map(|id| client.stored_record(id)).collect();
+    Unsaved { records, summaries, removed: client.take_removed(), cursor_moved }
 }
 
 /// Writes what changed to the device's storage; the UI may say "saved" once this returns.
@@ -293,13 +302,15 @@ fn unsaved_records(client: &mut SyncClient) -> (Vec<StoredRecord>, Vec<summary::
 async fn persist(status: Status, last_sync: Option<&str>) -> Result<(), String> {
     let work = LOCAL.with_borrow_mut(|local| {
         let local = local.as_mut()?;
-        let identity = Identity { cursor: local.client.as_ref()?.cursor(), ..local.identity.clone()? };
-        let (records, summaries, cursor_moved) = unsaved_records(local.client.as_mut()?);
+        let client = local.client.as_mut()?;
+        let identity = Identity { cursor: client.cursor(), ..local.identity.clone()? };
+        let scope_version = client.scope_version();
+        let unsaved = unsaved_records(client);
         // An edit leaves the identity and cursor as stored: one write fewer per save.
-        let identity = (cursor_moved || last_sync.is_some()).then_some(identity);
-        Some((local.storage.clone(), identity, records, summaries))
+        let identity = (unsaved.cursor_moved || last_sync.is_some()).then_some((identity, scope_version));
+        Some((local.storage.clone(), identity, unsaved))
     });
-    let Some((storage, identity, records, summaries)) = work else { return Ok(()) };
+    let Some((storage, identity, Unsaved { records, summaries, removed, .. })) = work else { return Ok(()) };
     VERSIONS.with_borrow_mut(|versions| {
         for record in &records {
             *versions.entry(record.doc_id).or_default() += 1;
@@ -309,12 +320,16 @@ async fn persist(status: Status, last_sync: Option<&str>) -> Result<(), String> 
     // first one), while "saved" waits for the write below.
     status.changed();
     let ids: Vec<DocId> = records.iter().map(|r| r.doc_id).collect();
-    let result = storage.save(records, summaries.clone(), identity.as_ref(), last_sync).await;
+    let identity_ref = identity.as_ref().map(|(identity, version)| (identity, *version));
+    let result = storage.save(records, summaries.clone(), &removed, identity_ref, last_sync).await;
     match result {
-        Ok(()) => summary::written(summaries),
+        Ok(()) => summary::written(summaries, &removed),
         // Written again with the next save, so the stored cursor never runs ahead of them.
         Err(_) => {
-            write(|client| client.mark_unsaved(ids));
+            write(|client| {
+                client.mark_unsaved(ids);
+                client.mark_removed(removed);
+            });
         }
     }
     result.map_err(|err| format!("{} ({err})", t().local_storage_failed))

@@ -83,7 +83,12 @@ pub(super) fn to_store(client: &bmms_shared::sync::client::SyncClient, ids: &[Do
     })
 }
 
-/// These summaries are in storage now.
-pub(super) fn written(summaries: Vec<Summary>) {
-    STORED.with_borrow_mut(|stored| stored.extend(summaries.into_iter().map(|s| (s.doc_id, s))));
+/// These summaries are in storage now, and the `removed` records' are gone from it.
+pub(super) fn written(summaries: Vec<Summary>, removed: &[DocId]) {
+    STORED.with_borrow_mut(|stored| {
+        stored.extend(summaries.into_iter().map(|s| (s.doc_id, s)));
+        for doc_id in removed {
+            stored.remove(doc_id);
+        }
+    });
 }

@@ -181,6 +181,7 @@ pub fn RecordList(kind: RecordKind) -> impl IntoView {
                 })}
             </div>
             {move || error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+            {(kind == RecordKind::ManaAssessment).then(|| view! { <super::beyond::BeyondThisPhone search=search /> })}
             {move || {
                 let (total, rows) = shown.get();
                 if total == 0 {

@@ -1,6 +1,7 @@
 //! The screens. [`App`] opens the device's storage, shows the sign-in form or the
 //! signed-in app, and keeps the sync status bar on every screen.
 
+mod beyond;
 mod cost_grid;
 mod device_page;
 mod form;

@@ -11,11 +11,13 @@ mod implementation;
 mod people;
 mod plans;
 mod security;
+mod scope;
 
 #[cfg(feature = "desk")]
 pub use budget::BudgetText;
 pub use dashboard::DashboardText;
 pub use desk::DeskText;
+pub use scope::ScopeText;
 pub use implementation::ImplementationText;
 pub use people::PeopleText;
 #[cfg(feature = "desk")]
@@ -158,6 +160,7 @@ pub struct Text {
     pub implementation: &'static ImplementationText,
     pub security: &'static SecurityText,
     pub people: &'static PeopleText,
+    pub scope: &'static ScopeText,
     #[cfg(feature = "desk")]
     pub budget: &'static BudgetText,
     #[cfg(feature = "desk")]
@@ -307,6 +310,7 @@ pub static EN: Text = Text {
     implementation: &implementation::IMPLEMENTATION_EN,
     security: &security::SECURITY_EN,
     people: &people::PEOPLE_EN,
+    scope: &scope::SCOPE_EN,
     #[cfg(feature = "desk")]
     budget: &budget::BUDGET_EN,
     #[cfg(feature = "desk")]

@@ -28,6 +28,7 @@ pub mod people;
 pub mod proposals;
 pub mod records;
 pub mod review;
+pub mod scopes;
 pub mod oidc;
 pub mod passkeys;
 pub mod second_factor;
@@ -157,6 +158,10 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::POST, "/tasks/{id}/assign", tasks::assign),
         ApiRoute::signed_in(M::GET, "/tasks/ppas", tasks::ppa_choices),
         ApiRoute::signed_in(M::GET, "/officers", tasks::progress),
+        ApiRoute::signed_in(M::GET, "/officers/{username}/areas", scopes::areas),
+        ApiRoute::signed_in(M::PUT, "/officers/{username}/areas", scopes::set_areas),
+        ApiRoute::signed_in(M::POST, "/records/{id}/pin", scopes::pin),
+        ApiRoute::signed_in(M::DELETE, "/records/{id}/pin", scopes::unpin),
         ApiRoute::signed_in(M::GET, "/records/{id}", records::show),
         ApiRoute::signed_in(M::GET, "/records/{id}/history", records::history),
         ApiRoute::signed_in(M::GET, "/conflicts", conflicts::list),

@@ -27,7 +27,8 @@ use crate::events::Topic;
 use crate::limits::{CpuPool, INLINE_CODEC_BYTES, INLINE_OPERATIONS};
 use crate::sync::batches::{self, Outcome, Seen};
 use crate::sync::cache::DocumentCache;
-use crate::sync::{materialize, merge, store};
+use crate::sync::store::Holding;
+use crate::sync::{materialize, merge, scope, store};
 
 /// Handles a request body from `caller`; answers a response body. The CPU-heavy steps
 /// (decoding, merging, encoding the answer) run on the limited [`CpuPool`], never on the
@@ -138,7 +139,23 @@ async fn in_one_transaction(
     // locks, so that those are held only for the writes. The device's own new changes
     // will carry numbers above this head; they are never sent back to it anyway.
     let head = store::head(&mut tx).await?;
-    let mut updates = store::updates_since(&mut tx, request.cursor, head, &actor).await?;
+    // A field officer's device holds its scope: what entered it comes whole, what left it
+    // is named (scope.rs). Other devices hold the organization, and one that held a scope
+    // before (its owner's role changed) is sent everything whole.
+    let scope = match scope::is_scoped(caller.role) {
+        true => Some(scope::reconcile(&mut tx, request.device_id, caller.user_id, request.cursor, request.scope_version, speaks).await?),
+        false => None,
+    };
+    let (holding, cursor) = match &scope {
+        Some(scope) => (Holding::Scope(request.device_id, scope.delivered_up_to), request.cursor),
+        None if scope::forget(&mut tx, request.device_id, request.scope_version).await? => (Holding::Organization, 0),
+        None => (Holding::Organization, request.cursor),
+    };
+    let mut updates = store::updates_since(&mut tx, cursor, head, &actor, holding).await?;
+    if let Some(scope) = &scope {
+        updates.extend(scope::whole_documents(&mut tx, &scope.whole).await?);
+        updates.sort_by_key(|u| u.doc_id);
+    }
     // An older app could not read a document of a newer kind; it is not sent one. (An app
     // that updates reads the log again from the start once, and receives them then.)
     updates.retain(|update| update.kind.since_protocol() <= speaks);
@@ -155,8 +172,23 @@ async fn in_one_transaction(
     };
 
     batches::record_contact(&mut tx, request, &outcome).await?;
-    let touched: BTreeSet<DocId> =
-        request.documents.iter().map(|d| d.doc_id).chain(updates.iter().map(|u| u.doc_id)).collect();
+    let sent: Vec<DocId> = request.documents.iter().map(|d| d.doc_id).collect();
+    let mut removed = Vec::new();
+    let in_view: Vec<DocId> = match &scope {
+        None => sent,
+        Some(scope) => {
+            // What the device sent is stored whatever its scope (nothing it made is lost);
+            // a record outside the scope is then named for the device to drop, and no
+            // news of it is sent.
+            let in_scope = scope::holds(&mut tx, caller.user_id, &sent).await?;
+            let accepted: Vec<DocId> = outcome.acknowledged.iter().filter(|id| in_scope.contains(id)).copied().collect();
+            scope::hold(&mut tx, request.device_id, &accepted, scope.version).await?;
+            let outside = outcome.acknowledged.iter().filter(|id| !in_scope.contains(id) && !scope.removed.contains(id));
+            removed = scope.removed.iter().chain(outside).copied().collect();
+            in_scope.into_iter().collect()
+        }
+    };
+    let touched: BTreeSet<DocId> = in_view.into_iter().chain(updates.iter().map(|u| u.doc_id)).collect();
     let conflicts = store::open_conflicts(&mut tx, &touched.into_iter().collect::<Vec<_>>()).await?;
     let (committed, conflicts_opened) = match applied {
         Some(applied) => {
@@ -173,6 +205,9 @@ async fn in_one_transaction(
         updates,
         conflicts,
         cursor: head,
+        removed,
+        complete: scope.as_ref().is_some_and(|s| s.complete),
+        scope_version: scope.as_ref().map_or(0, |s| s.version),
     };
     Ok(Exchanged { response, committed, conflicts_opened })
 }
@@ -289,7 +324,7 @@ async fn apply(
         }
     }
     // Taken out as each is accepted, so a document sent twice in a batch counts once.
-    let mut inserted = store::insert_documents(tx, &new_documents).await?;
+    let mut inserted = store::insert_documents(tx, &new_documents, caller.user_id).await?;
     let mut applied =
         Applied { outcome, log: Vec::new(), first_offsets: Vec::new(), rows: materialize::Rows::default(), committed: Vec::new(), conflicts_opened: 0 };
     // The documents whose rows change, by id (the last state wins), written at the end.

@@ -98,7 +98,7 @@ pub async fn create(tx: &mut OrgTx, doc_id: DocId, kind: RecordKind, user_id: Us
     doc.commit();
     // The row first: a concurrent request with the same id waits here for this one, then
     // finds the id taken; its first sequence number is set as its changes are logged.
-    if store::insert_documents(tx, &[(doc_id, kind, doc.save(), 0)]).await?.is_empty() {
+    if store::insert_documents(tx, &[(doc_id, kind, doc.save(), 0)], user_id).await?.is_empty() {
         return Ok(false);
     }
     let changes = records::changes_since(&mut doc, &[]);

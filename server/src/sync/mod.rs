@@ -10,4 +10,5 @@ pub mod desk_edit;
 pub mod history;
 pub mod materialize;
 pub mod merge;
+pub mod scope;
 pub mod store;

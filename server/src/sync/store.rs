@@ -189,7 +189,7 @@ pub async fn append_changes(
 /// Stores new documents `(id, kind, saved bytes, first sequence number)` in one statement;
 /// returns the ids stored. An id missing from the answer is already another
 /// organization's: document ids are unique across organizations.
-pub async fn insert_documents(tx: &mut OrgTx, documents: &[(DocId, RecordKind, Vec<u8>, u64)]) -> sqlx::Result<BTreeSet<DocId>> {
+pub async fn insert_documents(tx: &mut OrgTx, documents: &[(DocId, RecordKind, Vec<u8>, u64)], created_by: UserId) -> sqlx::Result<BTreeSet<DocId>> {
     if documents.is_empty() {
         return Ok(BTreeSet::new());
     }
@@ -198,8 +198,8 @@ pub async fn insert_documents(tx: &mut OrgTx, documents: &[(DocId, RecordKind, V
     let data: Vec<&[u8]> = documents.iter().map(|d| d.2.as_slice()).collect();
     let seqs: Vec<i64> = documents.iter().map(|d| d.3 as i64).collect();
     let stored: Vec<DocId> = sqlx::query_scalar(
-        "insert into documents (org_id, id, kind, data, first_seq)
-         select $1, * from unnest($2::uuid[], $3::text[], $4::bytea[], $5::int8[])
+        "insert into documents (org_id, id, kind, data, first_seq, created_by)
+         select $1, t.*, $6 from unnest($2::uuid[], $3::text[], $4::bytea[], $5::int8[]) t
          on conflict do nothing returning id",
     )
     .bind(tx.org_id())
@@ -207,6 +207,7 @@ pub async fn insert_documents(tx: &mut OrgTx, documents: &[(DocId, RecordKind, V
     .bind(&kinds)
     .bind(&data)
     .bind(&seqs)
+    .bind(created_by)
     .fetch_all(&mut **tx)
     .await?;
     Ok(stored.into_iter().collect())
@@ -282,9 +283,24 @@ struct ChangedDocument {
     snapshot: Option<Vec<u8>>,
 }
 
+/// Which documents a device holds, for [`updates_since`].
+#[derive(Debug, Clone, Copy)]
+pub enum Holding {
+    /// Every document of the organization up to its cursor.
+    Organization,
+    /// A scoped device (`scope.rs`): the documents `device_scope` says it took, in
+    /// answers up to this scope version.
+    Scope(DeviceId, u64),
+}
+
 /// What a device with `cursor` lacks, up to `head`, leaving out its own changes: whole
-/// documents it has never had, changes for the others.
-pub async fn updates_since(tx: &mut OrgTx, cursor: u64, head: u64, actor: &[u8]) -> anyhow::Result<Vec<DocumentUpdate>> {
+/// documents it has never had, changes for the others. A scoped device is sent only the
+/// changes of documents it holds (`scope.rs` sends it the others whole).
+pub async fn updates_since(tx: &mut OrgTx, cursor: u64, head: u64, actor: &[u8], holding: Holding) -> anyhow::Result<Vec<DocumentUpdate>> {
+    let (scoped_device, taken) = match holding {
+        Holding::Organization => (None, 0),
+        Holding::Scope(device_id, taken) => (Some(device_id), taken as i64),
+    };
     // Which documents others changed, with the whole saved document for those this device
     // never had (created after its cursor), in one statement. Its shape keeps the plan linear
     // whatever the statistics say: the log's range by sequence number first, then one probe
@@ -297,13 +313,18 @@ pub async fn updates_since(tx: &mut OrgTx, cursor: u64, head: u64, actor: &[u8])
         "with news as materialized (
              select doc_id from change_log where seq > $1 and seq <= $2 and actor <> $3 order by seq
          )
-         select d.id, d.kind, case when d.first_seq > $1 then d.data end as snapshot
+         select d.id, d.kind, case when d.first_seq > $1 and $4::uuid is null then d.data end as snapshot
          from (select distinct doc_id from news) n
-         cross join lateral (select id, kind, first_seq, data from documents where id = n.doc_id offset 0) d",
+         cross join lateral (select id, kind, first_seq, data from documents where id = n.doc_id offset 0) d
+         where $4::uuid is null or exists (
+             select 1 from device_scope s where s.device_id = $4 and s.doc_id = n.doc_id and s.present and s.version <= $5
+         )",
     )
     .bind(cursor as i64)
     .bind(head as i64)
     .bind(actor)
+    .bind(scoped_device)
+    .bind(taken)
     .fetch_all(&mut **tx)
     .await?;
     let known_ids: Vec<DocId> = changed.iter().filter(|d| d.snapshot.is_none()).map(|d| d.id).collect();

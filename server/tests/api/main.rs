@@ -43,4 +43,5 @@ mod sync;
 mod sync_backlog;
 mod sync_properties;
 mod sync_refusals;
+mod sync_scope;
 mod tenancy;

@@ -109,6 +109,18 @@ async fn every_role_kind_field_and_transition_has_the_policys_outcome_by_sync_an
             }
             continue;
         }
+        if bmms_server::sync::scope::is_scoped(role) {
+            // A field officer's phone holds its scope (sync_scope.rs): the supervisor's
+            // records are pinned for them, so that the phone holds every one of them.
+            sqlx::query(
+                "insert into record_pins (org_id, user_id, doc_id)
+                 select d.org_id, u.id, d.id from documents d, users u where u.username = $1 and d.org_id = (select org_id from memberships where user_id = u.id)",
+            )
+            .bind(&member)
+            .execute(&app.owner)
+            .await
+            .unwrap();
+        }
         let mut device = Device::register(&app, &member).await;
         device.sync(&app).await;
         for kind in KINDS {

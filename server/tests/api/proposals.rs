@@ -124,7 +124,7 @@ async fn an_app_of_protocol_1_keeps_syncing_and_is_not_sent_proposals() {
     newer.client.create(assessment, RecordKind::ManaAssessment);
     newer.sync(&app).await;
 
-    let request = SyncRequest { device_id: old.client.device_id(), batch_id: BatchId(Uuid::new_v4()), cursor: 0, documents: vec![] };
+    let request = SyncRequest { device_id: old.client.device_id(), batch_id: BatchId(Uuid::new_v4()), cursor: 0, documents: vec![], scope_version: 0 };
     let response = post_sync(&app, &old.browser, protocol::encode_as(1, &request)).await;
     assert_eq!(response.status(), 200);
     let bytes = response.bytes().await.unwrap();

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 /// Sends raw documents in one batch from `device` and returns the answer.
 pub async fn send(app: &TestApp, device: &Device, documents: Vec<DocumentChanges>) -> SyncResponse {
-    let request = SyncRequest { device_id: device.client.device_id(), batch_id: BatchId(Uuid::new_v4()), cursor: 0, documents };
+    let request = SyncRequest { device_id: device.client.device_id(), batch_id: BatchId(Uuid::new_v4()), cursor: 0, documents, scope_version: 0 };
     let response = post_sync(app, &device.browser, protocol::encode(&request)).await;
     assert_eq!(response.status(), 200);
     protocol::decode(&response.bytes().await.unwrap()).unwrap()
@@ -140,7 +140,7 @@ async fn a_document_of_another_organization_cannot_be_written_or_seen() {
 async fn batch_level_faults_are_refused_whole_with_a_sentence() {
     let app = spawn_app().await;
     let (ana, ben) = two_officers(&app).await;
-    let request = |device: &Device| SyncRequest { device_id: device.client.device_id(), batch_id: BatchId(Uuid::new_v4()), cursor: 0, documents: vec![] };
+    let request = |device: &Device| SyncRequest { device_id: device.client.device_id(), batch_id: BatchId(Uuid::new_v4()), cursor: 0, documents: vec![], scope_version: 0 };
 
     let valid = protocol::encode(&request(&ana));
     let cases: Vec<(&str, Vec<u8>, Option<&str>, &Browser, u16, &str)> = vec![

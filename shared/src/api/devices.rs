@@ -62,3 +62,28 @@ pub struct DeviceHealth {
     pub registered_at: Timestamp,
     pub username: String,
 }
+
+/// `GET` and `PUT /api/v1/officers/{username}/areas`: the municipalities (PSGC codes of
+/// cities and municipalities) whose assessments an officer's devices hold. Empty: all of
+/// the organization's (docs/sync-protocol.md, "Sync scope").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfficerAreas {
+    pub municipalities: Vec<String>,
+}
+
+/// `POST /api/v1/records/{id}/pin`: keep a record on the devices of the signed-in person,
+/// or, from a supervisor, of the officer named, for 30 days beyond their scope.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pin {
+    /// The officer's username; none: the signed-in person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub officer: Option<String>,
+}
+
+/// The answer to a pin: until when the record stays (RFC 3339).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pinned {
+    pub until: Timestamp,
+}

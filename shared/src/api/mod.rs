@@ -49,7 +49,7 @@ pub use dashboard::{
     BudgetFigures, ByMonth, ByStatus, Dashboard, DashboardOrganization, DashboardQuery, DrillQuery, Figures, Need, OrgFigures, Place,
     TaskTotals, Totals,
 };
-pub use devices::{DeviceHealth, DeviceHealthList, DeviceRegistration, HealthQuery};
+pub use devices::{DeviceHealth, DeviceHealthList, DeviceRegistration, HealthQuery, OfficerAreas, Pin, Pinned};
 pub use implementation::{
     Implementation, ImplementationOf, ImplementationQuery, ImplementationRow, Milestone, OrganizationImplementation, PpaImplementation,
     PpaTask, StatusCount, STALLED_AFTER_DAYS,

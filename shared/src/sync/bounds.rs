@@ -53,13 +53,15 @@ impl fmt::Display for Limit {
 /// (postcard keeps no message of a custom error, so the reason is kept here).
 #[derive(Debug)]
 pub(super) struct Reading {
+    /// The protocol version the request was written in: version 3 added its last field.
+    version: u8,
     changes_left: Cell<usize>,
     pub(super) exceeded: Cell<Option<Limit>>,
 }
 
 impl Reading {
-    pub(super) fn new() -> Self {
-        Reading { changes_left: Cell::new(MAX_CHANGES_PER_REQUEST), exceeded: Cell::new(None) }
+    pub(super) fn new(version: u8) -> Self {
+        Reading { version, changes_left: Cell::new(MAX_CHANGES_PER_REQUEST), exceeded: Cell::new(None) }
     }
 
     fn refuse<E: de::Error>(&self, limit: Limit) -> E {
@@ -84,7 +86,7 @@ pub(super) struct RequestSeed<'r>(pub(super) &'r Reading);
 impl<'de> DeserializeSeed<'de> for RequestSeed<'_> {
     type Value = SyncRequest;
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<SyncRequest, D::Error> {
-        deserializer.deserialize_struct("SyncRequest", &["device_id", "batch_id", "cursor", "documents"], self)
+        deserializer.deserialize_struct("SyncRequest", &["device_id", "batch_id", "cursor", "documents", "scope_version"], self)
     }
 }
 
@@ -102,7 +104,10 @@ impl<'de> Visitor<'de> for RequestSeed<'_> {
         let batch_id = seq.next_element()?.ok_or_else(|| missing("batch id"))?;
         let cursor = seq.next_element()?.ok_or_else(|| missing("cursor"))?;
         let documents = seq.next_element_seed(DocumentsSeed(self.0))?.ok_or_else(|| missing("documents"))?;
-        Ok(SyncRequest { device_id, batch_id, cursor, documents })
+        // An app of protocol 1 or 2 holds no scope version: 0, as a device that holds nothing known.
+        let scope_version =
+            if self.0.version >= 3 { seq.next_element()?.ok_or_else(|| missing("scope version"))? } else { 0 };
+        Ok(SyncRequest { device_id, batch_id, cursor, documents, scope_version })
     }
 }
 

@@ -95,6 +95,10 @@ impl MemoryServer {
             updates,
             conflicts,
             cursor: self.head(),
+            // The in-memory server keeps no scopes: every device holds everything.
+            removed: vec![],
+            complete: false,
+            scope_version: 0,
         };
         Ok(protocol::encode(&response))
     }

@@ -12,8 +12,10 @@ use super::bounds::{Limit, Reading, RequestSeed, MAX_INFLATED_BYTES};
 use crate::records::{Conflict, RecordKind};
 
 /// The version byte every message this side writes starts with. Version 2 added a record
-/// kind (PPA proposals); the wire format is otherwise version 1's.
-pub const PROTOCOL_VERSION: u8 = 2;
+/// kind (PPA proposals); version 3 the sync scope (a request's `scope_version`, an
+/// answer's last three fields, which older apps do not read: postcard stops at a
+/// message's last known field).
+pub const PROTOCOL_VERSION: u8 = 3;
 /// The oldest version still read: a request in it is answered in it, without the
 /// documents of kinds it does not know (`RecordKind::since_protocol`), and what an
 /// older app stored on a device still opens.
@@ -34,11 +36,14 @@ pub struct SyncRequest {
     /// The server sequence number up to which the device has everything.
     pub cursor: u64,
     pub documents: Vec<DocumentChanges>,
+    /// The last scope version the device took from an answer (0 for none; see
+    /// [`SyncResponse::scope_version`]). Since protocol 3.
+    pub scope_version: u64,
 }
 
 impl<'de> Deserialize<'de> for SyncRequest {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        serde::de::DeserializeSeed::deserialize(RequestSeed(&Reading::new()), deserializer)
+        serde::de::DeserializeSeed::deserialize(RequestSeed(&Reading::new(PROTOCOL_VERSION)), deserializer)
     }
 }
 
@@ -66,6 +71,17 @@ pub struct SyncResponse {
     pub conflicts: Vec<DocumentConflicts>,
     /// The device's new cursor.
     pub cursor: u64,
+    /// Records that left the device's scope: it drops each one that has no unsent
+    /// changes (one with unsent changes is named again once they are acknowledged).
+    pub removed: Vec<DocId>,
+    /// True when `updates` hold the device's whole scope as whole documents: it drops every
+    /// other record that has no unsent changes (its first scoped exchange, or one after
+    /// its cursor went back to 0).
+    pub complete: bool,
+    /// The device's scope version after this answer, echoed in its next request: the
+    /// server sends again what an answer the device did not take carried. 0 for a device
+    /// that holds its whole organization.
+    pub scope_version: u64,
 }
 
 /// What a device lacks of one document.
@@ -217,7 +233,7 @@ pub fn decode_request(bytes: &[u8]) -> Result<SyncRequest, ProtocolError> {
 /// the others to threads of their own.
 pub fn decode_request_within(bytes: &[u8], max_inflated: usize) -> Result<SyncRequest, ProtocolError> {
     let body = body_of_within(bytes, max_inflated.min(MAX_INFLATED_BYTES))?;
-    let reading = Reading::new();
+    let reading = Reading::new(bytes.first().copied().unwrap_or(PROTOCOL_VERSION));
     let mut deserializer = postcard::Deserializer::from_bytes(&body);
     serde::de::DeserializeSeed::deserialize(RequestSeed(&reading), &mut deserializer)
         .map_err(|_| reading.exceeded.get().map_or(ProtocolError::Malformed, ProtocolError::TooLarge))
@@ -291,6 +307,7 @@ mod tests {
             batch_id: BatchId(uuid::Uuid::from_u128(2)),
             cursor: 300,
             documents: vec![DocumentChanges { doc_id: DocId(uuid::Uuid::from_u128(3)), kind: RecordKind::ManaAssessment, changes: vec![vec![7; 90]] }],
+            scope_version: 0,
         }
     }
 

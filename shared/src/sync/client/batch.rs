@@ -85,7 +85,7 @@ impl SyncClient {
             sent.insert(*doc_id, fresh.iter().map(|c| c.hash).collect());
         }
         let carried = BatchBudget { bytes: self.budget.bytes - bytes_left.min(self.budget.bytes), changes: self.budget.changes - changes_left };
-        let request = SyncRequest { device_id: self.device_id, batch_id, cursor: self.cursor, documents };
+        let request = SyncRequest { device_id: self.device_id, batch_id, cursor: self.cursor, documents, scope_version: self.scope_version };
         let body = protocol::encode(&request);
         self.in_flight = Some(InFlight { batch_id, body: body.clone(), sent, carried });
         Some((batch_id, body))

@@ -40,6 +40,8 @@ pub struct SyncClient {
     device_id: DeviceId,
     actor: ActorId,
     cursor: u64,
+    /// The scope version of the last answer taken (see `SyncResponse::scope_version`).
+    scope_version: u64,
     documents: BTreeMap<DocId, LocalDocument>,
     outbox: BTreeMap<DocId, Vec<PendingChange>>,
     in_flight: Option<InFlight>,
@@ -50,6 +52,9 @@ pub struct SyncClient {
     unsaved: BTreeSet<DocId>,
     /// True when the cursor changed since the app last saved it.
     cursor_unsaved: bool,
+    /// Records that left the device since the app last saved (its scope no longer holds
+    /// them): the app deletes them from storage ([`SyncClient::take_removed`]).
+    removed: BTreeSet<DocId>,
 }
 
 /// Where a record stands, for the badge the officer sees on it.
@@ -83,6 +88,7 @@ impl SyncClient {
             device_id,
             actor,
             cursor: 0,
+            scope_version: 0,
             documents: BTreeMap::new(),
             outbox: BTreeMap::new(),
             in_flight: None,
@@ -91,6 +97,7 @@ impl SyncClient {
             next_attempt_ms: 0,
             unsaved: BTreeSet::new(),
             cursor_unsaved: false,
+            removed: BTreeSet::new(),
         }
     }
 
@@ -120,6 +127,11 @@ impl SyncClient {
 
     pub fn cursor(&self) -> u64 {
         self.cursor
+    }
+
+    /// Stored beside the cursor, and written whenever it is.
+    pub fn scope_version(&self) -> u64 {
+        self.scope_version
     }
 
     pub fn documents(&self) -> &BTreeMap<DocId, LocalDocument> {
@@ -288,9 +300,51 @@ impl SyncClient {
             self.cursor = response.cursor;
             self.cursor_unsaved = true;
         }
+        let kept: BTreeSet<DocId> = updated.iter().chain(&response.acknowledged).copied().collect();
+        summary.removed = self.leave_scope(&kept, &response.removed, response.complete);
+        if response.scope_version != self.scope_version {
+            self.scope_version = response.scope_version;
+            self.cursor_unsaved = true;
+        }
         self.failures = 0;
         self.next_attempt_ms = 0;
         Ok(summary)
+    }
+
+    /// Drops the records that left the device's scope: those `removed` names, and, after
+    /// a `complete` answer, every record it neither sent nor acknowledged (`kept`). A
+    /// record with unsent changes stays until they are acknowledged (the server names it
+    /// again then). Returns how many were dropped.
+    fn leave_scope(&mut self, kept: &BTreeSet<DocId>, removed: &[DocId], complete: bool) -> usize {
+        let leaving: Vec<DocId> = if complete {
+            self.documents.keys().filter(|id| !kept.contains(id)).copied().collect()
+        } else {
+            removed.to_vec()
+        };
+        let mut dropped = 0;
+        for doc_id in leaving {
+            if self.outbox.contains_key(&doc_id) || self.documents.remove(&doc_id).is_none() {
+                continue;
+            }
+            self.unsaved.remove(&doc_id);
+            self.removed.insert(doc_id);
+            dropped += 1;
+        }
+        dropped
+    }
+
+    /// Records dropped since the last call: the app deletes them from its storage with the
+    /// next write ([`SyncClient::mark_removed`] if that write fails).
+    pub fn take_removed(&mut self) -> Vec<DocId> {
+        std::mem::take(&mut self.removed).into_iter().collect()
+    }
+
+    /// Records whose deletion from storage failed: named by the next [`Self::take_removed`]
+    /// again (unless the device took them back meanwhile).
+    pub fn mark_removed(&mut self, ids: impl IntoIterator<Item = DocId>) {
+        let again: Vec<DocId> = ids.into_iter().filter(|id| !self.documents.contains_key(id)).collect();
+        self.removed.extend(again);
+        self.cursor_unsaved = true;
     }
 
     /// Takes one document's news; false when it could not (see [`Self::repair`]).
@@ -341,4 +395,6 @@ pub struct ResponseSummary {
     pub acknowledged: usize,
     pub rejected: usize,
     pub updated: usize,
+    /// Records that left the device's scope.
+    pub removed: usize,
 }

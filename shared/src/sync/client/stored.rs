@@ -49,7 +49,8 @@ pub enum RestoreError {
 }
 
 impl SyncClient {
-    /// A device as it was saved: its identity, cursor and records.
+    /// A device as it was saved: its identity, cursor and records. Its scope version
+    /// starts at 0 (nothing known): [`SyncClient::with_scope_version`] sets the stored one.
     pub fn restore(device_id: DeviceId, actor: ActorId, cursor: u64, records: Vec<StoredRecord>) -> Result<Self, RestoreError> {
         let mut client = SyncClient::new(device_id, actor);
         client.cursor = cursor;
@@ -58,6 +59,15 @@ impl SyncClient {
         }
         client.unsaved.clear();
         Ok(client)
+    }
+
+    /// The scope version stored beside the cursor. Only with the cursor it was stored
+    /// with: a device whose cursor starts again from 0 holds nothing known either.
+    pub fn with_scope_version(mut self, scope_version: u64) -> Self {
+        if self.cursor > 0 {
+            self.scope_version = scope_version;
+        }
+        self
     }
 
     /// Takes a stored record. Its document is loaded when first used, not here: a device
