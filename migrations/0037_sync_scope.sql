@@ -1,6 +1,6 @@
 -- A field officer's device holds its scope, not the whole organization (issue 18):
--- the assessments of the municipalities a supervisor gave the officer (all of them while
--- none is given), the tasks assigned to them, what they created and what they pinned.
+-- the assessments of the municipalities a supervisor gave the officer, the tasks
+-- assigned to them, what they created and what they pinned.
 -- docs/sync-protocol.md, "Sync scope", has the rules; server/src/sync/scope.rs the SQL.
 
 -- The municipalities (PSGC codes of cities and municipalities) an officer works in.
@@ -48,8 +48,7 @@ create index mana_assessments_municipality on mana_assessments (org_id, municipa
 create function officer_scope(officer uuid) returns setof uuid
 language sql stable as $$
     select a.id from mana_assessments a
-    where not exists (select 1 from officer_areas g where g.user_id = officer)
-       or a.municipality_code in (select g.municipality_code from officer_areas g where g.user_id = officer)
+    where a.municipality_code in (select g.municipality_code from officer_areas g where g.user_id = officer)
     union
     select t.id from monitoring_tasks t join users u on u.username = t.assignee where u.id = officer
     union

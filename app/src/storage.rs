@@ -156,7 +156,7 @@ impl Storage {
         }
         let device = tx.store(DEVICE).map_err(failed)?;
         if let Some((identity, scope_version)) = identity {
-            device.put(&bytes(&protocol::encode(identity)), Some(&JsValue::from_str("identity"))).await.map_err(failed)?;
+            device.put(&bytes(&protocol::encode_as(protocol::STORAGE_VERSION, identity)), Some(&JsValue::from_str("identity"))).await.map_err(failed)?;
             let current = JsValue::from_f64(protocol::PROTOCOL_VERSION.into());
             device.put(&current, Some(&JsValue::from_str(CURSOR_PROTOCOL))).await.map_err(failed)?;
             device.put(&JsValue::from_f64(scope_version as f64), Some(&JsValue::from_str(SCOPE_VERSION))).await.map_err(failed)?;

@@ -148,7 +148,9 @@ async fn main() -> Result<()> {
     let w1_session = bench.sign_in("MILG", "bench.w1").await?;
     let w1 = w1_reconnect(&bench, &w1_session).await?;
     println!("W2 conflict storm ...");
-    let w2_sessions = vec![bench.sign_in("MOH", "bench.w2a").await?, bench.sign_in("MOH", "bench.w2b").await?];
+    // A field officer and a supervisor: a supervisor's devices hold the whole organization,
+    // so both receive the 20 records one of them makes (an officer holds only their scope).
+    let w2_sessions = vec![bench.sign_in("MOH", "bench.w2a").await?, bench.sign_in_as("MOH", "bench.w2b", "supervisor").await?];
     let w2 = w2_conflict_storm(&bench, &w2_sessions, &mut rng).await?;
     println!("W3 cold start ...");
     let w3 = w3_cold_start(&bench, &bench.sign_in("MSSD", "bench.w3").await?).await?;

@@ -51,18 +51,18 @@ test("a municipality given at the desk reaches the officer's phone at the next s
   await synced(ben.page);
 
   const ana = await world.officerPhone("MILG", "ana.officer", "Ana Mangudadatu");
-  // With no municipality given, her phone holds every assessment of the organization.
-  assert.deepEqual(await onThePhone(ana.page), ["Arco", "Atong-atong"]);
+  // With no municipality given, her phone holds only what she made, her tasks and pins.
+  assert.deepEqual(await onThePhone(ana.page), []);
 
   const desk = await atTheDesk(world, "MILG", "sofia.supervisor", "supervisor", "Sofia Sema");
   await openTab(desk.page, "Team and tasks");
   await desk.page.locator('select[name="scope-officer"]').selectOption("ana.officer");
-  await desk.page.locator("#officer-areas").filter({ hasText: "All municipalities" }).waitFor();
+  await desk.page.locator("#officer-areas").filter({ hasText: "None given" }).waitFor();
   await giveMunicipality(desk, "Basilan", "Lantawan");
   await desk.page.locator("#officer-areas li").filter({ hasText: "Lantawan" }).waitFor();
 
   await syncNow(ana.page);
-  assert.deepEqual(await onThePhone(ana.page), ["Atong-atong"], "Lamitan's assessment left her phone");
+  assert.deepEqual(await onThePhone(ana.page), ["Atong-atong"], "Lantawan's assessment reached her phone");
 
   // Moved to Lamitan: Lantawan's leaves, Lamitan's arrives.
   await giveMunicipality(desk, "Basilan", "City of Lamitan");

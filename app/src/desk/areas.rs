@@ -47,7 +47,8 @@ pub fn WhereOfficersWork(officers: Signal<Vec<Officer>>) -> impl IntoView {
         spawn_local(async move {
             let path = format!("/api/v1/officers/{username}/areas");
             let answer = api::put::<OfficerAreas>(&path, &csrf_token(status), &OfficerAreas { municipalities }).await;
-            if let Ok(saved) = &answer {
+            // Another officer may have been chosen meanwhile: their list stays as it is.
+            if let (Ok(saved), true) = (&answer, chosen.get_untracked() == username) {
                 areas.set(Some(Ok(saved.clone())));
             }
             message.set(Some(answer.map(|_| (t().scope.areas_saved)(&name)).map_err(|p| p.message)));
@@ -55,11 +56,18 @@ pub fn WhereOfficersWork(officers: Signal<Vec<Officer>>) -> impl IntoView {
         });
     };
     let current = move || areas.get().and_then(Result::ok).map(|a| a.municipalities).unwrap_or_default();
+    let loaded = move || matches!(areas.get(), Some(Ok(_)));
     view! {
         <h2>{t().scope.where_officers_work}</h2>
         <p>{t().scope.where_intro}</p>
         <label>{t().scope.officer} " "
-            <select name="scope-officer" on:change=move |ev| { message.set(None); chosen.set(event_target_value(&ev)); }>
+            <select name="scope-officer" on:change=move |ev| {
+                // Nothing is offered until the chosen officer's own list has arrived: a
+                // change made from the previous officer's list would overwrite theirs.
+                message.set(None);
+                areas.set(None);
+                chosen.set(event_target_value(&ev));
+            }>
                 {move || field_officers.get().into_iter().map(|o| {
                     let selected = o.username == chosen.get();
                     view! { <option value=o.username.clone() selected=selected>{o.display_name.clone()} " (" {o.username.clone()} ")"</option> }
@@ -78,7 +86,7 @@ pub fn WhereOfficersWork(officers: Signal<Vec<Officer>>) -> impl IntoView {
                     let name = psgc::name_of(&code).unwrap_or(&code).to_owned();
                     let without: Vec<String> = list.iter().filter(|c| **c != code).cloned().collect();
                     view! { <li data-code=code.clone()>{name.clone()} " "
-                        <button type="button" aria-label=format!("{} {name}", t().scope.remove) disabled=saving on:click=move |_| save(without.clone())>{t().scope.remove}</button>
+                        <button type="button" aria-label=format!("{} {name}", t().scope.remove) disabled=move || saving.get() || !loaded() on:click=move |_| save(without.clone())>{t().scope.remove}</button>
                     </li> }
                 }).collect_view()}</ul> }.into_any()
             }
@@ -95,7 +103,7 @@ pub fn WhereOfficersWork(officers: Signal<Vec<Officer>>) -> impl IntoView {
                     view! { <option value=p.code.clone() selected=p.code == municipality.get()>{p.name.clone()}</option> }
                 }).collect_view()}
             </select>
-            <button type="button" disabled=move || saving.get() || municipality.get().is_empty() || chosen.get().is_empty()
+            <button type="button" disabled=move || saving.get() || !loaded() || municipality.get().is_empty()
                 on:click=move |_| {
                     let mut list = current();
                     list.push(municipality.get_untracked());

@@ -16,7 +16,6 @@ use automerge::ActorId;
 use bmms_shared::api::Me;
 use bmms_shared::records::{FieldError, RecordEditor, RecordKind};
 use bmms_shared::sync::client::{StoredRecord, SyncClient};
-use bmms_shared::sync::protocol::PROTOCOL_VERSION;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::RefCell;
@@ -149,9 +148,11 @@ pub async fn start(status: Status) {
     });
     crate::browser::measure_since("bmms-storage-read", 0.0);
     let client = loaded.identity.as_ref().and_then(|identity| {
-        // Read with an older protocol, the cursor may have passed documents of kinds that
-        // app was not sent: from the start once more, which sends them (`Loaded::cursor_protocol`).
-        let cursor = if loaded.cursor_protocol < PROTOCOL_VERSION { 0 } else { identity.cursor };
+        // Read with a protocol older than the newest kind, the cursor may have passed
+        // documents of kinds that app was not sent: from the start once more, which sends
+        // them (`Loaded::cursor_protocol`). A field officer's device that updates from
+        // protocol 2 needs no such thing: its first scoped answer is complete.
+        let cursor = if loaded.cursor_protocol < RecordKind::newest_since() { 0 } else { identity.cursor };
         SyncClient::restore(identity.device_id, ActorId::from(identity.actor.clone()), cursor, loaded.records)
             .map(|client| client.with_scope_version(loaded.scope_version))
             .map_err(|err| status.last_error.set(Some(err.to_string())))

@@ -22,10 +22,10 @@ pub struct ScopeText {
 pub static SCOPE_EN: ScopeText = ScopeText {
     where_officers_work: "Where officers work",
     where_intro: "A field officer's phone holds the assessments of the municipalities given here, \
-                  the tasks assigned to them and what they made. With none given, it holds every assessment \
-                  of the organization. Changes reach the phone at its next sync.",
+                  the tasks assigned to them, what they made and what they chose to keep. \
+                  Changes reach the phone at its next sync.",
     officer: "Officer",
-    all_municipalities: "All municipalities (none given)",
+    all_municipalities: "None given: the phone holds only what the officer made, their tasks and what they keep.",
     remove: "Remove",
     add_municipality: "Municipality to add",
     add: "Add",

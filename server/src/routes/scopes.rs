@@ -23,6 +23,9 @@ use crate::wire::timestamp;
 const MAX_AREAS: usize = 100;
 /// How long a pin keeps a record on a device (also in `officer_scope`, migration 0037).
 const PIN_DAYS: i64 = 30;
+/// A person keeps at most this many records by pins: a phone holds a scope, not the
+/// organization pinned record by record.
+const MAX_PINS: i64 = 500;
 
 /// The field officer of the caller's organization with this username.
 async fn field_officer(tx: &mut OrgTx, username: &str) -> Result<UserId, ApiError> {
@@ -125,6 +128,20 @@ pub async fn pin(
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let holder = pin_holder(&mut tx, &signed_in, &caller, &pin).await?;
     require_record(&mut tx, id).await?;
+    let pinned: i64 = sqlx::query_scalar(
+        "select count(*) from record_pins where user_id = $1 and doc_id <> $2 and pinned_at > now() - make_interval(days => $3)",
+    )
+    .bind(holder)
+    .bind(id)
+    .bind(PIN_DAYS as i32)
+    .fetch_one(&mut *tx)
+    .await?;
+    if pinned >= MAX_PINS {
+        return Err(ApiError::invalid_field(
+            "pin",
+            format!("At most {MAX_PINS} records can be kept on a phone beyond its scope. Stop keeping some, or ask a supervisor for the municipality."),
+        ));
+    }
     let pinned_at: DateTime<Utc> = sqlx::query_scalar(
         "insert into record_pins (org_id, user_id, doc_id) values ($1, $2, $3)
          on conflict (org_id, user_id, doc_id) do update set pinned_at = now() returning pinned_at",

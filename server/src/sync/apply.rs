@@ -181,10 +181,9 @@ async fn in_one_transaction(
             // a record outside the scope is then named for the device to drop, and no
             // news of it is sent.
             let in_scope = scope::holds(&mut tx, caller.user_id, &sent).await?;
-            let accepted: Vec<DocId> = outcome.acknowledged.iter().filter(|id| in_scope.contains(id)).copied().collect();
-            scope::hold(&mut tx, request.device_id, &accepted, scope.version).await?;
-            let outside = outcome.acknowledged.iter().filter(|id| !in_scope.contains(id) && !scope.removed.contains(id));
-            removed = scope.removed.iter().chain(outside).copied().collect();
+            let (held, outside): (Vec<DocId>, Vec<DocId>) = outcome.acknowledged.iter().partition(|id| in_scope.contains(id));
+            scope::settle_sent(&mut tx, request.device_id, &held, &outside, scope.version).await?;
+            removed = scope.removed.iter().chain(outside.iter().filter(|id| !scope.removed.contains(id))).copied().collect();
             in_scope.into_iter().collect()
         }
     };

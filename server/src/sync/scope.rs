@@ -43,8 +43,8 @@ pub struct Reconciled {
 /// nothing known. An app older than protocol 3 echoes no version; what it was sent
 /// counts as taken (it reads everything again, whole, once it updates).
 pub async fn reconcile(tx: &mut OrgTx, device_id: DeviceId, officer: UserId, cursor: u64, taken: u64, speaks: u8) -> sqlx::Result<Reconciled> {
-    // A version the server never gave counts as none beyond the last it gave (and stays
-    // far from overflowing).
+    // The device's word is taken for what it holds: a version it was never given only
+    // keeps news from itself. Kept far from overflowing.
     let taken = taken.min(i64::MAX as u64 / 2);
     let delivered_up_to = match (cursor, speaks) {
         (0, _) => 0,
@@ -125,20 +125,28 @@ pub async fn holds(tx: &mut OrgTx, officer: UserId, ids: &[DocId]) -> sqlx::Resu
     Ok(held.into_iter().collect())
 }
 
-/// Records the device sent and the server accepted, in its scope, as held: the device
-/// has them, so later news of them comes as changes.
-pub async fn hold(tx: &mut OrgTx, device_id: DeviceId, ids: &[DocId], version: u64) -> sqlx::Result<()> {
-    if ids.is_empty() {
+/// What the device sent and the server accepted: those in its scope (`held`) are on the
+/// device, so later news of them comes as changes (a row already there is left as it
+/// is); those outside it (`outside`) are named in the answer, and recorded as removed,
+/// so that a record that comes back into the scope is sent whole.
+pub async fn settle_sent(tx: &mut OrgTx, device_id: DeviceId, held: &[DocId], outside: &[DocId], version: u64) -> sqlx::Result<()> {
+    if held.is_empty() && outside.is_empty() {
         return Ok(());
     }
     sqlx::query(
-        "insert into device_scope (org_id, device_id, doc_id, present, version)
-         select $1, $2, id, true, $4 from unnest($3::uuid[]) id
-         on conflict do nothing",
+        "with held as (
+             insert into device_scope (org_id, device_id, doc_id, present, version)
+             select $1, $2, id, true, $5 from unnest($3::uuid[]) id
+             on conflict do nothing
+         )
+         insert into device_scope (org_id, device_id, doc_id, present, version)
+         select $1, $2, id, false, $5 from unnest($4::uuid[]) id
+         on conflict (org_id, device_id, doc_id) do update set present = false, version = excluded.version",
     )
     .bind(tx.org_id())
     .bind(device_id)
-    .bind(ids)
+    .bind(held)
+    .bind(outside)
     .bind(version as i64)
     .execute(&mut **tx)
     .await?;

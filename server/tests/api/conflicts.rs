@@ -11,11 +11,9 @@ use uuid::Uuid;
 
 /// Two MILG officers who wrote different households into one assessment offline.
 pub async fn conflicting(app: &TestApp) -> (Device, Device, DocId) {
-    app.create_user("MILG", "ana", Role::FieldOfficer).await;
-    app.create_user("MILG", "ben", Role::FieldOfficer).await;
-    let (mut ana, mut ben) = (Device::register(app, "ana").await, Device::register(app, "ben").await);
+    let (mut ana, mut ben) = crate::sync::two_officers(app).await;
     let doc = DocId(Uuid::new_v4());
-    ana.client.create(doc, RecordKind::ManaAssessment);
+    ana.create_assessment(doc);
     ana.sync(app).await;
     ben.sync(app).await;
     set(&mut ana, doc, "households", FieldValue::Integer(120));

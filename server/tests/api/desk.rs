@@ -24,12 +24,10 @@ async fn json_of(app: &TestApp, path: &str, who: &Browser) -> Value {
 
 /// Two MILG officers (ana, ben) and their supervisor (sofia); an assessment that ana made.
 pub async fn team(app: &TestApp) -> (Device, Device, Browser, DocId) {
-    app.create_user("MILG", "ana", Role::FieldOfficer).await;
-    app.create_user("MILG", "ben", Role::FieldOfficer).await;
+    let (mut ana, mut ben) = crate::sync::two_officers(app).await;
     app.create_user("MILG", "sofia", Role::Supervisor).await;
-    let (mut ana, mut ben) = (Device::register(app, "ana").await, Device::register(app, "ben").await);
     let doc = DocId(Uuid::new_v4());
-    ana.client.create(doc, RecordKind::ManaAssessment);
+    ana.create_assessment(doc);
     set(&mut ana, doc, "households", FieldValue::Integer(100));
     ana.sync(app).await;
     ben.sync(app).await;
@@ -188,7 +186,7 @@ async fn the_records_table_filters_and_exports_only_the_organizations_rows_with_
     set(&mut ana, doc, "gps.latitude", FieldValue::Decimal(7.02));
     set(&mut ana, doc, "gps.longitude", FieldValue::Decimal(124.5));
     let other = DocId(Uuid::new_v4());
-    ana.client.create(other, RecordKind::ManaAssessment);
+    ana.create_assessment(other);
     ana.sync(&app).await;
     app.create_user("MOH", "hana", Role::FieldOfficer).await;
     let mut hana = Device::register(&app, "hana").await;

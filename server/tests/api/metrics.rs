@@ -3,7 +3,6 @@
 //! a real Prometheus (Debian's) that loads the project's alert rules, while every query of
 //! the Grafana dashboard and of the rules names only series the server serves.
 
-use bmms_shared::records::RecordKind;
 use bmms_shared::Role;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -80,7 +79,7 @@ async fn the_metrics_count_what_happened_on_their_own_address_only() {
     assert_eq!(app.login("farida", "not the password").await.status(), 401);
     let (mut ana, _ben, doc) = conflicting(&app).await;
     let theirs = another_organizations_document(&app).await;
-    ana.client.create(theirs, RecordKind::ManaAssessment);
+    ana.create_assessment(theirs);
     assert_eq!(send(&app, &ana, vec![changes_of(&ana, theirs)]).await.rejections.len(), 1);
     let farida = app.sign_in("farida").await;
     assert_eq!(app.get(&format!("/api/v1/records/{doc}"), &farida).await.status(), 200);

@@ -57,6 +57,14 @@ impl Device {
     pub async fn sync(&mut self, app: &TestApp) {
         assert_eq!(self.sync_with(app, false).await, 200);
     }
+
+    /// A new assessment at [`SHARED_PLACE`], so that every officer given its municipality
+    /// holds it.
+    pub fn create_assessment(&mut self, doc: DocId) -> DocId {
+        self.client.create(doc, RecordKind::ManaAssessment);
+        set(self, doc, "place_code", FieldValue::Text(SHARED_PLACE.into()));
+        doc
+    }
 }
 
 pub async fn post_sync(app: &TestApp, browser: &Browser, body: Vec<u8>) -> reqwest::Response {
@@ -74,7 +82,26 @@ pub async fn post_sync(app: &TestApp, browser: &Browser, body: Vec<u8>) -> reqwe
 pub async fn two_officers(app: &TestApp) -> (Device, Device) {
     app.create_user("MILG", "ana", Role::FieldOfficer).await;
     app.create_user("MILG", "ben", Role::FieldOfficer).await;
+    give_shared_place(app, "ana").await;
+    give_shared_place(app, "ben").await;
     (Device::register(app, "ana").await, Device::register(app, "ben").await)
+}
+
+/// A barangay (Arco, City of Lamitan) whose municipality [`give_shared_place`] gives
+/// officers: a field officer's phone holds the assessments of its municipalities
+/// (sync_scope.rs), so an assessment made there reaches every officer given it.
+pub const SHARED_PLACE: &str = "1900702001";
+
+/// Gives a field officer the municipality of [`SHARED_PLACE`], as a supervisor would.
+pub async fn give_shared_place(app: &TestApp, username: &str) {
+    sqlx::query(
+        "insert into officer_areas (org_id, user_id, municipality_code, given_by)
+         select m.org_id, u.id, '1900702000', u.id from users u join memberships m on m.user_id = u.id where u.username = $1",
+    )
+    .bind(username)
+    .execute(&app.owner)
+    .await
+    .unwrap();
 }
 
 pub fn set(device: &mut Device, doc: DocId, field: &str, value: FieldValue) {
@@ -86,7 +113,7 @@ async fn two_devices_converge_and_a_same_field_edit_is_one_conflict() {
     let app = spawn_app().await;
     let (mut ana, mut ben) = two_officers(&app).await;
     let doc = DocId(Uuid::new_v4());
-    ana.client.create(doc, RecordKind::ManaAssessment);
+    ana.create_assessment(doc);
     set(&mut ana, doc, "community", FieldValue::Text("Poblacion".into()));
     ana.sync(&app).await;
     ben.sync(&app).await;
@@ -215,7 +242,7 @@ async fn two_server_replicas_with_their_own_caches_lose_no_edit() {
     let replica_app = TestApp::sharing_database_with(&app, replica_base, replica.clone());
 
     let doc = DocId(Uuid::new_v4());
-    ana.client.create(doc, RecordKind::ManaAssessment);
+    ana.create_assessment(doc);
     ana.sync(&app).await;
     set(&mut ana, doc, "community", FieldValue::Text("Poblacion".into()));
     ana.sync(&app).await;

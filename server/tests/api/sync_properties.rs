@@ -7,8 +7,7 @@ use bmms_shared::DocId;
 use crate::helpers::{spawn_app, TestApp};
 use crate::sync::Device;
 use automerge::{AutoCommit, ChangeHash, ReadDoc};
-use bmms_shared::records::{self, FieldValue, RecordKind};
-use bmms_shared::Role;
+use bmms_shared::records::{self, FieldValue};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeSet;
@@ -26,13 +25,10 @@ async fn logged(app: &TestApp) -> Vec<Vec<u8>> {
 
 async fn run_schedule(seed: u64) {
     let app = spawn_app().await;
-    app.create_user("MILG", "ana", Role::FieldOfficer).await;
-    app.create_user("MILG", "ben", Role::FieldOfficer).await;
-    let mut devices = vec![
-        Device::register(&app, "ana").await,
-        Device::register(&app, "ana").await,
-        Device::register(&app, "ben").await,
-    ];
+    // Both officers are given the municipality every assessment here is made in, so that
+    // each phone holds every record (scopes have their own properties: sync_scope.rs).
+    let (ana, ben) = crate::sync::two_officers(&app).await;
+    let mut devices = vec![ana, Device::register(&app, "ana").await, ben];
     let mut rng = SmallRng::seed_from_u64(seed);
     let mut made: Vec<BTreeSet<ChangeHash>> = vec![BTreeSet::new(); devices.len()];
 
@@ -41,7 +37,7 @@ async fn run_schedule(seed: u64) {
         let device = &mut devices[d];
         match rng.gen_range(0..10) {
             0 => {
-                device.client.create(DocId(Uuid::from_u128(rng.gen())), RecordKind::ManaAssessment);
+                device.create_assessment(DocId(Uuid::from_u128(rng.gen())));
             }
             1..=5 => {
                 let docs: Vec<DocId> = device.client.documents().keys().copied().collect();

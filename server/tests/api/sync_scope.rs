@@ -19,9 +19,8 @@ const LAMITAN: &str = "1900702000";
 const LANTAWAN: &str = "1900703000";
 const MALUSO: &str = "1900704000";
 
-/// Sofia supervises; Ana and Ben are field officers of MILG; Ben's device (no
-/// municipalities given: the whole organization's assessments) has made `per_place`
-/// assessments in each of Lamitan and Lantawan.
+/// Sofia supervises; Ana and Ben are field officers of MILG, given no municipality yet;
+/// Ben's device has made `per_place` assessments in each of Lamitan and Lantawan.
 struct Team {
     app: TestApp,
     sofia: Browser,
@@ -136,12 +135,12 @@ async fn an_officers_phone_holds_the_municipalities_given_and_follows_each_chang
     assert_eq!(held(&ana), scope_of(&app, "ana").await);
 
     // Reassigned to Ben, the task leaves her phone; with no municipality given, she holds
-    // every assessment of the organization again.
+    // only what she made.
     let reassign = app.request(reqwest::Method::POST, &format!("/api/v1/tasks/{hers}/assign"), Some(&sofia), Some(json!({"assignee": "ben"}))).await;
     assert_eq!(reassign.status(), 200);
     give_areas(&app, &sofia, "ana", &[]).await;
     ana.sync(&app).await;
-    assert_eq!(held(&ana), ids([&lamitan, &lantawan, &vec![own]]));
+    assert_eq!(held(&ana), ids([&vec![own]]));
 }
 
 #[tokio::test]
@@ -319,4 +318,22 @@ async fn random_scope_changes_leave_a_phone_holding_exactly_its_scope_and_its_un
     for seed in seeds {
         run_scope_schedule(seed).await;
     }
+}
+
+#[tokio::test]
+async fn a_phone_that_starts_again_from_nothing_keeps_its_unsent_edit_until_stored_then_holds_its_scope() {
+    let Team { app, sofia, mut ana, lamitan, lantawan, .. } = team(2).await;
+    give_areas(&app, &sofia, "ana", &[LANTAWAN]).await;
+    ana.sync(&app).await;
+    ana.client.edit(lantawan[0], |e| e.set("community", FieldValue::Text("Sitio Bato".into()))).unwrap();
+    give_areas(&app, &sofia, "ana", &[LAMITAN]).await;
+
+    // The app updates (or its storage is read again from cursor 0): the phone says it
+    // holds nothing known, with the edit still unsent.
+    let stored: Vec<_> = held(&ana).into_iter().filter_map(|id| ana.client.stored_record(id)).collect();
+    let (device_id, actor) = (ana.client.device_id(), ana.client.actor().clone());
+    ana.client = bmms_shared::sync::client::SyncClient::restore(device_id, actor, 0, stored).unwrap();
+    ana.sync(&app).await;
+    assert_eq!(ana.client.pending_count(), 0, "the edit was stored");
+    assert_eq!(held(&ana), ids([&lamitan]), "the edited record left once stored; Lamitan's arrived");
 }

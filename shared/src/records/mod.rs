@@ -54,6 +54,12 @@ impl RecordKind {
 
     /// The sync protocol version that introduced this kind: an app speaking an older one
     /// could not read a document of it, so the server does not send it one.
+    /// The newest protocol version that added a kind: a device whose cursor was read with
+    /// an older one reads the log again from the start, which sends it what it lacks.
+    pub fn newest_since() -> u8 {
+        Self::ALL.into_iter().map(Self::since_protocol).max().unwrap_or(1)
+    }
+
     pub fn since_protocol(self) -> u8 {
         match self {
             RecordKind::ManaAssessment | RecordKind::MonitoringTask => 1,

@@ -16,6 +16,10 @@ use crate::records::{Conflict, RecordKind};
 /// answer's last three fields, which older apps do not read: postcard stops at a
 /// message's last known field).
 pub const PROTOCOL_VERSION: u8 = 3;
+/// The version byte of what a device stores (records, summaries, its identity): the
+/// newest version whose apps read it as it is. Version 3 changed only the sync messages,
+/// so an app of version 2 (a rollback, a stale cache) still opens a device's storage.
+pub const STORAGE_VERSION: u8 = 2;
 /// The oldest version still read: a request in it is answered in it, without the
 /// documents of kinds it does not know (`RecordKind::since_protocol`), and what an
 /// older app stored on a device still opens.
@@ -210,11 +214,12 @@ pub fn encode_as<T: Serialize>(version: u8, message: &T) -> Vec<u8> {
 }
 
 /// Encodes a message uncompressed, for what is written often and read locally (the app's
-/// stored records: an Automerge save is already compressed, and a phone's CPU is slow).
+/// stored records: an Automerge save is already compressed, and a phone's CPU is slow),
+/// in [`STORAGE_VERSION`].
 /// [`decode`] reads it like any other message.
 pub fn encode_uncompressed<T: Serialize>(message: &T) -> Vec<u8> {
     let body = postcard::to_allocvec(message).unwrap_or_default();
-    [&[PROTOCOL_VERSION, UNCOMPRESSED][..], &body].concat()
+    [&[STORAGE_VERSION, UNCOMPRESSED][..], &body].concat()
 }
 
 /// Decodes a message, checking its version and compression. Never panics, whatever the bytes.

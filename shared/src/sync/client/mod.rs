@@ -311,16 +311,16 @@ impl SyncClient {
         Ok(summary)
     }
 
-    /// Drops the records that left the device's scope: those `removed` names, and, after
-    /// a `complete` answer, every record it neither sent nor acknowledged (`kept`). A
+    /// Drops the records that left the device's scope: those `removed` names (which may
+    /// have been acknowledged in the same answer), and, after a `complete` answer, every
+    /// record it neither sent nor acknowledged (`kept`). A
     /// record with unsent changes stays until they are acknowledged (the server names it
     /// again then). Returns how many were dropped.
     fn leave_scope(&mut self, kept: &BTreeSet<DocId>, removed: &[DocId], complete: bool) -> usize {
-        let leaving: Vec<DocId> = if complete {
-            self.documents.keys().filter(|id| !kept.contains(id)).copied().collect()
-        } else {
-            removed.to_vec()
-        };
+        let mut leaving: Vec<DocId> = removed.to_vec();
+        if complete {
+            leaving.extend(self.documents.keys().filter(|id| !kept.contains(id)));
+        }
         let mut dropped = 0;
         for doc_id in leaving {
             if self.outbox.contains_key(&doc_id) || self.documents.remove(&doc_id).is_none() {
