@@ -7,12 +7,14 @@
 //! W3 cold start: a new device receives 1,000 and then 10,000 documents.
 //! W4 hot documents: 5 devices keep editing 20 documents, with and without the document cache.
 //! W5 load: 1,000 devices, each 5 documents x 5 edits, 50 at a time.
-//! (W6 dashboards, H1/H2 hostile input, W7 plans and W8 budgets run alone: BMMS_BENCH_ONLY.)
+//! (W6 dashboards, H1/H2 hostile input, W7 plans, W8 budgets and the field figures over an
+//! emulated 2G link run alone: BMMS_BENCH_ONLY.)
 
 mod ab;
 mod baseline;
 mod budget;
 mod dashboards;
+mod field;
 mod harness;
 mod hostile;
 mod plans;
@@ -81,6 +83,18 @@ async fn main() -> Result<()> {
         return Ok(());
     }
 
+    // BMMS_BENCH_ONLY=field runs only the field figures (issue 18) over an emulated 2G link.
+    if std::env::var("BMMS_BENCH_ONLY").as_deref() == Ok("field") {
+        uncached_server.kill().await.ok();
+        println!("Field figures (seeding 100,000 assessments, then 2G and slow 2G) ...");
+        let mut figures = field::field_figures(bench.clone()).await?;
+        figures["baseline"] = baseline::measure(&bench, &admin_url).await?;
+        let table = format!("{}\n{}", field::table(&figures), baseline::rows(&figures["baseline"], 1));
+        println!("\n{table}\n{}", serde_json::to_string_pretty(&figures)?);
+        write_section("field-bench", "Field sync over 2G (issue 18)", "BMMS_BENCH_ONLY=field scripts/bench", &table, &figures)?;
+        server.kill().await.ok();
+        return Ok(());
+    }
     // BMMS_BENCH_ONLY=plans runs only W7 (issue 14), prints it and writes its own section.
     if std::env::var("BMMS_BENCH_ONLY").as_deref() == Ok("plans") {
         uncached_server.kill().await.ok();

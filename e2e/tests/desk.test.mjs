@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { testWorld, firstVisit, docImages as images } from "./harness.mjs";
-import { synced, setField, goOffline, openTab } from "./pages.mjs";
+import { synced, setField, goOffline, openTab, giveMunicipality, assessAt } from "./pages.mjs";
 
 const world = testWorld({ desktop: true });
 const officerPhone = (username, name) => world.officerPhone("MILG", username, name);
@@ -34,10 +34,11 @@ test("a conflict made offline by two officers is settled at the desk, and both o
   const ana = await officerPhone("ana.officer", "Ana Mangudadatu");
   const ben = await officerPhone("ben.officer", "Ben Ampatuan");
   const desk = await supervisorDesk("sofia.supervisor", "Sofia Sema");
+  // Both work in the City of Lamitan: their phones hold its assessments.
+  for (const officer of ["ana.officer", "ben.officer"]) await giveMunicipality(desk.page, officer, "Basilan", "City of Lamitan");
 
   // Ana records the assessment online; Ben's phone receives it.
-  await openTab(ana.page, "Assessments");
-  await ana.page.getByRole("button", { name: "New assessment" }).click();
+  await assessAt(ana.page, ["Basilan", "City of Lamitan", "Arco", "1900702001"]);
   await setField(ana.page, "Community (barangay)", "Poblacion");
   await setField(ana.page, "Households", "100");
   await synced(ana.page);

@@ -62,3 +62,28 @@ export async function setUpAuthenticatorApp(page) {
   await page.getByRole("button", { name: "I have saved them: continue" }).click();
   return { phone, recoveryCodes };
 }
+
+/**
+ * At the desk's Team and tasks (open on `page`): gives the field officer `username` the
+ * city or municipality `municipality` of `province`, and waits until it is saved.
+ */
+export async function giveMunicipality(page, username, province, municipality) {
+  await openTab(page, "Team and tasks");
+  await page.locator('select[name="scope-officer"]').selectOption(username);
+  const adder = page.locator(".area-adder");
+  await adder.locator('select[name="scope-province"]').selectOption({ label: province });
+  await adder.locator('select[name="scope-municipality"]').selectOption({ label: municipality });
+  await adder.getByRole("button", { name: "Add" }).click();
+  await page.locator("#officer-areas li").filter({ hasText: municipality }).waitFor();
+}
+
+/** A new assessment on an officer's `page`, placed with the picker. */
+export async function assessAt(page, [province, municipality, barangay, code]) {
+  await openTab(page, "Assessments");
+  await page.getByRole("button", { name: "New assessment" }).click();
+  await page.getByLabel("Place: province").selectOption({ label: province });
+  await page.getByLabel("Place: city or municipality").selectOption({ label: municipality });
+  await page.getByLabel("Place: barangay").selectOption({ label: barangay });
+  await page.getByText(`PSGC code ${code}.`).waitFor();
+}
+

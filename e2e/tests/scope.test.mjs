@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { testWorld, atTheDesk } from "./harness.mjs";
-import { synced, setField, openTab } from "./pages.mjs";
+import { synced, setField, openTab, giveMunicipality, assessAt } from "./pages.mjs";
 
 const world = testWorld({ desktop: true });
 
@@ -13,13 +13,8 @@ const LAMITAN = ["Basilan", "City of Lamitan", "Arco", "1900702001"];
 const LANTAWAN = ["Basilan", "Lantawan", "Atong-atong", "1900703001"];
 
 /** A new assessment at `place`, whose community is the barangay, made on `page`. */
-async function assess(page, [province, municipality, barangay, code], households) {
-  await openTab(page, "Assessments");
-  await page.getByRole("button", { name: "New assessment" }).click();
-  await page.getByLabel("Place: province").selectOption({ label: province });
-  await page.getByLabel("Place: city or municipality").selectOption({ label: municipality });
-  await page.getByLabel("Place: barangay").selectOption({ label: barangay });
-  await page.getByText(`PSGC code ${code}.`).waitFor();
+async function assess(page, place, households) {
+  await assessAt(page, place);
   await setField(page, "Households", households);
 }
 
@@ -36,13 +31,6 @@ async function onThePhone(page) {
   return titles.sort();
 }
 
-async function giveMunicipality(desk, province, municipality) {
-  const form = desk.page.locator(".area-adder");
-  await form.locator('select[name="scope-province"]').selectOption({ label: province });
-  await form.locator('select[name="scope-municipality"]').selectOption({ label: municipality });
-  await form.getByRole("button", { name: "Add" }).click();
-  await desk.page.getByRole("status").filter({ hasText: "phone follows at its next sync" }).waitFor();
-}
 
 test("a municipality given at the desk reaches the officer's phone at the next sync, and leaves it when taken back", async () => {
   const ben = await world.officerPhone("MILG", "ben.officer", "Ben Ampatuan");
@@ -58,15 +46,14 @@ test("a municipality given at the desk reaches the officer's phone at the next s
   await openTab(desk.page, "Team and tasks");
   await desk.page.locator('select[name="scope-officer"]').selectOption("ana.officer");
   await desk.page.locator("#officer-areas").filter({ hasText: "None given" }).waitFor();
-  await giveMunicipality(desk, "Basilan", "Lantawan");
-  await desk.page.locator("#officer-areas li").filter({ hasText: "Lantawan" }).waitFor();
+  await giveMunicipality(desk.page, "ana.officer", "Basilan", "Lantawan");
+  await desk.page.getByRole("status").filter({ hasText: "phone follows at its next sync" }).waitFor();
 
   await syncNow(ana.page);
   assert.deepEqual(await onThePhone(ana.page), ["Atong-atong"], "Lantawan's assessment reached her phone");
 
   // Moved to Lamitan: Lantawan's leaves, Lamitan's arrives.
-  await giveMunicipality(desk, "Basilan", "City of Lamitan");
-  await desk.page.locator("#officer-areas li").filter({ hasText: "City of Lamitan" }).waitFor();
+  await giveMunicipality(desk.page, "ana.officer", "Basilan", "City of Lamitan");
   await desk.page.getByRole("button", { name: "Remove Lantawan" }).click();
   await desk.page.locator("#officer-areas li").filter({ hasText: "Lantawan" }).waitFor({ state: "detached" });
   await syncNow(ana.page);
