@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
 
-use crate::harness::{at_most, Bench, Device, Result, Session};
+use crate::harness::{at_most, log_in, Bench, Device, Result};
 
 /// A link as DevTools' presets describe one.
 #[derive(Clone, Copy)]
@@ -129,22 +129,6 @@ async fn seed(bench: &Bench, device: &mut Device, municipality: &str, count: usi
     Ok(made)
 }
 
-/// Signs in over `base` with `http`; the session.
-async fn sign_in_over(http: &reqwest::Client, base: &str, username: &str, password: &str) -> Result<Session> {
-    let response = http.post(format!("{base}/api/v1/auth/login")).json(&json!({"username": username, "password": password})).send().await?;
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.contains("bmms_session="))
-        .and_then(|v| v.split(';').next())
-        .ok_or("no session cookie")?
-        .to_owned();
-    let me: Value = response.json().await?;
-    Ok(Session { cookie, csrf: me["csrf_token"].as_str().unwrap_or_default().to_owned() })
-}
-
 /// One sync of `device` over `base` with `http`; the answer is taken.
 async fn sync_over(http: &reqwest::Client, base: &str, device: &mut Device) -> Result<()> {
     let body = Bench::prepare(device)?;
@@ -178,7 +162,7 @@ pub async fn field_figures(bench: Arc<Bench>) -> Result<Value> {
     // municipalities; made by seeding officers, 50,000 each, at a few at once.
     let others = ["1900703000", "1900704000", "1900705000", "1900706000", "1900707000", "1900708000", "1900709000", "1900710000", "1900711000", "1900712000", "1903601000", "1903602000"];
     let mut plan: Vec<(&str, usize)> = vec![("1900702000", 2_000)];
-    plan.extend(others.iter().map(|m| (*m, 98_000 / others.len())));
+    plan.extend(others.iter().enumerate().map(|(i, m)| (*m, 98_000 / others.len() + usize::from(i < 98_000 % others.len()))));
     let seeded_at = Instant::now();
     let seeders: Vec<(usize, (&'static str, usize))> = plan.into_iter().enumerate().collect();
     let bench_for_seeding = bench.clone();
@@ -211,13 +195,13 @@ pub async fn field_figures(bench: Arc<Bench>) -> Result<Value> {
 
     let http = fresh_connections()?;
     let mut results = json!({"assessments": seeded, "seeding_seconds": seeding_seconds});
-    for link in [TWO_G, SLOW_TWO_G] {
+    for (run, link) in [TWO_G, SLOW_TWO_G].into_iter().enumerate() {
         let counted = Arc::new(Counted::default());
         let base = format!("http://{}", shaped_proxy(bench.direct.trim_start_matches("http://").to_owned(), link, counted.clone()).await?);
 
         // F3: sign in, register this phone, first sync.
         let started = Instant::now();
-        let session = sign_in_over(&http, &base, "bench.field", &password).await?;
+        let session = log_in(&http, &base, "bench.field", &password).await?;
         let registered: Value = http
             .post(format!("{base}/api/v1/devices"))
             .header("cookie", &session.cookie)
@@ -238,22 +222,25 @@ pub async fn field_figures(bench: Arc<Bench>) -> Result<Value> {
 
         // F1 and F2: dirty records, one exchange each.
         let docs: Vec<DocId> = phone.client.documents().keys().copied().collect();
-        let mut dirty = |n: usize, round: usize| -> Result<()> {
+        // Each link's phone writes notes of its own (writing the value a record holds
+        // already makes no change).
+        let dirty = |phone: &mut Device, n: usize, round: usize| -> Result<()> {
             for doc in docs.iter().take(n) {
-                phone.client.edit(*doc, |e| e.set("notes", FieldValue::Text(format!("visited again, round {round}"))))?;
+                phone.client.edit(*doc, |e| e.set("notes", FieldValue::Text(format!("visited again: run {run}, round {round}"))))?;
             }
             Ok(())
         };
-        dirty(1, 1)?;
+        dirty(&mut phone, 1, 1)?;
         let started = Instant::now();
         sync_over(&http, &base, &mut phone).await?;
         let one = figure(started, &counted);
-        dirty(50, 2)?;
+        dirty(&mut phone, 50, 2)?;
         let started = Instant::now();
         sync_over(&http, &base, &mut phone).await?;
         let fifty = figure(started, &counted);
-        if phone.client.pending_count() != 0 {
-            return Err("edits were left unsent".into());
+        let sent = fifty["bytes_up"].as_u64().unwrap_or(0);
+        if phone.client.pending_count() != 0 || sent < 50 * 30 {
+            return Err(format!("the 50 edits did not all go out ({sent} bytes up)").into());
         }
         results[link.name] = json!({"first_sign_in_2000_of_100000": first_sign_in, "one_dirty_record": one, "fifty_dirty_records": fifty});
     }

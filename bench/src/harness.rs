@@ -104,6 +104,22 @@ where
     Ok(results)
 }
 
+/// Signs `username` in at `base` with `http`; the session.
+pub async fn log_in(http: &reqwest::Client, base: &str, username: &str, password: &str) -> Result<Session> {
+    let response = http.post(format!("{base}/api/v1/auth/login")).json(&json!({"username": username, "password": password})).send().await?;
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.contains("bmms_session="))
+        .and_then(|v| v.split(';').next())
+        .ok_or("no session cookie")?
+        .to_owned();
+    let me: Value = response.json().await?;
+    Ok(Session { cookie, csrf: me["csrf_token"].as_str().unwrap_or_default().to_owned() })
+}
+
 pub struct Bench {
     /// The server's address through the byte-counting proxy.
     pub base: String,
@@ -147,23 +163,7 @@ impl Bench {
     /// A new user of `org` with `role`, signed in.
     pub async fn sign_in_as(&self, org: &str, username: &str, role: &str) -> Result<Session> {
         let password = self.create_user(org, username, role)?;
-        let response = self
-            .http
-            .post(format!("{}/api/v1/auth/login", self.base))
-            .json(&json!({"username": username, "password": password}))
-            .send()
-            .await?;
-        let cookie = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.contains("bmms_session="))
-            .and_then(|v| v.split(';').next())
-            .ok_or("no session cookie")?
-            .to_owned();
-        let me: Value = response.json().await?;
-        Ok(Session { cookie, csrf: me["csrf_token"].as_str().unwrap_or_default().to_owned() })
+        log_in(&self.http, &self.base, username, &password).await
     }
 
     pub async fn device(&self, session: &Session) -> Result<Device> {

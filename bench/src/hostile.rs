@@ -50,9 +50,10 @@ fn bomb(count: u64) -> Vec<u8> {
             kind: bmms_shared::records::RecordKind::ManaAssessment,
             changes: vec![],
         }],
+        scope_version: 0,
     };
     let mut body = bmms_shared::sync::protocol::encode_uncompressed(&request)[2..].to_vec();
-    body.pop();
+    body.truncate(body.len() - 2); // the scope version and the change count (the bomb ends before either)
     let mut n = count;
     while n >= 0x80 {
         body.push((n as u8) | 0x80);
