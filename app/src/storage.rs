@@ -145,14 +145,15 @@ impl Storage {
             .map(|summary| (bytes(&protocol::encode_uncompressed(&summary)), Some(JsValue::from_str(&summary.doc_id.to_string()))))
             .collect();
         let tx = self.db.transaction(&[RECORDS, DEVICE, SUMMARIES], TransactionMode::ReadWrite).map_err(failed)?;
-        tx.store(RECORDS).map_err(failed)?.put_all(records.into_iter()).await.map_err(failed)?;
-        if !summaries.is_empty() {
-            tx.store(SUMMARIES).map_err(failed)?.put_all(summaries.into_iter()).await.map_err(failed)?;
-        }
+        // Deletions first: a record both removed and written (it came back) is kept.
         for doc_id in removed {
             let key = JsValue::from_str(&doc_id.to_string());
             tx.store(RECORDS).map_err(failed)?.delete(key.clone()).await.map_err(failed)?;
             tx.store(SUMMARIES).map_err(failed)?.delete(key).await.map_err(failed)?;
+        }
+        tx.store(RECORDS).map_err(failed)?.put_all(records.into_iter()).await.map_err(failed)?;
+        if !summaries.is_empty() {
+            tx.store(SUMMARIES).map_err(failed)?.put_all(summaries.into_iter()).await.map_err(failed)?;
         }
         let device = tx.store(DEVICE).map_err(failed)?;
         if let Some((identity, scope_version)) = identity {

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::harness::{at_most, log_in, Bench, Device, Result};
 
-/// A link as DevTools' presets describe one.
+/// A link as issue 18 profiles one (its "2G" and "slow 2G").
 #[derive(Clone, Copy)]
 pub struct Link {
     pub name: &'static str,

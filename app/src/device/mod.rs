@@ -154,7 +154,9 @@ pub async fn start(status: Status) {
         // protocol 2 needs no such thing: its first scoped answer is complete.
         let cursor = if loaded.cursor_protocol < RecordKind::newest_since() { 0 } else { identity.cursor };
         SyncClient::restore(identity.device_id, ActorId::from(identity.actor.clone()), cursor, loaded.records)
-            .map(|client| client.with_scope_version(loaded.scope_version))
+            // An app of protocol 2 (a rollback) left the scope version as it was while the
+            // server forgot removals it could not act on: from 0, the next answer is complete.
+            .map(|client| client.with_scope_version(if loaded.cursor_protocol >= 3 { loaded.scope_version } else { 0 }))
             .map_err(|err| status.last_error.set(Some(err.to_string())))
             .ok()
     });

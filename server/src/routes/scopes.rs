@@ -74,6 +74,8 @@ pub async fn set_areas(
     }
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let officer = field_officer(&mut tx, &username).await?;
+    // Two supervisors saving at once take turns (the second replaces the first's list).
+    lock(&mut tx, "areas", officer).await?;
     sqlx::query("delete from officer_areas where user_id = $1").bind(officer).execute(&mut *tx).await?;
     sqlx::query(
         "insert into officer_areas (org_id, user_id, municipality_code, given_by) select $1, $2, code, $3 from unnest($4::text[]) code",
@@ -94,6 +96,16 @@ pub async fn set_areas(
     tx.commit().await?;
     state.events.announce(caller.org_id, Topic::Devices);
     Ok(Json(OfficerAreas { municipalities }))
+}
+
+/// Until the transaction ends, the one change of `what` of `user` in progress.
+async fn lock(tx: &mut OrgTx, what: &str, user: UserId) -> sqlx::Result<()> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1 || ':' || $2::text, 0))")
+        .bind(what)
+        .bind(user)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Whose devices a pin is for: the caller's, or a supervisor's officer's.
@@ -128,6 +140,8 @@ pub async fn pin(
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let holder = pin_holder(&mut tx, &signed_in, &caller, &pin).await?;
     require_record(&mut tx, id).await?;
+    // Pins of one person are counted one request at a time.
+    lock(&mut tx, "pins", holder).await?;
     let pinned: i64 = sqlx::query_scalar(
         "select count(*) from record_pins where user_id = $1 and doc_id <> $2 and pinned_at > now() - make_interval(days => $3)",
     )

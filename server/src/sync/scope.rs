@@ -1,7 +1,6 @@
 //! A field officer's device holds its scope, not the whole organization: the assessments
-//! of the municipalities a supervisor gave the officer (all of the organization's while
-//! none is given), the tasks assigned to them, the records they created and those they
-//! pinned in the last 30 days (the SQL function `officer_scope`, migration 0037). Other
+//! of the municipalities a supervisor gave the officer, the tasks assigned to them, the
+//! records they created and those they pinned in the last 30 days (the SQL function `officer_scope`, migration 0037). Other
 //! roles' devices hold the whole organization, as before.
 //!
 //! The server remembers what it told each scoped device it holds (`device_scope`), and
@@ -86,7 +85,9 @@ pub async fn reconcile(tx: &mut OrgTx, device_id: DeviceId, officer: UserId, cur
         .await?;
     let mut reconciled =
         Reconciled { complete: !held_any, version: taken, delivered_up_to, ..Reconciled::default() };
-    if !whole.is_empty() || !removed.is_empty() {
+    // A device's first scoped answer raises its version too, so that a device which took
+    // any scoped answer echoes at least 1 (`forget` relies on it).
+    if !whole.is_empty() || !removed.is_empty() || taken == 0 {
         let current: i64 = sqlx::query_scalar("select scope_version from devices where id = $1")
             .bind(device_id)
             .fetch_one(&mut **tx)
@@ -154,8 +155,10 @@ pub async fn settle_sent(tx: &mut OrgTx, device_id: DeviceId, held: &[DocId], ou
 }
 
 /// A device of a role that holds the whole organization: what it was told it holds as a
-/// scoped device is forgotten. True when it had been scoped and has not taken an
-/// unscoped answer since (its scope version is not 0): it is then sent everything whole.
+/// scoped device is forgotten. True when it took a scoped answer and no unscoped one
+/// since (it echoes a scope version: every scoped answer carries 1 or more, every
+/// unscoped one 0): it may have dropped records, so it is sent everything whole. A
+/// device that echoes 0 never dropped anything since its cursor.
 pub async fn forget(tx: &mut OrgTx, device_id: DeviceId, taken: u64) -> sqlx::Result<bool> {
     if taken == 0 {
         return Ok(false);

@@ -337,3 +337,19 @@ async fn a_phone_that_starts_again_from_nothing_keeps_its_unsent_edit_until_stor
     assert_eq!(ana.client.pending_count(), 0, "the edit was stored");
     assert_eq!(held(&ana), ids([&lamitan]), "the edited record left once stored; Lamitan's arrived");
 }
+
+#[tokio::test]
+async fn an_officer_who_becomes_a_supervisor_receives_the_whole_organization_on_the_same_phone() {
+    let Team { app, mut ana, lamitan, lantawan, .. } = team(2).await;
+    // Her scope is empty: her first answers carry nothing.
+    ana.sync(&app).await;
+    ana.sync(&app).await;
+    assert!(held(&ana).is_empty());
+    sqlx::query("update memberships set role = 'supervisor' where user_id = (select id from users where username = 'ana')")
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    ana.browser = app.sign_in("ana").await;
+    ana.sync(&app).await;
+    assert_eq!(held(&ana), ids([&lamitan, &lantawan]), "records made before her cursor reach her too");
+}

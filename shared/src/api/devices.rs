@@ -64,8 +64,8 @@ pub struct DeviceHealth {
 }
 
 /// `GET` and `PUT /api/v1/officers/{username}/areas`: the municipalities (PSGC codes of
-/// cities and municipalities) whose assessments an officer's devices hold. Empty: all of
-/// the organization's (docs/sync-protocol.md, "Sync scope").
+/// cities and municipalities) whose assessments an officer's devices hold. Empty: none
+/// but their own (docs/sync-protocol.md, "Sync scope").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OfficerAreas {

@@ -336,7 +336,9 @@ impl SyncClient {
     /// Records dropped since the last call: the app deletes them from its storage with the
     /// next write ([`SyncClient::mark_removed`] if that write fails).
     pub fn take_removed(&mut self) -> Vec<DocId> {
-        std::mem::take(&mut self.removed).into_iter().collect()
+        // A record that came back meanwhile (sent whole again, imported) stays.
+        let documents = &self.documents;
+        std::mem::take(&mut self.removed).into_iter().filter(|id| !documents.contains_key(id)).collect()
     }
 
     /// Records whose deletion from storage failed: named by the next [`Self::take_removed`]
