@@ -3,7 +3,7 @@
 //! about where there is one. The desk's calls (`crate::desk::api`) read answers here too.
 
 use bmms_shared::api::{
-    AssessmentRow, Bdp, DeviceRegistration, ErrorBody, LoginRequest, Me, NewPasskey, Page, PasskeyAdded, PasskeyAnswer,
+    AssessmentQuery, AssessmentRow, Bdp, DeviceRegistration, ErrorBody, LoginRequest, Me, NewPasskey, Page, PasskeyAdded, PasskeyAnswer,
     PasskeyChallenge, PasskeyName, PasswordChosen, Pin, Pinned, PpaImplementation, RecoveryCodes, SecondFactorCode,
     SecondFactors, SetUpPassword, SignInStep, SignedOut, SsoLinkStart, SsoProvider, Standing, Submitted, TotpSetUp, CSRF_HEADER,
 };
@@ -11,6 +11,8 @@ use bmms_shared::{DocId, OrgId};
 use bmms_shared::sync::protocol::CONTENT_TYPE;
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::text::t;
 
@@ -305,12 +307,34 @@ pub async fn bdp() -> Result<Bdp, Problem> {
 /// The organization's assessments whose community's name holds `search` (online: the
 /// server's records, beyond what this phone holds).
 pub async fn search_assessments(search: &str) -> Result<Page<AssessmentRow>, Problem> {
-    let query = format!("/api/v1/assessments?search={}&limit=10", String::from(js_sys::encode_uri_component(search)));
-    let response = Request::get(&query).send().await.map_err(|_| Problem::unreachable())?;
+    let query = AssessmentQuery { search: Some(search.to_owned()), limit: 10, ..AssessmentQuery::default() };
+    let response = Request::get(&address("/api/v1/assessments", &query)).send().await.map_err(|_| Problem::unreachable())?;
     read(response).await
 }
 
 /// Keeps a record on this person's devices for 30 days (it comes at the next sync).
 pub async fn pin(csrf_token: &str, id: DocId) -> Result<Pinned, Problem> {
     post(&format!("/api/v1/records/{id}/pin"), csrf_token, &Pin::default()).await
+}
+
+/// `path?key=value&...` for one of the API's query types: the fields it serializes (it
+/// leaves out what is not set), encoded for an address; `path` alone when none is.
+pub fn address(path: &str, query: &impl Serialize) -> String {
+    let Ok(Value::Object(fields)) = serde_json::to_value(query) else { return path.to_owned() };
+    let pairs: Vec<String> = fields
+        .into_iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(key, value)| {
+            let value = match value {
+                Value::String(text) => text,
+                other => other.to_string(),
+            };
+            format!("{key}={}", String::from(js_sys::encode_uri_component(&value)))
+        })
+        .collect();
+    if pairs.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", pairs.join("&"))
+    }
 }

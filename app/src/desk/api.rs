@@ -9,9 +9,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
 
-pub use crate::api::{post, Problem};
+pub use crate::api::{address, post, Problem};
 use crate::api::read;
 
 impl Problem {
@@ -88,28 +87,6 @@ impl Latest {
     /// Whether `ticket` is still the latest (not when the screen has gone).
     pub fn is(self, ticket: u64) -> bool {
         self.0.try_get_value() == Some(ticket)
-    }
-}
-
-/// `path?key=value&...` for one of the API's query types: the fields it serializes (it
-/// leaves out what is not set), encoded for an address; `path` alone when none is.
-pub fn address(path: &str, query: &impl Serialize) -> String {
-    let Ok(Value::Object(fields)) = serde_json::to_value(query) else { return path.to_owned() };
-    let pairs: Vec<String> = fields
-        .into_iter()
-        .filter(|(_, value)| !value.is_null())
-        .map(|(key, value)| {
-            let value = match value {
-                Value::String(text) => text,
-                other => other.to_string(),
-            };
-            format!("{key}={}", String::from(js_sys::encode_uri_component(&value)))
-        })
-        .collect();
-    if pairs.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{path}?{}", pairs.join("&"))
     }
 }
 

@@ -88,11 +88,12 @@ pub async fn reconcile(tx: &mut OrgTx, device_id: DeviceId, officer: UserId, cur
     // A device's first scoped answer raises its version too, so that a device which took
     // any scoped answer echoes at least 1 (`forget` relies on it).
     if !whole.is_empty() || !removed.is_empty() || taken == 0 {
-        let current: i64 = sqlx::query_scalar("select scope_version from devices where id = $1")
+        let raised: i64 = sqlx::query_scalar("update devices set scope_version = greatest(scope_version, $2) + 1 where id = $1 returning scope_version")
             .bind(device_id)
+            .bind(taken as i64)
             .fetch_one(&mut **tx)
             .await?;
-        reconciled.version = (current as u64).max(taken) + 1;
+        reconciled.version = raised as u64;
         sqlx::query(
             "insert into device_scope (org_id, device_id, doc_id, present, version)
              select $1, $2, t.id, t.present, $5 from unnest($3::uuid[], $4::bool[]) as t(id, present)
@@ -105,11 +106,6 @@ pub async fn reconcile(tx: &mut OrgTx, device_id: DeviceId, officer: UserId, cur
         .bind(reconciled.version as i64)
         .execute(&mut **tx)
         .await?;
-        sqlx::query("update devices set scope_version = $2 where id = $1")
-            .bind(device_id)
-            .bind(reconciled.version as i64)
-            .execute(&mut **tx)
-            .await?;
     }
     reconciled.whole = whole;
     reconciled.removed = removed;
