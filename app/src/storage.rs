@@ -3,6 +3,9 @@
 //!   and its open conflicts (a `StoredRecord`, encoded like a sync message);
 //! - `summaries`: per record, the few fields its list shows (a `Summary`), so that lists
 //!   open without loading every document (since version 2);
+//! - `photos`: the bytes of each photo taken on the device, by name (since version 3);
+//! - `photo_list`: per photo, its record, size and whether the server has it whole (a
+//!   `PhotoEntry`), so the app knows its photos without reading their bytes;
 //! - `device`: this device's identity and sync cursor (`identity`), the sync protocol the
 //!   cursor was read with (`cursor_protocol`), the scope version taken with it
 //!   (`scope_version`, docs/sync-protocol.md "Sync scope"), the signed-in person as last seen (`me`, so
@@ -26,8 +29,10 @@ use bmms_shared::{DeviceId, DocId, UserId};
 use wasm_bindgen::JsValue;
 
 const NAME: &str = "bmms";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 const RECORDS: &str = "records";
+const PHOTOS: &str = "photos";
+const PHOTO_LIST: &str = "photo_list";
 const SUMMARIES: &str = "summaries";
 const DEVICE: &str = "device";
 /// The key, in `device`, of the protocol the stored cursor was read with.
@@ -44,6 +49,19 @@ pub struct Identity {
     pub user_id: UserId,
     pub display_name: String,
     pub cursor: u64,
+}
+
+/// A photo taken on this device (its bytes are kept apart, in `photos`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhotoEntry {
+    /// Its name: the SHA-256 of its bytes (`bmms_shared::photos`).
+    pub name: String,
+    /// The record it was taken for.
+    pub record: DocId,
+    pub size: u64,
+    pub media_type: String,
+    /// The server has it whole.
+    pub uploaded: bool,
 }
 
 /// The open database.
@@ -70,6 +88,7 @@ pub struct Loaded {
     pub summaries: Vec<Summary>,
     /// Stored records this build could not read; they stay in storage.
     pub unreadable: usize,
+    pub photos: Vec<PhotoEntry>,
 }
 
 fn failed(err: impl std::fmt::Debug) -> String {
@@ -83,6 +102,8 @@ impl Storage {
             .add_object_store(ObjectStore::new(RECORDS))
             .add_object_store(ObjectStore::new(DEVICE))
             .add_object_store(ObjectStore::new(SUMMARIES))
+            .add_object_store(ObjectStore::new(PHOTOS))
+            .add_object_store(ObjectStore::new(PHOTO_LIST))
             .build()
             .await
             .map_err(failed)?;
@@ -91,7 +112,7 @@ impl Storage {
 
     /// Everything the device keeps.
     pub async fn load(&self) -> Result<Loaded, String> {
-        let tx = self.db.transaction(&[RECORDS, DEVICE, SUMMARIES], TransactionMode::ReadOnly).map_err(failed)?;
+        let tx = self.db.transaction(&[RECORDS, DEVICE, SUMMARIES, PHOTO_LIST], TransactionMode::ReadOnly).map_err(failed)?;
         let device = tx.store(DEVICE).map_err(failed)?;
         let identity = device
             .get(JsValue::from_str("identity"))
@@ -121,7 +142,9 @@ impl Storage {
         let summaries = tx.store(SUMMARIES).map_err(failed)?.get_all(None, None).await.map_err(failed)?;
         let summaries =
             summaries.into_iter().filter_map(|v| protocol::decode(&js_sys::Uint8Array::new(&v).to_vec()).ok()).collect();
-        Ok(Loaded { identity, cursor_protocol, scope_version, me, last_sync, unreadable: total - records.len(), records, summaries })
+        let photos = tx.store(PHOTO_LIST).map_err(failed)?.get_all(None, None).await.map_err(failed)?;
+        let photos = photos.into_iter().filter_map(|v| protocol::decode(&js_sys::Uint8Array::new(&v).to_vec()).ok()).collect();
+        Ok(Loaded { identity, cursor_protocol, scope_version, me, last_sync, unreadable: total - records.len(), records, summaries, photos })
     }
 
     /// Writes `records` (what changed since the last save) with their new `summaries`,
@@ -182,9 +205,35 @@ impl Storage {
         committed(tx).await
     }
 
+    /// Keeps a photo taken on the device: its bytes and its entry, in one transaction.
+    pub async fn save_photo(&self, entry: &PhotoEntry, photo: &[u8]) -> Result<(), String> {
+        let tx = self.db.transaction(&[PHOTOS, PHOTO_LIST], TransactionMode::ReadWrite).map_err(failed)?;
+        let key = JsValue::from_str(&entry.name);
+        tx.store(PHOTOS).map_err(failed)?.put(&bytes(photo), Some(&key)).await.map_err(failed)?;
+        tx.store(PHOTO_LIST).map_err(failed)?.put(&bytes(&protocol::encode_uncompressed(entry)), Some(&key)).await.map_err(failed)?;
+        committed(tx).await
+    }
+
+    /// Writes a photo's entry again (it was uploaded).
+    pub async fn save_photo_entry(&self, entry: &PhotoEntry) -> Result<(), String> {
+        let tx = self.db.transaction(&[PHOTO_LIST], TransactionMode::ReadWrite).map_err(failed)?;
+        let key = JsValue::from_str(&entry.name);
+        tx.store(PHOTO_LIST).map_err(failed)?.put(&bytes(&protocol::encode_uncompressed(entry)), Some(&key)).await.map_err(failed)?;
+        committed(tx).await
+    }
+
+    /// The bytes of the photo `name`, if the device has them.
+    pub async fn photo(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
+        let tx = self.db.transaction(&[PHOTOS], TransactionMode::ReadOnly).map_err(failed)?;
+        let found = tx.store(PHOTOS).map_err(failed)?.get(JsValue::from_str(name)).await.map_err(failed)?;
+        Ok(found.map(|v| js_sys::Uint8Array::new(&v).to_vec()))
+    }
+
     /// Forgets every record and the device's identity (only ever with nothing unsynced).
     pub async fn clear_device(&self) -> Result<(), String> {
-        let tx = self.db.transaction(&[RECORDS, DEVICE, SUMMARIES], TransactionMode::ReadWrite).map_err(failed)?;
+        let tx = self.db.transaction(&[RECORDS, DEVICE, SUMMARIES, PHOTOS, PHOTO_LIST], TransactionMode::ReadWrite).map_err(failed)?;
+        tx.store(PHOTOS).map_err(failed)?.clear().await.map_err(failed)?;
+        tx.store(PHOTO_LIST).map_err(failed)?.clear().await.map_err(failed)?;
         tx.store(RECORDS).map_err(failed)?.clear().await.map_err(failed)?;
         tx.store(SUMMARIES).map_err(failed)?.clear().await.map_err(failed)?;
         tx.store(DEVICE).map_err(failed)?.clear().await.map_err(failed)?;

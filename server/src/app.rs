@@ -62,10 +62,17 @@ pub struct Settings {
     pub public_url: String,
     /// The OpenID Connect providers people may sign in with.
     pub oidc_providers: Vec<crate::auth::oidc::Provider>,
+    /// Where whole photos are kept.
+    pub photos: crate::photo_store::PhotoStore,
 }
 
 impl Settings {
-    pub fn from_args(args: &ServeArgs, certification_key: Signer, factor_key: FactorKey) -> anyhow::Result<Self> {
+    pub fn from_args(
+        args: &ServeArgs,
+        certification_key: Signer,
+        factor_key: FactorKey,
+        photos: crate::photo_store::PhotoStore,
+    ) -> anyhow::Result<Self> {
         let public_url = match &args.public_url {
             Some(url) => url.clone(),
             None => format!("http://localhost:{}", args.listen.port()).parse()?,
@@ -89,6 +96,7 @@ impl Settings {
                 Some(path) => crate::auth::oidc::Provider::load_all(path)?,
                 None => Vec::new(),
             },
+            photos,
         })
     }
 

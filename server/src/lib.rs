@@ -18,6 +18,7 @@ pub mod key_file;
 pub mod limits;
 pub mod metrics;
 pub mod people;
+pub mod photo_store;
 pub mod proposals;
 pub mod routes;
 pub mod sync;

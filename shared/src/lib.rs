@@ -4,6 +4,7 @@
 pub mod api;
 pub mod budget;
 pub mod ids;
+pub mod photos;
 pub mod plain_text;
 pub mod plans;
 pub mod policy;

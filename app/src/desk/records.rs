@@ -4,6 +4,7 @@
 
 use bmms_shared::api::{AssessmentQuery, AssessmentRow, ChangeKind, Page, Record, RecordHistory as History};
 use bmms_shared::records::mana::{SECTORS, STATUSES};
+use bmms_shared::records::FieldType;
 use bmms_shared::DocId;
 use leptos::prelude::*;
 use serde_json::Value;
@@ -208,6 +209,24 @@ fn shown(value: &Value) -> String {
     }
 }
 
+/// A record's photos, each opening whole in a new tab; one the phone has not sent yet
+/// says so.
+fn photos(value: &Value) -> impl IntoView {
+    let names: Vec<String> = serde_json::from_value(value.clone()).unwrap_or_default();
+    view! {
+        <ul class="photo-list">{names.into_iter().enumerate().map(|(at, name)| {
+            let missing = RwSignal::new(false);
+            view! {
+                <li><a href=format!("/api/v1/photos/{name}") target="_blank" rel="noopener">
+                    <img class="photo" src=format!("/api/v1/photos/{name}") loading="lazy" width="160" height="120"
+                        alt=(t().photos.photo_of)(at + 1) data-photo=name on:error=move |_| missing.set(true) />
+                </a>
+                {move || missing.get().then(|| view! { <small>{t().photos.on_its_way}</small> })}</li>
+            }
+        }).collect_view()}</ul>
+    }
+}
+
 /// One record: its current values, then its history, newest first.
 #[component]
 pub fn RecordHistory(id: DocId) -> impl IntoView {
@@ -223,7 +242,11 @@ pub fn RecordHistory(id: DocId) -> impl IntoView {
             {move || current.get().and_then(Result::ok).map(|record| view! {
                 <dl class="record-values">{record.kind.fields().iter().filter_map(|spec| {
                     let value = record.fields.get(&spec.name)?;
-                    Some(view! { <dt>{spec.label.clone()}</dt><dd>{shown(value)}</dd> })
+                    let shown = match spec.ty {
+                        FieldType::Photos { .. } => photos(value).into_any(),
+                        _ => shown(value).into_any(),
+                    };
+                    Some(view! { <dt>{spec.label.clone()}</dt><dd>{shown}</dd> })
                 }).collect_view()}</dl>
             })}
             <h1>{t().desk.history}</h1>

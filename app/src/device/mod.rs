@@ -27,6 +27,7 @@ use crate::api;
 use crate::storage::{Identity, Storage};
 use crate::text::t;
 
+pub mod photos;
 pub mod summary;
 mod sync_loop;
 pub use sync_loop::{came_online, sync_now, tick};
@@ -67,6 +68,10 @@ pub struct Status {
     pub syncing: RwSignal<bool>,
     /// While a backlog goes out over several exchanges: edits sent so far, and of how many.
     pub sending: RwSignal<Option<(usize, usize)>>,
+    /// Photos taken here that the server does not have whole yet.
+    pub photos_waiting: RwSignal<usize>,
+    /// While a photo goes out: its bytes the server holds, and of how many.
+    pub photo_sending: RwSignal<Option<(u64, u64)>>,
     pub online: RwSignal<bool>,
     pub last_sync: RwSignal<Option<String>>,
     pub last_error: RwSignal<Option<String>>,
@@ -89,6 +94,8 @@ impl Status {
             refused: RwSignal::new(0),
             syncing: RwSignal::new(false),
             sending: RwSignal::new(None),
+            photos_waiting: RwSignal::new(0),
+            photo_sending: RwSignal::new(None),
             online: RwSignal::new(crate::browser::is_online()),
             last_sync: RwSignal::new(None),
             last_error: RwSignal::new(None),
@@ -107,6 +114,7 @@ impl Status {
         .unwrap_or((0, 0));
         self.pending.set(pending);
         self.refused.set(refused);
+        self.photos_waiting.set(photos::waiting());
         self.revision.update(|r| *r += 1);
     }
 }
@@ -144,7 +152,7 @@ pub async fn start(status: Status) {
     };
     let loaded = storage.load().await.unwrap_or_else(|err| {
         status.last_error.set(Some(format!("{} ({err})", t().local_storage_failed)));
-        crate::storage::Loaded { identity: None, cursor_protocol: 1, scope_version: 0, me: None, last_sync: None, records: vec![], summaries: vec![], unreadable: 0 }
+        crate::storage::Loaded { identity: None, cursor_protocol: 1, scope_version: 0, me: None, last_sync: None, records: vec![], summaries: vec![], unreadable: 0, photos: vec![] }
     });
     crate::browser::measure_since("bmms-storage-read", 0.0);
     let client = loaded.identity.as_ref().and_then(|identity| {
@@ -161,6 +169,7 @@ pub async fn start(status: Status) {
             .ok()
     });
     summary::remember_stored(loaded.summaries);
+    photos::remember_stored(loaded.photos);
     crate::browser::measure_since("bmms-restored", 0.0);
     LOCAL.set(Some(Local { storage, unreadable_records: loaded.unreadable, identity: loaded.identity, client }));
     // Ask the browser, once per start, to keep the device's data when space runs short.
@@ -202,7 +211,8 @@ pub async fn signed_in(status: Status, me: Me) {
     };
     if let Some(identity) = &identity {
         if identity.user_id != me.user.id {
-            let pending = read(|c| c.pending_count()).unwrap_or(0);
+            // Photos not yet sent are edits too.
+            let pending = read(|c| c.pending_count()).unwrap_or(0) + photos::waiting();
             // A device whose records could not all be read may hold edits it cannot count.
             let unreadable = !restored || LOCAL.with_borrow(|l| l.as_ref().is_some_and(|l| l.unreadable_records > 0));
             if pending > 0 || unreadable {
@@ -214,6 +224,7 @@ pub async fn signed_in(status: Status, me: Me) {
             }
             let _ = storage.clear_device().await;
             summary::remember_stored(vec![]);
+            photos::remember_stored(vec![]);
             LOCAL.with_borrow_mut(|local| {
                 if let Some(local) = local.as_mut() {
                     local.identity = None;

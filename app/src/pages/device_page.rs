@@ -47,6 +47,11 @@ pub fn DevicePage() -> impl IntoView {
                 }}</p>
                 {info.used_mb.zip(info.quota_mb).map(|(used, quota)| view! { <p id="quota">{(t().storage_used)(used, quota)}</p> })}
             })}
+            <p id="photos-held">{move || {
+                status.revision.track();
+                let (count, bytes) = device::photos::held();
+                (t().photos.held)(count, bytes, device::photos::waiting())
+            }}</p>
         </section>
         <section class="card">
             <h2>{t().export_unsynced}</h2>

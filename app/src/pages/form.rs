@@ -12,6 +12,7 @@ use bmms_shared::DocId;
 
 use super::lists::badge;
 use super::cost_grid::CostGrid;
+use super::photo_field::PhotoField;
 use super::place_picker::{PlaceAdder, PlacePicker};
 use bmms_shared::records::ppa::{cost_field, FISCAL_YEARS};
 use super::plan_pickers::{self, GoalAdder, IndicatorName, INDICATOR_LIST};
@@ -146,7 +147,10 @@ pub fn RecordForm(id: DocId) -> impl IntoView {
                 <super::ppa_progress::PpaProgress id=id />
             })}
             {has_gps.then(|| view! { <GpsCapture id=id kind=kind /> })}
-            {kind.fields().iter().filter(|spec| !is_cost_cell(kind, spec)).map(|spec| view! { <Field id=id kind=kind spec=spec /> }).collect_view()}
+            {kind.fields().iter().filter(|spec| !is_cost_cell(kind, spec)).map(|spec| match spec.ty {
+                FieldType::Photos { .. } => view! { <PhotoField id=id kind=kind spec=spec /> }.into_any(),
+                _ => view! { <Field id=id kind=kind spec=spec /> }.into_any(),
+            }).collect_view()}
             {(kind == RecordKind::PpaProposal).then(|| {
                 let role = status.me.get_untracked().map(|me| me.role);
                 let read_only = role.is_some_and(|role| policy::may_write(role, kind, &cost_field(*FISCAL_YEARS.start(), 1, "ps")).is_err());

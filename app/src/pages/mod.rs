@@ -6,6 +6,7 @@ mod cost_grid;
 mod device_page;
 mod form;
 mod lists;
+mod photo_field;
 mod place_picker;
 mod plan_pickers;
 pub(crate) mod ppa_progress;
@@ -322,6 +323,10 @@ fn SyncBar() -> impl IntoView {
                 0 => None,
                 n => Some(view! { <span id="refused" class="error">{(t().refused_count)(n)}</span> }),
             }}
+            {move || match status.photos_waiting.get() {
+                0 => None,
+                n => Some(view! { <span id="photos-waiting">{(t().photos.waiting)(n)}</span> }),
+            }}
             <span id="last-sync">
                 {move || match status.last_sync.get() {
                     Some(when) => (t().last_synced)(&when),
@@ -336,6 +341,9 @@ fn SyncBar() -> impl IntoView {
                     <span id="sending" role="status">{(t().edits_sent)(sent, total)}</span>
                 }.into_any()),
             }}
+            {move || status.photo_sending.get().map(|(sent, total)| view! {
+                <span id="photo-sending" role="status">{(t().photos.sending)(sent, total)}</span>
+            })}
             <button on:click=move |_| spawn_local(device::sync_now(status, true)) disabled=move || status.syncing.get()>
                 {move || if status.syncing.get() { t().syncing } else { t().sync_now }}
             </button>

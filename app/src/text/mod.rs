@@ -11,12 +11,14 @@ mod implementation;
 mod people;
 mod plans;
 mod security;
+mod photos;
 mod scope;
 
 #[cfg(feature = "desk")]
 pub use budget::BudgetText;
 pub use dashboard::DashboardText;
 pub use desk::DeskText;
+pub use photos::{kilobytes, PhotoText};
 pub use scope::ScopeText;
 pub use implementation::ImplementationText;
 pub use people::PeopleText;
@@ -161,6 +163,7 @@ pub struct Text {
     pub security: &'static SecurityText,
     pub people: &'static PeopleText,
     pub scope: &'static ScopeText,
+    pub photos: &'static PhotoText,
     #[cfg(feature = "desk")]
     pub budget: &'static BudgetText,
     #[cfg(feature = "desk")]
@@ -267,7 +270,7 @@ pub static EN: Text = Text {
     new_item: "New checklist item",
     remove: "Remove",
     not_a_number: "must be a number",
-    photos_later: "Photo attachments are not available yet; write the file names of photos kept on the phone.",
+    photos_later: "Names written before the app took photos. Take new photos under Photos below.",
     place_province: "Place: province",
     place_municipality: "Place: city or municipality",
     place_barangay: "Place: barangay",
@@ -311,6 +314,7 @@ pub static EN: Text = Text {
     security: &security::SECURITY_EN,
     people: &people::PEOPLE_EN,
     scope: &scope::SCOPE_EN,
+    photos: &photos::PHOTOS_EN,
     #[cfg(feature = "desk")]
     budget: &budget::BUDGET_EN,
     #[cfg(feature = "desk")]

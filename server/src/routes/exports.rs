@@ -55,6 +55,8 @@ struct Row {
     respondents: Option<i32>,
     needs: Value,
     updated_at: DateTime<Utc>,
+    /// The addresses of its photos (whole once the officer's phone has sent them).
+    photos: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -107,13 +109,13 @@ pub async fn assessments(
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
     let ids: Vec<(Uuid,)> = bind_filters(sqlx::query_as(&ids_sql), &filters).fetch_all(&mut *tx).await?;
     tx.commit().await?;
-    let (db, org_id) = (state.db.clone(), caller.org_id);
+    let (db, org_id, public_url) = (state.db.clone(), caller.org_id, state.settings.public_url.clone());
     let (sender, receiver) = mpsc::channel::<Bytes>(4);
     let complete = Arc::new(AtomicBool::new(false));
     let finished = Arc::clone(&complete);
     tokio::spawn(async move {
         let ids: Vec<Uuid> = ids.into_iter().map(|(id,)| id).collect();
-        match stream_rows(&db, org_id, &ids, format, &sender).await {
+        match stream_rows(&db, org_id, &ids, format, &public_url, &sender).await {
             Ok(true) => finished.store(true, Ordering::Release),
             Ok(false) => {}
             Err(err) => tracing::error!(error = %err, "assessment export failed part-way"),
@@ -148,18 +150,28 @@ pub async fn assessments(
 /// The columns of a row, in the order of [`Row`]; the rows of one page of `$1`'s ids,
 /// in its order.
 const PAGE_SQL: &str = "select m.id, m.status, m.community, m.municipality, m.province, m.place_code, m.latitude, m.longitude,
-        m.assessment_date, m.households, m.population, m.respondents, m.needs, m.updated_at
+        m.assessment_date, m.households, m.population, m.respondents, m.needs, m.updated_at,
+        array(select $2 || '/api/v1/photos/' || name from jsonb_array_elements_text(m.photos) name) as photos
     from unnest($1::uuid[]) with ordinality as page(id, n) join mana_assessments m on m.id = page.id
     order by page.n";
 
 /// Sends the rows of `ids`; true when every byte went to the client.
-async fn stream_rows(db: &Db, org_id: OrgId, ids: &[Uuid], format: Format, sender: &mpsc::Sender<Bytes>) -> anyhow::Result<bool> {
+/// Photos are listed by their addresses under `public_url`.
+async fn stream_rows(
+    db: &Db,
+    org_id: OrgId,
+    ids: &[Uuid],
+    format: Format,
+    public_url: &str,
+    sender: &mpsc::Sender<Bytes>,
+) -> anyhow::Result<bool> {
     let mut out = Vec::with_capacity(CHUNK_BYTES * 2);
     let sectors: Vec<&str> = mana::SECTORS.iter().map(|(s, _)| *s).collect();
     match format {
         Format::Csv => {
             let mut header = csv::Writer::from_writer(Vec::new());
-            header.write_record(COLUMNS.iter().map(|c| c.to_string()).chain(sectors.iter().map(|s| need_column(s))))?;
+            let columns = COLUMNS.iter().map(|c| c.to_string()).chain(sectors.iter().map(|s| need_column(s)));
+            header.write_record(columns.chain(["photos".to_owned()]))?;
             out.extend(header.into_inner()?);
         }
         Format::Json => out.extend_from_slice(b"["),
@@ -168,7 +180,7 @@ async fn stream_rows(db: &Db, org_id: OrgId, ids: &[Uuid], format: Format, sende
     let mut first = true;
     for page in ids.chunks(PAGE_ROWS) {
         let mut tx = OrgTx::begin(db, org_id).await?;
-        let rows: Vec<Row> = sqlx::query_as(PAGE_SQL).bind(page).fetch_all(&mut *tx).await?;
+        let rows: Vec<Row> = sqlx::query_as(PAGE_SQL).bind(page).bind(public_url).fetch_all(&mut *tx).await?;
         tx.commit().await?;
         for row in &rows {
             match format {
@@ -232,6 +244,7 @@ fn write_csv_row(out: &mut Vec<u8>, row: &Row, sectors: &[&str]) -> anyhow::Resu
         row.updated_at.to_rfc3339(),
     ];
     record.extend(sectors.iter().map(|s| row.needs.get(*s).map(|v| v.to_string()).unwrap_or_default()));
+    record.push(row.photos.join(" "));
     let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(out);
     writer.write_record(&record)?;
     writer.flush()?;

@@ -25,6 +25,7 @@ pub mod implementation_counts;
 pub mod ledger;
 pub mod organizations;
 pub mod people;
+pub mod photos;
 pub mod proposals;
 pub mod records;
 pub mod review;
@@ -163,6 +164,9 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::signed_in(M::POST, "/records/{id}/pin", scopes::pin),
         ApiRoute::signed_in(M::DELETE, "/records/{id}/pin", scopes::unpin),
         ApiRoute::signed_in(M::GET, "/records/{id}", records::show),
+        ApiRoute::signed_in(M::POST, "/photos", photos::announce),
+        ApiRoute::signed_in(M::PATCH, "/photos/{sha256}", photos::chunk).body_limit(photos::MAX_CHUNK_BYTES),
+        ApiRoute::signed_in(M::GET, "/photos/{sha256}", photos::show),
         ApiRoute::signed_in(M::GET, "/records/{id}/history", records::history),
         ApiRoute::signed_in(M::GET, "/conflicts", conflicts::list),
         ApiRoute::signed_in(M::POST, "/conflicts/resolve", conflicts::resolve_many),

@@ -34,6 +34,8 @@ struct Assessments {
     population: Vec<Option<i32>>,
     respondents: Vec<Option<i32>>,
     needs: Vec<serde_json::Value>,
+    /// The names of its photos, as a JSON array.
+    photos: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Default)]
@@ -143,6 +145,7 @@ impl Rows {
                 a.population.push((!counts.is_empty()).then(|| counts.iter().sum()));
                 a.respondents.push(r.int("respondents"));
                 a.needs.push(serde_json::Value::Object(needs));
+                a.photos.push(r.list(mana::PHOTOS_FIELD));
             }
             RecordKind::MonitoringTask => {
                 let t = &mut self.tasks;
@@ -189,15 +192,15 @@ impl Rows {
         if !a.id.is_empty() {
             sqlx::query(
                 "insert into mana_assessments (org_id, id, status, community, municipality, province, latitude,
-                     longitude, assessment_date, households, population, respondents, needs, place_code)
+                     longitude, assessment_date, households, population, respondents, needs, place_code, photos)
                  select $1, * from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[],
-                     $8::float8[], $9::date[], $10::int4[], $11::int4[], $12::int4[], $13::jsonb[], $14::text[])
+                     $8::float8[], $9::date[], $10::int4[], $11::int4[], $12::int4[], $13::jsonb[], $14::text[], $15::jsonb[])
                  on conflict (org_id, id) do update set status = excluded.status, community = excluded.community,
                      municipality = excluded.municipality, province = excluded.province, place_code = excluded.place_code,
                      latitude = excluded.latitude,
                      longitude = excluded.longitude, assessment_date = excluded.assessment_date,
                      households = excluded.households, population = excluded.population,
-                     respondents = excluded.respondents, needs = excluded.needs, updated_at = now()",
+                     respondents = excluded.respondents, needs = excluded.needs, photos = excluded.photos, updated_at = now()",
             )
             .bind(org_id)
             .bind(&a.id)
@@ -213,6 +216,7 @@ impl Rows {
             .bind(&a.respondents)
             .bind(&a.needs)
             .bind(&a.place_code)
+            .bind(&a.photos)
             .execute(&mut **tx)
             .await?;
         }

@@ -117,6 +117,8 @@ pub fn test_settings() -> Settings {
         passkeys: bmms_server::auth::passkeys::RelyingParty::at(&PASSKEY_ORIGIN.parse().unwrap()).unwrap(),
         public_url: PASSKEY_ORIGIN.to_owned(),
         oidc_providers: Vec::new(),
+        photos: bmms_server::photo_store::PhotoStore::in_directory(&std::env::temp_dir().join(format!("bmms-test-photos-{}", Uuid::new_v4().simple())))
+            .unwrap(),
     }
 }
 

@@ -127,7 +127,7 @@ async fn hostile_text_and_dates_on_every_route_get_a_clear_answer() {
 /// app's checks as a hostile device would.
 fn put_text(doc: &mut automerge::AutoCommit, field: &str, ty: &FieldType, text: &str) {
     match ty {
-        FieldType::TextList { .. } => {
+        FieldType::TextList { .. } | FieldType::Photos { .. } => {
             let list = doc.put_object(ROOT, field, ObjType::List).unwrap();
             doc.insert(&list, 0, text).unwrap();
         }

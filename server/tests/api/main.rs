@@ -24,6 +24,7 @@ mod organizations;
 mod outage;
 mod passkeys;
 mod people;
+mod photos;
 mod places;
 mod oversight;
 mod policy;

@@ -41,6 +41,7 @@ fn valid_value(spec: &FieldSpec) -> FieldValue {
         FieldType::Checklist { .. } => FieldValue::Checklist(vec![ChecklistItem { text: "Walk the site".into(), done: true }]),
         // A barangay of the City of Lamitan, Basilan.
         FieldType::Place => FieldValue::Text("1900702001".into()),
+        FieldType::Photos { .. } => FieldValue::TextList(vec![bmms_shared::photos::name_of(b"a photo")]),
     }
 }
 

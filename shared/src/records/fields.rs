@@ -19,6 +19,11 @@ pub enum FieldType {
     /// A barangay, city or municipality of BARMM by its PSGC code (`crate::psgc`), kept
     /// as text.
     Place,
+    /// Photos by their names (`crate::photos`), kept as a list of text: the photos
+    /// themselves travel apart from the record. A photo taken is inserted into the list
+    /// ([`crate::records::RecordEditor::add_photo`]), so two devices adding photos to one
+    /// record keep both.
+    Photos { max_items: usize },
 }
 
 /// One field of a record kind.
@@ -72,6 +77,14 @@ impl FieldSpec {
                 }
                 if items.iter().any(|s| s.chars().count() > *max_chars) {
                     return bad(format!("has an entry longer than {max_chars} characters"));
+                }
+            }
+            (FieldType::Photos { max_items }, FieldValue::TextList(names)) => {
+                if names.len() > *max_items {
+                    return bad(format!("has more than {max_items} photos"));
+                }
+                if names.iter().any(|name| !crate::photos::is_name(name)) {
+                    return bad("must name each photo by its SHA-256 (64 lowercase hex digits)".into());
                 }
             }
             (FieldType::Place, FieldValue::Text(code)) => {
@@ -153,7 +166,7 @@ impl FieldValue {
             (FieldType::Integer { .. }, Some(ScalarValue::Uint(n))) => FieldValue::Integer(i64::try_from(n).map_err(|_| wrong())?),
             (FieldType::Decimal { .. }, Some(ScalarValue::F64(x))) => FieldValue::Decimal(x),
             (FieldType::Decimal { .. }, Some(ScalarValue::Int(n))) => FieldValue::Decimal(n as f64),
-            (FieldType::TextList { .. }, None) => {
+            (FieldType::TextList { .. } | FieldType::Photos { .. }, None) => {
                 let items = doc.values(id).map(|(v, _)| match v {
                     Value::Scalar(s) => match s.as_ref() {
                         ScalarValue::Str(s) => Ok(s.to_string()),

@@ -24,7 +24,7 @@ pub fn from_json(spec: &FieldSpec, value: &Value) -> Result<FieldValue, FieldErr
         FieldType::Choice(_) => FieldValue::Choice(value.as_str().ok_or_else(|| wrong("one of its choices"))?.to_owned()),
         FieldType::Integer { .. } => FieldValue::Integer(value.as_i64().ok_or_else(|| wrong("a whole number"))?),
         FieldType::Decimal { .. } => FieldValue::Decimal(value.as_f64().ok_or_else(|| wrong("a number"))?),
-        FieldType::TextList { .. } => FieldValue::TextList(
+        FieldType::TextList { .. } | FieldType::Photos { .. } => FieldValue::TextList(
             serde_json::from_value(value.clone()).map_err(|_| wrong("a list of texts"))?,
         ),
         FieldType::Checklist { .. } => FieldValue::Checklist(

@@ -19,6 +19,11 @@ pub const AGE_GROUPS: [(&str, &str); 4] = [("0_4", "0–4"), ("5_17", "5–17"),
 
 pub const STATUSES: &[&str] = &["draft", "submitted", "validated"];
 
+/// The field of an assessment or a task that holds its photos (`crate::photos`).
+pub const PHOTOS_FIELD: &str = "photo_hashes";
+/// A record holds at most this many photos.
+pub const MAX_PHOTOS: usize = 50;
+
 fn text(max_chars: usize) -> FieldType {
     FieldType::Text { max_chars }
 }
@@ -47,7 +52,10 @@ pub fn fields() -> &'static [FieldSpec] {
             FieldSpec::new("ethnolinguistic_groups", "Ethnolinguistic groups", FieldType::TextList { max_items: 50, max_chars: 120 }),
             FieldSpec::new("priority_ranking", "Priority ranking of needs", FieldType::TextList { max_items: SECTORS.len(), max_chars: 40 }),
             FieldSpec::new("respondents", "Respondents", count(100_000)),
-            FieldSpec::new("photos", "Photos", FieldType::TextList { max_items: 100, max_chars: 200 }),
+            // File names written by hand, from before the app took photos; kept for the
+            // records that have them.
+            FieldSpec::new("photos", "Photo file names (written by hand)", FieldType::TextList { max_items: 100, max_chars: 200 }),
+            FieldSpec::new(PHOTOS_FIELD, "Photos", FieldType::Photos { max_items: MAX_PHOTOS }),
             FieldSpec::new("status", "Status", FieldType::Choice(STATUSES)),
             FieldSpec::new("notes", "Notes", text(10_000)),
         ];

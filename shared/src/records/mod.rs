@@ -278,6 +278,44 @@ impl<'a> RecordEditor<'a> {
         value.write(self.doc, spec).map_err(|e| FieldError::new(field, format!("could not be saved: {e}")))
     }
 
+    /// Adds the photo named `name` to the photos field `field`, after those it holds. The
+    /// list is written into, not replaced, so photos added on two devices are all kept (a
+    /// conflict remains only when two devices began the list at once).
+    pub fn add_photo(&mut self, field: &str, name: &str) -> Result<(), FieldError> {
+        let spec = self.kind.field(field).ok_or_else(|| FieldError::unknown(field))?;
+        let mut names = match get_field(self.doc, self.kind, field) {
+            Some(FieldValue::TextList(names)) => names,
+            _ => vec![],
+        };
+        if names.iter().any(|held| held == name) {
+            return Ok(());
+        }
+        names.push(name.to_owned());
+        spec.check(&FieldValue::TextList(names.clone()))?;
+        let failed = |e: automerge::AutomergeError| FieldError::new(field, format!("could not be saved: {e}"));
+        match self.doc.get(ROOT, field).map_err(failed)? {
+            Some((Value::Object(ObjType::List), list)) => {
+                let end = self.doc.length(&list);
+                automerge::transaction::Transactable::insert(self.doc, &list, end, name).map_err(failed)
+            }
+            _ => FieldValue::TextList(names).write(self.doc, spec).map_err(failed),
+        }
+    }
+
+    /// Takes the photo named `name` out of the photos field `field` (the photo itself stays
+    /// on the server: the record's history still shows it).
+    pub fn remove_photo(&mut self, field: &str, name: &str) -> Result<(), FieldError> {
+        self.kind.field(field).ok_or_else(|| FieldError::unknown(field))?;
+        let failed = |e: automerge::AutomergeError| FieldError::new(field, format!("could not be saved: {e}"));
+        if let Some((Value::Object(ObjType::List), list)) = self.doc.get(ROOT, field).map_err(failed)? {
+            let at = self.doc.values(&list).position(|(value, _)| value.to_str() == Some(name));
+            if let Some(at) = at {
+                automerge::transaction::Transactable::delete(self.doc, &list, at).map_err(failed)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Empties `field`.
     pub fn clear(&mut self, field: &str) -> Result<(), FieldError> {
         self.kind.field(field).ok_or_else(|| FieldError::unknown(field))?;

@@ -30,6 +30,7 @@ pub fn fields() -> &'static [FieldSpec] {
             FieldSpec::new("checklist", "Checklist", FieldType::Checklist { max_items: 100 }),
             FieldSpec::new("observations", "Observations", FieldType::Text { max_chars: 10_000 }),
             FieldSpec::new("issues_found", "Issues found", FieldType::TextList { max_items: 100, max_chars: 500 }),
+            FieldSpec::new(super::mana::PHOTOS_FIELD, "Photos", FieldType::Photos { max_items: super::mana::MAX_PHOTOS }),
         ]
     })
 }

@@ -1,0 +1,167 @@
+//! Photos taken on this device: shrunk (`crate::shrink`), kept in IndexedDB by name, added
+//! to their record by name, and sent to the server apart from the record's changes, in
+//! chunks that resume where the server stands (`bmms_shared::photos`).
+//!
+//! A photo goes out after the sync exchanges that carry the records, one at a time,
+//! oldest first. A failure stops the round (the next sync resumes from what the server
+//! holds); a photo the server refuses is passed over until the app starts again.
+
+use bmms_shared::api::CSRF_HEADER;
+use bmms_shared::photos::{self, NewPhoto, PhotoProgress, Upload, CHECKSUM_HEADER, OFFSET_HEADER};
+use bmms_shared::DocId;
+use gloo_net::http::Request;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use super::{Status, LOCAL};
+use crate::api::{self, Problem};
+use crate::storage::{PhotoEntry, Storage};
+use crate::text::t;
+
+thread_local! {
+    /// The device's photos, oldest first.
+    static PHOTOS: RefCell<Vec<PhotoEntry>> = const { RefCell::new(Vec::new()) };
+    /// Photos the server refused since the app started: not tried again until it restarts.
+    static REFUSED: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+    /// `blob:` addresses of photos shown since the app started, by name.
+    static SHOWN: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+}
+
+/// A request that has not been answered in this long was lost with the link (a chunk
+/// takes about 3 s on 2G).
+const CHUNK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What the device held when the app started.
+pub(super) fn remember_stored(entries: Vec<PhotoEntry>) {
+    PHOTOS.set(entries);
+}
+
+/// Photos the server does not have whole yet (those it refused aside).
+pub fn waiting() -> usize {
+    REFUSED.with_borrow(|refused| PHOTOS.with_borrow(|photos| photos.iter().filter(|p| !p.uploaded && !refused.contains(&p.name)).count()))
+}
+
+/// How many photos the device keeps, and their bytes.
+pub fn held() -> (usize, u64) {
+    PHOTOS.with_borrow(|photos| (photos.len(), photos.iter().map(|p| p.size).sum()))
+}
+
+fn storage() -> Option<Storage> {
+    LOCAL.with_borrow(|local| local.as_ref().map(|l| l.storage.clone()))
+}
+
+/// Takes `file` (from the camera or the gallery) as a photo of record `id`: shrinks it,
+/// keeps it on the device and adds it to the record's `field`. Returns its size in bytes
+/// once both are stored.
+pub async fn take(status: Status, id: DocId, field: &'static str, file: web_sys::File) -> Result<u64, String> {
+    let storage = storage().ok_or_else(|| t().sign_in_needs_network.to_owned())?;
+    let shrunk = crate::shrink::shrink(&file).await.map_err(|err| format!("{} ({err})", t().photos.unreadable))?;
+    let name = photos::name_of(&shrunk.bytes);
+    let entry = PhotoEntry { name: name.clone(), record: id, size: shrunk.bytes.len() as u64, media_type: "image/jpeg".into(), uploaded: false };
+    storage.save_photo(&entry, &shrunk.bytes).await.map_err(|err| format!("{} ({err})", t().local_storage_failed))?;
+    PHOTOS.with_borrow_mut(|photos| {
+        if !photos.iter().any(|p| p.name == name) {
+            photos.push(entry);
+        }
+    });
+    super::edit(status, id, |editor| editor.add_photo(field, &name)).await?;
+    Ok(shrunk.bytes.len() as u64)
+}
+
+/// Where to show the photo `name` from: the device's copy, or the server's.
+pub async fn address(name: &str) -> String {
+    if let Some(shown) = SHOWN.with_borrow(|shown| shown.get(name).cloned()) {
+        return shown;
+    }
+    let local = match storage() {
+        Some(storage) => storage.photo(name).await.ok().flatten(),
+        None => None,
+    };
+    match local.and_then(|bytes| crate::shrink::object_url(&bytes, "image/jpeg")) {
+        Some(url) => {
+            SHOWN.with_borrow_mut(|shown| shown.insert(name.to_owned(), url.clone()));
+            url
+        }
+        None => format!("/api/v1/photos/{name}"),
+    }
+}
+
+/// Sends every waiting photo; stops at the first failure of the link.
+pub(super) async fn send_waiting(status: Status, csrf_token: &str) -> Result<(), String> {
+    let Some(storage) = storage() else { return Ok(()) };
+    let waiting: Vec<PhotoEntry> =
+        REFUSED.with_borrow(|refused| PHOTOS.with_borrow(|photos| photos.iter().filter(|p| !p.uploaded && !refused.contains(&p.name)).cloned().collect()));
+    for entry in waiting {
+        let Some(bytes) = storage.photo(&entry.name).await? else { continue };
+        match send(status, csrf_token, &entry, &bytes).await {
+            Ok(()) => {
+                let uploaded = PhotoEntry { uploaded: true, ..entry };
+                storage.save_photo_entry(&uploaded).await?;
+                PHOTOS.with_borrow_mut(|photos| photos.iter_mut().filter(|p| p.name == uploaded.name).for_each(|p| p.uploaded = true));
+            }
+            Err(Sent::Refused(message)) => {
+                REFUSED.with_borrow_mut(|refused| refused.insert(entry.name.clone()));
+                status.last_error.set(Some(message));
+            }
+            Err(Sent::Failed(message)) => return Err(message),
+        }
+        status.photo_sending.set(None);
+        status.photos_waiting.set(waiting());
+    }
+    Ok(())
+}
+
+enum Sent {
+    /// The server will not take this photo as it is.
+    Refused(String),
+    /// The link failed: the next sync goes on from where the server stands.
+    Failed(String),
+}
+
+/// One photo: ask where the server stands, then chunks until it is whole.
+async fn send(status: Status, csrf_token: &str, entry: &PhotoEntry, bytes: &[u8]) -> Result<(), Sent> {
+    let mut upload = Upload::new(bytes.len() as u64);
+    // Each chunk moves the photo on, or the round ends: this bounds a misbehaving server.
+    for _ in 0..bytes.len() / photos::CHUNK_BYTES + 3 {
+        let chunk = upload.next_chunk(bytes);
+        // A request not answered in time was lost with the link.
+        let abort = web_sys::AbortController::new().ok();
+        if let Some(abort) = abort.clone() {
+            leptos::prelude::set_timeout(move || abort.abort(), CHUNK_TIMEOUT);
+        }
+        let signal = abort.as_ref().map(|a| a.signal());
+        let request = match &chunk {
+            None => {
+                let photo = NewPhoto { sha256: entry.name.clone(), size: entry.size, media_type: entry.media_type.clone(), record: entry.record };
+                Request::post("/api/v1/photos").header(CSRF_HEADER, csrf_token).abort_signal(signal.as_ref()).json(&photo)
+            }
+            Some(chunk) => Request::patch(&format!("/api/v1/photos/{}", entry.name))
+                .header(CSRF_HEADER, csrf_token)
+                .abort_signal(signal.as_ref())
+                .header(OFFSET_HEADER, &chunk.offset.to_string())
+                .header(CHECKSUM_HEADER, &chunk.checksum)
+                .body(js_sys::Uint8Array::from(&bytes[chunk.range.clone()])),
+        };
+        match answered(request).await {
+            Ok(progress) => upload.on_progress(progress),
+            // A chunk damaged on the way, or from where the server does not stand: ask again.
+            Err((_, Some(409 | 422))) if chunk.is_some() => upload.on_failure(),
+            Err((problem, Some(401 | 403))) => return Err(Sent::Failed(problem.message)),
+            Err((problem, Some(400..=499))) => return Err(Sent::Refused(problem.message)),
+            Err((problem, _)) => return Err(Sent::Failed(problem.message)),
+        }
+        status.photo_sending.set(Some((upload.offset(), entry.size)));
+        if upload.is_complete() {
+            return Ok(());
+        }
+    }
+    Err(Sent::Failed(t().cannot_reach_server.to_owned()))
+}
+
+/// Sends `request`; a failure says the answer's status, if any.
+async fn answered(request: Result<Request, gloo_net::Error>) -> Result<PhotoProgress, (Problem, Option<u16>)> {
+    let request = request.map_err(|_| (Problem::unreachable(), None))?;
+    let response = request.send().await.map_err(|_| (Problem::unreachable(), None))?;
+    let status = response.status();
+    api::read(response).await.map_err(|problem| (problem, Some(status)))
+}

@@ -1,0 +1,78 @@
+// Photos (docs/sync-protocol.md, "Photos"): a field officer takes a photo in an assessment
+// with no signal; the phone shrinks it and keeps it; once online it goes up after the
+// record, and the supervisor sees it on the record at the desk.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { testWorld, atTheDesk } from "./harness.mjs";
+import { synced, setField, openTab, goOffline, assessAt } from "./pages.mjs";
+
+const world = testWorld({ desktop: true });
+
+const LAMITAN = ["Basilan", "City of Lamitan", "Arco", "1900702001"];
+
+/** A camera's photo: 3000 × 2000 pixels of colour gradients with sensor-like noise, drawn
+ * and encoded by the browser itself, a few megabytes as a phone's camera makes them. */
+async function cameraPhoto(page) {
+  const base64 = await page.evaluate(async () => {
+    const canvas = new OffscreenCanvas(3000, 2000);
+    const context = canvas.getContext("2d");
+    const pixels = context.createImageData(3000, 2000);
+    let seed = 7;
+    for (let i = 0; i < pixels.data.length; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const pixel = i >> 2, x = pixel % 3000, y = Math.floor(pixel / 3000), channel = i % 4;
+      const gradient = channel === 0 ? x / 12 : channel === 1 ? y / 8 : (x + y) / 20;
+      pixels.data[i] = channel === 3 ? 255 : Math.min(255, gradient + (seed >> 27));
+    }
+    context.putImageData(pixels, 0, 0);
+    const blob = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.95 });
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let text = "";
+    for (const byte of bytes) text += String.fromCharCode(byte);
+    return btoa(text);
+  });
+  return Buffer.from(base64, "base64");
+}
+
+test("a photo taken offline is shrunk on the phone and appears on the record at the desk after sync", async () => {
+  const ana = await world.officerPhone("MILG", "ana.officer", "Ana Mangudadatu");
+  const photo = await cameraPhoto(ana.page);
+  assert.ok(photo.length > 1_000_000, `the camera's photo is large (${photo.length} bytes)`);
+
+  await goOffline(ana.context, ana.page);
+  await assessAt(ana.page, LAMITAN);
+  await setField(ana.page, "Households", "61");
+  const photos = ana.page.locator("fieldset.photos");
+  await photos.getByLabel("Take a photo").setInputFiles({ name: "IMG_0001.jpg", mimeType: "image/jpeg", buffer: photo });
+  const saved = await photos.getByRole("status").filter({ hasText: "Photo saved on this phone" }).innerText();
+  const kilobytes = Number(saved.match(/\((\d+) KB\)/)[1]);
+  assert.ok(kilobytes <= 300, `the phone shrank the photo to ${kilobytes} KB`);
+  const thumbnail = photos.locator("img.photo");
+  await thumbnail.waitFor();
+  const [width, height] = await thumbnail.evaluate(async (img) => {
+    await img.decode();
+    return [img.naturalWidth, img.naturalHeight];
+  });
+  assert.ok(Math.max(width, height) <= 1600 && width > height, `shown from the phone at ${width} × ${height}: at most 1600 pixels on its longest side`);
+  await ana.page.locator("#photos-waiting").filter({ hasText: "1 photo to send" }).waitFor();
+
+  await ana.context.setOffline(false);
+  await ana.page.getByRole("button", { name: "Sync now" }).click();
+  await synced(ana.page);
+  await ana.page.locator("#photos-waiting").waitFor({ state: "detached" });
+  await openTab(ana.page, "This device");
+  await ana.page.locator("#photos-held").filter({ hasText: "1 photo on this phone" }).filter({ hasText: "0 still to send" }).waitFor();
+
+  const desk = await atTheDesk(world, "MILG", "sofia.supervisor", "supervisor", "Sofia Sema");
+  await openTab(desk.page, "Records");
+  await desk.page.getByRole("button", { name: "Arco" }).click();
+  const atDesk = desk.page.locator("#record-history img.photo");
+  await atDesk.waitFor();
+  const shown = await atDesk.evaluate(async (img) => {
+    await img.decode();
+    return [img.naturalWidth, img.naturalHeight];
+  });
+  assert.deepEqual(shown, [width, height], "the supervisor sees the officer's photo as the phone keeps it");
+
+  for (const who of [ana, desk]) await who.context.close();
+});
