@@ -195,15 +195,15 @@ async fn what_a_photo_may_be_is_said_plainly() {
     assert_eq!((status, code.as_str()), (400, "offset_missing"));
 }
 
-/// Forwards connections to `upstream`; each one is cut after a random number of bytes
-/// (in either direction) with probability `cut_chance`, as a 2G link drops.
-async fn cutting_proxy(upstream: SocketAddr, seed: u64, cut_chance: f64) -> SocketAddr {
+/// Forwards connections to `upstream`, each cut after a random number of bytes (in either
+/// direction, up to four chunks' worth), as a 2G link drops again and again.
+async fn cutting_proxy(upstream: SocketAddr, seed: u64) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let mut rng = SmallRng::seed_from_u64(seed);
     tokio::spawn(async move {
         while let Ok((inbound, _)) = listener.accept().await {
-            let cut_after = if rng.gen_bool(cut_chance) { rng.gen_range(0..3 * CHUNK_BYTES) } else { usize::MAX };
+            let cut_after = rng.gen_range(0..4 * CHUNK_BYTES);
             tokio::spawn(async move {
                 let Ok(outbound) = TcpStream::connect(upstream).await else { return };
                 let ((client_read, client_write), (server_read, server_write)) = (inbound.into_split(), outbound.into_split());
@@ -246,7 +246,7 @@ async fn photos_get_through_a_link_that_drops_at_random_and_arrive_whole() {
     let app = spawn_app().await;
     let ana = officer(&app, "MILG", "ana").await;
     let upstream: SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
-    let proxy = cutting_proxy(upstream, seed, 0.3).await;
+    let proxy = cutting_proxy(upstream, seed).await;
     // A client that gives up on a silent link, as the app's fetch does.
     let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap();
     let mut rng = SmallRng::seed_from_u64(seed);
