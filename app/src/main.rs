@@ -16,6 +16,7 @@ mod pages;
 mod passkey;
 #[cfg(feature = "desk")]
 mod plans;
+mod shrink;
 mod storage;
 mod text;
 

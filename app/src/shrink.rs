@@ -15,26 +15,19 @@ pub const TARGET_BYTES: usize = 300 * 1024;
 /// JPEG qualities tried in turn, best first.
 const QUALITIES: [f64; 4] = [0.82, 0.7, 0.58, 0.46];
 
-/// A photo ready to store: JPEG bytes and its size in pixels.
-pub struct Shrunk {
-    pub bytes: Vec<u8>,
-    pub width: u32,
-    pub height: u32,
-}
-
 fn failed(err: JsValue) -> String {
     err.as_string().unwrap_or_else(|| format!("{err:?}"))
 }
 
 /// `file` (a photo from the camera or the gallery) shrunk to a JPEG of at most
-/// [`LONGEST_SIDE`] pixels and, where it can be done, [`TARGET_BYTES`].
-pub async fn shrink(file: &web_sys::Blob) -> Result<Shrunk, String> {
+/// [`LONGEST_SIDE`] pixels and, where it can be done, [`TARGET_BYTES`]: its bytes.
+pub async fn shrink(file: &web_sys::Blob) -> Result<Vec<u8>, String> {
     let window = web_sys::window().ok_or("no window")?;
     let bitmap: web_sys::ImageBitmap =
         JsFuture::from(window.create_image_bitmap_with_blob(file).map_err(failed)?).await.map_err(failed)?.unchecked_into();
     let (width, height) = (bitmap.width().max(1), bitmap.height().max(1));
     let mut longest = LONGEST_SIDE.min(width.max(height));
-    let mut smallest: Option<Shrunk> = None;
+    let mut smallest: Option<Vec<u8>> = None;
     // Each halving of the size after the qualities run out; three are plenty.
     for _ in 0..3 {
         let scale = f64::from(longest) / f64::from(width.max(height));
@@ -43,8 +36,8 @@ pub async fn shrink(file: &web_sys::Blob) -> Result<Shrunk, String> {
         for quality in QUALITIES {
             let bytes = encode(&canvas, quality).await?;
             let fits = bytes.len() <= TARGET_BYTES;
-            if smallest.as_ref().is_none_or(|s| bytes.len() < s.bytes.len()) {
-                smallest = Some(Shrunk { bytes, width: w, height: h });
+            if smallest.as_ref().is_none_or(|s| bytes.len() < s.len()) {
+                smallest = Some(bytes);
             }
             if fits {
                 bitmap.close();

@@ -216,9 +216,10 @@ fn photos(value: &Value) -> impl IntoView {
     view! {
         <ul class="photo-list">{names.into_iter().enumerate().map(|(at, name)| {
             let missing = RwSignal::new(false);
+            let (href, src) = (format!("/api/v1/photos/{name}"), format!("/api/v1/photos/{name}"));
             view! {
-                <li><a href=format!("/api/v1/photos/{name}") target="_blank" rel="noopener">
-                    <img class="photo" src=format!("/api/v1/photos/{name}") loading="lazy" width="160" height="120"
+                <li><a href=href target="_blank" rel="noopener">
+                    <img class="photo" src=src loading="lazy" width="160" height="120"
                         alt=(t().photos.photo_of)(at + 1) data-photo=name on:error=move |_| missing.set(true) />
                 </a>
                 {move || missing.get().then(|| view! { <small>{t().photos.on_its_way}</small> })}</li>

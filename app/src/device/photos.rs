@@ -10,6 +10,7 @@ use bmms_shared::api::CSRF_HEADER;
 use bmms_shared::photos::{self, NewPhoto, PhotoProgress, Upload, CHECKSUM_HEADER, OFFSET_HEADER};
 use bmms_shared::DocId;
 use gloo_net::http::Request;
+use leptos::prelude::*;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
@@ -56,16 +57,16 @@ fn storage() -> Option<Storage> {
 pub async fn take(status: Status, id: DocId, field: &'static str, file: web_sys::File) -> Result<u64, String> {
     let storage = storage().ok_or_else(|| t().sign_in_needs_network.to_owned())?;
     let shrunk = crate::shrink::shrink(&file).await.map_err(|err| format!("{} ({err})", t().photos.unreadable))?;
-    let name = photos::name_of(&shrunk.bytes);
-    let entry = PhotoEntry { name: name.clone(), record: id, size: shrunk.bytes.len() as u64, media_type: "image/jpeg".into(), uploaded: false };
-    storage.save_photo(&entry, &shrunk.bytes).await.map_err(|err| format!("{} ({err})", t().local_storage_failed))?;
+    let name = photos::name_of(&shrunk);
+    let entry = PhotoEntry { name: name.clone(), record: id, size: shrunk.len() as u64, media_type: "image/jpeg".into(), uploaded: false };
+    storage.save_photo(&entry, &shrunk).await.map_err(|err| format!("{} ({err})", t().local_storage_failed))?;
     PHOTOS.with_borrow_mut(|photos| {
         if !photos.iter().any(|p| p.name == name) {
             photos.push(entry);
         }
     });
     super::edit(status, id, |editor| editor.add_photo(field, &name)).await?;
-    Ok(shrunk.bytes.len() as u64)
+    Ok(shrunk.len() as u64)
 }
 
 /// Where to show the photo `name` from: the device's copy, or the server's.
@@ -89,9 +90,9 @@ pub async fn address(name: &str) -> String {
 /// Sends every waiting photo; stops at the first failure of the link.
 pub(super) async fn send_waiting(status: Status, csrf_token: &str) -> Result<(), String> {
     let Some(storage) = storage() else { return Ok(()) };
-    let waiting: Vec<PhotoEntry> =
+    let queue: Vec<PhotoEntry> =
         REFUSED.with_borrow(|refused| PHOTOS.with_borrow(|photos| photos.iter().filter(|p| !p.uploaded && !refused.contains(&p.name)).cloned().collect()));
-    for entry in waiting {
+    for entry in queue {
         let Some(bytes) = storage.photo(&entry.name).await? else { continue };
         match send(status, csrf_token, &entry, &bytes).await {
             Ok(()) => {

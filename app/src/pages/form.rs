@@ -78,7 +78,8 @@ pub fn parse_input(spec: &FieldSpec, input: &str) -> Result<Option<FieldValue>, 
         FieldType::Choice(_) => FieldValue::Choice(input.to_owned()),
         FieldType::Integer { .. } => FieldValue::Integer(input.parse().map_err(|_| t().not_a_number.to_owned())?),
         FieldType::Decimal { .. } => FieldValue::Decimal(input.parse().map_err(|_| t().not_a_number.to_owned())?),
-        FieldType::TextList { .. } => FieldValue::TextList(
+        // Photos are taken, not typed (`photo_field`); names one per line otherwise.
+        FieldType::TextList { .. } | FieldType::Photos { .. } => FieldValue::TextList(
             input.lines().map(str::trim).filter(|line| !line.is_empty()).map(str::to_owned).collect(),
         ),
         FieldType::Checklist { .. } => return Err(t().not_a_number.to_owned()),

@@ -18,7 +18,7 @@ mod scope;
 pub use budget::BudgetText;
 pub use dashboard::DashboardText;
 pub use desk::DeskText;
-pub use photos::{kilobytes, PhotoText};
+pub use photos::PhotoText;
 pub use scope::ScopeText;
 pub use implementation::ImplementationText;
 pub use people::PeopleText;
