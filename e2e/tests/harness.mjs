@@ -37,13 +37,15 @@ export function freePort() {
  * `mfaRoles` is the operator's BMMS_MFA_ROLES: the tests of other things sign everyone in
  * with a password alone ("none"); second-factor.test.mjs runs the default policy. */
 export async function startBmms({ distDir = "../dist", mfaRoles = "none", env: extra = {} } = {}) {
-  // Each server signs certifications with a key of its own, made in a directory of its own.
+  // Each server signs certifications with a key of its own, made in a directory of its
+  // own, and keeps its photos there.
   const keyDir = mkdtempSync(join(tmpdir(), "bmms-e2e-"));
   const env = {
     ...process.env,
     DATABASE_URL: freshDatabaseUrl(),
     BMMS_CERTIFICATION_KEY: join(keyDir, "certification-key"),
     BMMS_FACTOR_KEY: join(keyDir, "factor-key"),
+    BMMS_PHOTO_DIR: join(keyDir, "photos"),
     BMMS_MFA_ROLES: mfaRoles,
     ...extra,
   };
