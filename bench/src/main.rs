@@ -15,6 +15,7 @@ mod baseline;
 mod budget;
 mod dashboards;
 mod field;
+mod field_photo;
 mod harness;
 mod hostile;
 mod plans;

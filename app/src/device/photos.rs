@@ -145,9 +145,10 @@ async fn send(status: Status, csrf_token: &str, entry: &PhotoEntry, bytes: &[u8]
         };
         match answered(request).await {
             Ok(progress) => upload.on_progress(progress),
-            // A chunk damaged on the way, or from where the server does not stand: ask again.
-            Err((_, Some(409 | 422))) if chunk.is_some() => upload.on_failure(),
             Err((problem, Some(401 | 403))) => return Err(Sent::Failed(problem.message)),
+            // A chunk damaged or cut on the way, or from where the server does not stand:
+            // ask where it stands and go on from there.
+            Err((_, Some(400..=499))) if chunk.is_some() => upload.on_failure(),
             Err((problem, Some(400..=499))) => return Err(Sent::Refused(problem.message)),
             Err((problem, _)) => return Err(Sent::Failed(problem.message)),
         }

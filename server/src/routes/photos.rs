@@ -8,7 +8,7 @@
 //! - `GET /api/v1/photos/{sha256}` (`?org=` for OCM): the photo.
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -113,8 +113,12 @@ pub async fn chunk(
         .ok_or_else(|| ApiError::bad_request("offset_missing", format!("Say where the chunk starts in the header {OFFSET_HEADER}.")))?;
     let checksum = header(CHECKSUM_HEADER)
         .ok_or_else(|| ApiError::bad_request("checksum_missing", format!("Send the chunk's SHA-256, in hex, in the header {CHECKSUM_HEADER}.")))?;
-    let body = body.map_err(|_| {
-        ApiError::client(StatusCode::PAYLOAD_TOO_LARGE, "chunk_too_large", format!("A chunk is at most {} KiB.", MAX_CHUNK_BYTES / 1024))
+    let body = body.map_err(|rejection| match rejection {
+        BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
+            ApiError::client(StatusCode::PAYLOAD_TOO_LARGE, "chunk_too_large", format!("A chunk is at most {} KiB.", MAX_CHUNK_BYTES / 1024))
+        }
+        // The link dropped while the chunk came: nothing of it is kept.
+        _ => ApiError::bad_request("chunk_incomplete", "The chunk did not arrive whole; send it again."),
     })?;
     if body.is_empty() {
         return Err(ApiError::bad_request("chunk_empty", "The chunk is empty."));
