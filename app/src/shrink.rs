@@ -11,7 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 /// state of a road, at a size a phone sends over 2G.
 pub const LONGEST_SIDE: u32 = 1600;
 /// What a stored photo aims at, in bytes.
-pub const TARGET_BYTES: usize = 300 * 1024;
+pub const TARGET_BYTES: usize = 300_000;
 /// JPEG qualities tried in turn, best first.
 const QUALITIES: [f64; 4] = [0.82, 0.7, 0.58, 0.46];
 

@@ -62,6 +62,8 @@ pub struct PhotoEntry {
     pub media_type: String,
     /// The server has it whole.
     pub uploaded: bool,
+    /// When it was taken (milliseconds since 1970), the order photos are sent in.
+    pub taken_at: f64,
 }
 
 /// The open database.
@@ -219,6 +221,14 @@ impl Storage {
         let tx = self.db.transaction(&[PHOTO_LIST], TransactionMode::ReadWrite).map_err(failed)?;
         let key = JsValue::from_str(&entry.name);
         tx.store(PHOTO_LIST).map_err(failed)?.put(&bytes(&protocol::encode_uncompressed(entry)), Some(&key)).await.map_err(failed)?;
+        committed(tx).await
+    }
+
+    /// Forgets the photo `name`: its bytes and its entry.
+    pub async fn forget_photo(&self, name: &str) -> Result<(), String> {
+        let tx = self.db.transaction(&[PHOTOS, PHOTO_LIST], TransactionMode::ReadWrite).map_err(failed)?;
+        tx.store(PHOTOS).map_err(failed)?.delete(JsValue::from_str(name)).await.map_err(failed)?;
+        tx.store(PHOTO_LIST).map_err(failed)?.delete(JsValue::from_str(name)).await.map_err(failed)?;
         committed(tx).await
     }
 

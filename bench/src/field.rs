@@ -308,6 +308,6 @@ pub fn table(f: &Value) -> String {
         let v = &v["photo_300kb_three_drops"];
         format!("{} % re-sent, {:.1} s ({})", v["resent_percent"], v["seconds"].as_f64().unwrap_or(f64::NAN), kb(v))
     };
-    rows.push(format!("| a 300 KB photo, the link dropping three times (16 KiB chunks, fresh connections) | {} | {} | ≤ 10 % re-sent |", photo(a), photo(b)));
+    rows.push(format!("| a 300 KB photo, the link dropping three times (8 KiB chunks, fresh connections; a cut chunk counted whole) | {} | {} | ≤ 10 % re-sent |", photo(a), photo(b)));
     rows.join("\n")
 }

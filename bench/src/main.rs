@@ -234,6 +234,8 @@ async fn launch(bmms: &str, database_url: &str, cache_entries: usize) -> Result<
         // they measure comes after sign-in, and a second factor is not part of it.
         .env("BMMS_MFA_ROLES", "none")
         .env("BMMS_LOG", "warn,bmms=info")
+        // Photos of the field figures go with the system's temporary files, not the checkout.
+        .env("BMMS_PHOTO_DIR", std::env::temp_dir().join(format!("bmms-bench-photos-{port}")))
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;

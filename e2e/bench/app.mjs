@@ -10,11 +10,12 @@
 // Run by scripts/bench-app, which prints the table and writes it into docs/benchmarks.md.
 // Usage: node bench/app.mjs EXPORT_FILE LARGER_EXPORT (files from `make_export 5000` and
 // `make_export 20000`).
-import { readFileSync, writeFileSync, statSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { readFileSync, statSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startBmms, launchProfile, firstVisit } from "../tests/harness.mjs";
 import * as baseline from "./baseline.mjs";
+import { writeSection } from "./sections.mjs";
 
 const exportFile = process.argv[2];
 const largerExport = process.argv[3];
@@ -168,11 +169,7 @@ const table = lines.join("\n");
 console.log(table);
 console.log(JSON.stringify(results, null, 2));
 
-const path = "../docs/benchmarks.md";
-const start = "<!-- app-bench:start -->";
-const end = "<!-- app-bench:end -->";
-const section = `${start}\n## The offline app (issue 4)\n\nMeasured with \`scripts/bench-app\` on ${new Date().toISOString().slice(0, 10)} (2 cores, 24 GiB): Debian's headless Chromium with the CPU throttled 4x, server and PostgreSQL on the same machine, the app offline after one signed-in visit. Times are the app's own \`performance.measure\` marks.\n\n${table}\n${end}`;
-const existing = readFileSync(path, "utf8");
-const a = existing.indexOf(start);
-const b = existing.indexOf(end);
-writeFileSync(path, a >= 0 && b >= 0 ? existing.slice(0, a) + section + existing.slice(b + end.length) : `${existing.trimEnd()}\n\n${section}\n`);
+writeSection(
+  "app-bench",
+  `## The offline app (issue 4)\n\nMeasured with \`scripts/bench-app\` on ${new Date().toISOString().slice(0, 10)} (2 cores, 24 GiB): Debian's headless Chromium with the CPU throttled 4x, server and PostgreSQL on the same machine, the app offline after one signed-in visit. Times are the app's own \`performance.measure\` marks.\n\n${table}`,
+);

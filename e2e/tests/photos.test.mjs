@@ -47,7 +47,8 @@ test("a photo taken offline is shrunk on the phone and appears on the record at 
   const saved = await photos.getByRole("status").filter({ hasText: "Photo saved on this phone" }).innerText();
   const kilobytes = Number(saved.match(/\((\d+) KB\)/)[1]);
   assert.ok(kilobytes <= 300, `the phone shrank the photo to ${kilobytes} KB`);
-  const thumbnail = photos.locator("img.photo");
+  // Shown from the phone's own copy (its address is set once IndexedDB has answered).
+  const thumbnail = photos.locator('img.photo[src^="blob:"]');
   await thumbnail.waitFor();
   const [width, height] = await thumbnail.evaluate(async (img) => {
     await img.decode();

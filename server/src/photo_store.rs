@@ -1,7 +1,8 @@
-//! Where whole photos are kept: a blob store behind one small interface (put and get by
-//! organization and name), through the `object_store` crate. By default the files of a
-//! folder (`photos` in the data directory); S3-compatible storage is the same interface
-//! for scale. Photos under way stay in PostgreSQL (`photos.received`) until they are
+//! Where whole photos are kept: a blob store behind one small interface (put, get and
+//! whether it holds one, by organization and name), through the `object_store` crate,
+//! whose other stores (S3-compatible storage among them) would fit behind the same
+//! interface; this build keeps the files of a folder (`photos` in the data directory,
+//! `BMMS_PHOTO_DIR`). Photos under way stay in PostgreSQL (`photos.received`) until they are
 //! whole and checked (routes/photos.rs), so the store only ever holds complete photos.
 
 use bmms_shared::OrgId;
@@ -21,7 +22,9 @@ impl PhotoStore {
     /// The files of `dir`, created if missing.
     pub fn in_directory(dir: &Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir).map_err(|err| anyhow::anyhow!("cannot make the photo folder {}: {err}", dir.display()))?;
-        let store = LocalFileSystem::new_with_prefix(dir)?;
+        // A photo is marked stored in PostgreSQL right after it is written: it must be on
+        // disk by then, or a power cut could leave the mark without the photo.
+        let store = LocalFileSystem::new_with_prefix(dir)?.with_fsync(true);
         Ok(PhotoStore { store: Arc::new(store) })
     }
 
@@ -29,6 +32,15 @@ impl PhotoStore {
     /// the name is the bytes' hash.
     pub async fn put(&self, org: OrgId, name: &str, bytes: Vec<u8>) -> object_store::Result<()> {
         self.store.put(&location(org, name), PutPayload::from(bytes)).await.map(|_| ())
+    }
+
+    /// Whether the store has the photo `name` of `org`.
+    pub async fn holds(&self, org: OrgId, name: &str) -> object_store::Result<bool> {
+        match self.store.head(&location(org, name)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(err) => Err(err),
+        }
     }
 
     /// The photo `name` of `org`, if the store has it.

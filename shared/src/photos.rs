@@ -17,10 +17,10 @@ use sha2::{Digest, Sha256};
 
 /// A photo is at most this large once shrunk on the device (the app aims at 300 KB).
 pub const MAX_PHOTO_BYTES: u64 = 2 * 1024 * 1024;
-/// A chunk carries at most this many bytes. Small enough that a drop on 2G (about 6 KB/s
-/// up) costs a few seconds; large enough that the round trips (600 ms each) stay a
-/// minority of the time.
-pub const CHUNK_BYTES: usize = 16 * 1024;
+/// A chunk carries at most this many bytes. A chunk cut off by a dropped link is sent
+/// again whole, so three drops cost at most 8 % of a 300 KB photo; each chunk costs a round
+/// trip more (600 ms on 2G, against 1.3 s to send its bytes at 50 kbit/s).
+pub const CHUNK_BYTES: usize = 8 * 1024;
 /// The header that names where a chunk starts in the photo.
 pub const OFFSET_HEADER: &str = "upload-offset";
 /// The header that carries a chunk's SHA-256, in hex.
@@ -127,7 +127,7 @@ mod tests {
 
     #[test]
     fn a_photo_goes_out_in_chunks_and_resumes_where_the_server_stands() {
-        let photo: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+        let photo: Vec<u8> = (0..2 * CHUNK_BYTES as u32 + 7_000).map(|i| (i % 251) as u8).collect();
         let mut upload = Upload::new(photo.len() as u64);
         assert_eq!(upload.next_chunk(&photo), None, "the server is asked first");
         upload.on_progress(PhotoProgress { offset: 0, complete: false });

@@ -114,7 +114,7 @@ impl Status {
         .unwrap_or((0, 0));
         self.pending.set(pending);
         self.refused.set(refused);
-        self.photos_waiting.set(photos::waiting());
+        self.photos_waiting.set(photos::unsent());
         self.revision.update(|r| *r += 1);
     }
 }
@@ -212,7 +212,7 @@ pub async fn signed_in(status: Status, me: Me) {
     if let Some(identity) = &identity {
         if identity.user_id != me.user.id {
             // Photos not yet sent are edits too.
-            let pending = read(|c| c.pending_count()).unwrap_or(0) + photos::waiting();
+            let pending = read(|c| c.pending_count()).unwrap_or(0) + photos::unsent();
             // A device whose records could not all be read may hold edits it cannot count.
             let unreadable = !restored || LOCAL.with_borrow(|l| l.as_ref().is_some_and(|l| l.unreadable_records > 0));
             if pending > 0 || unreadable {

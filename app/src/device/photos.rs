@@ -3,8 +3,11 @@
 //! chunks that resume where the server stands (`bmms_shared::photos`).
 //!
 //! A photo goes out after the sync exchanges that carry the records, one at a time,
-//! oldest first. A failure stops the round (the next sync resumes from what the server
-//! holds); a photo the server refuses is passed over until the app starts again.
+//! oldest first. A failure of the link or the server stops the round, and the next one
+//! waits (2 s, doubling up to 5 minutes, as records do; "Sync now" skips the wait) and
+//! resumes from what the server holds. A photo the server refuses, or whose bytes the
+//! device lost, is passed over until the app starts again; it still counts as unsent, so
+//! nobody else can sign in on the phone and clear it.
 
 use bmms_shared::api::CSRF_HEADER;
 use bmms_shared::photos::{self, NewPhoto, PhotoProgress, Upload, CHECKSUM_HEADER, OFFSET_HEADER};
@@ -24,22 +27,49 @@ thread_local! {
     static PHOTOS: RefCell<Vec<PhotoEntry>> = const { RefCell::new(Vec::new()) };
     /// Photos the server refused since the app started: not tried again until it restarts.
     static REFUSED: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+    /// When the next round may start after a failed one, and the wait after the next failure.
+    static BACKOFF: RefCell<(f64, f64)> = const { RefCell::new((0.0, FIRST_WAIT_MS)) };
     /// `blob:` addresses of photos shown since the app started, by name.
     static SHOWN: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
 }
+
+/// The wait after a first failed round; it doubles with each failure after that.
+const FIRST_WAIT_MS: f64 = 2_000.0;
+const LONGEST_WAIT_MS: f64 = 300_000.0;
+/// Requests of one photo in a row that move it nowhere before the round gives up.
+const FRUITLESS_REQUESTS: usize = 3;
 
 /// A request that has not been answered in this long was lost with the link (a chunk
 /// takes about 3 s on 2G).
 const CHUNK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What the device held when the app started.
-pub(super) fn remember_stored(entries: Vec<PhotoEntry>) {
+pub(super) fn remember_stored(mut entries: Vec<PhotoEntry>) {
+    entries.sort_by(|a, b| a.taken_at.total_cmp(&b.taken_at));
     PHOTOS.set(entries);
 }
 
-/// Photos the server does not have whole yet (those it refused aside).
-pub fn waiting() -> usize {
-    REFUSED.with_borrow(|refused| PHOTOS.with_borrow(|photos| photos.iter().filter(|p| !p.uploaded && !refused.contains(&p.name)).count()))
+/// Photos the server does not have whole yet, refused ones included: the phone must keep
+/// them.
+pub fn unsent() -> usize {
+    PHOTOS.with_borrow(|photos| photos.iter().filter(|p| !p.uploaded).count())
+}
+
+/// Photos to send: unsent, not refused.
+fn to_send() -> Vec<PhotoEntry> {
+    REFUSED.with_borrow(|refused| PHOTOS.with_borrow(|photos| photos.iter().filter(|p| !p.uploaded && !refused.contains(&p.name)).cloned().collect()))
+}
+
+/// Whether photos wait to be sent and the wait after a failed round is over.
+pub fn due() -> bool {
+    BACKOFF.with_borrow(|(next, _)| super::now_ms() >= *next) && !to_send().is_empty()
+}
+
+fn round_failed() {
+    BACKOFF.with_borrow_mut(|(next, wait)| {
+        *next = super::now_ms() + *wait;
+        *wait = (*wait * 2.0).min(LONGEST_WAIT_MS);
+    });
 }
 
 /// How many photos the device keeps, and their bytes.
@@ -58,14 +88,29 @@ pub async fn take(status: Status, id: DocId, field: &'static str, file: web_sys:
     let storage = storage().ok_or_else(|| t().sign_in_needs_network.to_owned())?;
     let shrunk = crate::shrink::shrink(&file).await.map_err(|err| format!("{} ({err})", t().photos.unreadable))?;
     let name = photos::name_of(&shrunk);
-    let entry = PhotoEntry { name: name.clone(), record: id, size: shrunk.len() as u64, media_type: "image/jpeg".into(), uploaded: false };
-    storage.save_photo(&entry, &shrunk).await.map_err(|err| format!("{} ({err})", t().local_storage_failed))?;
-    PHOTOS.with_borrow_mut(|photos| {
-        if !photos.iter().any(|p| p.name == name) {
-            photos.push(entry);
+    // The same photo chosen again is kept once, as it stands (sent or not).
+    let new = PHOTOS.with_borrow(|photos| !photos.iter().any(|p| p.name == name));
+    if new {
+        let entry = PhotoEntry {
+            name: name.clone(),
+            record: id,
+            size: shrunk.len() as u64,
+            media_type: "image/jpeg".into(),
+            uploaded: false,
+            taken_at: js_sys::Date::now(),
+        };
+        storage.save_photo(&entry, &shrunk).await.map_err(|err| format!("{} ({err})", t().local_storage_failed))?;
+        PHOTOS.with_borrow_mut(|photos| photos.push(entry));
+    }
+    if let Err(message) = super::edit(status, id, |editor| editor.add_photo(field, &name)).await {
+        // Not in its record (the record is full, say): not kept either, or it would be sent
+        // and counted with no record to show it.
+        if new {
+            let _ = storage.forget_photo(&name).await;
+            PHOTOS.with_borrow_mut(|photos| photos.retain(|p| p.name != name));
         }
-    });
-    super::edit(status, id, |editor| editor.add_photo(field, &name)).await?;
+        return Err(message);
+    }
     Ok(shrunk.len() as u64)
 }
 
@@ -87,27 +132,37 @@ pub async fn address(name: &str) -> String {
     }
 }
 
-/// Sends every waiting photo; stops at the first failure of the link.
-pub(super) async fn send_waiting(status: Status, csrf_token: &str) -> Result<(), String> {
+/// Sends the photos waiting, oldest first; stops at the first failure of the link or the
+/// server. Unless `force`d, nothing is tried before the wait after a failed round is over.
+pub(super) async fn send_waiting(status: Status, csrf_token: &str, force: bool) -> Result<(), String> {
     let Some(storage) = storage() else { return Ok(()) };
-    let queue: Vec<PhotoEntry> =
-        REFUSED.with_borrow(|refused| PHOTOS.with_borrow(|photos| photos.iter().filter(|p| !p.uploaded && !refused.contains(&p.name)).cloned().collect()));
-    for entry in queue {
-        let Some(bytes) = storage.photo(&entry.name).await? else { continue };
-        match send(status, csrf_token, &entry, &bytes).await {
+    if !force && !due() {
+        return Ok(());
+    }
+    for entry in to_send() {
+        let outcome = match storage.photo(&entry.name).await? {
+            // Bytes that no longer match their name would be refused whole at the end.
+            Some(bytes) if photos::name_of(&bytes) == entry.name => send(status, csrf_token, &entry, &bytes).await,
+            _ => Err(Sent::Refused(t().photos.lost.to_owned())),
+        };
+        status.photo_sending.set(None);
+        match outcome {
             Ok(()) => {
                 let uploaded = PhotoEntry { uploaded: true, ..entry };
                 storage.save_photo_entry(&uploaded).await?;
                 PHOTOS.with_borrow_mut(|photos| photos.iter_mut().filter(|p| p.name == uploaded.name).for_each(|p| p.uploaded = true));
+                BACKOFF.set((0.0, FIRST_WAIT_MS));
             }
             Err(Sent::Refused(message)) => {
                 REFUSED.with_borrow_mut(|refused| refused.insert(entry.name.clone()));
                 status.last_error.set(Some(message));
             }
-            Err(Sent::Failed(message)) => return Err(message),
+            Err(Sent::Failed(message)) => {
+                round_failed();
+                return Err(message);
+            }
         }
-        status.photo_sending.set(None);
-        status.photos_waiting.set(waiting());
+        status.photos_waiting.set(unsent());
     }
     Ok(())
 }
@@ -122,8 +177,9 @@ enum Sent {
 /// One photo: ask where the server stands, then chunks until it is whole.
 async fn send(status: Status, csrf_token: &str, entry: &PhotoEntry, bytes: &[u8]) -> Result<(), Sent> {
     let mut upload = Upload::new(bytes.len() as u64);
-    // Each chunk moves the photo on, or the round ends: this bounds a misbehaving server.
-    for _ in 0..bytes.len() / photos::CHUNK_BYTES + 3 {
+    // The furthest the server has been, and chunks in a row that did not take it further.
+    let (mut furthest, mut fruitless) = (0, 0);
+    while fruitless < FRUITLESS_REQUESTS {
         let chunk = upload.next_chunk(bytes);
         // A request not answered in time was lost with the link.
         let abort = web_sys::AbortController::new().ok();
@@ -156,8 +212,13 @@ async fn send(status: Status, csrf_token: &str, entry: &PhotoEntry, bytes: &[u8]
         if upload.is_complete() {
             return Ok(());
         }
+        if upload.offset() > furthest {
+            (furthest, fruitless) = (upload.offset(), 0);
+        } else if chunk.is_some() {
+            fruitless += 1;
+        }
     }
-    Err(Sent::Failed(t().cannot_reach_server.to_owned()))
+    Err(Sent::Failed(t().photos.not_moving.to_owned()))
 }
 
 /// Sends `request`; a failure says the answer's status, if any.

@@ -50,7 +50,7 @@ pub fn DevicePage() -> impl IntoView {
             <p id="photos-held">{move || {
                 status.revision.track();
                 let (count, bytes) = device::photos::held();
-                (t().photos.held)(count, bytes, device::photos::waiting())
+                (t().photos.held)(count, bytes, device::photos::unsent())
             }}</p>
         </section>
         <section class="card">

@@ -8,6 +8,8 @@ pub struct PhotoText {
     pub saved: fn(u64) -> String,
     pub shrinking: &'static str,
     pub unreadable: &'static str,
+    pub lost: &'static str,
+    pub not_moving: &'static str,
     pub remove: &'static str,
     pub photo_of: fn(usize) -> String,
     pub waiting: fn(usize) -> String,
@@ -30,6 +32,8 @@ pub static PHOTOS_EN: PhotoText = PhotoText {
     saved: |bytes| format!("Photo saved on this phone ({}); it is sent with the next sync.", kilobytes(bytes)),
     shrinking: "Making the photo smaller for sending…",
     unreadable: "This photo could not be read; try another one",
+    lost: "A photo kept on this phone can no longer be read, so it cannot be sent. Take it again if you can.",
+    not_moving: "A photo is not getting through; BMMS tries again shortly.",
     remove: "Remove this photo",
     photo_of: |n| format!("Photo {n}"),
     waiting: |n| if n == 1 { "1 photo to send".to_owned() } else { format!("{n} photos to send") },
@@ -37,5 +41,5 @@ pub static PHOTOS_EN: PhotoText = PhotoText {
     held: |count, bytes, waiting| {
         format!("{count} photo{} on this phone ({}), {waiting} still to send.", if count == 1 { "" } else { "s" }, kilobytes(bytes))
     },
-    on_its_way: "Not received yet: it arrives when the officer's phone next syncs.",
+    on_its_way: "Not on the server yet: it arrives when the officer's phone sends it.",
 };

@@ -25,6 +25,9 @@ use crate::routes::extract::{ApiJson, ApiPath, ApiQuery};
 
 /// A chunk may be at most this large (the app sends `photos::CHUNK_BYTES`).
 pub const MAX_CHUNK_BYTES: usize = 64 * 1024;
+/// A person may have at most this many photos begun and not finished: each holds its
+/// bytes so far in the database.
+const MAX_UNFINISHED: i64 = 50;
 
 /// The upload of one photo as the server holds it.
 #[derive(sqlx::FromRow)]
@@ -74,6 +77,17 @@ pub async fn announce(
         return Err(ApiError::invalid_field("media_type", format!("A photo is one of: {}.", MEDIA_TYPES.join(", "))));
     }
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    let unfinished: i64 = sqlx::query_scalar("select count(*) from photos where uploaded_by = $1 and not stored and sha256 <> $2")
+        .bind(caller.user_id)
+        .bind(&photo.sha256)
+        .fetch_one(&mut *tx)
+        .await?;
+    if unfinished >= MAX_UNFINISHED {
+        return Err(ApiError::unprocessable(
+            "too_many_unfinished",
+            format!("You have {unfinished} photos begun and not finished; finish sending those first."),
+        ));
+    }
     sqlx::query(
         "insert into photos (org_id, sha256, doc_id, size, media_type, uploaded_by) values ($1, $2, $3, $4, $5, $6)
          on conflict (org_id, sha256) do nothing",
@@ -89,6 +103,17 @@ pub async fn announce(
     let held = held(&mut tx, &photo.sha256).await?.ok_or_else(|| ApiError::not_found("The photo could not be found just after it was announced."))?;
     if !held.stored && held.size as u64 != photo.size {
         return Err(ApiError::invalid_field("size", format!("This photo was announced before with {} bytes; its name says it is those bytes.", held.size)));
+    }
+    if held.stored && !state.settings.photos.holds(tx.org_id(), &photo.sha256).await.map_err(|err| ApiError::Internal(err.into()))? {
+        // Marked stored, yet the store lost it (restored from an older copy, say): the
+        // device that still has it sends it again.
+        tracing::warn!(photo = %photo.sha256, "a stored photo is missing from the blob store; its upload starts again");
+        sqlx::query("update photos set stored = false, received = '', stored_at = null where sha256 = $1")
+            .bind(&photo.sha256)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        return Ok(Json(PhotoProgress { offset: 0, complete: false }));
     }
     let progress = if !held.stored && held.received == held.size { finish(&state, tx, &photo.sha256).await? } else {
         tx.commit().await?;
