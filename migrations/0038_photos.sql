@@ -23,7 +23,8 @@ alter table photos enable row level security;
 alter table photos force row level security;
 create policy photos_of_current_org on photos using (org_id = app_org_id()) with check (org_id = app_org_id());
 
-grant select, insert, update on photos to bmms_app;
+-- Delete: an upload begun and left for 30 days is forgotten (routes/photos.rs).
+grant select, insert, update, delete on photos to bmms_app;
 
 -- The names of an assessment's photos, for exports (server/src/sync/materialize.rs).
 -- Assessments stored before this had no photos field: none.

@@ -28,6 +28,9 @@ pub const MAX_CHUNK_BYTES: usize = 64 * 1024;
 /// A person may have at most this many photos begun and not finished: each holds its
 /// bytes so far in the database.
 const MAX_UNFINISHED: i64 = 50;
+/// A photo begun this long ago and still not finished is forgotten when its sender
+/// announces one (their phone starts it again from 0 if it still has it).
+const UNFINISHED_DAYS: i32 = 30;
 
 /// The upload of one photo as the server holds it.
 #[derive(sqlx::FromRow)]
@@ -77,6 +80,11 @@ pub async fn announce(
         return Err(ApiError::invalid_field("media_type", format!("A photo is one of: {}.", MEDIA_TYPES.join(", "))));
     }
     let mut tx = OrgTx::begin(&state.db, caller.org_id).await?;
+    sqlx::query("delete from photos where uploaded_by = $1 and not stored and created_at < now() - make_interval(days => $2)")
+        .bind(caller.user_id)
+        .bind(UNFINISHED_DAYS)
+        .execute(&mut *tx)
+        .await?;
     let unfinished: i64 = sqlx::query_scalar("select count(*) from photos where uploaded_by = $1 and not stored and sha256 <> $2")
         .bind(caller.user_id)
         .bind(&photo.sha256)

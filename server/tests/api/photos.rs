@@ -267,3 +267,36 @@ async fn photos_get_through_a_link_that_drops_at_random_and_arrive_whole() {
         .unwrap();
     assert_eq!((held, stored), (4, 4), "every photo is stored, and nothing of its upload is left behind");
 }
+
+#[tokio::test]
+async fn unfinished_uploads_are_bounded_and_forgotten_after_30_days() {
+    let app = spawn_app().await;
+    let ana = officer(&app, "MILG", "ana").await;
+    let mut rng = SmallRng::seed_from_u64(4);
+    let mut begun = Vec::new();
+    for _ in 0..50 {
+        let bytes = photo(&mut rng, 100);
+        assert_eq!(announce(&app.http, &app.base, &ana, &bytes, DocId(Uuid::new_v4())).await.unwrap().status(), 200);
+        begun.push(bytes);
+    }
+    let fifty_first = photo(&mut rng, 100);
+    let answer = announce(&app.http, &app.base, &ana, &fifty_first, DocId(Uuid::new_v4())).await.unwrap();
+    let (status, code, message) = error_of(answer).await;
+    assert_eq!((status, code.as_str()), (422, "too_many_unfinished"), "{message}");
+    // Finishing one makes room; so does one left for 30 days, which is then forgotten.
+    upload(&app.http, &app.base, &ana, &begun[0], DocId(Uuid::new_v4())).await;
+    sqlx::query("update photos set created_at = now() - interval '31 days' where sha256 = $1")
+        .bind(photos::name_of(&begun[1]))
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    for bytes in [&fifty_first, &photo(&mut rng, 100)] {
+        assert_eq!(announce(&app.http, &app.base, &ana, bytes, DocId(Uuid::new_v4())).await.unwrap().status(), 200);
+    }
+    let forgotten: i64 = sqlx::query_scalar("select count(*) from photos where sha256 = $1")
+        .bind(photos::name_of(&begun[1]))
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(forgotten, 0);
+}
