@@ -235,7 +235,7 @@ async fn launch(bmms: &str, database_url: &str, cache_entries: usize) -> Result<
         .env("BMMS_MFA_ROLES", "none")
         .env("BMMS_LOG", "warn,bmms=info")
         // Photos of the field figures go with the system's temporary files, not the checkout.
-        .env("BMMS_PHOTO_DIR", std::env::temp_dir().join(format!("bmms-bench-photos-{port}")))
+        .env("BMMS_PHOTO_STORE", std::env::temp_dir().join(format!("bmms-bench-photos-{port}")))
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;

@@ -45,7 +45,7 @@ export async function startBmms({ distDir = "../dist", mfaRoles = "none", env: e
     DATABASE_URL: freshDatabaseUrl(),
     BMMS_CERTIFICATION_KEY: join(keyDir, "certification-key"),
     BMMS_FACTOR_KEY: join(keyDir, "factor-key"),
-    BMMS_PHOTO_DIR: join(keyDir, "photos"),
+    BMMS_PHOTO_STORE: join(keyDir, "photos"),
     BMMS_MFA_ROLES: mfaRoles,
     ...extra,
   };

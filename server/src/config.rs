@@ -97,11 +97,12 @@ pub struct ServeArgs {
     #[arg(long, env = "BMMS_FACTOR_KEY")]
     pub factor_key: Option<PathBuf>,
 
-    /// The folder that keeps the photos of records once they arrived whole (one file per
-    /// photo, by organization). Back it up with the database. Defaults to `photos` in the
+    /// Where the photos of records are kept once they arrived whole (one file per photo,
+    /// by organization): a folder, or `s3://bucket/prefix` of S3-compatible storage set up
+    /// by the `AWS_*` variables. Back it up with the database. Defaults to `photos` in the
     /// data directory.
-    #[arg(long, env = "BMMS_PHOTO_DIR")]
-    pub photo_dir: Option<PathBuf>,
+    #[arg(long, env = "BMMS_PHOTO_STORE")]
+    pub photo_store: Option<String>,
 
     /// The roles whose members must have a second factor to sign in: `default` (OCM's
     /// executives and analysts, BPDA's planners, MFBM's budget officers, organization and

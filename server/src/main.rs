@@ -90,8 +90,10 @@ async fn serve(database_args: bmms_server::config::DatabaseArgs, args: ServeArgs
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let key_path = args.certification_key.clone().unwrap_or_else(|| database_args.data_dir.join("certification-key"));
     let factor_key_path = args.factor_key.clone().unwrap_or_else(|| database_args.data_dir.join("factor-key"));
-    let photo_dir = args.photo_dir.clone().unwrap_or_else(|| database_args.data_dir.join("photos"));
-    let photos = bmms_server::photo_store::PhotoStore::in_directory(&photo_dir)?;
+    let photos = match &args.photo_store {
+        Some(spec) => bmms_server::photo_store::PhotoStore::at(spec)?,
+        None => bmms_server::photo_store::PhotoStore::in_directory(&database_args.data_dir.join("photos"))?,
+    };
     let settings =
         Settings::from_args(&args, Signer::load_or_create(&key_path)?, FactorKey::load_or_create(&factor_key_path)?, photos)?;
     if !settings.dist_dir.join("index.html").exists() {

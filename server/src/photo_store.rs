@@ -1,14 +1,16 @@
 //! Where whole photos are kept: a blob store behind one small interface (put, get and
-//! whether it holds one, by organization and name), through the `object_store` crate,
-//! whose other stores (S3-compatible storage among them) would fit behind the same
-//! interface; this build keeps the files of a folder (`photos` in the data directory,
-//! `BMMS_PHOTO_DIR`). Photos under way stay in PostgreSQL (`photos.received`) until they are
+//! whether it holds one, by organization and name), through the `object_store` crate:
+//! the files of a folder (`photos` in the data directory by default), or a bucket of
+//! S3-compatible storage (`BMMS_PHOTO_STORE=s3://bucket/prefix`, configured by the usual
+//! `AWS_*` variables) for deployments whose replicas share no filesystem. Photos under way stay in PostgreSQL (`photos.received`) until they are
 //! whole and checked (routes/photos.rs), so the store only ever holds complete photos.
 
 use bmms_shared::OrgId;
 use bytes::Bytes;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as StorePath;
+use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use std::path::Path;
 use std::sync::Arc;
@@ -19,6 +21,29 @@ pub struct PhotoStore {
 }
 
 impl PhotoStore {
+    /// The store `BMMS_PHOTO_STORE` names: `s3://bucket` or `s3://bucket/prefix` (with the
+    /// `AWS_*` variables of the environment), else a folder.
+    pub fn at(spec: &str) -> anyhow::Result<Self> {
+        if spec.starts_with("s3://") {
+            Self::s3(spec, &[])
+        } else {
+            Self::in_directory(Path::new(spec))
+        }
+    }
+
+    /// The bucket of `url` (`s3://bucket/prefix`), configured by the environment's `AWS_*`
+    /// variables and then `options` (`aws_endpoint`, `aws_allow_http`, ...).
+    pub fn s3(url: &str, options: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let mut builder = AmazonS3Builder::from_env().with_url(url);
+        for (key, value) in options {
+            builder = builder.with_config(key.parse::<AmazonS3ConfigKey>()?, *value);
+        }
+        let bucket = builder.build()?;
+        let prefix = url.trim_start_matches("s3://").split_once('/').map(|(_, prefix)| prefix.trim_matches('/')).unwrap_or_default();
+        let store: Arc<dyn ObjectStore> = if prefix.is_empty() { Arc::new(bucket) } else { Arc::new(PrefixStore::new(bucket, prefix)) };
+        Ok(PhotoStore { store })
+    }
+
     /// The files of `dir`, created if missing.
     pub fn in_directory(dir: &Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir).map_err(|err| anyhow::anyhow!("cannot make the photo folder {}: {err}", dir.display()))?;

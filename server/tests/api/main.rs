@@ -24,6 +24,7 @@ mod organizations;
 mod outage;
 mod passkeys;
 mod people;
+mod photo_store_s3;
 mod photos;
 mod places;
 mod oversight;

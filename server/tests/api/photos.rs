@@ -18,7 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 use uuid::Uuid;
 
 /// A photo's worth of bytes (random, so nothing compresses them on the way).
-fn photo(rng: &mut SmallRng, size: usize) -> Vec<u8> {
+pub(crate) fn photo(rng: &mut SmallRng, size: usize) -> Vec<u8> {
     let mut bytes = vec![0; size];
     rng.fill_bytes(&mut bytes);
     bytes
@@ -59,7 +59,7 @@ async fn send_chunk(
 
 /// Sends `bytes` as the app does: announce, then chunks, asking again after any failure.
 /// Returns the bytes put on the wire.
-async fn upload(http: &reqwest::Client, base: &str, browser: &Browser, bytes: &[u8], record: DocId) -> u64 {
+pub(crate) async fn upload(http: &reqwest::Client, base: &str, browser: &Browser, bytes: &[u8], record: DocId) -> u64 {
     let name = photos::name_of(bytes);
     let mut upload = Upload::new(bytes.len() as u64);
     for _ in 0..500 {
@@ -82,11 +82,11 @@ async fn upload(http: &reqwest::Client, base: &str, browser: &Browser, bytes: &[
     panic!("the photo did not get through in 500 requests");
 }
 
-async fn get_photo(app: &TestApp, browser: &Browser, name: &str) -> reqwest::Response {
+pub(crate) async fn get_photo(app: &TestApp, browser: &Browser, name: &str) -> reqwest::Response {
     app.get(&format!("/api/v1/photos/{name}"), browser).await
 }
 
-async fn officer(app: &TestApp, org: &str, username: &str) -> Browser {
+pub(crate) async fn officer(app: &TestApp, org: &str, username: &str) -> Browser {
     app.create_user(org, username, Role::FieldOfficer).await;
     app.sign_in(username).await
 }
