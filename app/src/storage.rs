@@ -224,11 +224,13 @@ impl Storage {
         committed(tx).await
     }
 
-    /// Forgets the photo `name`: its bytes and its entry.
-    pub async fn forget_photo(&self, name: &str) -> Result<(), String> {
+    /// Forgets the photos `names`: their bytes and their entries, in one transaction.
+    pub async fn forget_photos(&self, names: &[String]) -> Result<(), String> {
         let tx = self.db.transaction(&[PHOTOS, PHOTO_LIST], TransactionMode::ReadWrite).map_err(failed)?;
-        tx.store(PHOTOS).map_err(failed)?.delete(JsValue::from_str(name)).await.map_err(failed)?;
-        tx.store(PHOTO_LIST).map_err(failed)?.delete(JsValue::from_str(name)).await.map_err(failed)?;
+        for name in names {
+            tx.store(PHOTOS).map_err(failed)?.delete(JsValue::from_str(name)).await.map_err(failed)?;
+            tx.store(PHOTO_LIST).map_err(failed)?.delete(JsValue::from_str(name)).await.map_err(failed)?;
+        }
         committed(tx).await
     }
 

@@ -1,6 +1,7 @@
 // Photos (docs/sync-protocol.md, "Photos"): a field officer takes a photo in an assessment
 // with no signal; the phone shrinks it and keeps it; once online it goes up after the
-// record, and the supervisor sees it on the record at the desk.
+// record, can then leave the phone to free space, and the supervisor sees it on the record
+// at the desk.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { testWorld, atTheDesk } from "./harness.mjs";
@@ -63,6 +64,17 @@ test("a photo taken offline is shrunk on the phone and appears on the record at 
   await ana.page.locator("#photos-waiting").waitFor({ state: "detached" });
   await openTab(ana.page, "This device");
   await ana.page.locator("#photos-held").filter({ hasText: "1 photo on this phone" }).filter({ hasText: "0 still to send" }).waitFor();
+  // Sent, it can leave the phone to free its space: the record then shows it from the server.
+  await ana.page.getByRole("button", { name: "Remove sent photos from this phone" }).click();
+  await ana.page.getByRole("status").filter({ hasText: "1 photo removed from this phone" }).waitFor();
+  await ana.page.locator("#photos-held").filter({ hasText: "0 photos on this phone" }).waitFor();
+  await openTab(ana.page, "Assessments");
+  await ana.page.locator("ul.records li").filter({ hasText: "Arco" }).click();
+  const fromServer = ana.page.locator('fieldset.photos img.photo[src^="/api/v1/photos/"]');
+  assert.deepEqual(await fromServer.evaluate(async (img) => {
+    await img.decode();
+    return [img.naturalWidth, img.naturalHeight];
+  }), [width, height], "the phone shows the photo from the server");
 
   const desk = await atTheDesk(world, "MILG", "sofia.supervisor", "supervisor", "Sofia Sema");
   await openTab(desk.page, "Records");

@@ -77,6 +77,28 @@ pub fn held() -> (usize, u64) {
     PHOTOS.with_borrow(|photos| (photos.len(), photos.iter().map(|p| p.size).sum()))
 }
 
+/// How many photos the device keeps that the server has whole.
+pub fn sent() -> usize {
+    PHOTOS.with_borrow(|photos| photos.iter().filter(|p| p.uploaded).count())
+}
+
+/// Frees the phone of the photos the server has whole (their records then show them from
+/// the server, online); returns how many.
+pub async fn forget_sent() -> Result<usize, String> {
+    let storage = storage().ok_or_else(|| t().sign_in_needs_network.to_owned())?;
+    let names: Vec<String> = PHOTOS.with_borrow(|photos| photos.iter().filter(|p| p.uploaded).map(|p| p.name.clone()).collect());
+    storage.forget_photos(&names).await.map_err(|err| format!("{} ({err})", t().local_storage_failed))?;
+    PHOTOS.with_borrow_mut(|photos| photos.retain(|p| !p.uploaded));
+    SHOWN.with_borrow_mut(|shown| {
+        for name in &names {
+            if let Some(url) = shown.remove(name) {
+                let _ = web_sys::Url::revoke_object_url(&url);
+            }
+        }
+    });
+    Ok(names.len())
+}
+
 fn storage() -> Option<Storage> {
     LOCAL.with_borrow(|local| local.as_ref().map(|l| l.storage.clone()))
 }
@@ -106,7 +128,7 @@ pub async fn take(status: Status, id: DocId, field: &'static str, file: web_sys:
         // Not in its record (the record is full, say): not kept either, or it would be sent
         // and counted with no record to show it.
         if new {
-            let _ = storage.forget_photo(&name).await;
+            let _ = storage.forget_photos(std::slice::from_ref(&name)).await;
             PHOTOS.with_borrow_mut(|photos| photos.retain(|p| p.name != name));
         }
         return Err(message);

@@ -14,6 +14,7 @@ pub fn DevicePage() -> impl IntoView {
     let status = expect_context::<Status>();
     let storage = RwSignal::new(None::<StorageInfo>);
     let message = RwSignal::new(None::<String>);
+    let photos_note = RwSignal::new(None::<String>);
     spawn_local(async move { storage.set(Some(browser::storage_info().await)) });
 
     let export = move |_| match device::export_unsynced() {
@@ -52,6 +53,19 @@ pub fn DevicePage() -> impl IntoView {
                 let (count, bytes) = device::photos::held();
                 (t().photos.held)(count, bytes, device::photos::unsent())
             }}</p>
+            {move || {
+                status.revision.track();
+                (device::photos::sent() > 0).then(|| view! {
+                    <button on:click=move |_| spawn_local(async move {
+                        photos_note.set(Some(match device::photos::forget_sent().await {
+                            Ok(removed) => (t().photos.forgotten)(removed),
+                            Err(why) => why,
+                        }));
+                        status.revision.update(|r| *r += 1);
+                    })>{t().photos.forget_sent}</button>
+                })
+            }}
+            {move || photos_note.get().map(|note| view! { <p role="status">{note}</p> })}
         </section>
         <section class="card">
             <h2>{t().export_unsynced}</h2>

@@ -15,6 +15,8 @@ pub struct PhotoText {
     pub waiting: fn(usize) -> String,
     pub sending: fn(u64, u64) -> String,
     pub held: fn(usize, u64, usize) -> String,
+    pub forget_sent: &'static str,
+    pub forgotten: fn(usize) -> String,
     /// At the desk: a photo the officer's phone has not sent yet.
     #[cfg_attr(not(feature = "desk"), allow(dead_code))]
     pub on_its_way: &'static str,
@@ -41,5 +43,7 @@ pub static PHOTOS_EN: PhotoText = PhotoText {
     held: |count, bytes, waiting| {
         format!("{count} photo{} on this phone ({}), {waiting} still to send.", if count == 1 { "" } else { "s" }, kilobytes(bytes))
     },
+    forget_sent: "Remove sent photos from this phone",
+    forgotten: |n| format!("{n} photo{} removed from this phone; the server keeps them, and records show them from there when online.", if n == 1 { "" } else { "s" }),
     on_its_way: "Not on the server yet: it arrives when the officer's phone sends it.",
 };
