@@ -56,7 +56,7 @@ fn check_name(name: &str) -> Result<(), ApiError> {
 
 /// The upload of `name`, locked until the transaction ends (two chunks never interleave).
 async fn held(tx: &mut OrgTx, name: &str) -> Result<Option<Held>, ApiError> {
-    Ok(sqlx::query_as("select size, length(received)::bigint as received, stored from photos where sha256 = $1 for update")
+    Ok(sqlx::query_as("select size, received, stored from photos where sha256 = $1 for update")
         .bind(name)
         .fetch_optional(&mut **tx)
         .await?)
@@ -116,7 +116,7 @@ pub async fn announce(
         // Marked stored, yet the store lost it (restored from an older copy, say): the
         // device that still has it sends it again.
         tracing::warn!(photo = %photo.sha256, "a stored photo is missing from the blob store; its upload starts again");
-        sqlx::query("update photos set stored = false, received = '', stored_at = null where sha256 = $1")
+        sqlx::query("update photos set stored = false, received = 0, stored_at = null where sha256 = $1")
             .bind(&photo.sha256)
             .execute(&mut *tx)
             .await?;
@@ -177,7 +177,14 @@ pub async fn chunk(
     if offset + body.len() as u64 > held.size as u64 {
         return Err(ApiError::unprocessable("chunk_too_long", format!("The photo has {} bytes; this chunk goes past its end.", held.size)));
     }
-    sqlx::query("update photos set received = received || $2 where sha256 = $1").bind(&name).bind(body.as_ref()).execute(&mut *tx).await?;
+    sqlx::query("insert into photo_chunks (org_id, sha256, start_byte, bytes) values ($1, $2, $3, $4)")
+        .bind(tx.org_id())
+        .bind(&name)
+        .bind(offset as i64)
+        .bind(body.as_ref())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("update photos set received = received + $2 where sha256 = $1").bind(&name).bind(body.len() as i64).execute(&mut *tx).await?;
     let progress = if offset + body.len() as u64 == held.size as u64 {
         finish(&state, tx, &name).await?
     } else {
@@ -190,9 +197,12 @@ pub async fn chunk(
 /// Every byte is here: checks the photo against its name and moves it to the blob store.
 /// A photo that does not match starts again from nothing.
 async fn finish(state: &AppState, mut tx: OrgTx, name: &str) -> Result<PhotoProgress, ApiError> {
-    let received: Vec<u8> = sqlx::query_scalar("select received from photos where sha256 = $1").bind(name).fetch_one(&mut *tx).await?;
+    let chunks: Vec<Vec<u8>> =
+        sqlx::query_scalar("select bytes from photo_chunks where sha256 = $1 order by start_byte").bind(name).fetch_all(&mut *tx).await?;
+    let received = chunks.concat();
+    sqlx::query("delete from photo_chunks where sha256 = $1").bind(name).execute(&mut *tx).await?;
     if photos::name_of(&received) != name {
-        sqlx::query("update photos set received = '' where sha256 = $1").bind(name).execute(&mut *tx).await?;
+        sqlx::query("update photos set received = 0 where sha256 = $1").bind(name).execute(&mut *tx).await?;
         tx.commit().await?;
         return Err(ApiError::unprocessable(
             "photo_damaged",
@@ -201,7 +211,7 @@ async fn finish(state: &AppState, mut tx: OrgTx, name: &str) -> Result<PhotoProg
     }
     let size = received.len() as u64;
     state.settings.photos.put(tx.org_id(), name, received).await.map_err(|err| ApiError::Internal(err.into()))?;
-    sqlx::query("update photos set received = '', stored = true, stored_at = now() where sha256 = $1").bind(name).execute(&mut *tx).await?;
+    sqlx::query("update photos set stored = true, stored_at = now() where sha256 = $1").bind(name).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(PhotoProgress { offset: size, complete: true })
 }

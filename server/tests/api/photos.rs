@@ -261,11 +261,12 @@ async fn photos_get_through_a_link_that_drops_at_random_and_arrive_whole() {
         assert_eq!(served.bytes().await.unwrap().as_ref(), bytes.as_slice(), "the photo arrived whole (BMMS_PHOTO_SEED={seed})");
     }
     assert!(wire_bytes > photo_bytes, "the link dropped chunks on their way (BMMS_PHOTO_SEED={seed})");
-    let (held, stored): (i64, i64) = sqlx::query_as("select count(*), count(*) filter (where stored and received = '') from photos")
-        .fetch_one(&app.owner)
-        .await
-        .unwrap();
-    assert_eq!((held, stored), (4, 4), "every photo is stored, and nothing of its upload is left behind");
+    let (held, stored, chunks_left): (i64, i64, i64) =
+        sqlx::query_as("select count(*), count(*) filter (where stored), (select count(*) from photo_chunks) from photos")
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!((held, stored, chunks_left), (4, 4, 0), "every photo is stored, and nothing of its upload is left behind");
 }
 
 #[tokio::test]
