@@ -19,6 +19,9 @@ create table photos (
     primary key (org_id, sha256)
 );
 create index photos_of_record on photos (org_id, doc_id);
+-- Each announcement counts and clears its sender's unfinished uploads: without this it
+-- would read every photo of the organization.
+create index photos_unfinished on photos (org_id, uploaded_by) where not stored;
 
 -- The chunks of uploads under way, one row each: appending a chunk writes only that
 -- chunk (a growing bytea would be rewritten whole with each one).

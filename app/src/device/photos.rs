@@ -55,14 +55,20 @@ pub fn unsent() -> usize {
     PHOTOS.with_borrow(|photos| photos.iter().filter(|p| !p.uploaded).count())
 }
 
-/// Photos to send: unsent, not refused.
-fn to_send() -> Vec<PhotoEntry> {
-    REFUSED.with_borrow(|refused| PHOTOS.with_borrow(|photos| photos.iter().filter(|p| !p.uploaded && !refused.contains(&p.name)).cloned().collect()))
+fn is_to_send(photo: &PhotoEntry, refused: &HashSet<String>) -> bool {
+    !photo.uploaded && !refused.contains(&photo.name)
 }
 
-/// Whether photos wait to be sent and the wait after a failed round is over.
+/// Photos to send: unsent, not refused.
+fn to_send() -> Vec<PhotoEntry> {
+    REFUSED.with_borrow(|refused| PHOTOS.with_borrow(|photos| photos.iter().filter(|p| is_to_send(p, refused)).cloned().collect()))
+}
+
+/// Whether photos wait to be sent and the wait after a failed round is over (asked every
+/// few seconds: nothing is copied).
 pub fn due() -> bool {
-    BACKOFF.with_borrow(|(next, _)| super::now_ms() >= *next) && !to_send().is_empty()
+    BACKOFF.with_borrow(|(next, _)| super::now_ms() >= *next)
+        && REFUSED.with_borrow(|refused| PHOTOS.with_borrow(|photos| photos.iter().any(|p| is_to_send(p, refused))))
 }
 
 fn round_failed() {
