@@ -4,8 +4,10 @@
 //   dispatched on window (and window.bmmsUpdateReady set), and window.bmmsApplyUpdate()
 //   lets it take over and reloads. Edits live in IndexedDB, so an update loses none.
 // - window.bmmsRequestBackgroundSync() asks the browser, where it has Background Sync, to
-//   wake the service worker when the network returns; the worker then tells every open
-//   window, which receives `bmms-sync` and syncs.
+//   wake the service worker when the network returns, and, where it has Periodic
+//   Background Sync (an installed app), now and then too. The worker then tells the window
+//   in view, which receives `bmms-sync` and syncs, or with none in view sends what the
+//   app left for it (sw/src/background.rs).
 if ("serviceWorker" in navigator) {
   let reloadOnChange = false;
   const announce = () => {
@@ -35,6 +37,9 @@ if ("serviceWorker" in navigator) {
     };
     window.bmmsRequestBackgroundSync = () => {
       registration.sync?.register("bmms-outbox").catch(() => {});
+      // The browser decides how often (and whether: it asks for an installed app); twelve
+      // hours at the least keeps a phone's battery.
+      registration.periodicSync?.register("bmms-outbox", { minInterval: 12 * 60 * 60 * 1000 }).catch(() => {});
     };
   });
   navigator.serviceWorker.addEventListener("controllerchange", () => {

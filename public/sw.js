@@ -41,13 +41,25 @@ self.addEventListener("message", (event) => {
   if (event.data?.type === "skip-waiting") self.skipWaiting();
 });
 
-// Background Sync: the network is back. The outbox lives in the app's IndexedDB and the
-// sync client in the app, so the worker wakes every open window of BMMS to sync.
-self.addEventListener("sync", (event) => {
-  if (event.tag !== "bmms-outbox") return;
-  event.waitUntil(
-    self.clients.matchAll({ type: "window" }).then((windows) => {
-      for (const client of windows) client.postMessage({ type: "sync" });
-    }),
-  );
-});
+// Background Sync (the network is back) and Periodic Background Sync (now and then, on an
+// installed app). An open window of BMMS in view syncs itself: the worker only wakes it.
+// Otherwise the worker sends what the app left for it (sw/src/background.rs): the
+// request of its outbox, holding the lock the app takes to read the answer, then photos.
+async function syncInBackground() {
+  const windows = await self.clients.matchAll({ type: "window" });
+  const inView = windows.filter((client) => client.visibilityState === "visible");
+  if (inView.length > 0) {
+    for (const client of inView) client.postMessage({ type: "sync" });
+    return;
+  }
+  await started;
+  const send = () => wasm_bindgen.send_records();
+  await (navigator.locks ? navigator.locks.request("bmms-background", send) : send());
+  await wasm_bindgen.send_photos();
+}
+
+for (const type of ["sync", "periodicsync"]) {
+  self.addEventListener(type, (event) => {
+    if (event.tag === "bmms-outbox") event.waitUntil(syncInBackground());
+  });
+}

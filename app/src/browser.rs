@@ -185,6 +185,11 @@ pub fn measure_since(name: &str, started: f64) {
     }
 }
 
+/// Whether the page is hidden (another app or tab in front, the phone locked).
+pub fn is_hidden() -> bool {
+    window().document().is_some_and(|d| d.hidden())
+}
+
 /// Calls `on_hidden` whenever the page is hidden (the officer switched apps or locked the phone).
 pub fn on_hidden(on_hidden: impl Fn() + 'static) {
     let document = window().document().expect("a document");
@@ -206,16 +211,18 @@ pub fn leave_focused_field() {
     }
 }
 
+/// The browser's Web Locks (`navigator.locks` and its `request`), where it has them.
+fn web_locks() -> Option<(JsValue, js_sys::Function)> {
+    let locks = Reflect::get(&window().navigator(), &JsValue::from_str("locks")).ok().filter(|l| !l.is_undefined())?;
+    let request = Reflect::get(&locks, &JsValue::from_str("request")).ok()?.dyn_into::<js_sys::Function>().ok()?;
+    Some((locks, request))
+}
+
 /// Takes this device's lock (Web Locks) for as long as the page lives: only one window
 /// or tab may work on the device's records at a time, or a stale one could overwrite what
 /// another saved. `false`: another window holds it. Browsers without Web Locks get `true`.
 pub async fn hold_device_lock() -> bool {
-    let navigator = window().navigator();
-    let Ok(locks) = Reflect::get(&navigator, &JsValue::from_str("locks")) else { return true };
-    let Some(request) = Reflect::get(&locks, &JsValue::from_str("request")).ok().and_then(|r| r.dyn_into::<js_sys::Function>().ok())
-    else {
-        return true;
-    };
+    let Some((locks, request)) = web_locks() else { return true };
     let granted = Promise::new(&mut |resolve, _reject| {
         let on_lock = Closure::once_into_js(move |lock: JsValue| -> JsValue {
             let held = !lock.is_null();
@@ -232,6 +239,37 @@ pub async fn hold_device_lock() -> bool {
         let _ = request.call3(&locks, &JsValue::from_str("bmms-device"), &options, &on_lock);
     });
     JsFuture::from(granted).await.ok().and_then(|v| v.as_bool()).unwrap_or(true)
+}
+
+/// Runs `work` holding the Web Lock `name`, once whoever holds it (the service worker,
+/// say) lets it go. Browsers without Web Locks run it at once.
+pub async fn with_lock<T>(name: &str, work: impl std::future::Future<Output = T>) -> T {
+    let Some((locks, request)) = web_locks() else { return work.await };
+    // The lock is held until `released` settles, which `release` does once `work` is done.
+    let mut release = None;
+    let released = Promise::new(&mut |resolve, _| release = Some(resolve));
+    let granted = Promise::new(&mut |resolve, _| {
+        let released = released.clone();
+        let on_lock = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+            let _ = resolve.call0(&JsValue::NULL);
+            released.into()
+        });
+        let _ = request.call2(&locks, &JsValue::from_str(name), &on_lock);
+    });
+    let _ = JsFuture::from(granted).await;
+    let result = work.await;
+    if let Some(release) = release {
+        let _ = release.call0(&JsValue::NULL);
+    }
+    result
+}
+
+/// Whether this browser can wake the service worker to sync with BMMS closed (Background
+/// Sync: Chromium-based browsers).
+pub fn syncs_in_background() -> bool {
+    let registration = Reflect::get(&js_sys::global(), &JsValue::from_str("ServiceWorkerRegistration")).ok();
+    let prototype = registration.and_then(|r| Reflect::get(&r, &JsValue::from_str("prototype")).ok()).filter(|p| p.is_object());
+    prototype.is_some_and(|p| Reflect::has(&p, &JsValue::from_str("sync")).unwrap_or(false))
 }
 
 /// A value this browser keeps for the site between sessions (small settings only; records

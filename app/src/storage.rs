@@ -9,7 +9,8 @@
 //! - `device`: this device's identity and sync cursor (`identity`), the sync protocol the
 //!   cursor was read with (`cursor_protocol`), the scope version taken with it
 //!   (`scope_version`, docs/sync-protocol.md "Sync scope"), the signed-in person as last seen (`me`, so
-//!   the app opens offline) and the time of the last sync.
+//!   the app opens offline), the time of the last sync, and what the service worker is to
+//!   send with the app closed and what it brought back (`bmms_shared::sync::background`).
 //!
 //! Every write waits for the transaction to complete before it returns: the app says
 //! "saved" only after that.
@@ -20,6 +21,7 @@
 
 use bmms_shared::api::Me;
 use bmms_shared::sync::client::StoredRecord;
+use bmms_shared::sync::background::{self, Work};
 use bmms_shared::sync::protocol;
 use crate::device::summary::Summary;
 use rexie::{ObjectStore, Rexie, TransactionMode};
@@ -28,13 +30,14 @@ use std::rc::Rc;
 use bmms_shared::{DeviceId, DocId, UserId};
 use wasm_bindgen::JsValue;
 
-const NAME: &str = "bmms";
+// The service worker reads the database too (`bmms_shared::sync::background`).
+const NAME: &str = background::DATABASE;
 const VERSION: u32 = 3;
 const RECORDS: &str = "records";
-const PHOTOS: &str = "photos";
+const PHOTOS: &str = background::PHOTO_STORE;
 const PHOTO_LIST: &str = "photo_list";
 const SUMMARIES: &str = "summaries";
-const DEVICE: &str = "device";
+const DEVICE: &str = background::DEVICE_STORE;
 /// The key, in `device`, of the protocol the stored cursor was read with.
 const CURSOR_PROTOCOL: &str = "cursor_protocol";
 /// The key, in `device`, of the scope version taken with the stored cursor.
@@ -64,6 +67,17 @@ pub struct PhotoEntry {
     pub uploaded: bool,
     /// When it was taken (milliseconds since 1970), the order photos are sent in.
     pub taken_at: f64,
+}
+
+/// What the app left for the service worker, and what the worker brought back.
+pub struct Background {
+    pub work: Option<Work>,
+    /// The sync request left with the work.
+    pub request: Option<Vec<u8>>,
+    /// The server's answer to that request.
+    pub answer: Option<Vec<u8>>,
+    /// The photos the worker sent whole.
+    pub photos_sent: Vec<String>,
 }
 
 /// The open database.
@@ -239,6 +253,43 @@ impl Storage {
         let tx = self.db.transaction(&[PHOTOS], TransactionMode::ReadOnly).map_err(failed)?;
         let found = tx.store(PHOTOS).map_err(failed)?.get(JsValue::from_str(name)).await.map_err(failed)?;
         Ok(found.map(|v| js_sys::Uint8Array::new(&v).to_vec()))
+    }
+
+    /// Leaves `work` and the sync `request` for the service worker (`None`: nothing), and
+    /// forgets what the worker brought back, which answered an older request.
+    pub async fn leave_for_background(&self, work: Option<(&Work, Option<Vec<u8>>)>) -> Result<(), String> {
+        let tx = self.db.transaction(&[DEVICE], TransactionMode::ReadWrite).map_err(failed)?;
+        let device = tx.store(DEVICE).map_err(failed)?;
+        for key in [background::WORK_KEY, background::REQUEST_KEY, background::ANSWER_KEY, background::PHOTOS_SENT_KEY] {
+            device.delete(JsValue::from_str(key)).await.map_err(failed)?;
+        }
+        if let Some((work, request)) = work {
+            let json = serde_json::to_string(work).map_err(failed)?;
+            device.put(&JsValue::from_str(&json), Some(&JsValue::from_str(background::WORK_KEY))).await.map_err(failed)?;
+            if let Some(request) = request {
+                device.put(&bytes(&request), Some(&JsValue::from_str(background::REQUEST_KEY))).await.map_err(failed)?;
+            }
+        }
+        committed(tx).await
+    }
+
+    /// What is left for the service worker, and what it brought back.
+    pub async fn background(&self) -> Result<Background, String> {
+        let tx = self.db.transaction(&[DEVICE], TransactionMode::ReadOnly).map_err(failed)?;
+        let device = tx.store(DEVICE).map_err(failed)?;
+        let mut found = Vec::new();
+        for key in [background::WORK_KEY, background::REQUEST_KEY, background::ANSWER_KEY, background::PHOTOS_SENT_KEY] {
+            found.push(device.get(JsValue::from_str(key)).await.map_err(failed)?);
+        }
+        let [work, request, answer, photos_sent] = <[Option<JsValue>; 4]>::try_from(found).map_err(failed)?;
+        let json = |v: Option<JsValue>| v.and_then(|v| v.as_string());
+        let bytes = |v: Option<JsValue>| v.map(|v| js_sys::Uint8Array::new(&v).to_vec());
+        Ok(Background {
+            work: json(work).and_then(|json| serde_json::from_str(&json).ok()),
+            request: bytes(request),
+            answer: bytes(answer),
+            photos_sent: json(photos_sent).and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default(),
+        })
     }
 
     /// Forgets every record and the device's identity (only ever with nothing unsynced).

@@ -82,7 +82,7 @@ export async function startBmms({ distDir = "../dist", mfaRoles = "none", env: e
       if (!login.ok) throw new Error(`sign-in failed: ${login.status} ${await login.text()}`);
       const cookie = login.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
       const { csrf_token: csrf } = await login.json();
-      return async (path, body) => {
+      const api = async (path, body) => {
         const write = body === undefined ? {} : {
           method: "POST",
           headers: { cookie, "content-type": "application/json", "x-csrf-token": csrf },
@@ -92,6 +92,9 @@ export async function startBmms({ distDir = "../dist", mfaRoles = "none", env: e
         if (!response.ok) throw new Error(`${write.method ?? "GET"} ${path}: ${response.status} ${await response.text()}`);
         return response.json();
       };
+      /** The status of a GET of `path` (a photo, say), whatever its body. */
+      api.status = async (path) => (await fetch(`http://localhost:${port}${path}`, { headers: { cookie } })).status;
+      return api;
     },
     /** Creates a user; returns the generated password. */
     createUser(org, username, role, displayName) {
@@ -183,6 +186,21 @@ export async function atTheDesk(world, org, username, role, name) {
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByRole("heading", { name: `Signed in as ${name}` }).waitFor();
   return { context, page };
+}
+
+/**
+ * Waits until `check()` resolves to something truthy, and returns it: for what happens
+ * outside any page (a service worker's work reaching the server), asked again every
+ * quarter of a second for up to a minute.
+ */
+export async function eventually(check, what) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const found = await check();
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`still not so after a minute: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** Where the tests put the screenshots that the guides in docs/ show. */

@@ -1,5 +1,5 @@
 // What tests do on the app's pages, as a person would: wait for a sync, fill a field of
-// the open record, go offline, open a tab, set up an authenticator app.
+// the open record, go offline, open a tab, set up an authenticator app, take a photo.
 import * as OTPAuth from "otpauth";
 
 /** Waits until the app has finished a sync (its first one included) with nothing left. */
@@ -87,3 +87,28 @@ export async function assessAt(page, [province, municipality, barangay, code]) {
   await page.getByText(`PSGC code ${code}.`).waitFor();
 }
 
+
+/** A camera's photo: `width` × `height` pixels (3000 × 2000 unless told) of colour
+ * gradients with sensor-like noise, drawn and encoded by the browser of `page` itself, a
+ * few megabytes as a phone's camera makes them at full size. */
+export async function cameraPhoto(page, width = 3000, height = 2000) {
+  const base64 = await page.evaluate(async ([width, height]) => {
+    const canvas = new OffscreenCanvas(width, height);
+    const context = canvas.getContext("2d");
+    const pixels = context.createImageData(width, height);
+    let seed = 7;
+    for (let i = 0; i < pixels.data.length; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const pixel = i >> 2, x = pixel % width, y = Math.floor(pixel / width), channel = i % 4;
+      const gradient = channel === 0 ? x / 12 : channel === 1 ? y / 8 : (x + y) / 20;
+      pixels.data[i] = channel === 3 ? 255 : Math.min(255, gradient + (seed >> 27));
+    }
+    context.putImageData(pixels, 0, 0);
+    const blob = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.95 });
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let text = "";
+    for (const byte of bytes) text += String.fromCharCode(byte);
+    return btoa(text);
+  }, [width, height]);
+  return Buffer.from(base64, "base64");
+}

@@ -5,35 +5,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { testWorld, atTheDesk } from "./harness.mjs";
-import { synced, setField, openTab, goOffline, assessAt } from "./pages.mjs";
+import { synced, setField, openTab, goOffline, assessAt, cameraPhoto } from "./pages.mjs";
 
 const world = testWorld({ desktop: true });
 
 const LAMITAN = ["Basilan", "City of Lamitan", "Arco", "1900702001"];
-
-/** A camera's photo: 3000 × 2000 pixels of colour gradients with sensor-like noise, drawn
- * and encoded by the browser itself, a few megabytes as a phone's camera makes them. */
-async function cameraPhoto(page) {
-  const base64 = await page.evaluate(async () => {
-    const canvas = new OffscreenCanvas(3000, 2000);
-    const context = canvas.getContext("2d");
-    const pixels = context.createImageData(3000, 2000);
-    let seed = 7;
-    for (let i = 0; i < pixels.data.length; i++) {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      const pixel = i >> 2, x = pixel % 3000, y = Math.floor(pixel / 3000), channel = i % 4;
-      const gradient = channel === 0 ? x / 12 : channel === 1 ? y / 8 : (x + y) / 20;
-      pixels.data[i] = channel === 3 ? 255 : Math.min(255, gradient + (seed >> 27));
-    }
-    context.putImageData(pixels, 0, 0);
-    const blob = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.95 });
-    const bytes = new Uint8Array(await blob.arrayBuffer());
-    let text = "";
-    for (const byte of bytes) text += String.fromCharCode(byte);
-    return btoa(text);
-  });
-  return Buffer.from(base64, "base64");
-}
 
 test("a photo taken offline is shrunk on the phone and appears on the record at the desk after sync", async () => {
   const ana = await world.officerPhone("MILG", "ana.officer", "Ana Mangudadatu");

@@ -121,6 +121,68 @@ impl Upload {
     }
 }
 
+/// Requests of one photo in a row that move it nowhere before [`send`] gives up.
+pub const FRUITLESS_REQUESTS: usize = 3;
+
+/// What one request of an upload got back: the server's progress, or why not.
+pub type Answered = Result<PhotoProgress, Unanswered>;
+
+/// A request of an upload that did not move it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unanswered {
+    /// What to tell the officer.
+    pub message: String,
+    /// The answer's HTTP status; `None` when no answer came (the link failed).
+    pub status: Option<u16>,
+}
+
+/// How [`send`] ended, when the photo is not whole on the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotSent {
+    /// The server will not take this photo as it is (a 4xx to its announcement).
+    Refused(String),
+    /// The link or the server failed, or the upload stopped moving: the next attempt
+    /// goes on from where the server stands.
+    Failed(String),
+}
+
+/// Sends one photo: asks where the server stands, then chunks until it is whole. `exchange`
+/// makes one request (the announcement of `photo` for `None`, else the chunk) over the
+/// caller's HTTP; `progress` hears how many bytes the server holds after each. The app and
+/// the service worker both send photos through this.
+pub async fn send<F: std::future::Future<Output = Answered>>(
+    bytes: &[u8],
+    mut exchange: impl FnMut(Option<&Chunk>) -> F,
+    mut progress: impl FnMut(u64),
+    not_moving: &str,
+) -> Result<(), NotSent> {
+    let mut upload = Upload::new(bytes.len() as u64);
+    // The furthest the server has been, and chunks in a row that did not take it further.
+    let (mut furthest, mut fruitless) = (0, 0);
+    while fruitless < FRUITLESS_REQUESTS {
+        let chunk = upload.next_chunk(bytes);
+        match exchange(chunk.as_ref()).await {
+            Ok(answer) => upload.on_progress(answer),
+            Err(Unanswered { message, status: Some(401 | 403) }) => return Err(NotSent::Failed(message)),
+            // A chunk damaged or cut on the way, or from where the server does not stand:
+            // ask where it stands and go on from there.
+            Err(Unanswered { status: Some(400..=499), .. }) if chunk.is_some() => upload.on_failure(),
+            Err(Unanswered { message, status: Some(400..=499) }) => return Err(NotSent::Refused(message)),
+            Err(Unanswered { message, .. }) => return Err(NotSent::Failed(message)),
+        }
+        progress(upload.offset());
+        if upload.is_complete() {
+            return Ok(());
+        }
+        if upload.offset() > furthest {
+            (furthest, fruitless) = (upload.offset(), 0);
+        } else if chunk.is_some() {
+            fruitless += 1;
+        }
+    }
+    Err(NotSent::Failed(not_moving.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,12 +3,15 @@
 //!   scripts/build-app) into a cache named after the build;
 //! - `activate` deletes the caches of older builds;
 //! - `respond` answers page loads from the network when it can and from the cache when
-//!   it cannot, and answers the (content-hashed, immutable) assets from the cache first.
+//!   it cannot, and answers the (content-hashed, immutable) assets from the cache first;
+//! - `background` sends what the app left to send, with the app closed.
 
 use js_sys::{Array, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, Request, RequestCache, RequestInit, Response, ServiceWorkerGlobalScope};
+
+mod background;
 
 const CACHE_PREFIX: &str = "bmms-shell-";
 

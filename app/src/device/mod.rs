@@ -27,9 +27,12 @@ use crate::api;
 use crate::storage::{Identity, Storage};
 use crate::text::t;
 
+pub mod background;
 pub mod photos;
+mod status;
 pub mod summary;
 mod sync_loop;
+pub use status::Status;
 pub use sync_loop::{came_online, sync_now, tick};
 use sync_loop::soon_sync;
 
@@ -51,72 +54,6 @@ thread_local! {
 /// Changes whenever the record (its document, changes, refusal or conflicts) changes.
 pub fn record_version(id: DocId) -> u64 {
     VERSIONS.with_borrow(|versions| versions.get(&id).copied().unwrap_or(0))
-}
-
-/// What the screens show about the device and its sync; cheap to copy.
-#[derive(Clone, Copy)]
-pub struct Status {
-    /// Goes up whenever a record changes, so lists and forms read again.
-    pub revision: RwSignal<u64>,
-    pub me: RwSignal<Option<Me>>,
-    /// The device storage has been read.
-    pub loaded: RwSignal<bool>,
-    /// Edits waiting to be sent.
-    pub pending: RwSignal<usize>,
-    /// Edits the server refused, kept until the officer corrects their record.
-    pub refused: RwSignal<usize>,
-    pub syncing: RwSignal<bool>,
-    /// While a backlog goes out over several exchanges: edits sent so far, and of how many.
-    pub sending: RwSignal<Option<(usize, usize)>>,
-    /// Photos taken here that the server does not have whole yet.
-    pub photos_waiting: RwSignal<usize>,
-    /// While a photo goes out: its bytes the server holds, and of how many.
-    pub photo_sending: RwSignal<Option<(u64, u64)>>,
-    pub online: RwSignal<bool>,
-    pub last_sync: RwSignal<Option<String>>,
-    pub last_error: RwSignal<Option<String>>,
-    /// The session ended while edits wait: the officer is asked to sign in again.
-    pub session_expired: RwSignal<bool>,
-    /// A new service worker waits to take over.
-    pub update_ready: RwSignal<bool>,
-    /// BMMS is open in another window or tab, which works on the device's records.
-    pub other_window: RwSignal<bool>,
-    last_poll_ms: RwSignal<f64>,
-}
-
-impl Status {
-    pub fn new() -> Self {
-        Status {
-            revision: RwSignal::new(0),
-            me: RwSignal::new(None),
-            loaded: RwSignal::new(false),
-            pending: RwSignal::new(0),
-            refused: RwSignal::new(0),
-            syncing: RwSignal::new(false),
-            sending: RwSignal::new(None),
-            photos_waiting: RwSignal::new(0),
-            photo_sending: RwSignal::new(None),
-            online: RwSignal::new(crate::browser::is_online()),
-            last_sync: RwSignal::new(None),
-            last_error: RwSignal::new(None),
-            session_expired: RwSignal::new(false),
-            update_ready: RwSignal::new(false),
-            other_window: RwSignal::new(false),
-            last_poll_ms: RwSignal::new(0.0),
-        }
-    }
-
-    fn changed(&self) {
-        let (pending, refused) = read(|client| {
-            let refused = client.refused_count();
-            (client.pending_count() - refused, refused)
-        })
-        .unwrap_or((0, 0));
-        self.pending.set(pending);
-        self.refused.set(refused);
-        self.photos_waiting.set(photos::unsent());
-        self.revision.update(|r| *r += 1);
-    }
 }
 
 /// Reads the device's records; `None` before a device exists (nobody signed in yet).
@@ -172,6 +109,8 @@ pub async fn start(status: Status) {
     photos::remember_stored(loaded.photos);
     crate::browser::measure_since("bmms-restored", 0.0);
     LOCAL.set(Some(Local { storage, unreadable_records: loaded.unreadable, identity: loaded.identity, client }));
+    // What the service worker sent while the app was closed counts as sent.
+    background::take_brought_back_now(status).await;
     // Ask the browser, once per start, to keep the device's data when space runs short.
     spawn_local(async {
         let _ = crate::browser::storage_info().await;

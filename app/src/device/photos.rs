@@ -10,7 +10,7 @@
 //! nobody else can sign in on the phone and clear it.
 
 use bmms_shared::api::CSRF_HEADER;
-use bmms_shared::photos::{self, NewPhoto, PhotoProgress, Upload, CHECKSUM_HEADER, OFFSET_HEADER};
+use bmms_shared::photos::{self, Answered, Chunk, NewPhoto, NotSent, Unanswered, CHECKSUM_HEADER, OFFSET_HEADER};
 use bmms_shared::DocId;
 use gloo_net::http::Request;
 use leptos::prelude::*;
@@ -36,9 +36,6 @@ thread_local! {
 /// The wait after a first failed round; it doubles with each failure after that.
 const FIRST_WAIT_MS: f64 = 2_000.0;
 const LONGEST_WAIT_MS: f64 = 300_000.0;
-/// Requests of one photo in a row that move it nowhere before the round gives up.
-const FRUITLESS_REQUESTS: usize = 3;
-
 /// A request that has not been answered in this long was lost with the link (a chunk
 /// takes about 3 s on 2G).
 const CHUNK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -62,6 +59,11 @@ fn is_to_send(photo: &PhotoEntry, refused: &HashSet<String>) -> bool {
 /// Photos to send: unsent, not refused.
 fn to_send() -> Vec<PhotoEntry> {
     REFUSED.with_borrow(|refused| PHOTOS.with_borrow(|photos| photos.iter().filter(|p| is_to_send(p, refused)).cloned().collect()))
+}
+
+/// How the server is told of each photo to send, oldest first (for the service worker).
+pub(super) fn announcements() -> Vec<NewPhoto> {
+    to_send().iter().map(PhotoEntry::announcement).collect()
 }
 
 /// Whether photos wait to be sent and the wait after a failed round is over (asked every
@@ -171,21 +173,19 @@ pub(super) async fn send_waiting(status: Status, csrf_token: &str, force: bool) 
         let outcome = match storage.photo(&entry.name).await? {
             // Bytes that no longer match their name would be refused whole at the end.
             Some(bytes) if photos::name_of(&bytes) == entry.name => send(status, csrf_token, &entry, &bytes).await,
-            _ => Err(Sent::Refused(t().photos.lost.to_owned())),
+            _ => Err(NotSent::Refused(t().photos.lost.to_owned())),
         };
         status.photo_sending.set(None);
         match outcome {
             Ok(()) => {
-                let uploaded = PhotoEntry { uploaded: true, ..entry };
-                storage.save_photo_entry(&uploaded).await?;
-                PHOTOS.with_borrow_mut(|photos| photos.iter_mut().filter(|p| p.name == uploaded.name).for_each(|p| p.uploaded = true));
+                mark_uploaded(&storage, entry).await?;
                 BACKOFF.set((0.0, FIRST_WAIT_MS));
             }
-            Err(Sent::Refused(message)) => {
+            Err(NotSent::Refused(message)) => {
                 REFUSED.with_borrow_mut(|refused| refused.insert(entry.name.clone()));
                 status.last_error.set(Some(message));
             }
-            Err(Sent::Failed(message)) => {
+            Err(NotSent::Failed(message)) => {
                 round_failed();
                 return Err(message);
             }
@@ -195,31 +195,41 @@ pub(super) async fn send_waiting(status: Status, csrf_token: &str, force: bool) 
     Ok(())
 }
 
-enum Sent {
-    /// The server will not take this photo as it is.
-    Refused(String),
-    /// The link failed: the next sync goes on from where the server stands.
-    Failed(String),
+/// The server has the photo whole: so the device notes it.
+async fn mark_uploaded(storage: &Storage, entry: PhotoEntry) -> Result<(), String> {
+    let uploaded = PhotoEntry { uploaded: true, ..entry };
+    storage.save_photo_entry(&uploaded).await?;
+    PHOTOS.with_borrow_mut(|photos| photos.iter_mut().filter(|p| p.name == uploaded.name).for_each(|p| p.uploaded = true));
+    Ok(())
 }
 
-/// One photo: ask where the server stands, then chunks until it is whole.
-async fn send(status: Status, csrf_token: &str, entry: &PhotoEntry, bytes: &[u8]) -> Result<(), Sent> {
-    let mut upload = Upload::new(bytes.len() as u64);
-    // The furthest the server has been, and chunks in a row that did not take it further.
-    let (mut furthest, mut fruitless) = (0, 0);
-    while fruitless < FRUITLESS_REQUESTS {
-        let chunk = upload.next_chunk(bytes);
+/// The service worker sent these photos whole (`super::background`).
+pub(super) async fn sent_elsewhere(storage: &Storage, names: &[String]) -> Result<(), String> {
+    let entries: Vec<PhotoEntry> = PHOTOS.with_borrow(|photos| photos.iter().filter(|p| !p.uploaded && names.contains(&p.name)).cloned().collect());
+    for entry in entries {
+        mark_uploaded(storage, entry).await?;
+    }
+    Ok(())
+}
+
+impl PhotoEntry {
+    /// How the server is told of this photo.
+    pub(super) fn announcement(&self) -> NewPhoto {
+        NewPhoto { sha256: self.name.clone(), size: self.size, media_type: self.media_type.clone(), record: self.record }
+    }
+}
+
+/// One photo, over this page's HTTP (`bmms_shared::photos::send` decides what to send).
+async fn send(status: Status, csrf_token: &str, entry: &PhotoEntry, bytes: &[u8]) -> Result<(), NotSent> {
+    let exchange = |chunk: Option<&Chunk>| {
         // A request not answered in time was lost with the link.
         let abort = web_sys::AbortController::new().ok();
         if let Some(abort) = abort.clone() {
             leptos::prelude::set_timeout(move || abort.abort(), CHUNK_TIMEOUT);
         }
         let signal = abort.as_ref().map(|a| a.signal());
-        let request = match &chunk {
-            None => {
-                let photo = NewPhoto { sha256: entry.name.clone(), size: entry.size, media_type: entry.media_type.clone(), record: entry.record };
-                Request::post("/api/v1/photos").header(CSRF_HEADER, csrf_token).abort_signal(signal.as_ref()).json(&photo)
-            }
+        let request = match chunk {
+            None => Request::post("/api/v1/photos").header(CSRF_HEADER, csrf_token).abort_signal(signal.as_ref()).json(&entry.announcement()),
             Some(chunk) => Request::patch(&format!("/api/v1/photos/{}", entry.name))
                 .header(CSRF_HEADER, csrf_token)
                 .abort_signal(signal.as_ref())
@@ -227,32 +237,16 @@ async fn send(status: Status, csrf_token: &str, entry: &PhotoEntry, bytes: &[u8]
                 .header(CHECKSUM_HEADER, &chunk.checksum)
                 .body(js_sys::Uint8Array::from(&bytes[chunk.range.clone()])),
         };
-        match answered(request).await {
-            Ok(progress) => upload.on_progress(progress),
-            Err((problem, Some(401 | 403))) => return Err(Sent::Failed(problem.message)),
-            // A chunk damaged or cut on the way, or from where the server does not stand:
-            // ask where it stands and go on from there.
-            Err((_, Some(400..=499))) if chunk.is_some() => upload.on_failure(),
-            Err((problem, Some(400..=499))) => return Err(Sent::Refused(problem.message)),
-            Err((problem, _)) => return Err(Sent::Failed(problem.message)),
-        }
-        status.photo_sending.set(Some((upload.offset(), entry.size)));
-        if upload.is_complete() {
-            return Ok(());
-        }
-        if upload.offset() > furthest {
-            (furthest, fruitless) = (upload.offset(), 0);
-        } else if chunk.is_some() {
-            fruitless += 1;
-        }
-    }
-    Err(Sent::Failed(t().photos.not_moving.to_owned()))
+        answered(request)
+    };
+    let progress = |held| status.photo_sending.set(Some((held, entry.size)));
+    photos::send(bytes, exchange, progress, t().photos.not_moving).await
 }
 
 /// Sends `request`; a failure says the answer's status, if any.
-async fn answered(request: Result<Request, gloo_net::Error>) -> Result<PhotoProgress, (Problem, Option<u16>)> {
-    let request = request.map_err(|_| (Problem::unreachable(), None))?;
-    let response = request.send().await.map_err(|_| (Problem::unreachable(), None))?;
+async fn answered(request: Result<Request, gloo_net::Error>) -> Answered {
+    let unreachable = || Unanswered { message: Problem::unreachable().message, status: None };
+    let response = request.map_err(|_| unreachable())?.send().await.map_err(|_| unreachable())?;
     let status = response.status();
-    api::read(response).await.map_err(|problem| (problem, Some(status)))
+    api::read(response).await.map_err(|problem| Unanswered { message: problem.message, status: Some(status) })
 }

@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 use bmms_shared::BatchId;
 use uuid::Uuid;
 
-use super::{now_ms, persist, read, write, Status};
+use super::{background, now_ms, persist, read, write, Status};
 use crate::api::{self, SyncAnswer};
 
 /// How one exchange ended, for the status the officer sees.
@@ -54,6 +54,9 @@ pub fn tick(status: Status) {
     let due = now_ms() - status.last_poll_ms.get_untracked() >= POLL_MS;
     if status.online.get_untracked() && (waiting || due) {
         spawn_local(async move { sync_now(status, false).await });
+    } else if !status.online.get_untracked() {
+        // Edits made offline go to the service worker too, for when the app is closed.
+        spawn_local(background::leave(status));
     }
 }
 
@@ -75,6 +78,8 @@ pub async fn sync_now(status: Status, force: bool) {
     }
     status.syncing.set(true);
     status.last_poll_ms.set(now_ms());
+    // What the service worker sent meanwhile counts as sent.
+    background::take_brought_back_now(status).await;
     // How long a sync takes, for the field figures (e2e/bench/field.mjs).
     let started = crate::browser::now();
     // The progress the officer sees: edits sent of those waiting when the sync began.
@@ -155,6 +160,10 @@ pub async fn sync_now(status: Status, force: bool) {
     status.photo_sending.set(None);
     if status.last_error.get_untracked().is_none() {
         crate::browser::measure_since("bmms-sync", started);
+        background::all_sent(status).await;
+    } else {
+        // What could not go out goes to the service worker, for when the app is closed.
+        background::leave(status).await;
     }
     status.syncing.set(false);
     status.changed();

@@ -93,7 +93,11 @@ pub fn App() -> impl IntoView {
     });
     browser::on_update_ready(move || status.update_ready.set(true));
     // A phone may kill a hidden browser: what is typed in the focused field is saved first.
-    browser::on_hidden(browser::leave_focused_field);
+    // What waits to be sent is left for the service worker, which sends it with the app closed.
+    browser::on_hidden(move || {
+        browser::leave_focused_field();
+        spawn_local(device::background::leave(status));
+    });
     browser::on_background_sync(move || device::came_online(status));
     let _ = set_interval_with_handle(move || device::tick(status), std::time::Duration::from_secs(5));
 
@@ -319,6 +323,17 @@ fn SyncBar() -> impl IntoView {
                     (n, _) => (t().waiting_to_sync)(n),
                 }}
             </span>
+            {move || {
+                // Edits wait and cannot go now: say when they will.
+                let stuck = !status.online.get() || status.last_error.get().is_some();
+                let waiting = stuck && status.pending.get() + status.photos_waiting.get() > 0;
+                let when = match (browser::syncs_in_background(), status.left_for_background.get()) {
+                    (true, true) => Some(t().sent_in_background),
+                    (true, false) => None,
+                    (false, _) => Some(t().sent_while_open),
+                };
+                when.filter(|_| waiting).map(|when| view! { <span id="when-sent">{when}</span> })
+            }}
             {move || match status.refused.get() {
                 0 => None,
                 n => Some(view! { <span id="refused" class="error">{(t().refused_count)(n)}</span> }),

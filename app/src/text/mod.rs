@@ -61,6 +61,9 @@ pub struct Text {
     pub edits_sent: fn(usize, usize) -> String,
     pub all_synced: &'static str,
     pub waiting_to_sync: fn(usize) -> String,
+    /// When edits that cannot go now will: in the background, or once BMMS is open again.
+    pub sent_in_background: &'static str,
+    pub sent_while_open: &'static str,
     pub last_synced: fn(&str) -> String,
     pub refused_count: fn(usize) -> String,
     pub never_synced: &'static str,
@@ -207,6 +210,8 @@ pub static EN: Text = Text {
     syncing: "Syncing…",
     edits_sent: |sent, total| format!("{} of {} edits sent…", grouped(sent), grouped(total)),
     all_synced: "Everything is synced.",
+    sent_in_background: "They go out by themselves when the network returns, even with BMMS closed.",
+    sent_while_open: "They go out when the network returns while BMMS is open: this browser cannot send them with BMMS closed.",
     waiting_to_sync: |n| {
         if n == 1 {
             "1 edit is saved on this device and waiting to sync.".to_owned()

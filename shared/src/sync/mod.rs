@@ -2,6 +2,7 @@
 //! keeps a device's outbox and cursor, the merge rules of every server, and an in-memory
 //! server with the same rules as the real one, so that the invariants can be tested as properties without sockets.
 
+pub mod background;
 pub mod bounds;
 pub mod client;
 pub mod memory_server;

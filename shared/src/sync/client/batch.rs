@@ -25,6 +25,26 @@ pub(super) struct InFlight {
     carried: BatchBudget,
 }
 
+impl InFlight {
+    pub(super) fn into_body(self) -> Vec<u8> {
+        self.body
+    }
+
+    /// The batch `body` (which decoded to `request`) as in flight: what a request sent by
+    /// the service worker carried, so that its answer is taken as any other.
+    pub(super) fn sent_as(body: Vec<u8>, request: SyncRequest) -> InFlight {
+        let mut sent = BTreeMap::new();
+        let mut carried = BatchBudget { bytes: 0, changes: 0 };
+        for document in request.documents {
+            carried.changes += document.changes.len();
+            carried.bytes += document.changes.iter().map(|c| c.len() + 48).sum::<usize>();
+            let hashes = document.changes.into_iter().filter_map(|c| automerge::Change::from_bytes(c).ok()).map(|c| c.hash());
+            sent.insert(document.doc_id, hashes.collect());
+        }
+        InFlight { batch_id: request.batch_id, body, sent, carried }
+    }
+}
+
 /// How much one request may carry: the server's own bounds at first; less once a request
 /// was answered 413, which a proxy on the way (nginx allows 1 MiB unless told otherwise)
 /// or a server configured lower can answer to what the server itself would take.
@@ -51,7 +71,14 @@ impl SyncClient {
         if let Some(in_flight) = &self.in_flight {
             return Some((in_flight.batch_id, in_flight.body.clone()));
         }
-        let batch_id = fresh_batch_id;
+        let in_flight = self.batch(fresh_batch_id);
+        let request = (in_flight.batch_id, in_flight.body.clone());
+        self.in_flight = Some(in_flight);
+        Some(request)
+    }
+
+    /// A new batch of every dirty document's unrefused changes, within the budget.
+    pub(super) fn batch(&self, batch_id: BatchId) -> InFlight {
         let mut documents = Vec::new();
         let mut sent = BTreeMap::new();
         // Within the server's bounds (`bounds`): what does not fit goes in the next
@@ -86,9 +113,7 @@ impl SyncClient {
         }
         let carried = BatchBudget { bytes: self.budget.bytes - bytes_left.min(self.budget.bytes), changes: self.budget.changes - changes_left };
         let request = SyncRequest { device_id: self.device_id, batch_id, cursor: self.cursor, documents, scope_version: self.scope_version };
-        let body = protocol::encode(&request);
-        self.in_flight = Some(InFlight { batch_id, body: body.clone(), sent, carried });
-        Some((batch_id, body))
+        InFlight { batch_id, body: protocol::encode(&request), sent, carried }
     }
 
     /// The request was too large for the way to the server (413), and nothing of it was

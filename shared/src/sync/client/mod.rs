@@ -11,6 +11,7 @@ use automerge::{ActorId, AutoCommit, Change, ChangeHash};
 use std::collections::{BTreeMap, BTreeSet};
 use crate::{DeviceId, DocId};
 
+mod background;
 mod batch;
 mod local;
 mod scope;

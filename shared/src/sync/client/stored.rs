@@ -61,12 +61,11 @@ impl SyncClient {
         Ok(client)
     }
 
-    /// The scope version stored beside the cursor. Only with the cursor it was stored
-    /// with: a device whose cursor starts again from 0 holds nothing known either.
+    /// The scope version stored beside the cursor, when the cursor is restored as it was
+    /// stored (a cursor 0 included: an organization with no records yet). A caller that
+    /// starts the cursor again from 0 gives 0 here: the next answer is then complete.
     pub fn with_scope_version(mut self, scope_version: u64) -> Self {
-        if self.cursor > 0 {
-            self.scope_version = scope_version;
-        }
+        self.scope_version = scope_version;
         self
     }
 

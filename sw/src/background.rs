@@ -1,0 +1,140 @@
+//! Sync with the app closed (`bmms_shared::sync::background`, docs/sync-protocol.md): when
+//! the browser wakes the worker (Background Sync, Periodic Background Sync) and no window
+//! of BMMS is in view, `public/sw.js` calls these. The worker sends what the app left in
+//! IndexedDB: one sync request, whose answer it keeps for the app to take, and the photos,
+//! chunk by chunk. It decides nothing about records: the app's sync client does that.
+//!
+//! An error tells the browser that the sync failed, and it tries again later.
+
+use bmms_shared::api::CSRF_HEADER;
+use bmms_shared::photos::{self, Answered, Chunk, NewPhoto, NotSent, PhotoProgress, Unanswered, CHECKSUM_HEADER, OFFSET_HEADER};
+use bmms_shared::sync::background::{Work, ANSWER_KEY, DATABASE, DEVICE_STORE, PHOTOS_SENT_KEY, PHOTO_STORE, REQUEST_KEY, WORK_KEY};
+use bmms_shared::sync::protocol::CONTENT_TYPE;
+use js_sys::Uint8Array;
+use rexie::{Rexie, TransactionMode};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, Request, RequestInit, Response};
+
+/// Sends the sync request the app left, unless its answer is already kept; keeps the
+/// answer for the app. `public/sw.js` holds the Web Lock `background::LOCK` meanwhile.
+#[wasm_bindgen]
+pub async fn send_records() -> Result<(), JsValue> {
+    let db = open().await?;
+    let Some(work) = work(&db).await? else { return Ok(()) };
+    let Some(request) = read(&db, DEVICE_STORE, REQUEST_KEY).await? else { return Ok(()) };
+    if read(&db, DEVICE_STORE, ANSWER_KEY).await?.is_some() {
+        return Ok(());
+    }
+    let request = Uint8Array::new(&request).to_vec();
+    let headers = [("content-type", CONTENT_TYPE), (CSRF_HEADER, work.csrf_token.as_str())];
+    let response = fetch("POST", "/api/v1/sync", &headers, Some(&request)).await?;
+    match response.status() {
+        200 => {
+            let answer = Uint8Array::new(&JsFuture::from(response.array_buffer()?).await?);
+            let tx = db.transaction(&[DEVICE_STORE], TransactionMode::ReadWrite).map_err(failed)?;
+            tx.store(DEVICE_STORE).map_err(failed)?.put(&answer, Some(&JsValue::from_str(ANSWER_KEY))).await.map_err(failed)?;
+            tx.done().await.map_err(failed)?;
+            Ok(())
+        }
+        // Refused (the session ended, the batch too large…): the app shows why when opened.
+        400..=499 => Ok(()),
+        status => Err(JsValue::from_str(&format!("the server answered {status}"))),
+    }
+}
+
+/// Sends the photos the app left, oldest first, each from where the server stands.
+#[wasm_bindgen]
+pub async fn send_photos() -> Result<(), JsValue> {
+    let db = open().await?;
+    let Some(work) = work(&db).await? else { return Ok(()) };
+    for photo in &work.photos {
+        let Some(bytes) = read(&db, PHOTO_STORE, &photo.sha256).await? else { continue };
+        let bytes = Uint8Array::new(&bytes).to_vec();
+        let exchange = |chunk: Option<&Chunk>| exchange(&work.csrf_token, photo, &bytes, chunk.cloned());
+        match photos::send(&bytes, exchange, |_| {}, "the photo is not getting through").await {
+            Ok(()) => sent_whole(&db, &photo.sha256).await?,
+            // Refused: the app shows why when opened.
+            Err(NotSent::Refused(_)) => {}
+            Err(NotSent::Failed(message)) => return Err(JsValue::from_str(&message)),
+        }
+    }
+    Ok(())
+}
+
+/// Adds `name` to the photos the app is to count as sent.
+async fn sent_whole(db: &Rexie, name: &str) -> Result<(), JsValue> {
+    let tx = db.transaction(&[DEVICE_STORE], TransactionMode::ReadWrite).map_err(failed)?;
+    let device = tx.store(DEVICE_STORE).map_err(failed)?;
+    let key = JsValue::from_str(PHOTOS_SENT_KEY);
+    let listed = device.get(key.clone()).await.map_err(failed)?.and_then(|v| v.as_string());
+    let mut names: Vec<String> = listed.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default();
+    names.push(name.to_owned());
+    let json = serde_json::to_string(&names).unwrap_or_default();
+    device.put(&JsValue::from_str(&json), Some(&key)).await.map_err(failed)?;
+    tx.done().await.map_err(failed)?;
+    Ok(())
+}
+
+/// One request of a photo's upload: its announcement, or a chunk.
+async fn exchange(csrf_token: &str, photo: &NewPhoto, bytes: &[u8], chunk: Option<Chunk>) -> Answered {
+    let unreachable = |_| Unanswered { message: "the server cannot be reached".into(), status: None };
+    let response = match chunk {
+        None => {
+            let body = serde_json::to_vec(photo).unwrap_or_default();
+            let headers = [("content-type", "application/json"), (CSRF_HEADER, csrf_token)];
+            fetch("POST", "/api/v1/photos", &headers, Some(&body)).await
+        }
+        Some(chunk) => {
+            let offset = chunk.offset.to_string();
+            let headers = [(CSRF_HEADER, csrf_token), (OFFSET_HEADER, offset.as_str()), (CHECKSUM_HEADER, chunk.checksum.as_str())];
+            fetch("PATCH", &format!("/api/v1/photos/{}", photo.sha256), &headers, Some(&bytes[chunk.range])).await
+        }
+    }
+    .map_err(unreachable)?;
+    let text = JsFuture::from(response.text().map_err(unreachable)?).await.map_err(unreachable)?.as_string().unwrap_or_default();
+    if response.ok() {
+        serde_json::from_str::<PhotoProgress>(&text).map_err(|_| Unanswered { message: text, status: None })
+    } else {
+        Err(Unanswered { message: text, status: Some(response.status()) })
+    }
+}
+
+/// The app's database as it stands (never upgraded here: the app owns its stores).
+async fn open() -> Result<Rexie, JsValue> {
+    Rexie::builder(DATABASE).build().await.map_err(failed)
+}
+
+/// The work the app left, if any.
+async fn work(db: &Rexie) -> Result<Option<Work>, JsValue> {
+    let stored = read(db, DEVICE_STORE, WORK_KEY).await?;
+    Ok(stored.and_then(|v| v.as_string()).and_then(|json| serde_json::from_str(&json).ok()))
+}
+
+/// The value under `key` in `store`; none when the store is not there (yet).
+async fn read(db: &Rexie, store: &str, key: &str) -> Result<Option<JsValue>, JsValue> {
+    if !db.store_names().iter().any(|name| name == store) {
+        return Ok(None);
+    }
+    let tx = db.transaction(&[store], TransactionMode::ReadOnly).map_err(failed)?;
+    tx.store(store).map_err(failed)?.get(JsValue::from_str(key)).await.map_err(failed)
+}
+
+async fn fetch(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Result<Response, JsValue> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    let sent = Headers::new()?;
+    for (name, value) in headers {
+        sent.set(name, value)?;
+    }
+    init.set_headers(&sent);
+    if let Some(body) = body {
+        init.set_body(&Uint8Array::from(body));
+    }
+    let request = Request::new_with_str_and_init(path, &init)?;
+    super::wait(super::scope().fetch_with_request(&request)).await
+}
+
+fn failed(err: impl std::fmt::Debug) -> JsValue {
+    JsValue::from_str(&format!("{err:?}"))
+}
