@@ -7,7 +7,9 @@
 //!
 //! F1 one dirty record, F2 fifty, F3 an officer's first sign-in whose scope holds 2,000
 //! of the organization's 100,000 assessments (sign-in, device registration, first sync),
-//! F4 a 300 KB photo over a link that drops three times (`field_photo.rs`).
+//! F4 a 300 KB photo over a link that drops three times (`field_photo.rs`), F5 a week
+//! offline: 2,000 edits on 300 records over a link that drops three times, and the
+//! projected time of its 200 photos (`field_week.rs`).
 
 use bmms_shared::records::{FieldValue, RecordKind};
 use bmms_shared::DocId;
@@ -278,11 +280,13 @@ pub async fn field_figures(bench: Arc<Bench>) -> Result<Value> {
             return Err(format!("the 50 edits did not all go out ({sent} bytes up)").into());
         }
         let photo = crate::field_photo::photo_over_dropping_link(&bench, &phone.session, link).await?;
+        let week = crate::field_week::week_offline(&bench, &mut phone, link, &photo).await?;
         results[link.name] = json!({
             "first_sign_in_2000_of_100000": first_sign_in,
             "one_dirty_record": one,
             "fifty_dirty_records": fifty,
             "photo_300kb_three_drops": photo,
+            "week_offline": week,
         });
     }
     Ok(results)
@@ -309,5 +313,14 @@ pub fn table(f: &Value) -> String {
         format!("{} % re-sent, {:.1} s ({})", v["resent_percent"], v["seconds"].as_f64().unwrap_or(f64::NAN), kb(v))
     };
     rows.push(format!("| a 300 KB photo, the link dropping three times (8 KiB chunks, fresh connections; a cut chunk counted whole) | {} | {} | ≤ 10 % re-sent |", photo(a), photo(b)));
+    let week = |v: &Value| {
+        let v = &v["week_offline"];
+        format!("{:.1} s ({}, {} exchanges); photos: {} h projected", v["seconds"].as_f64().unwrap_or(f64::NAN), kb(v), v["exchanges"], v["photos_projected_hours"])
+    };
+    rows.push(format!(
+        "| a week offline: 2,000 edits on 300 records, the link dropping three times, unattended; its 200 photos projected as 200 × the photo above | {} | {} | completes; report the time |",
+        week(a),
+        week(b)
+    ));
     rows.join("\n")
 }

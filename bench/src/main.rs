@@ -16,6 +16,7 @@ mod budget;
 mod dashboards;
 mod field;
 mod field_photo;
+mod field_week;
 mod harness;
 mod hostile;
 mod plans;
