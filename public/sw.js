@@ -42,12 +42,17 @@ self.addEventListener("message", (event) => {
 });
 
 // Background Sync (the network is back) and Periodic Background Sync (now and then, on an
-// installed app). An open window of BMMS in view syncs itself: the worker only wakes it.
+// installed app). A window of BMMS in view syncs itself: the worker only wakes it.
 // Otherwise the worker sends what the app left for it (sw/src/background.rs): the
-// request of its outbox, holding the lock the app takes to read the answer, then photos.
-async function syncInBackground() {
+// request of its outbox, holding the lock the app takes for its own exchanges, then the
+// photos, one at a time, until a window comes into view.
+async function windowsInView() {
   const windows = await self.clients.matchAll({ type: "window" });
-  const inView = windows.filter((client) => client.visibilityState === "visible");
+  return windows.filter((client) => client.visibilityState === "visible");
+}
+
+async function syncInBackground() {
+  const inView = await windowsInView();
   if (inView.length > 0) {
     for (const client of inView) client.postMessage({ type: "sync" });
     return;
@@ -55,7 +60,10 @@ async function syncInBackground() {
   await started;
   const send = () => wasm_bindgen.send_records();
   await (navigator.locks ? navigator.locks.request("bmms-background", send) : send());
-  await wasm_bindgen.send_photos();
+  for (const name of await wasm_bindgen.photos_to_send()) {
+    if ((await windowsInView()).length > 0) return;
+    await wasm_bindgen.send_photo(name);
+  }
 }
 
 for (const type of ["sync", "periodicsync"]) {

@@ -250,11 +250,15 @@ pub async fn with_lock<T>(name: &str, work: impl std::future::Future<Output = T>
     let released = Promise::new(&mut |resolve, _| release = Some(resolve));
     let granted = Promise::new(&mut |resolve, _| {
         let released = released.clone();
+        let on_grant = resolve.clone();
         let on_lock = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
-            let _ = resolve.call0(&JsValue::NULL);
+            let _ = on_grant.call0(&JsValue::NULL);
             released.into()
         });
-        let _ = request.call2(&locks, &JsValue::from_str(name), &on_lock);
+        if request.call2(&locks, &JsValue::from_str(name), &on_lock).is_err() {
+            // No lock to be had here: the work runs without it rather than never.
+            let _ = resolve.call0(&JsValue::NULL);
+        }
     });
     let _ = JsFuture::from(granted).await;
     let result = work.await;

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, request } from "node:http";
 import { testWorld, launchProfile, firstVisit, eventually } from "./harness.mjs";
-import { setField, assessAt, cameraPhoto, openTab } from "./pages.mjs";
+import { setField, assessAt, cameraPhoto, openTab, synced } from "./pages.mjs";
 
 const world = testWorld();
 
@@ -18,16 +18,22 @@ const LAMITAN = ["Basilan", "City of Lamitan", "Arco", "1900702001"];
  * fail as with no signal (the connection drops), and the app's own files still load. */
 async function patchyProxy(upstream) {
   const target = new URL(upstream);
-  const state = { down: false, syncs: 0 };
+  // The size of each sync request's body that reached the server, in order.
+  const state = { down: false, syncs: [] };
   const proxy = createServer((incoming, outgoing) => {
     if (state.down && incoming.url.startsWith("/api/")) return incoming.socket.destroy();
-    if (incoming.url.startsWith("/api/v1/sync")) state.syncs += 1;
-    const forwarded = request({ host: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (answer) => {
-      outgoing.writeHead(answer.statusCode, answer.headers);
-      answer.pipe(outgoing);
+    const chunks = [];
+    incoming.on("data", (chunk) => chunks.push(chunk));
+    incoming.on("end", () => {
+      const body = Buffer.concat(chunks);
+      if (incoming.url.startsWith("/api/v1/sync")) state.syncs.push(body.length);
+      const forwarded = request({ host: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (answer) => {
+        outgoing.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(outgoing);
+      });
+      forwarded.on("error", () => outgoing.destroy());
+      forwarded.end(body);
     });
-    forwarded.on("error", () => outgoing.destroy());
-    incoming.pipe(forwarded);
   });
   await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
   return { url: `http://localhost:${proxy.address().port}`, state, close: () => proxy.close() };
@@ -69,7 +75,7 @@ test("edits and photos left on a closed app go out when the network returns, and
     const blank = await context.newPage();
     await page.close();
     proxy.state.down = false;
-    const syncsBefore = proxy.state.syncs;
+    const syncsBefore = proxy.state.syncs.length;
     await (await wakeServiceWorker(context, proxy.url, "bmms-outbox")).close();
 
     // Their supervisor's view of the organization.
@@ -79,7 +85,9 @@ test("edits and photos left on a closed app go out when the network returns, and
       const rows = await api("/api/v1/assessments/export?format=json");
       return rows.length > 0 && rows;
     }, "the assessment reached the server");
-    assert.equal(proxy.state.syncs, syncsBefore + 1, "the worker sent the edits in one exchange");
+    assert.equal(proxy.state.syncs.length, syncsBefore + 1, "the worker sent the edits in one exchange");
+    const carried = proxy.state.syncs[syncsBefore];
+    assert.ok(carried >= 200, `the worker's request carried the edits (${carried} bytes)`);
     assert.equal(sent.households, 47);
     assert.equal(sent.photos.length, 1, "the record names its photo");
     const photoPath = sent.photos[0].slice(sent.photos[0].indexOf("/api/v1/photos/"));
@@ -90,14 +98,22 @@ test("edits and photos left on a closed app go out when the network returns, and
     page = await context.newPage();
     await page.goto(proxy.url);
     await page.getByRole("heading", { name: /Signed in as/ }).waitFor();
-    // The list shows once the device's storage is read (and the worker's answer taken).
     await openTab(page, "Assessments");
-    await page.locator("ul.records li").filter({ hasText: "Arco" }).locator(".badge.synced").waitFor().catch(async (err) => {
-      throw new Error(`${err.message}\n${await page.locator("body").innerText()}`);
-    });
-    assert.equal(await page.locator("#pending").innerText(), "Everything is synced.");
-    assert.equal(await page.locator("#photos-waiting").count(), 0, "the photo counts as sent");
+    await page.locator("ul.records li").filter({ hasText: "Arco" }).locator(".badge.synced").waitFor();
+    await page.locator("#pending").filter({ hasText: "Everything is synced." }).waitFor();
+    await page.locator("#photos-waiting").waitFor({ state: "detached" });
     assert.equal(await page.locator("#when-sent").count(), 0, "nothing is said to wait");
+
+    // With the server back, nothing goes out again: the next sync only asks for news.
+    proxy.state.down = false;
+    const reopened = proxy.state.syncs.length;
+    // The app marks each sync that finished (performance.measure "bmms-sync").
+    const finished = await page.evaluate(() => performance.getEntriesByName("bmms-sync").length);
+    await page.getByRole("button", { name: "Sync now" }).click();
+    await page.waitForFunction((n) => performance.getEntriesByName("bmms-sync").length > n, finished);
+    await synced(page);
+    const after = proxy.state.syncs.slice(reopened);
+    assert.ok(after.length > 0 && after.every((bytes) => bytes < 200), `sync bodies after reopening: ${after.join(", ")} bytes`);
     await blank.close();
   } finally {
     await context.close();

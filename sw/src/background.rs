@@ -14,7 +14,12 @@ use js_sys::Uint8Array;
 use rexie::{Rexie, TransactionMode};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, Request, RequestInit, Response};
+use web_sys::{AbortController, Headers, Request, RequestInit, Response};
+
+/// A request not answered in this long was lost with the link: the app waits for the
+/// request of its outbox to be answered (it may be opened meanwhile), and a browser gives
+/// a Background Sync event a few minutes at most.
+const TIMEOUT_MS: i32 = 120_000;
 
 /// Sends the sync request the app left, unless its answer is already kept; keeps the
 /// answer for the app. `public/sw.js` holds the Web Lock `background::LOCK` meanwhile.
@@ -37,29 +42,38 @@ pub async fn send_records() -> Result<(), JsValue> {
             tx.done().await.map_err(failed)?;
             Ok(())
         }
-        // Refused (the session ended, the batch too large…): the app shows why when opened.
+        // Refused (the session ended, the batch too large…): the app, which sends the same
+        // edits itself when opened, learns why then.
         400..=499 => Ok(()),
         status => Err(JsValue::from_str(&format!("the server answered {status}"))),
     }
 }
 
-/// Sends the photos the app left, oldest first, each from where the server stands.
+/// The names of the photos the app left to send, oldest first. `public/sw.js` sends them
+/// one at a time with [`send_photo`], and stops when a window of BMMS comes into view
+/// (which then sends them itself).
 #[wasm_bindgen]
-pub async fn send_photos() -> Result<(), JsValue> {
+pub async fn photos_to_send() -> Result<js_sys::Array, JsValue> {
+    let db = open().await?;
+    let names = work(&db).await?.map(|work| work.photos.into_iter().map(|p| JsValue::from_str(&p.sha256)).collect());
+    Ok(names.unwrap_or_default())
+}
+
+/// Sends the photo `name` the app left, from where the server stands.
+#[wasm_bindgen]
+pub async fn send_photo(name: String) -> Result<(), JsValue> {
     let db = open().await?;
     let Some(work) = work(&db).await? else { return Ok(()) };
-    for photo in &work.photos {
-        let Some(bytes) = read(&db, PHOTO_STORE, &photo.sha256).await? else { continue };
-        let bytes = Uint8Array::new(&bytes).to_vec();
-        let exchange = |chunk: Option<&Chunk>| exchange(&work.csrf_token, photo, &bytes, chunk.cloned());
-        match photos::send(&bytes, exchange, |_| {}, "the photo is not getting through").await {
-            Ok(()) => sent_whole(&db, &photo.sha256).await?,
-            // Refused: the app shows why when opened.
-            Err(NotSent::Refused(_)) => {}
-            Err(NotSent::Failed(message)) => return Err(JsValue::from_str(&message)),
-        }
+    let Some(photo) = work.photos.iter().find(|p| p.sha256 == name) else { return Ok(()) };
+    let Some(bytes) = read(&db, PHOTO_STORE, &photo.sha256).await? else { return Ok(()) };
+    let bytes = Uint8Array::new(&bytes).to_vec();
+    let exchange = |chunk: Option<&Chunk>| exchange(&work.csrf_token, photo, &bytes, chunk.cloned());
+    match photos::send(&bytes, exchange, |_| {}, "the photo is not getting through").await {
+        Ok(()) => sent_whole(&db, &photo.sha256).await,
+        // Refused: the app, which announces it again, learns why.
+        Err(NotSent::Refused(_)) => Ok(()),
+        Err(NotSent::Failed(message)) => Err(JsValue::from_str(&message)),
     }
-    Ok(())
 }
 
 /// Adds `name` to the photos the app is to count as sent.
@@ -120,9 +134,14 @@ async fn read(db: &Rexie, store: &str, key: &str) -> Result<Option<JsValue>, JsV
     tx.store(store).map_err(failed)?.get(JsValue::from_str(key)).await.map_err(failed)
 }
 
+/// A request to the server that gives up after [`TIMEOUT_MS`].
 async fn fetch(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Result<Response, JsValue> {
     let init = RequestInit::new();
     init.set_method(method);
+    let abort = AbortController::new()?;
+    init.set_signal(Some(&abort.signal()));
+    let give_up = Closure::once_into_js(move || abort.abort());
+    super::scope().set_timeout_with_callback_and_timeout_and_arguments_0(give_up.unchecked_ref(), TIMEOUT_MS)?;
     let sent = Headers::new()?;
     for (name, value) in headers {
         sent.set(name, value)?;

@@ -4,7 +4,12 @@
 //! The work is left when a sync could not send everything, when the page is hidden, and
 //! while offline with new edits. What the worker brought back (the answer to the work's
 //! request, the photos it sent) is taken at start and before each sync of this window.
-//! Once this window has sent everything itself, the work is taken back.
+//! Once this window has had an answer of its own, the work left is outdated: it is left
+//! anew, or taken back when nothing waits.
+//!
+//! Every function here but the two public ones expects its caller to hold the Web Lock
+//! `LOCK`, which the worker holds while it sends the request: the sync loop holds it
+//! for its exchanges.
 
 use bmms_shared::sync::background::{Work, LOCK};
 use bmms_shared::BatchId;
@@ -19,10 +24,11 @@ use crate::storage::{Background, Storage};
 #[derive(Clone, Copy, PartialEq)]
 enum Left {
     Nothing,
-    /// Left at this revision of the records, with this many photos to send: written again
-    /// only when that changes.
-    At(u64, usize),
-    /// Found in storage at start, left by an earlier run of the app.
+    /// Left when this many changes waited, this many of them sendable, and this many
+    /// photos: written again only when that changes (an answer of this window's own
+    /// leaves the work anew whatever these say).
+    At { pending: usize, sendable: usize, photos: usize },
+    /// Found in storage, left by an earlier run of the app.
     Earlier,
 }
 
@@ -34,62 +40,78 @@ fn storage() -> Option<Storage> {
     LOCAL.with_borrow(|local| local.as_ref().map(|l| l.storage.clone()))
 }
 
-/// Whether edits or photos wait that the worker could send.
-fn anything_to_send() -> bool {
-    read(|client| client.has_unsent()).unwrap_or(false) || photos::unsent() > 0
+/// What waits to be sent now, as [`Left::At`] counts it.
+fn waiting() -> Left {
+    let (pending, sendable) = read(|client| (client.pending_count(), client.sendable_count())).unwrap_or((0, 0));
+    Left::At { pending, sendable, photos: photos::to_send_count() }
 }
 
-/// Leaves what waits to be sent for the worker (if it changed since it was last left).
-/// With the page hidden or the browser offline, the browser is asked to wake the worker
-/// when the network returns: with the page in view, this window syncs by itself.
-pub async fn leave(status: Status) {
+/// Whether edits or photos wait that the worker could send.
+fn anything_to_send() -> bool {
+    matches!(waiting(), Left::At { sendable, photos, .. } if sendable + photos > 0)
+}
+
+/// Leaves what waits for the worker, from outside the sync loop (offline edits, a hidden
+/// page).
+pub async fn leave_for_worker(status: Status) {
+    crate::browser::with_lock(LOCK, leave(status, crate::browser::is_hidden())).await;
+}
+
+/// Takes what the worker brought back, at start (without holding up the lists).
+pub(super) async fn take_brought_back_now(status: Status) {
+    crate::browser::with_lock(LOCK, take_brought_back(status)).await;
+}
+
+/// Leaves what waits for the worker, if that changed since it was last left. With the
+/// page hidden or the browser offline, the browser is asked to wake the worker when the
+/// network returns, when the work was written or when `wake` says so: with the page in
+/// view, this window syncs by itself.
+pub(super) async fn leave(status: Status, wake: bool) {
     let Some(me) = status.me.get_untracked().filter(|me| me.role.does_field_work()) else { return };
-    let now = Left::At(status.revision.get_untracked(), photos::unsent());
+    let Some(storage) = storage() else { return };
+    let now = waiting();
+    let mut written = false;
     if LEFT.get() != now && anything_to_send() {
-        let Some(storage) = storage() else { return };
-        let left = crate::browser::with_lock(LOCK, async {
-            take_brought_back(status, &storage).await?;
-            let request = read(|client| client.request_for_later(BatchId(Uuid::new_v4()))).flatten();
-            let work = Work { csrf_token: me.csrf_token, photos: photos::announcements() };
-            storage.leave_for_background(Some((&work, request))).await
-        })
-        .await;
-        if left.is_err() {
+        take_brought_back(status).await;
+        let request = read(|client| client.request_for_later(BatchId(Uuid::new_v4()))).flatten();
+        let work = Work { csrf_token: me.csrf_token, photos: photos::announcements() };
+        if storage.leave_for_background(Some((&work, request))).await.is_err() {
             return;
         }
-        LEFT.set(Left::At(status.revision.get_untracked(), photos::unsent()));
+        LEFT.set(waiting());
         status.left_for_background.set(true);
+        written = true;
     }
-    if LEFT.get() != Left::Nothing && (!crate::browser::is_online() || crate::browser::is_hidden()) {
+    let worth_waking = !crate::browser::is_online() || crate::browser::is_hidden();
+    if (written || wake) && LEFT.get() != Left::Nothing && worth_waking {
         crate::browser::request_background_sync();
     }
 }
 
-/// Takes what the worker brought back, if work was left (at start: always). What it sent
-/// counts as sent, and the work it answered is done.
-pub(super) async fn take_brought_back_now(status: Status) {
-    if LEFT.get() == Left::Nothing && status.loaded.get_untracked() {
+/// This window had an answer of its own: the work left is outdated, and is left anew if
+/// something still waits.
+pub(super) async fn leave_anew(status: Status) {
+    if LEFT.get() == Left::Nothing {
         return;
     }
-    let Some(storage) = storage() else { return };
-    match crate::browser::with_lock(LOCK, take_brought_back(status, &storage)).await {
-        Ok(_) => {}
-        Err(message) => status.last_error.set(Some(message)),
+    forget(status).await;
+    if anything_to_send() {
+        leave(status, false).await;
     }
 }
 
 /// This window has sent everything: the work left for the worker is taken back.
 pub(super) async fn all_sent(status: Status) {
-    if LEFT.get() == Left::Nothing || anything_to_send() {
-        return;
+    if LEFT.get() != Left::Nothing && !anything_to_send() {
+        take_brought_back(status).await;
+        forget(status).await;
     }
+}
+
+/// Deletes the work left and what the worker brought back.
+async fn forget(status: Status) {
     let Some(storage) = storage() else { return };
-    let taken = crate::browser::with_lock(LOCK, async {
-        take_brought_back(status, &storage).await?;
-        storage.leave_for_background(None).await
-    })
-    .await;
-    if taken.is_ok() {
+    if storage.leave_for_background(None).await.is_ok() {
         LEFT.set(Left::Nothing);
         status.left_for_background.set(false);
     }
@@ -97,31 +119,33 @@ pub(super) async fn all_sent(status: Status) {
 
 /// Takes the server's answer to the request the worker sent, if it did (the edits it
 /// acknowledged leave the outbox, and others' news is in, as after a sync of this
-/// window), and the photos it sent count as sent. Whatever it brought back, the work is
-/// done then, and is forgotten; work left and not yet done stays.
-async fn take_brought_back(status: Status, storage: &Storage) -> Result<(), String> {
-    let Background { work, request, answer, photos_sent } = storage.background().await?;
+/// window), and the photos it sent count as sent. The work is done then, and forgotten;
+/// work left and not yet done stays.
+pub(super) async fn take_brought_back(status: Status) {
+    let Some(storage) = storage() else { return };
+    let Ok(Background { work, request, answer, photos_sent }) = storage.background().await else { return };
     if work.is_some() && LEFT.get() == Left::Nothing {
         LEFT.set(Left::Earlier);
         status.left_for_background.set(true);
     }
     if answer.is_none() && photos_sent.is_empty() {
-        return Ok(());
+        return;
     }
-    photos::sent_elsewhere(storage, &photos_sent).await?;
-    status.photos_waiting.set(photos::unsent());
+    if let Err(message) = photos::sent_elsewhere(&storage, &photos_sent).await {
+        status.last_error.set(Some(message));
+    }
     if let (Some(request), Some(answer)) = (request, answer) {
-        // An answer to a request the device has moved on from changes nothing (the edits
-        // it acknowledged are sent again, and acknowledged again).
+        // The lock ensures the answer is to the request as the device stands (this window
+        // took no answer since it was left); the client checks the cursor all the same.
         let taken = write(|client| client.take_answer_for(&request, &answer)).and_then(Result::ok).flatten();
         if taken.is_some() {
             let when = crate::browser::local_time_now();
-            persist(status, Some(&when)).await?;
-            status.last_sync.set(Some(when));
+            match persist(status, Some(&when)).await {
+                Ok(()) => status.last_sync.set(Some(when)),
+                Err(message) => status.last_error.set(Some(message)),
+            }
         }
     }
-    storage.leave_for_background(None).await?;
-    LEFT.set(Left::Nothing);
-    status.left_for_background.set(false);
-    Ok(())
+    status.changed();
+    forget(status).await;
 }

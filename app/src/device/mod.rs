@@ -7,10 +7,10 @@
 //!
 //! When sync runs: at start, when the browser says it is online again, a few seconds
 //! after every edit, every minute while the app is open (to fetch others' changes), on
-//! "Sync now", and when the service worker relays a Background Sync to an open window
-//! (the sync client lives in the page, so with the app closed nothing is sent until it is
-//! opened again). Failures back off (2 s doubling to 5 min, in the shared client); "Sync
-//! now" and coming online skip the wait.
+//! "Sync now", and when the service worker relays a Background Sync to a window in view.
+//! With the app closed, the service worker sends what the app left it (`background`).
+//! Failures back off (2 s doubling to 5 min, in the shared client); "Sync now" and coming
+//! online skip the wait.
 
 use automerge::ActorId;
 use bmms_shared::api::Me;
@@ -109,8 +109,6 @@ pub async fn start(status: Status) {
     photos::remember_stored(loaded.photos);
     crate::browser::measure_since("bmms-restored", 0.0);
     LOCAL.set(Some(Local { storage, unreadable_records: loaded.unreadable, identity: loaded.identity, client }));
-    // What the service worker sent while the app was closed counts as sent.
-    background::take_brought_back_now(status).await;
     // Ask the browser, once per start, to keep the device's data when space runs short.
     spawn_local(async {
         let _ = crate::browser::storage_info().await;
@@ -121,6 +119,9 @@ pub async fn start(status: Status) {
     status.loaded.set(true);
     // The screen shows the device's records from the next frame on.
     request_animation_frame(|| crate::browser::measure_since("bmms-interactive", 0.0));
+    // What the service worker sent while the app was closed counts as sent (it may be
+    // sending still: the lists do not wait for it).
+    spawn_local(background::take_brought_back_now(status));
 
     match api::me().await {
         Ok(Some(me)) => signed_in(status, me).await,

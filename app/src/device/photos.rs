@@ -61,6 +61,11 @@ fn to_send() -> Vec<PhotoEntry> {
     REFUSED.with_borrow(|refused| PHOTOS.with_borrow(|photos| photos.iter().filter(|p| is_to_send(p, refused)).cloned().collect()))
 }
 
+/// How many photos wait to be sent (refused ones not counted).
+pub(super) fn to_send_count() -> usize {
+    REFUSED.with_borrow(|refused| PHOTOS.with_borrow(|photos| photos.iter().filter(|p| is_to_send(p, refused)).count()))
+}
+
 /// How the server is told of each photo to send, oldest first (for the service worker).
 pub(super) fn announcements() -> Vec<NewPhoto> {
     to_send().iter().map(PhotoEntry::announcement).collect()

@@ -9,6 +9,7 @@ use bmms_shared::BatchId;
 use uuid::Uuid;
 
 use super::{background, now_ms, persist, read, write, Status};
+use bmms_shared::sync::background::LOCK;
 use crate::api::{self, SyncAnswer};
 
 /// How one exchange ended, for the status the officer sees.
@@ -56,7 +57,7 @@ pub fn tick(status: Status) {
         spawn_local(async move { sync_now(status, false).await });
     } else if !status.online.get_untracked() {
         // Edits made offline go to the service worker too, for when the app is closed.
-        spawn_local(background::leave(status));
+        spawn_local(background::leave_for_worker(status));
     }
 }
 
@@ -67,7 +68,11 @@ pub fn came_online(status: Status) {
 }
 
 /// One sync: the device's changes up, the server's news down, in one exchange (more only
-/// when edits were made while it ran). `force` skips the backoff wait.
+/// when edits were made while it ran), then the photos. `force` skips the backoff wait.
+///
+/// The records' part holds the lock the service worker takes to send what the app left it
+/// (`background`): what the worker brought back is taken first, and once this window has
+/// had an answer, what was left for the worker is outdated and is left anew.
 pub async fn sync_now(status: Status, force: bool) {
     if status.syncing.get_untracked() || status.session_expired.get_untracked() {
         return;
@@ -78,16 +83,49 @@ pub async fn sync_now(status: Status, force: bool) {
     }
     status.syncing.set(true);
     status.last_poll_ms.set(now_ms());
-    // What the service worker sent meanwhile counts as sent.
-    background::take_brought_back_now(status).await;
     // How long a sync takes, for the field figures (e2e/bench/field.mjs).
     let started = crate::browser::now();
+    crate::browser::with_lock(LOCK, async {
+        background::take_brought_back(status).await;
+        if exchanges(status, &csrf_token).await {
+            background::leave_anew(status).await;
+        }
+    })
+    .await;
+    // Photos after the records: a record names its photos, and the desk shows a photo
+    // that has not arrived yet as on its way.
+    if status.last_error.get_untracked().is_none() && !status.session_expired.get_untracked() {
+        if let Err(message) = super::photos::send_waiting(status, &csrf_token, force).await {
+            status.last_error.set(Some(message));
+        }
+    }
+    status.photo_sending.set(None);
+    let finished = status.last_error.get_untracked().is_none();
+    if finished {
+        crate::browser::measure_since("bmms-sync", started);
+    }
+    crate::browser::with_lock(LOCK, async {
+        match finished {
+            true => background::all_sent(status).await,
+            // What could not go out goes to the service worker, for when the app is closed.
+            false => background::leave(status, false).await,
+        }
+    })
+    .await;
+    status.syncing.set(false);
+    status.changed();
+}
+
+/// The exchanges of one sync, until nothing is left to send or one fails; returns
+/// whether any was answered.
+async fn exchanges(status: Status, csrf_token: &str) -> bool {
+    let mut answered = false;
     // The progress the officer sees: edits sent of those waiting when the sync began.
     let backlog = read(SyncClient::sendable_count).unwrap_or(0);
     for _ in 0..MAX_EXCHANGES_IN_A_ROW {
         let request = write(|client| client.next_request(now_ms() as u64, BatchId(Uuid::new_v4()))).flatten();
         let Some((_, body)) = request else { break };
-        let answer = api::sync(&csrf_token, &body).await;
+        let answer = api::sync(csrf_token, &body).await;
         let now = now_ms() as u64;
         let outcome = write(|client| match answer {
             SyncAnswer::Answered(body) => match client.on_response(&body) {
@@ -116,6 +154,7 @@ pub async fn sync_now(status: Status, force: bool) {
         });
         match outcome {
             Some(Exchange::Done(moved)) => {
+                answered = true;
                 let when = crate::browser::local_time_now();
                 if let Err(err) = persist(status, Some(&when)).await {
                     status.last_error.set(Some(err));
@@ -150,21 +189,5 @@ pub async fn sync_now(status: Status, force: bool) {
         }
     }
     status.sending.set(None);
-    // Photos after the records: a record names its photos, and the desk shows a photo
-    // that has not arrived yet as on its way.
-    if status.last_error.get_untracked().is_none() && !status.session_expired.get_untracked() {
-        if let Err(message) = super::photos::send_waiting(status, &csrf_token, force).await {
-            status.last_error.set(Some(message));
-        }
-    }
-    status.photo_sending.set(None);
-    if status.last_error.get_untracked().is_none() {
-        crate::browser::measure_since("bmms-sync", started);
-        background::all_sent(status).await;
-    } else {
-        // What could not go out goes to the service worker, for when the app is closed.
-        background::leave(status).await;
-    }
-    status.syncing.set(false);
-    status.changed();
+    answered
 }

@@ -96,7 +96,7 @@ pub fn App() -> impl IntoView {
     // What waits to be sent is left for the service worker, which sends it with the app closed.
     browser::on_hidden(move || {
         browser::leave_focused_field();
-        spawn_local(device::background::leave(status));
+        spawn_local(device::background::leave_for_worker(status));
     });
     browser::on_background_sync(move || device::came_online(status));
     let _ = set_interval_with_handle(move || device::tick(status), std::time::Duration::from_secs(5));

@@ -9,8 +9,10 @@
 //! server's answer under [`ANSWER_KEY`]; the app takes that answer as the
 //! answer to its own request the next time it runs ([`SyncClient::take_answer_for`]),
 //! so nothing goes out twice. The worker lists the photos it sent whole under
-//! [`PHOTOS_SENT_KEY`]. Both sides hold the Web Lock [`LOCK`] while they read or write
-//! these keys.
+//! [`PHOTOS_SENT_KEY`]. The worker holds the Web Lock [`LOCK`] while it sends the
+//! request and keeps its answer; the app holds it for its own exchanges and whenever it
+//! reads or writes these keys, so the answer kept always answers the request as the
+//! device stands.
 //!
 //! [`SyncClient::take_answer_for`]: super::client::SyncClient::take_answer_for
 
@@ -31,7 +33,7 @@ pub const ANSWER_KEY: &str = "background_answer";
 /// The key, in the device store, of the names of the photos the worker sent whole (a JSON
 /// array of strings).
 pub const PHOTOS_SENT_KEY: &str = "background_photos_sent";
-/// The Web Lock both hold while they touch the two keys.
+/// The Web Lock of the hand-off (see above).
 pub const LOCK: &str = "bmms-background";
 /// The tag of the app's Background Sync and Periodic Background Sync registrations.
 pub const SYNC_TAG: &str = "bmms-outbox";
