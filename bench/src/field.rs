@@ -166,13 +166,12 @@ async fn seed(bench: &Bench, device: &mut Device, municipality: &str, count: usi
     Ok(made)
 }
 
-/// One sync of `device` over `base` with `http`; the answer is taken.
-async fn sync_over(http: &reqwest::Client, base: &str, device: &mut Device) -> Result<()> {
-    let body = Bench::prepare(device)?;
+/// Posts one sync request of `session`'s to `base` with `http`; returns the answer's bytes.
+pub(crate) async fn post_sync(http: &reqwest::Client, base: &str, session: &crate::harness::Session, body: Vec<u8>) -> Result<Vec<u8>> {
     let response = http
         .post(format!("{base}/api/v1/sync"))
-        .header("cookie", &device.session.cookie)
-        .header("x-csrf-token", &device.session.csrf)
+        .header("cookie", &session.cookie)
+        .header("x-csrf-token", &session.csrf)
         .header("content-type", bmms_shared::sync::protocol::CONTENT_TYPE)
         .body(body)
         .send()
@@ -182,6 +181,13 @@ async fn sync_over(http: &reqwest::Client, base: &str, device: &mut Device) -> R
     if !status.is_success() {
         return Err(format!("sync answered {status}").into());
     }
+    Ok(answer.to_vec())
+}
+
+/// One sync of `device` over `base` with `http`; the answer is taken.
+async fn sync_over(http: &reqwest::Client, base: &str, device: &mut Device) -> Result<()> {
+    let body = Bench::prepare(device)?;
+    let answer = post_sync(http, base, &device.session, body).await?;
     device.client.on_response(&answer)?;
     Ok(())
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-use crate::field::{fresh_connections, shaped_proxy, Counted, Link};
+use crate::field::{fresh_connections, post_sync, shaped_proxy, Counted, Link};
 use crate::harness::{Bench, Device, Result};
 
 const RECORDS: usize = 300;
@@ -58,18 +58,7 @@ pub async fn week_offline(bench: &Bench, phone: &mut Device, link: Link, photo: 
             let at = counted.up.load(Ordering::SeqCst);
             *counted.drops.lock().expect("not poisoned") = DROPS.iter().map(|share| at + (share * body.len() as f64) as u64).collect();
         }
-        let answer = http
-            .post(format!("{base}/api/v1/sync"))
-            .header("cookie", &phone.session.cookie)
-            .header("x-csrf-token", &phone.session.csrf)
-            .header("content-type", bmms_shared::sync::protocol::CONTENT_TYPE)
-            .body(body)
-            .send()
-            .await;
-        let answered = match answer {
-            Ok(answer) if answer.status().is_success() => answer.bytes().await.ok(),
-            _ => None,
-        };
+        let answered = post_sync(&http, &base, &phone.session, body).await.ok();
         match answered {
             Some(answer) => {
                 phone.client.on_response(&answer)?;

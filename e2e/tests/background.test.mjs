@@ -6,8 +6,7 @@
 // edit and the photo as sent: it took the answer the worker kept.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, request } from "node:http";
-import { testWorld, launchProfile, firstVisit, eventually } from "./harness.mjs";
+import { testWorld, launchProfile, firstVisit, eventually, reverseProxy } from "./harness.mjs";
 import { setField, assessAt, cameraPhoto, openTab, synced } from "./pages.mjs";
 
 const world = testWorld();
@@ -17,26 +16,17 @@ const LAMITAN = ["Basilan", "City of Lamitan", "Arco", "1900702001"];
 /** A reverse proxy on loopback in front of `upstream`; while `down`, calls to the API
  * fail as with no signal (the connection drops), and the app's own files still load. */
 async function patchyProxy(upstream) {
-  const target = new URL(upstream);
   // The size of each sync request's body that reached the server, in order.
   const state = { down: false, syncs: [] };
-  const proxy = createServer((incoming, outgoing) => {
-    if (state.down && incoming.url.startsWith("/api/")) return incoming.socket.destroy();
-    const chunks = [];
-    incoming.on("data", (chunk) => chunks.push(chunk));
-    incoming.on("end", () => {
-      const body = Buffer.concat(chunks);
-      if (incoming.url.startsWith("/api/v1/sync")) state.syncs.push(body.length);
-      const forwarded = request({ host: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (answer) => {
-        outgoing.writeHead(answer.statusCode, answer.headers);
-        answer.pipe(outgoing);
-      });
-      forwarded.on("error", () => outgoing.destroy());
-      forwarded.end(body);
-    });
+  const proxy = await reverseProxy(upstream, (incoming, body) => {
+    if (state.down && incoming.url.startsWith("/api/")) {
+      incoming.socket.destroy();
+      return true;
+    }
+    if (incoming.url.startsWith("/api/v1/sync")) state.syncs.push(body.length);
+    return false;
   });
-  await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-  return { url: `http://localhost:${proxy.address().port}`, state, close: () => proxy.close() };
+  return { ...proxy, state };
 }
 
 /** Dispatches the Background Sync event `tag` to the service worker of `origin`, as the

@@ -3,8 +3,7 @@
 // sync bar counts what it has sent.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, request } from "node:http";
-import { testWorld, launchProfile, firstVisit } from "./harness.mjs";
+import { testWorld, launchProfile, firstVisit, reverseProxy } from "./harness.mjs";
 import { synced, setField, goOffline, openTab } from "./pages.mjs";
 
 const world = testWorld();
@@ -15,29 +14,15 @@ const world = testWorld();
  * Resolves to its address and the count of bodies it refused.
  */
 async function limitingProxy(upstream, limit) {
-  const target = new URL(upstream);
   const refused = { count: 0 };
-  const proxy = createServer((incoming, outgoing) => {
-    const chunks = [];
-    incoming.on("data", (chunk) => chunks.push(chunk));
-    incoming.on("end", () => {
-      const body = Buffer.concat(chunks);
-      if (incoming.url.startsWith("/api/v1/sync") && body.length > limit) {
-        refused.count += 1;
-        outgoing.writeHead(413, { "content-type": "text/html" });
-        return outgoing.end("<html><body><h1>413 Request Entity Too Large</h1></body></html>");
-      }
-      // The Host header as the browser sent it: the server checks a write's Origin against it.
-      const forwarded = request({ host: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (answer) => {
-        outgoing.writeHead(answer.statusCode, answer.headers);
-        answer.pipe(outgoing);
-      });
-      forwarded.on("error", () => outgoing.destroy());
-      forwarded.end(body);
-    });
+  const proxy = await reverseProxy(upstream, (incoming, body, outgoing) => {
+    if (!incoming.url.startsWith("/api/v1/sync") || body.length <= limit) return false;
+    refused.count += 1;
+    outgoing.writeHead(413, { "content-type": "text/html" });
+    outgoing.end("<html><body><h1>413 Request Entity Too Large</h1></body></html>");
+    return true;
   });
-  await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-  return { url: `http://localhost:${proxy.address().port}`, refused, close: () => proxy.close() };
+  return { ...proxy, refused };
 }
 
 /** `n` letters drawn at random, which compress little, as a long note pasted in would. */

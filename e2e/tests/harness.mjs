@@ -3,6 +3,7 @@
 // server to create the database on (scripts/test sets both).
 import { spawn, execFileSync } from "node:child_process";
 import { createServer } from "node:net";
+import { createServer as createHttpServer, request } from "node:http";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -186,6 +187,33 @@ export async function atTheDesk(world, org, username, role, name) {
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByRole("heading", { name: `Signed in as ${name}` }).waitFor();
   return { context, page };
+}
+
+/**
+ * A reverse proxy on loopback in front of `upstream`, as a network between phone and
+ * server. Each request's body is read whole; `intercept(incoming, body, outgoing)` may
+ * deal with it itself (and returns true), else it is passed on as it came (the Host
+ * header as the browser sent it: the server checks a write's Origin against it).
+ * Resolves to its address and `close`.
+ */
+export async function reverseProxy(upstream, intercept = () => false) {
+  const target = new URL(upstream);
+  const proxy = createHttpServer((incoming, outgoing) => {
+    const chunks = [];
+    incoming.on("data", (chunk) => chunks.push(chunk));
+    incoming.on("end", () => {
+      const body = Buffer.concat(chunks);
+      if (intercept(incoming, body, outgoing)) return;
+      const forwarded = request({ host: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (answer) => {
+        outgoing.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(outgoing);
+      });
+      forwarded.on("error", () => outgoing.destroy());
+      forwarded.end(body);
+    });
+  });
+  await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  return { url: `http://localhost:${proxy.address().port}`, close: () => proxy.close() };
 }
 
 /**
