@@ -1,8 +1,10 @@
 //! Sync with the app closed (`bmms_shared::sync::background`, docs/sync-protocol.md): what
 //! this device leaves for its service worker, and what the worker brings back.
 //!
-//! The work is left when a sync could not send everything, when the page is hidden, and
-//! while offline with new edits. What the worker brought back (the answer to the work's
+//! The work is left when the page is hidden, and after a sync that could not send
+//! everything: its request is the whole outbox, encoded anew, so a large one (thousands
+//! of edits waiting, which takes a noticeable moment to encode on a phone) is written
+//! again at most once a minute while the page is in view. What the worker brought back (the answer to the work's
 //! request, the photos it sent) is taken at start and before each sync of this window.
 //! Once this window has had an answer of its own, the work left is outdated: it is left
 //! anew, or taken back when nothing waits.
@@ -34,7 +36,14 @@ enum Left {
 
 thread_local! {
     static LEFT: Cell<Left> = const { Cell::new(Left::Nothing) };
+    /// When work was last written (`js_sys::Date::now()`), and its request's size.
+    static WRITTEN: Cell<(f64, usize)> = const { Cell::new((f64::NEG_INFINITY, 0)) };
 }
+
+/// A request at least this large is written again at most every [`REWRITE_LARGE_MS`]
+/// while the page is in view; smaller ones whenever what waits changed.
+const LARGE_REQUEST_BYTES: usize = 64 * 1024;
+const REWRITE_LARGE_MS: f64 = 60_000.0;
 
 fn storage() -> Option<Storage> {
     LOCAL.with_borrow(|local| local.as_ref().map(|l| l.storage.clone()))
@@ -51,8 +60,8 @@ fn anything_to_send() -> bool {
     matches!(waiting(), Left::At { sendable, photos, .. } if sendable + photos > 0)
 }
 
-/// Leaves what waits for the worker, from outside the sync loop (offline edits, a hidden
-/// page).
+/// Leaves what waits for the worker when the page is hidden (the officer switched apps,
+/// locked the phone or closed BMMS).
 pub async fn leave_for_worker(status: Status) {
     crate::browser::with_lock(LOCK, leave(status, crate::browser::is_hidden())).await;
 }
@@ -62,23 +71,27 @@ pub(super) async fn take_brought_back_now(status: Status) {
     crate::browser::with_lock(LOCK, take_brought_back(status)).await;
 }
 
-/// Leaves what waits for the worker, if that changed since it was last left. With the
-/// page hidden or the browser offline, the browser is asked to wake the worker when the
-/// network returns, when the work was written or when `wake` says so: with the page in
-/// view, this window syncs by itself.
+/// Leaves what waits for the worker, if that changed since it was last left (a large
+/// outbox, with the page in view, at most once a minute). With the page hidden or the browser offline, the
+/// browser is asked to wake the worker when the network returns, when the work was
+/// written or when `wake` says so: with the page in view, this window syncs by itself.
 pub(super) async fn leave(status: Status, wake: bool) {
     let Some(me) = status.me.get_untracked().filter(|me| me.role.does_field_work()) else { return };
     let Some(storage) = storage() else { return };
     let now = waiting();
     let mut written = false;
-    if LEFT.get() != now && anything_to_send() {
+    let (written_at, size) = WRITTEN.get();
+    let hold_back = size >= LARGE_REQUEST_BYTES && js_sys::Date::now() - written_at < REWRITE_LARGE_MS && !crate::browser::is_hidden();
+    if LEFT.get() != now && anything_to_send() && !hold_back {
         take_brought_back(status).await;
         let request = read(|client| client.request_for_later(BatchId(Uuid::new_v4()))).flatten();
+        let size = request.as_ref().map_or(0, Vec::len);
         let work = Work { csrf_token: me.csrf_token, photos: photos::announcements() };
         if storage.leave_for_background(Some((&work, request))).await.is_err() {
             return;
         }
         LEFT.set(waiting());
+        WRITTEN.set((js_sys::Date::now(), size));
         status.left_for_background.set(true);
         written = true;
     }

@@ -55,9 +55,6 @@ pub fn tick(status: Status) {
     let due = now_ms() - status.last_poll_ms.get_untracked() >= POLL_MS;
     if status.online.get_untracked() && (waiting || due) {
         spawn_local(async move { sync_now(status, false).await });
-    } else if !status.online.get_untracked() {
-        // Edits made offline go to the service worker too, for when the app is closed.
-        spawn_local(background::leave_for_worker(status));
     }
 }
 
