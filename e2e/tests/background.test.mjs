@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { testWorld, launchProfile, firstVisit, eventually, reverseProxy } from "./harness.mjs";
-import { setField, assessAt, cameraPhoto, openTab, synced } from "./pages.mjs";
+import { setField, assessAt, cameraPhoto, openTab, syncNow } from "./pages.mjs";
 
 const world = testWorld();
 
@@ -97,11 +97,7 @@ test("edits and photos left on a closed app go out when the network returns, and
     // With the server back, nothing goes out again: the next sync only asks for news.
     proxy.state.down = false;
     const reopened = proxy.state.syncs.length;
-    // The app marks each sync that finished (performance.measure "bmms-sync").
-    const finished = await page.evaluate(() => performance.getEntriesByName("bmms-sync").length);
-    await page.getByRole("button", { name: "Sync now" }).click();
-    await page.waitForFunction((n) => performance.getEntriesByName("bmms-sync").length > n, finished);
-    await synced(page);
+    await syncNow(page);
     const after = proxy.state.syncs.slice(reopened);
     assert.ok(after.length > 0 && after.every((bytes) => bytes < 200), `sync bodies after reopening: ${after.join(", ")} bytes`);
     await blank.close();

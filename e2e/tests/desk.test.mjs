@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { testWorld, firstVisit, docImages as images } from "./harness.mjs";
-import { synced, setField, goOffline, openTab, giveMunicipality, assessAt } from "./pages.mjs";
+import { synced, setField, goOffline, openTab, giveMunicipality, assessAt, syncNow } from "./pages.mjs";
 
 const world = testWorld({ desktop: true });
 const officerPhone = (username, name) => world.officerPhone("MILG", username, name);
@@ -18,11 +18,6 @@ async function supervisorDesk(username, name) {
   const context = await world.desktop.newContext({ viewport: { width: 1280, height: 900 } });
   // The desk screens are in the desk build, at /desk/.
   return { context, page: await firstVisit(context, `${world.bmms.url}/desk/`, username, password) };
-}
-
-async function syncNow(page) {
-  await page.getByRole("button", { name: "Sync now" }).click();
-  await synced(page);
 }
 
 async function openRecord(page, tab, name) {

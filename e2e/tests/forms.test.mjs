@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { testWorld } from "./harness.mjs";
-import { openTab, synced } from "./pages.mjs";
+import { openTab, syncNow } from "./pages.mjs";
 
 const world = testWorld();
 
@@ -17,8 +17,7 @@ test("a text field stops at its limit as the officer types, and what it shows is
   assert.equal(shown.length, 120);
   await community.press("Tab");
   await page.locator(".field").filter({ has: community }).getByText("Saved on this device.").waitFor();
-  await page.getByRole("button", { name: "Sync now" }).click();
-  await synced(page);
+  await syncNow(page);
   const api = await world.bmms.apiAs("yasmin.officer", password);
   const assessments = await api("/api/v1/assessments");
   assert.equal(assessments.items[0].community, shown, "the server has the text as the field showed it");

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { testWorld, atTheDesk } from "./harness.mjs";
-import { synced, setField, openTab, goOffline, assessAt, cameraPhoto } from "./pages.mjs";
+import { setField, openTab, goOffline, assessAt, cameraPhoto, syncNow } from "./pages.mjs";
 
 const world = testWorld({ desktop: true });
 
@@ -35,8 +35,7 @@ test("a photo taken offline is shrunk on the phone and appears on the record at 
   await ana.page.locator("#photos-waiting").filter({ hasText: "1 photo to send" }).waitFor();
 
   await ana.context.setOffline(false);
-  await ana.page.getByRole("button", { name: "Sync now" }).click();
-  await synced(ana.page);
+  await syncNow(ana.page);
   await ana.page.locator("#photos-waiting").waitFor({ state: "detached" });
   await openTab(ana.page, "This device");
   await ana.page.locator("#photos-held").filter({ hasText: "1 photo on this phone" }).filter({ hasText: "0 still to send" }).waitFor();

@@ -8,16 +8,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { testWorld, atTheDesk, docImages } from "./harness.mjs";
-import { synced, setField, goOffline, openTab } from "./pages.mjs";
+import { synced, setField, goOffline, openTab, syncNow } from "./pages.mjs";
 
 const world = testWorld({ desktop: true });
 const staffPhone = (username, name) => world.officerPhone("MOH", username, name, "ministry_staff");
 const cost = "Cost 2026 Q1 MOOE (pesos)";
-
-async function syncNow(page) {
-  await page.getByRole("button", { name: "Sync now" }).click();
-  await synced(page);
-}
 
 async function openProposal(page, title) {
   await openTab(page, "Proposals");

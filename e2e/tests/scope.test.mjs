@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { testWorld, atTheDesk } from "./harness.mjs";
-import { synced, setField, openTab, giveMunicipality, assessAt } from "./pages.mjs";
+import { synced, setField, openTab, giveMunicipality, assessAt, syncNow } from "./pages.mjs";
 
 const world = testWorld({ desktop: true });
 
@@ -16,11 +16,6 @@ const LANTAWAN = ["Basilan", "Lantawan", "Atong-atong", "1900703001"];
 async function assess(page, place, households) {
   await assessAt(page, place);
   await setField(page, "Households", households);
-}
-
-async function syncNow(page) {
-  await page.getByRole("button", { name: "Sync now" }).click();
-  await synced(page);
 }
 
 /** The communities of the assessments on the phone, sorted. */

@@ -66,6 +66,11 @@ pub async fn leave_for_worker(status: Status) {
     crate::browser::with_lock(LOCK, leave(status, crate::browser::is_hidden())).await;
 }
 
+/// Whether work is left for the worker (or was found in storage at start).
+pub(super) fn is_left() -> bool {
+    LEFT.get() != Left::Nothing
+}
+
 /// Takes what the worker brought back, at start (without holding up the lists).
 pub(super) async fn take_brought_back_now(status: Status) {
     crate::browser::with_lock(LOCK, take_brought_back(status)).await;

@@ -83,7 +83,9 @@ pub async fn sync_now(status: Status, force: bool) {
     // How long a sync takes, for the field figures (e2e/bench/field.mjs).
     let started = crate::browser::now();
     crate::browser::with_lock(LOCK, async {
-        background::take_brought_back(status).await;
+        if background::is_left() {
+            background::take_brought_back(status).await;
+        }
         if exchanges(status, &csrf_token).await {
             background::leave_anew(status).await;
         }
