@@ -2,16 +2,16 @@
 //! this device leaves for its service worker, and what the worker brings back.
 //!
 //! The work is left when the page is hidden, and after a sync that could not send
-//! everything: its request is the whole outbox, encoded anew, so a large one (thousands
-//! of edits waiting, which takes a noticeable moment to encode on a phone) is written
-//! again at most once a minute while the page is in view. What the worker brought back (the answer to the work's
-//! request, the photos it sent) is taken at start and before each sync of this window.
-//! Once this window has had an answer of its own, the work left is outdated: it is left
-//! anew, or taken back when nothing waits.
+//! everything. Its request is the whole outbox, encoded anew, so a large one (thousands
+//! of edits waiting take a noticeable moment to encode on a phone) is written again at
+//! most once a minute while the page is in view. What the worker brought back (the
+//! answer to the work's request, the photos it sent) is taken at start and before each
+//! sync of this window. Once this window has had an answer of its own, the work left is
+//! outdated: it is left anew, or taken back when nothing waits.
 //!
-//! Every function here but the two public ones expects its caller to hold the Web Lock
-//! `LOCK`, which the worker holds while it sends the request: the sync loop holds it
-//! for its exchanges.
+//! `leave_for_worker` and `take_brought_back_now` take the Web Lock `LOCK` themselves;
+//! the other functions that read or write the work expect their caller to hold it (the
+//! sync loop holds it for its exchanges). The worker holds it while it sends the request.
 
 use bmms_shared::sync::background::{Work, LOCK};
 use bmms_shared::BatchId;
@@ -77,9 +77,10 @@ pub(super) async fn take_brought_back_now(status: Status) {
 }
 
 /// Leaves what waits for the worker, if that changed since it was last left (a large
-/// outbox, with the page in view, at most once a minute). With the page hidden or the browser offline, the
-/// browser is asked to wake the worker when the network returns, when the work was
-/// written or when `wake` says so: with the page in view, this window syncs by itself.
+/// outbox, with the page in view, at most once a minute). With the page hidden or the
+/// browser offline, the browser is asked to wake the worker when the network returns,
+/// when the work was written or when `wake` says so: with the page in view, this window
+/// syncs by itself.
 pub(super) async fn leave(status: Status, wake: bool) {
     let Some(me) = status.me.get_untracked().filter(|me| me.role.does_field_work()) else { return };
     let Some(storage) = storage() else { return };
