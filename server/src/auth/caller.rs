@@ -20,7 +20,22 @@ pub struct Caller {
     pub role: Role,
 }
 
+/// A caller named another organization than their own, which they may not open: each
+/// route answers 404 with words of its own.
+#[derive(Debug)]
+pub struct NotTheirs;
+
 impl Caller {
+    /// The organization a request that names `asked` (or none) may open: OCM may name any,
+    /// or none (`None`: all of them); everyone else their own, named or not.
+    pub fn organization_to_open(&self, asked: Option<OrgId>) -> Result<Option<OrgId>, NotTheirs> {
+        match asked {
+            _ if self.role.oversees_all() => Ok(asked),
+            Some(other) if other != self.org_id => Err(NotTheirs),
+            _ => Ok(Some(self.org_id)),
+        }
+    }
+
     /// The audit actor for this user.
     pub fn actor(&self) -> Actor {
         Actor::user(self.user_id.uuid(), &self.username)

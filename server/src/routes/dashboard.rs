@@ -47,15 +47,9 @@ async fn organization(state: &AppState, id: OrgId) -> Result<DashboardOrganizati
 /// The organization a request may look at: OCM may pick any (or none: all of them);
 /// everyone else gets their own.
 async fn scope(state: &AppState, caller: &Caller, asked: Option<OrgId>) -> Result<(Option<OrgId>, Option<DashboardOrganization>), ApiError> {
-    if caller.role.oversees_all() {
-        return match asked {
-            Some(id) => Ok((Some(id), Some(organization(state, id).await?))),
-            None => Ok((None, None)),
-        };
-    }
-    match asked {
-        Some(id) if id != caller.org_id => Err(not_visible()),
-        _ => Ok((Some(caller.org_id), Some(organization(state, caller.org_id).await?))),
+    match caller.organization_to_open(asked).map_err(|_| not_visible())? {
+        Some(id) => Ok((Some(id), Some(organization(state, id).await?))),
+        None => Ok((None, None)),
     }
 }
 

@@ -186,13 +186,13 @@ fn check_filters(query: &ImplementationQuery) -> Result<(), ApiError> {
 
 /// The transaction a caller reads the view through, and the organization it narrows to.
 async fn open_view(state: &AppState, caller: &Caller, asked: Option<OrgId>) -> Result<(ReadTx, Option<OrgId>), ApiError> {
+    let org = caller
+        .organization_to_open(asked)
+        .map_err(|_| ApiError::not_found("There is no such organization among those you can see."))?;
     if caller.role.oversees_all() {
-        return Ok((ReadTx::oversight(&state.oversight_db()).await?, asked));
+        return Ok((ReadTx::oversight(&state.oversight_db()).await?, org));
     }
-    match asked {
-        Some(org) if org != caller.org_id => Err(ApiError::not_found("There is no such organization among those you can see.")),
-        _ => Ok((ReadTx::organization(&state.db, caller.org_id).await?, Some(caller.org_id))),
-    }
+    Ok((ReadTx::organization(&state.db, caller.org_id).await?, org))
 }
 
 /// Filters shared by the counts and the rows (`$2` org, `$3` goal). The goals are read

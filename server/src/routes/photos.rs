@@ -233,15 +233,13 @@ pub async fn show(
     let caller = signed_in.require_member()?;
     check_name(&name)?;
     let no_such = || ApiError::not_found("There is no such photo in this organization, or it has not arrived whole yet.");
-    let org = if caller.role.oversees_all() {
+    if caller.role.oversees_all() {
         signed_in.require_drill_down()?;
-        query.org.ok_or_else(|| ApiError::invalid_field("org", "Say which organization's photo to open (org)."))?
-    } else {
-        match query.org {
-            Some(asked) if asked != caller.org_id => return Err(no_such()),
-            _ => caller.org_id,
-        }
-    };
+    }
+    let org = caller
+        .organization_to_open(query.org)
+        .map_err(|_| no_such())?
+        .ok_or_else(|| ApiError::invalid_field("org", "Say which organization's photo to open (org)."))?;
     let mut tx = ReadTx::organization(&state.db, org).await?;
     let media_type: Option<String> =
         sqlx::query_scalar("select media_type from photos where sha256 = $1 and stored").bind(&name).fetch_optional(&mut *tx).await?;
